@@ -1,0 +1,39 @@
+# Kiln: top-level entry points.  Each component builds and tests itself; this
+# file only installs what is missing, orders the builds and totals the tests.
+#
+#   make        install missing packages, build everything
+#   make test   build, then run every suite; last line "N passed, N failed"
+#   make run    build, start the xenrt daemon with its defaults and a smoke flight
+#   make bench  every component's benchmarks
+
+COMPONENTS := hypervisor toolstack xenrt
+
+# Each entry is NAME=COMMAND; the command prints TAP (see ci/run-tests.sh).
+TEST_SUITES := \
+	hypervisor-unit='$(MAKE) -s --no-print-directory -C hypervisor unit-test' \
+	hypervisor-check='$(MAKE) -s --no-print-directory -C hypervisor check' \
+	toolstack='$(MAKE) -s --no-print-directory -C toolstack test' \
+	xenrt='$(MAKE) -s --no-print-directory -C xenrt test'
+
+.PHONY: all deps build test run bench clean $(COMPONENTS)
+
+all: build
+
+deps:
+	@bash ci/deps.sh
+
+build: deps
+	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c || exit 1; done
+
+test: build
+	@bash ci/run-tests.sh $(TEST_SUITES)
+
+run: build
+	@$(MAKE) --no-print-directory -C xenrt run
+
+bench: build
+	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
+
+clean:
+	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c clean; done
+	rm -rf build

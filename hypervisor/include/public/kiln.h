@@ -1,0 +1,214 @@
+/*
+ * kiln.h - the public ABI between the Kiln hypervisor and its guests.
+ *
+ * This header is shared, unchanged, by three worlds: the freestanding
+ * hypervisor, guest kernels (test guests and dom0's Linux module), and
+ * dom0 user space (libkiln).  It therefore includes nothing and defines its
+ * own fixed-width types from compiler built-ins.
+ *
+ * Versioning: KILN_ABI_MAJOR changes only when an existing call or structure
+ * changes meaning or layout; additions bump KILN_ABI_MINOR.  A guest checks
+ * the major version from CPUID leaf KILN_CPUID_VERSION before its first
+ * hypercall.  Every structure has explicit padding so its layout is the same
+ * for every compiler and for 32/64-bit readers.
+ *
+ * Calling convention (VMMCALL, guest CPL 0 only; other CPLs get -KILN_EPERM):
+ *   RAX = hypercall number, RDI, RSI, RDX, R10, R8 = arguments 1..5.
+ *   Return value in RAX: >= 0 on success, a negated KILN_E* code on error.
+ *   All other registers are preserved.
+ * Pointers passed to the hypervisor are guest-physical addresses; a buffer
+ * may not cross a page boundary unless the call says so.  The hypervisor
+ * validates every argument and never trusts guest memory twice (it copies
+ * in, checks, then acts).
+ */
+#ifndef KILN_PUBLIC_KILN_H
+#define KILN_PUBLIC_KILN_H
+
+typedef __UINT8_TYPE__  kiln_u8;
+typedef __UINT16_TYPE__ kiln_u16;
+typedef __UINT32_TYPE__ kiln_u32;
+typedef __UINT64_TYPE__ kiln_u64;
+typedef __INT64_TYPE__  kiln_i64;
+
+#define KILN_ABI_MAJOR 1
+#define KILN_ABI_MINOR 0
+
+/* ---- CPUID leaves seen by every guest ---------------------------------- */
+
+/* EAX = highest Kiln leaf; EBX,ECX,EDX = "KilnHVKilnHV" (little-endian). */
+#define KILN_CPUID_SIGNATURE   0x40000000u
+#define KILN_CPUID_SIG_EBX     0x6e6c694bu /* "Kiln" */
+#define KILN_CPUID_SIG_ECX     0x694b5648u /* "HVKi" */
+#define KILN_CPUID_SIG_EDX     0x56486e6cu /* "lnHV" */
+/* EAX = (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR; EBX = domain id;
+ * ECX = KILN_CPUID_F_* flags of this domain. */
+#define KILN_CPUID_VERSION     0x40000001u
+#define KILN_CPUID_F_PRIVILEGED (1u << 0) /* domain may use control calls */
+
+/* ---- error codes (returned negated) ------------------------------------ */
+
+#define KILN_EPERM   1  /* caller not allowed (not CPL0, not privileged) */
+#define KILN_ENOENT  2  /* no such object */
+#define KILN_ESRCH   3  /* no such domain */
+#define KILN_E2BIG   7  /* argument too large */
+#define KILN_ENOMEM 12  /* out of memory */
+#define KILN_EFAULT 14  /* guest address not mapped or not owned by caller */
+#define KILN_EBUSY  16  /* object in a state that forbids the call */
+#define KILN_EEXIST 17  /* already exists */
+#define KILN_EINVAL 22  /* malformed argument */
+#define KILN_ENOSYS 38  /* unknown hypercall or sub-operation */
+
+/* ---- hypercall numbers: every domain ----------------------------------- */
+
+/* version(): returns (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR. */
+#define KILN_HC_VERSION        0
+/* console_write(gpa buf, u64 len): len <= KILN_CONSOLE_MAX, one page at most.
+ * Output goes to the hypervisor's log prefixed with the domain id. */
+#define KILN_HC_CONSOLE_WRITE  1
+#define KILN_CONSOLE_MAX       1024
+/* sched_yield(): give up the rest of the timeslice. */
+#define KILN_HC_SCHED_YIELD    2
+/* sched_block(u64 deadline_ns): sleep until an event or the hypervisor
+ * clock reaches deadline_ns (0 = no deadline). */
+#define KILN_HC_SCHED_BLOCK    3
+/* shutdown(u32 reason): ends the calling domain; does not return. */
+#define KILN_HC_SHUTDOWN       4
+#define KILN_SHUTDOWN_POWEROFF 0 /* clean exit: domain is destroyed */
+#define KILN_SHUTDOWN_REBOOT   1
+#define KILN_SHUTDOWN_CRASH    2 /* the guest reports its own failure */
+/* time(): nanoseconds since hypervisor boot, monotonic, same on all CPUs. */
+#define KILN_HC_TIME           5
+/* vcpu_runtime(): nanoseconds the calling vCPU has run in guest mode. */
+#define KILN_HC_VCPU_RUNTIME   6
+
+/* ---- hypercall numbers: privileged domains (dom0) only ------------------ */
+
+/* domctl(gpa struct kiln_domctl): one operation on one domain; the structure
+ * is read in, and written back with results.  Must not cross a page. */
+#define KILN_HC_DOMCTL        16
+/* sysctl(gpa struct kiln_sysctl): hypervisor-wide queries and settings. */
+#define KILN_HC_SYSCTL        17
+
+/* ---- domctl ------------------------------------------------------------- */
+
+#define KILN_DOMID_SELF   0x7ff0u
+#define KILN_DOMID_INVALID 0x7fffu
+#define KILN_NAME_MAX     32
+#define KILN_MAX_VCPUS    64
+
+enum kiln_domctl_cmd {
+    KILN_DOMCTL_CREATE       = 1, /* in: create; out: domid */
+    KILN_DOMCTL_DESTROY      = 2,
+    KILN_DOMCTL_PAUSE        = 3,
+    KILN_DOMCTL_UNPAUSE      = 4, /* also starts a newly built domain */
+    KILN_DOMCTL_GETINFO      = 5, /* out: info; domid = first id >= domid */
+    KILN_DOMCTL_WRITE_MEM    = 6, /* copy a page-sized buffer into the domain */
+    KILN_DOMCTL_SET_VCPU     = 7, /* initial register state of one vCPU */
+    KILN_DOMCTL_SCHED_GET    = 8, /* out: sched */
+    KILN_DOMCTL_SCHED_SET    = 9, /* in: sched */
+    KILN_DOMCTL_VCPU_PIN     = 10,/* in: pin */
+    KILN_DOMCTL_SET_CPUID    = 11,/* in: cpuid override, one leaf per call */
+    KILN_DOMCTL_CONSOLE_READ = 12,/* read the domain's console ring */
+};
+
+/* Domain states reported by GETINFO. */
+#define KILN_DOMSTATE_BUILDING 0 /* created, never unpaused */
+#define KILN_DOMSTATE_RUNNING  1
+#define KILN_DOMSTATE_PAUSED   2
+#define KILN_DOMSTATE_DYING    3 /* shut down or killed, pages being freed */
+
+struct kiln_domctl_create {
+    kiln_u64 memory_kib;      /* guest RAM, multiple of 4 KiB, from GPA 0 */
+    kiln_u32 vcpus;           /* 1..KILN_MAX_VCPUS */
+    kiln_u32 flags;           /* KILN_CPUID_F_* granted to the new domain */
+    char     name[KILN_NAME_MAX]; /* NUL-terminated */
+};
+
+struct kiln_domctl_info {
+    kiln_u64 memory_kib;
+    kiln_u64 cpu_time_ns;     /* sum over vCPUs of time run in guest mode */
+    kiln_u32 vcpus;
+    kiln_u32 state;           /* KILN_DOMSTATE_* */
+    kiln_u32 shutdown_reason; /* KILN_SHUTDOWN_* when state is DYING */
+    kiln_u32 flags;
+    char     name[KILN_NAME_MAX];
+};
+
+struct kiln_domctl_write_mem {
+    kiln_u64 dest_gpa;        /* in the target domain, page aligned */
+    kiln_u64 src_gpa;         /* in the caller, one page */
+    kiln_u64 len;             /* <= 4096 */
+};
+
+/* Initial state of a vCPU: 64-bit long mode with the given page tables, or
+ * 32-bit protected flat mode when cr3 == 0 (multiboot-style entry). */
+struct kiln_domctl_vcpu {
+    kiln_u32 vcpu;
+    kiln_u32 _pad;
+    kiln_u64 rip, rsp, rdi, rsi, cr3;
+};
+
+struct kiln_domctl_sched {
+    kiln_u32 weight;          /* 1..65535, default 256 */
+    kiln_u32 cap;             /* percent of one CPU, 0 = no cap */
+};
+
+struct kiln_domctl_pin {
+    kiln_u32 vcpu;
+    kiln_u32 _pad;
+    kiln_u64 cpumask;         /* bit n = may run on physical CPU n; 0 = any */
+};
+
+struct kiln_domctl_cpuid {
+    kiln_u32 leaf, subleaf;
+    kiln_u32 eax, ebx, ecx, edx; /* ANDed with the host-derived policy */
+};
+
+struct kiln_domctl_console {
+    kiln_u64 buf_gpa;         /* in the caller, one page */
+    kiln_u64 len;             /* in: buffer size; out: bytes copied */
+    kiln_u64 offset;          /* in/out: ring position to continue from */
+};
+
+struct kiln_domctl {
+    kiln_u32 cmd;             /* enum kiln_domctl_cmd */
+    kiln_u32 domid;           /* in/out */
+    union {
+        struct kiln_domctl_create    create;
+        struct kiln_domctl_info      info;
+        struct kiln_domctl_write_mem write_mem;
+        struct kiln_domctl_vcpu      vcpu;
+        struct kiln_domctl_sched     sched;
+        struct kiln_domctl_pin       pin;
+        struct kiln_domctl_cpuid     cpuid;
+        struct kiln_domctl_console   console;
+        kiln_u8                      _size[128];
+    } u;
+};
+
+/* ---- sysctl ------------------------------------------------------------- */
+
+enum kiln_sysctl_cmd {
+    KILN_SYSCTL_PHYSINFO     = 1, /* out: physinfo */
+    KILN_SYSCTL_LOG_READ     = 2, /* the hypervisor's log ring ("kl dmesg") */
+};
+
+struct kiln_sysctl_physinfo {
+    kiln_u64 total_pages;     /* 4 KiB pages the hypervisor manages */
+    kiln_u64 free_pages;      /* of those, free right now */
+    kiln_u64 cpu_khz;
+    kiln_u32 nr_cpus;
+    kiln_u32 nr_domains;
+};
+
+struct kiln_sysctl {
+    kiln_u32 cmd;
+    kiln_u32 _pad;
+    union {
+        struct kiln_sysctl_physinfo physinfo;
+        struct kiln_domctl_console  log; /* same shape as a console read */
+        kiln_u8                     _size[128];
+    } u;
+};
+
+#endif /* KILN_PUBLIC_KILN_H */
