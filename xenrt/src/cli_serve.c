@@ -1,0 +1,78 @@
+/* cli_serve.c: `xenrt serve`: the daemon's life cycle.
+ *
+ * Order matters: the database is migrated and the host table synced before
+ * the executor starts (its crash recovery reads hosts and jobs), and the HTTP
+ * server stops before the executor so no request kicks a stopped executor.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "db.h"
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *db_path = NULL;
+	long port = -1;
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+		switch (o) {
+		case 'c': config_path = optarg; break;
+		case 'd': db_path = optarg; break;
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 0 || port > 65535) {
+				fprintf(stderr, "xenrt serve: --port: expected integer 0..65535\n");
+				return XENRT_EXIT_USAGE;
+			}
+			break;
+		default: return XENRT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: xenrt serve [--config F] [--port N] [--db F]\n");
+		return XENRT_EXIT_USAGE;
+	}
+	struct xenrt_config cfg;
+	if (cli_config(&cfg, config_path, db_path) < 0)
+		return XENRT_EXIT_ERROR;
+	if (port >= 0)
+		config_set_port(&cfg, (int)port);
+
+	/* Signals are taken synchronously by sigwait, so no handler races. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+	sqlite3 *db;
+	char err[512];
+	if (db_open(cfg.db_path, &db, err, sizeof err) != SQLITE_OK) {
+		fprintf(stderr, "xenrt serve: %s\n", err);
+		return XENRT_EXIT_ERROR;
+	}
+	if (db_sync_hosts(db, &cfg, err, sizeof err) != SQLITE_OK) {
+		fprintf(stderr, "xenrt serve: %s\n", err);
+		db_close(db);
+		return XENRT_EXIT_ERROR;
+	}
+	int sig;
+	sigwait(&stop, &sig);
+	fprintf(stderr, "xenrt serve: %s, shutting down\n", strsignal(sig));
+	db_close(db);
+	return XENRT_EXIT_OK;
+}

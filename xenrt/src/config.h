@@ -1,0 +1,60 @@
+/* config.h: the daemon's configuration.
+ *
+ * Everything has an embedded default so `xenrt serve` works with no file at
+ * all (database ./var/xenrt.db, HTTP on 127.0.0.1:8080, two nested QEMU hosts).
+ * A JSON file (`--config FILE`) overrides any subset, and command-line flags
+ * override the file.  Paths are relative to the directory the daemon runs in,
+ * normally the repository top.  Errors name the file, the key path and what
+ * was expected, e.g. "config.json: hosts[1].memory_mib: expected integer
+ * 128..65536", because an operator fixing a config has nothing else to go by.
+ */
+#ifndef XENRT_CONFIG_H
+#define XENRT_CONFIG_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#define XENRT_PATH_MAX   512
+#define XENRT_MAX_HOSTS  32
+
+struct xenrt_host_decl {
+	char name[64];          /* [a-z0-9_-]+, unique */
+	char driver[16];        /* "qemu" (later "bochs", "physical") */
+	char cpu_vendor[16];    /* "amd", "intel" or "" */
+	char cpu_model[64];     /* QEMU -cpu value, e.g. "max" */
+	int vcpus;              /* 1..64 */
+	int memory_mib;         /* 128..65536 */
+	char flags[128];        /* space-separated, e.g. "svm npt" */
+};
+
+struct xenrt_config {
+	char db_path[XENRT_PATH_MAX];      /* var/xenrt.db */
+	char state_dir[XENRT_PATH_MAX];    /* var */
+	char log_dir[XENRT_PATH_MAX];      /* var/logs */
+	char artifact_dir[XENRT_PATH_MAX]; /* var/artifacts */
+	char work_dir[XENRT_PATH_MAX];     /* var/work: git worktrees and builds */
+	char suites_dir[XENRT_PATH_MAX];   /* testsuites */
+	char pxe_dir[XENRT_PATH_MAX];      /* pxe */
+	char web_dir[XENRT_PATH_MAX];      /* web-status (CSS) */
+	char http_addr[64];                /* 127.0.0.1 */
+	int http_port;                     /* 8080; 0 = ephemeral (tests) */
+	/* What nested hosts use to reach the daemon.  Empty in the file means
+	 * "http://10.0.2.2:<http_port>", recomputed by config_set_port(). */
+	char public_url[256];
+	bool public_url_explicit;
+	size_t nhosts;
+	struct xenrt_host_decl hosts[XENRT_MAX_HOSTS];
+};
+
+/* Fills every field with the embedded defaults. */
+void config_defaults(struct xenrt_config *cfg);
+
+/* Defaults, then the JSON file at `path` on top (NULL: defaults only).
+ * Returns 0, or -1 with a precise message in err. */
+int config_load(struct xenrt_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Sets the HTTP port (a --port flag) and, unless the config named a
+ * public_url explicitly, the derived public_url. */
+void config_set_port(struct xenrt_config *cfg, int port);
+
+#endif

@@ -1,0 +1,42 @@
+/* main.c: the xenrt command: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "serve", cli_serve, "serve [--config F] [--port N] [--db F]   run the daemon" },
+	{ "db", cli_db, "db migrate|version              the local database" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xenrt COMMAND [ARGS]\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  xenrt %s\n", commands[i].help);
+	fprintf(f, "remote commands take --url URL (default http://127.0.0.1:8080);\n"
+		   "local ones take --config FILE and --db FILE.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return XENRT_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return XENRT_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "xenrt: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return XENRT_EXIT_USAGE;
+}
