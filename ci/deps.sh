@@ -20,6 +20,8 @@ packages=(
     chromium wrk curl
     # dom0 image assembly
     cpio xz-utils
+    # dom0 image keys and the SSH login of dom0 boot tests
+    openssh-client
 )
 
 missing=()
