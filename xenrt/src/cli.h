@@ -3,6 +3,8 @@
 #ifndef XENRT_CLI_H
 #define XENRT_CLI_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 /* Exit codes shared by every subcommand, documented in xenrt/README.md. */
@@ -25,5 +27,9 @@ int cli_hosts(int argc, char **argv);
 /* Loads the config file (NULL: defaults) and applies --db; prints the error
  * and returns -1 on failure. */
 int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db_path);
+
+/* The API token: $XENRT_TOKEN, else the first line of <state_dir>/token.
+ * Prints why on failure and returns -1. */
+int cli_read_token(const struct xenrt_config *cfg, char *out, size_t len);
 
 #endif

@@ -1,11 +1,17 @@
 /* cli_local.c: subcommands that work on the local database directly:
  * `xenrt db migrate|version` (operators upgrading or inspecting a database
- * without starting the daemon) and the shared config loader. */
+ * without starting the daemon), `xenrt token` (tokens are made on the
+ * database, never over the API), and the config/token loaders shared by all
+ * subcommands. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "auth.h"
 #include "db.h"
 
 int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db_path)
@@ -60,5 +66,113 @@ int cli_db(int argc, char **argv)
 		printf("%d\n", db_schema_version());
 	else
 		printf("%s: schema at version %d\n", cfg.db_path, db_schema_version());
+	return XENRT_EXIT_OK;
+}
+
+int cli_read_token(const struct xenrt_config *cfg, char *out, size_t len)
+{
+	const char *env = getenv("XENRT_TOKEN");
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	char path[XENRT_PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/token", cfg->state_dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "xenrt: no token: set XENRT_TOKEN or create %s "
+			"(xenrt token create NAME > %s)\n", path, path);
+		return -1;
+	}
+	if (!fgets(out, (int)len, f)) {
+		fprintf(stderr, "xenrt: %s is empty\n", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+static void print_token(void *arg, const char *name, double created_at, double revoked_at)
+{
+	(void)arg;
+	char when[32], gone[32] = "live";
+	time_t t = (time_t)created_at;
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime(&t));
+	if (revoked_at > 0) {
+		t = (time_t)revoked_at;
+		strftime(gone, sizeof gone, "revoked %Y-%m-%d %H:%M:%S", gmtime(&t));
+	}
+	printf("%-32s created %s UTC  %s\n", name, when, gone);
+}
+
+int cli_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *db_path = NULL;
+	int o;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'c')
+			config_path = optarg;
+		else if (o == 'd')
+			db_path = optarg;
+		else
+			return XENRT_EXIT_USAGE;
+	}
+	const char *verb = optind < argc ? argv[optind] : "";
+	bool named = !strcmp(verb, "create") || !strcmp(verb, "revoke");
+	bool bare = !strcmp(verb, "list") || !strcmp(verb, "check");
+	if (!((named && optind == argc - 2) || (bare && optind == argc - 1))) {
+		fprintf(stderr, "usage: xenrt token create NAME | list | revoke NAME | check  "
+			"[--config F] [--db F]\n");
+		return XENRT_EXIT_USAGE;
+	}
+	struct xenrt_config cfg;
+	if (cli_config(&cfg, config_path, db_path) < 0)
+		return XENRT_EXIT_ERROR;
+	sqlite3 *db;
+	char err[1024];
+	if (db_open(cfg.db_path, &db, err, sizeof err) != SQLITE_OK) {
+		fprintf(stderr, "xenrt: %s\n", err);
+		return XENRT_EXIT_ERROR;
+	}
+	int rc = 0;
+	if (!strcmp(verb, "create")) {
+		char token[AUTH_TOKEN_HEX + 1];
+		rc = auth_token_create(db, argv[optind + 1], token, err, sizeof err);
+		if (rc == 0) {
+			printf("%s\n", token);
+			fprintf(stderr, "xenrt: token '%s' created; it is shown only this once\n",
+				argv[optind + 1]);
+		}
+	} else if (!strcmp(verb, "revoke")) {
+		rc = auth_token_revoke(db, argv[optind + 1], err, sizeof err);
+	} else if (!strcmp(verb, "list")) {
+		rc = auth_token_list(db, print_token, NULL, err, sizeof err);
+	} else {
+		char token[128], name[64];
+		rc = cli_read_token(&cfg, token, sizeof token);
+		if (rc == 0) {
+			int ok = auth_token_verify(db, token, name, sizeof name, err, sizeof err);
+			if (ok == 1)
+				printf("valid token '%s'\n", name);
+			else if (ok == 0)
+				snprintf(err, sizeof err, "the token is not valid for %s", cfg.db_path);
+			rc = ok == 1 ? 0 : -1;
+		} else {
+			err[0] = '\0';
+		}
+	}
+	db_close(db);
+	if (rc < 0) {
+		if (err[0])
+			fprintf(stderr, "xenrt token %s: %s\n", verb, err);
+		return XENRT_EXIT_ERROR;
+	}
 	return XENRT_EXIT_OK;
 }

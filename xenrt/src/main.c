@@ -10,6 +10,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "serve", cli_serve, "serve [--config F] [--port N] [--db F]   run the daemon" },
+	{ "token", cli_token, "token create|list|revoke|check [NAME]   API tokens (local database)" },
 	{ "db", cli_db, "db migrate|version              the local database" },
 };
 
