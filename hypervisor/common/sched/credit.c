@@ -1,0 +1,806 @@
+/*
+ * credit.c - the credit scheduler (policy described in include/kiln/sched.h).
+ *
+ * Locking, in the order they may be taken:
+ *   1. S.acct_lock: the domain list, weights and caps, the accounting pass.
+ *   2. rq[n].lock: run queue n, and every field of a vCPU whose `processor`
+ *      is n except `credit` (atomic) and `active` (acct_lock).  When two
+ *      run queue locks are needed they are taken lowest CPU first; the load
+ *      balancer only ever trylocks a second one, so it needs no order.
+ * A vCPU changes `processor` only with both the old and the new CPU's lock
+ * held, so holding the lock of v->processor pins v.  Every lock is taken
+ * with interrupts off because wake-ups come from interrupt handlers.
+ */
+#include <kiln/compiler.h>
+#include <kiln/sched.h>
+#include <kiln/spinlock.h>
+#include <public/kiln.h>
+
+/* Credit stays within one timeslice either side of zero: a vCPU that sat
+ * in the queue cannot bank an unbounded burst, and one that overran cannot
+ * owe an unbounded debt. */
+#define CREDIT_MAX ((s64)SCHED_TSLICE_NS)
+#define CREDIT_MIN (-(s64)SCHED_TSLICE_NS)
+
+#define PRIO_IDLE (-1) /* what an empty CPU compares as when stealing */
+
+struct runq {
+    spinlock_t lock;
+    struct list_head queue;   /* sorted by prio, highest first; FIFO within */
+    struct sched_vcpu *curr;  /* NULL while the CPU runs its idle loop */
+    u32 nr_queued;
+    u64 slice_end;
+    u64 next_tick;
+    u64 sorted_gen;           /* S.acct_gen when the queue was last re-sorted */
+};
+
+static struct {
+    unsigned int nr_cpus;
+    unsigned int flags;
+    u64 online;
+    void (*kick)(unsigned int cpu);
+    spinlock_t acct_lock;
+    struct list_head doms;
+    u64 next_acct;
+    u64 acct_gen;             /* accounting passes so far (atomic) */
+    u64 idle_mask;            /* bit n: CPU n runs its idle loop (atomic) */
+    struct runq rq[SCHED_MAX_CPUS];
+} S;
+
+static inline u64 cpu_bit(unsigned int cpu)
+{
+    return 1ull << cpu;
+}
+
+static unsigned int popcount64(u64 x)
+{
+    unsigned int n = 0;
+
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+static u64 next_multiple(u64 now, u64 period)
+{
+    return (now / period + 1) * period;
+}
+
+/* The CPUs a vCPU of d with affinity mask may actually use: minus CPU 0
+ * when that is reserved for dom0. */
+static u64 eff_mask(u64 mask, const struct sched_dom *d)
+{
+    u64 m = mask & S.online;
+
+    if ((S.flags & SCHED_F_CPU0_DOM0) && !(d->flags & SCHED_DOM_F_DOM0))
+        m &= ~cpu_bit(0);
+    return m;
+}
+
+static u64 eff_affinity(const struct sched_vcpu *v)
+{
+    return eff_mask(v->affinity, v->dom);
+}
+
+static s64 credit_read(const struct sched_vcpu *v)
+{
+    return __atomic_load_n(&v->credit, __ATOMIC_RELAXED);
+}
+
+/* Adds delta to v's credit, clamped to [CREDIT_MIN, CREDIT_MAX].  The
+ * accounting CPU and v's own CPU may do this concurrently. */
+static s64 credit_add(struct sched_vcpu *v, s64 delta)
+{
+    s64 old = credit_read(v), new;
+
+    do {
+        new = old + delta;
+        if (new > CREDIT_MAX)
+            new = CREDIT_MAX;
+        if (new < CREDIT_MIN)
+            new = CREDIT_MIN;
+    } while (!__atomic_compare_exchange_n(&v->credit, &old, new, false,
+                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return new;
+}
+
+static enum sched_prio prio_of_credit(const struct sched_vcpu *v, bool boost)
+{
+    if (credit_read(v) < 0)
+        return SCHED_PRIO_OVER;
+    return boost ? SCHED_PRIO_BOOST : SCHED_PRIO_UNDER;
+}
+
+static bool out_of_cap(const struct sched_vcpu *v)
+{
+    return v->dom->cap != 0 && credit_read(v) <= 0;
+}
+
+/* Charges the current vCPU for the time since it was last charged. */
+static void burn(struct sched_vcpu *v, u64 now)
+{
+    if (now > v->last_burn) {
+        credit_add(v, -(s64)(now - v->last_burn));
+        v->last_burn = now;
+    }
+    __atomic_store_n(&v->ran, true, __ATOMIC_RELAXED);
+}
+
+/* Locks the run queue that covers v and returns its CPU. Interrupts must
+ * already be off. */
+static unsigned int vcpu_lock(const struct sched_vcpu *v)
+{
+    for (;;) {
+        unsigned int cpu = READ_ONCE(v->processor);
+
+        spin_lock(&S.rq[cpu].lock);
+        if (READ_ONCE(v->processor) == cpu)
+            return cpu;
+        spin_unlock(&S.rq[cpu].lock);
+    }
+}
+
+static void lock_two(unsigned int a, unsigned int b)
+{
+    if (a == b) {
+        spin_lock(&S.rq[a].lock);
+        return;
+    }
+    spin_lock(&S.rq[a < b ? a : b].lock);
+    spin_lock(&S.rq[a < b ? b : a].lock);
+}
+
+static void unlock_two(unsigned int a, unsigned int b)
+{
+    spin_unlock(&S.rq[a].lock);
+    if (a != b)
+        spin_unlock(&S.rq[b].lock);
+}
+
+static void runq_insert(unsigned int cpu, struct sched_vcpu *v)
+{
+    struct runq *rq = &S.rq[cpu];
+    struct list_head *pos;
+
+    list_for_each(pos, &rq->queue) {
+        if (list_entry(pos, struct sched_vcpu, runq_elem)->prio < v->prio)
+            break;
+    }
+    list_add_tail(&v->runq_elem, pos); /* i.e. just before pos */
+    v->queued = true;
+    rq->nr_queued++;
+}
+
+static void runq_remove(unsigned int cpu, struct sched_vcpu *v)
+{
+    list_del(&v->runq_elem);
+    v->queued = false;
+    S.rq[cpu].nr_queued--;
+}
+
+static struct sched_vcpu *runq_head(unsigned int cpu)
+{
+    struct runq *rq = &S.rq[cpu];
+
+    if (list_empty(&rq->queue))
+        return NULL;
+    return list_first_entry(&rq->queue, struct sched_vcpu, runq_elem);
+}
+
+/*
+ * Credits changed in an accounting pass, so queued vCPUs may have crossed
+ * between UNDER and OVER: recompute their priorities (BOOST stays) and
+ * re-sort, once per pass, on the CPU's next tick or schedule.  lock held.
+ */
+static void runq_resort(unsigned int cpu)
+{
+    struct runq *rq = &S.rq[cpu];
+    u64 gen = __atomic_load_n(&S.acct_gen, __ATOMIC_RELAXED);
+    struct list_head old;
+    struct list_head *pos, *tmp;
+
+    if (rq->sorted_gen == gen)
+        return;
+    rq->sorted_gen = gen;
+    if (list_empty(&rq->queue))
+        return;
+    /* Move the queue aside and insert back in order; equal priorities keep
+     * their relative order, so round-robin is not disturbed. */
+    old = rq->queue;
+    old.next->prev = &old;
+    old.prev->next = &old;
+    list_init(&rq->queue);
+    rq->nr_queued = 0;
+    list_for_each_safe(pos, tmp, &old) {
+        struct sched_vcpu *v = list_entry(pos, struct sched_vcpu, runq_elem);
+
+        list_del(pos);
+        v->prio = (s8)prio_of_credit(v, v->prio == SCHED_PRIO_BOOST);
+        runq_insert(cpu, v);
+    }
+}
+
+static bool cpu_is_idle(unsigned int cpu)
+{
+    return (__atomic_load_n(&S.idle_mask, __ATOMIC_RELAXED) & cpu_bit(cpu)) &&
+           READ_ONCE(S.rq[cpu].nr_queued) == 0;
+}
+
+/* First CPU of mask at or after `from`, wrapping around; mask != 0. */
+static unsigned int first_cpu_from(u64 mask, unsigned int from)
+{
+    u64 high = mask & ~(cpu_bit(from) - 1);
+
+    return (unsigned int)__builtin_ctzll(high ? high : mask);
+}
+
+/* Where a vCPU that becomes runnable should queue: stay put if that CPU is
+ * idle, else take any idle CPU it may use, else stay put if allowed. */
+static unsigned int pick_cpu(const struct sched_vcpu *v, unsigned int cur)
+{
+    u64 allowed = eff_affinity(v);
+    u64 idle = 0;
+    unsigned int cpu;
+
+    if ((allowed & cpu_bit(cur)) && cpu_is_idle(cur))
+        return cur;
+    for (cpu = 0; cpu < S.nr_cpus; cpu++) {
+        if ((allowed & cpu_bit(cpu)) && cpu_is_idle(cpu))
+            idle |= cpu_bit(cpu);
+    }
+    if (idle)
+        return first_cpu_from(idle, (cur + 1) % S.nr_cpus);
+    if (allowed & cpu_bit(cur))
+        return cur;
+    return first_cpu_from(allowed, (cur + 1) % S.nr_cpus);
+}
+
+/* Kicks one idle CPU in mask (other than self) so it comes to steal. */
+static void kick_idler(unsigned int self, u64 mask)
+{
+    u64 idle = __atomic_load_n(&S.idle_mask, __ATOMIC_RELAXED) & mask & ~cpu_bit(self);
+
+    if (idle)
+        S.kick(first_cpu_from(idle, (self + 1) % S.nr_cpus));
+}
+
+/* Queues v on cpu (lock held) and kicks that CPU if v should preempt what
+ * it runs now. */
+static void enqueue_and_tickle(unsigned int cpu, struct sched_vcpu *v, bool boost)
+{
+    struct sched_vcpu *curr = S.rq[cpu].curr;
+
+    v->prio = (s8)prio_of_credit(v, boost);
+    runq_insert(cpu, v);
+    if (curr == NULL || v->prio > curr->prio)
+        S.kick(cpu);
+    else
+        kick_idler(cpu, eff_affinity(v));
+}
+
+static bool wants_queue(const struct sched_vcpu *v)
+{
+    return v->awake && !v->queued && !v->running && !v->parked;
+}
+
+/*
+ * Puts an awake vCPU that is neither queued, running nor parked on the run
+ * queue of a suitable CPU.  Takes run queue locks itself: the caller holds
+ * none (acct_lock is fine), with interrupts off.
+ */
+static void make_runnable(struct sched_vcpu *v, bool boost)
+{
+    for (;;) {
+        unsigned int cpu = vcpu_lock(v), target;
+
+        if (!wants_queue(v)) {
+            spin_unlock(&S.rq[cpu].lock);
+            return;
+        }
+        target = pick_cpu(v, cpu);
+        if (target == cpu) {
+            enqueue_and_tickle(cpu, v, boost);
+            spin_unlock(&S.rq[cpu].lock);
+            return;
+        }
+        spin_unlock(&S.rq[cpu].lock);
+        lock_two(cpu, target);
+        if (READ_ONCE(v->processor) == cpu) {
+            if (wants_queue(v)) {
+                WRITE_ONCE(v->processor, target);
+                enqueue_and_tickle(target, v, boost);
+            }
+            unlock_two(cpu, target);
+            return;
+        }
+        unlock_two(cpu, target); /* moved meanwhile: look again */
+    }
+}
+
+/* ---- accounting ---------------------------------------------------------- */
+
+static void unpark(struct sched_vcpu *v)
+{
+    unsigned int cpu = vcpu_lock(v);
+    bool refilled = v->parked && (v->dom->cap == 0 || credit_read(v) > 0);
+
+    if (refilled)
+        v->parked = false;
+    spin_unlock(&S.rq[cpu].lock);
+    if (refilled)
+        make_runnable(v, false);
+}
+
+/* Shares one period's worth of CPU time among the active vCPUs; acct_lock
+ * held.  A vCPU is active if it wants to run or ran during the period, so
+ * blocked vCPUs do not dilute the shares of the ones competing. */
+static void distribute_credit(void)
+{
+    struct sched_dom *d;
+    struct sched_vcpu *v;
+    u64 weight_total = 0, cpus = 0, pool;
+
+    list_for_each_entry(d, &S.doms, elem) {
+        d->nr_active = 0;
+        list_for_each_entry(v, &d->vcpus, dom_elem) {
+            bool ran = __atomic_exchange_n(&v->ran, false, __ATOMIC_RELAXED);
+
+            v->active = READ_ONCE(v->awake) || ran;
+            if (v->active) {
+                d->nr_active++;
+                cpus |= eff_affinity(v);
+            }
+        }
+        weight_total += (u64)d->weight * d->nr_active;
+    }
+    if (weight_total == 0)
+        return;
+    /* Weights compete only for the CPUs the active vCPUs may use, so three
+     * vCPUs pinned to one CPU of four share that one CPU by weight. */
+    pool = SCHED_ACCT_NS * popcount64(cpus);
+
+    list_for_each_entry(d, &S.doms, elem) {
+        u64 share, each;
+
+        if (d->nr_active == 0)
+            continue;
+        share = pool * d->weight * d->nr_active / weight_total;
+        if (d->cap != 0 && share > SCHED_ACCT_NS * d->cap / 100)
+            share = SCHED_ACCT_NS * d->cap / 100;
+        each = (share + d->nr_active - 1) / d->nr_active;
+        list_for_each_entry(v, &d->vcpus, dom_elem) {
+            if (!v->active)
+                continue;
+            credit_add(v, (s64)each);
+            if (READ_ONCE(v->parked))
+                unpark(v);
+        }
+    }
+}
+
+/* Runs the accounting pass if a period boundary has passed; whichever CPU
+ * gets here first does it. */
+static void maybe_account(u64 now)
+{
+    if (now < __atomic_load_n(&S.next_acct, __ATOMIC_RELAXED))
+        return;
+    spin_lock(&S.acct_lock);
+    if (now >= S.next_acct) {
+        /* Periods missed while every CPU slept are not paid out later. */
+        __atomic_store_n(&S.next_acct, next_multiple(now, SCHED_ACCT_NS), __ATOMIC_RELAXED);
+        distribute_credit();
+        __atomic_fetch_add(&S.acct_gen, 1, __ATOMIC_RELAXED);
+    }
+    spin_unlock(&S.acct_lock);
+}
+
+/* ---- set-up and parameters ----------------------------------------------- */
+
+int sched_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu))
+{
+    unsigned int cpu;
+
+    if (nr_cpus == 0 || nr_cpus > SCHED_MAX_CPUS || kick == NULL ||
+        (flags & ~SCHED_F_CPU0_DOM0) != 0 ||
+        ((flags & SCHED_F_CPU0_DOM0) && nr_cpus < 2))
+        return -KILN_EINVAL;
+    S.nr_cpus = nr_cpus;
+    S.flags = flags;
+    S.online = nr_cpus == 64 ? ~0ull : cpu_bit(nr_cpus) - 1;
+    S.kick = kick;
+    spin_lock_init(&S.acct_lock);
+    list_init(&S.doms);
+    S.next_acct = SCHED_ACCT_NS;
+    S.acct_gen = 0;
+    S.idle_mask = S.online;
+    for (cpu = 0; cpu < SCHED_MAX_CPUS; cpu++) {
+        struct runq *rq = &S.rq[cpu];
+
+        spin_lock_init(&rq->lock);
+        list_init(&rq->queue);
+        rq->curr = NULL;
+        rq->nr_queued = 0;
+        rq->slice_end = 0;
+        rq->next_tick = SCHED_TICK_NS;
+        rq->sorted_gen = 0;
+    }
+    return 0;
+}
+
+static bool params_valid(u32 weight, u32 cap)
+{
+    return weight >= SCHED_WEIGHT_MIN && weight <= SCHED_WEIGHT_MAX &&
+           cap <= 100u * S.nr_cpus;
+}
+
+int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+{
+    unsigned long irq;
+
+    if (!params_valid(weight, cap) || (flags & ~SCHED_DOM_F_DOM0) != 0)
+        return -KILN_EINVAL;
+    d->weight = weight;
+    d->cap = cap;
+    d->flags = flags;
+    d->nr_active = 0;
+    list_init(&d->vcpus);
+    irq = spin_lock_irqsave(&S.acct_lock);
+    list_add_tail(&d->elem, &S.doms);
+    spin_unlock_irqrestore(&S.acct_lock, irq);
+    return 0;
+}
+
+int sched_set_params(struct sched_dom *d, u32 weight, u32 cap)
+{
+    struct sched_vcpu *v;
+    unsigned long irq;
+
+    if (!params_valid(weight, cap))
+        return -KILN_EINVAL;
+    irq = spin_lock_irqsave(&S.acct_lock);
+    d->weight = weight;
+    d->cap = cap;
+    /* Lifting the cap releases parked vCPUs now, not a period later. */
+    if (cap == 0) {
+        list_for_each_entry(v, &d->vcpus, dom_elem) {
+            if (READ_ONCE(v->parked))
+                unpark(v);
+        }
+    }
+    spin_unlock_irqrestore(&S.acct_lock, irq);
+    return 0;
+}
+
+void sched_get_params(const struct sched_dom *d, u32 *weight, u32 *cap)
+{
+    *weight = READ_ONCE(d->weight);
+    *cap = READ_ONCE(d->cap);
+}
+
+int sched_dom_destroy(struct sched_dom *d)
+{
+    unsigned long irq = spin_lock_irqsave(&S.acct_lock);
+    int rc = 0;
+
+    if (!list_empty(&d->vcpus))
+        rc = -KILN_EBUSY;
+    else
+        list_del(&d->elem);
+    spin_unlock_irqrestore(&S.acct_lock, irq);
+    return rc;
+}
+
+int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
+{
+    unsigned long irq;
+
+    list_init(&v->runq_elem);
+    v->dom = d;
+    v->credit = 0;
+    v->affinity = S.online;
+    v->last_burn = 0;
+    v->id = id;
+    v->prio = SCHED_PRIO_UNDER;
+    v->awake = false;
+    v->queued = false;
+    v->running = false;
+    v->parked = false;
+    v->yielded = false;
+    v->ran = false;
+    v->active = false;
+    if (eff_affinity(v) == 0)
+        return -KILN_EINVAL;
+    v->processor = first_cpu_from(eff_affinity(v), 0);
+    irq = spin_lock_irqsave(&S.acct_lock);
+    list_add_tail(&v->dom_elem, &d->vcpus);
+    spin_unlock_irqrestore(&S.acct_lock, irq);
+    return 0;
+}
+
+void sched_vcpu_destroy(struct sched_vcpu *v)
+{
+    unsigned long irq = spin_lock_irqsave(&S.acct_lock);
+    unsigned int cpu = vcpu_lock(v);
+
+    v->awake = false;
+    v->parked = false;
+    if (v->queued)
+        runq_remove(cpu, v);
+    if (v->running) {
+        /* The CPU may still be in guest mode with v: it forgets v now and
+         * reschedules on the kick. */
+        S.rq[cpu].curr = NULL;
+        v->running = false;
+        S.kick(cpu);
+    }
+    spin_unlock(&S.rq[cpu].lock);
+    list_del(&v->dom_elem);
+    spin_unlock_irqrestore(&S.acct_lock, irq);
+}
+
+/* ---- state changes --------------------------------------------------------- */
+
+void sched_wake(struct sched_vcpu *v)
+{
+    unsigned long irq = local_irq_save();
+    unsigned int cpu = vcpu_lock(v);
+    bool was_awake = v->awake;
+
+    v->awake = true;
+    spin_unlock(&S.rq[cpu].lock);
+    /* BOOST is for a vCPU coming back from sleep, not for repeated wakes. */
+    make_runnable(v, !was_awake);
+    local_irq_restore(irq);
+}
+
+void sched_sleep(struct sched_vcpu *v)
+{
+    unsigned long irq = local_irq_save();
+    unsigned int cpu = vcpu_lock(v);
+
+    v->awake = false;
+    if (v->queued)
+        runq_remove(cpu, v);
+    if (v->running)
+        S.kick(cpu);
+    spin_unlock(&S.rq[cpu].lock);
+    local_irq_restore(irq);
+}
+
+void sched_yield(struct sched_vcpu *v)
+{
+    unsigned long irq = local_irq_save();
+    unsigned int cpu = vcpu_lock(v);
+
+    if (v->running)
+        v->yielded = true;
+    spin_unlock(&S.rq[cpu].lock);
+    local_irq_restore(irq);
+}
+
+int sched_set_affinity(struct sched_vcpu *v, u64 mask)
+{
+    unsigned long irq;
+    unsigned int cpu;
+    bool move = false;
+
+    if (mask == 0)
+        mask = S.online;
+    if (eff_mask(mask, v->dom) == 0)
+        return -KILN_EINVAL;
+    irq = local_irq_save();
+    cpu = vcpu_lock(v);
+    v->affinity = mask;
+    if (!(eff_affinity(v) & cpu_bit(cpu))) {
+        if (v->queued) {
+            runq_remove(cpu, v);
+            move = true;
+        }
+        if (v->running)
+            S.kick(cpu); /* sched_schedule() moves it elsewhere */
+    }
+    spin_unlock(&S.rq[cpu].lock);
+    if (move)
+        make_runnable(v, false);
+    local_irq_restore(irq);
+    return 0;
+}
+
+u64 sched_get_affinity(const struct sched_vcpu *v)
+{
+    return READ_ONCE(v->affinity);
+}
+
+/* ---- the per-CPU decisions ----------------------------------------------- */
+
+/* Moves to cpu's queue the best vCPU queued elsewhere that beats `prio`
+ * and may run here.  cpu's lock is held; peers are only trylocked. */
+static bool steal(unsigned int cpu, int prio)
+{
+    unsigned int i;
+
+    for (i = 1; i < S.nr_cpus; i++) {
+        unsigned int peer = (cpu + i) % S.nr_cpus;
+        struct sched_vcpu *v, *found = NULL;
+
+        if (READ_ONCE(S.rq[peer].nr_queued) == 0 || !spin_trylock(&S.rq[peer].lock))
+            continue;
+        list_for_each_entry(v, &S.rq[peer].queue, runq_elem) {
+            if (v->prio <= prio)
+                break;
+            if (eff_affinity(v) & cpu_bit(cpu)) {
+                found = v;
+                break;
+            }
+        }
+        if (found) {
+            runq_remove(peer, found);
+            WRITE_ONCE(found->processor, cpu);
+            runq_insert(cpu, found);
+        }
+        spin_unlock(&S.rq[peer].lock);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+/* Union of the CPUs the vCPUs waiting on cpu's queue could run on. */
+static u64 queued_affinity(unsigned int cpu)
+{
+    struct sched_vcpu *v;
+    u64 mask = 0;
+
+    list_for_each_entry(v, &S.rq[cpu].queue, runq_elem)
+        mask |= eff_affinity(v);
+    return mask;
+}
+
+static u64 deadline_of(const struct runq *rq)
+{
+    if (rq->curr && rq->slice_end < rq->next_tick)
+        return rq->slice_end;
+    return rq->next_tick;
+}
+
+static u64 slice_for(const struct sched_vcpu *v)
+{
+    s64 c;
+
+    if (v->dom->cap == 0)
+        return SCHED_TSLICE_NS;
+    /* Stop a capped vCPU when its credit runs out, so it gets its share
+     * to within a fraction of a tick. */
+    c = credit_read(v);
+    if (c < (s64)SCHED_MIN_SLICE_NS)
+        return SCHED_MIN_SLICE_NS;
+    return (u64)c < SCHED_TSLICE_NS ? (u64)c : SCHED_TSLICE_NS;
+}
+
+struct sched_decision sched_schedule(unsigned int cpu, u64 now)
+{
+    struct runq *rq = &S.rq[cpu];
+    struct sched_vcpu *prev, *next;
+    struct sched_decision d;
+    bool migrate = false, yielded = false;
+    unsigned long irq = local_irq_save();
+
+    maybe_account(now);
+    spin_lock(&rq->lock);
+    if (rq->next_tick <= now)
+        rq->next_tick = next_multiple(now, SCHED_TICK_NS);
+    runq_resort(cpu);
+
+    prev = rq->curr;
+    rq->curr = NULL;
+    if (prev) {
+        burn(prev, now);
+        prev->running = false;
+        yielded = prev->yielded;
+        prev->yielded = false;
+        if (!prev->awake)
+            yielded = false;
+        else if (out_of_cap(prev))
+            prev->parked = true;
+        else if (!(eff_affinity(prev) & cpu_bit(cpu)))
+            migrate = true;
+        else if (!yielded) {
+            prev->prio = (s8)prio_of_credit(prev, false);
+            runq_insert(cpu, prev);
+        }
+        if (prev->parked || migrate)
+            yielded = false;
+    }
+
+    next = runq_head(cpu);
+    if ((next == NULL || next->prio < SCHED_PRIO_UNDER) &&
+        steal(cpu, next ? next->prio : PRIO_IDLE))
+        next = runq_head(cpu);
+
+    if (yielded) {
+        /* prev goes behind everything else that can run here now. */
+        prev->prio = (s8)prio_of_credit(prev, false);
+        if (next == NULL) {
+            next = prev;
+        } else {
+            runq_insert(cpu, prev);
+        }
+    }
+    if (next && next->queued)
+        runq_remove(cpu, next);
+
+    if (next) {
+        next->running = true;
+        next->last_burn = now;
+        rq->curr = next;
+        rq->slice_end = now + slice_for(next);
+        __atomic_fetch_and(&S.idle_mask, ~cpu_bit(cpu), __ATOMIC_RELAXED);
+    } else {
+        __atomic_fetch_or(&S.idle_mask, cpu_bit(cpu), __ATOMIC_RELAXED);
+    }
+    if (rq->nr_queued)
+        kick_idler(cpu, queued_affinity(cpu));
+    d.vcpu = next;
+    d.deadline_ns = deadline_of(rq);
+    spin_unlock(&rq->lock);
+
+    if (migrate)
+        make_runnable(prev, false);
+    local_irq_restore(irq);
+    return d;
+}
+
+bool sched_tick(unsigned int cpu, u64 now, u64 *deadline_ns)
+{
+    struct runq *rq = &S.rq[cpu];
+    struct sched_vcpu *v, *head;
+    bool tick_due, resched;
+    unsigned long irq = local_irq_save();
+
+    maybe_account(now);
+    spin_lock(&rq->lock);
+    runq_resort(cpu);
+    tick_due = now >= rq->next_tick;
+    if (tick_due)
+        rq->next_tick = next_multiple(now, SCHED_TICK_NS);
+    v = rq->curr;
+    head = runq_head(cpu);
+    if (v == NULL) {
+        /* An idle CPU looks for work to steal at every tick. */
+        resched = tick_due || head != NULL;
+    } else {
+        burn(v, now);
+        /* BOOST lasts until the first tick that finds the vCPU running. */
+        if (tick_due || v->prio != SCHED_PRIO_BOOST)
+            v->prio = (s8)prio_of_credit(v, false);
+        resched = now >= rq->slice_end || !v->awake || out_of_cap(v) ||
+                  !(eff_affinity(v) & cpu_bit(cpu)) ||
+                  (head != NULL && head->prio > v->prio);
+    }
+    *deadline_ns = deadline_of(rq);
+    spin_unlock(&rq->lock);
+    local_irq_restore(irq);
+    return resched;
+}
+
+/* ---- queries ----------------------------------------------------------------- */
+
+bool sched_vcpu_running(const struct sched_vcpu *v)
+{
+    return READ_ONCE(v->running);
+}
+
+unsigned int sched_vcpu_cpu(const struct sched_vcpu *v)
+{
+    return READ_ONCE(v->processor);
+}
+
+enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v)
+{
+    return (enum sched_prio)READ_ONCE(v->prio);
+}
+
+s64 sched_vcpu_credit(const struct sched_vcpu *v)
+{
+    return credit_read(v);
+}

@@ -1,0 +1,149 @@
+/*
+ * sched.h - the credit scheduler's interface (implementation in
+ * common/sched/credit.c).
+ *
+ * The scheduler is pure mechanism driven by the hypervisor with explicit
+ * time: it never reads a clock, arms a timer or switches context itself.
+ * Each CPU calls sched_schedule() to learn what to run next and until when,
+ * and sched_tick() when that deadline passes.  This keeps it deterministic
+ * and testable on the host with simulated time (tests/test_sched_credit.c).
+ *
+ * Policy, in the spirit of Xen's credit1:
+ *  - credits are nanoseconds of CPU time.  Every SCHED_ACCT_NS one CPU runs
+ *    the accounting pass: the pool (SCHED_ACCT_NS times the number of CPUs
+ *    the active vCPUs may use) is shared among active domains in proportion
+ *    to weight, then evenly among each domain's active vCPUs.  The running
+ *    vCPU is debited for exactly the time it ran.
+ *  - priorities: BOOST (just woken from sleep with credit left), UNDER
+ *    (credit >= 0), OVER (credit < 0).  Higher priority always runs first;
+ *    equal priorities round-robin with a SCHED_TSLICE_NS timeslice.
+ *  - cap: a domain may use at most cap percent of one CPU in total (split
+ *    over its active vCPUs).  A capped vCPU that has used its share is
+ *    parked until an accounting pass refills its credit.
+ *  - a CPU that would go idle, or has only OVER work, steals better work
+ *    from another CPU's queue (respecting affinity).
+ *
+ * The structures below contain only scheduler state, so the hypervisor's
+ * domain and vCPU embed them (container_of gets back to the owner).
+ */
+#ifndef KILN_SCHED_H
+#define KILN_SCHED_H
+
+#include <kiln/list.h>
+#include <kiln/types.h>
+
+#define SCHED_MAX_CPUS        64
+#define SCHED_TSLICE_NS       30000000ull  /* 30 ms */
+#define SCHED_TICK_NS         10000000ull  /* 10 ms: debit and BOOST expiry */
+#define SCHED_ACCT_NS         30000000ull  /* 30 ms: credit distribution */
+/* A capped vCPU is never given a slice shorter than this, so a few
+ * nanoseconds of credit do not turn into a storm of reschedules; the
+ * overrun is debited and repaid in the next period. */
+#define SCHED_MIN_SLICE_NS      500000ull  /* 0.5 ms */
+
+#define SCHED_WEIGHT_MIN      1u
+#define SCHED_WEIGHT_MAX      65535u
+#define SCHED_WEIGHT_DEFAULT  256u
+
+/* sched_init() flags */
+#define SCHED_F_CPU0_DOM0     (1u << 0) /* CPU 0 runs only dom0 vCPUs */
+
+/* sched_dom_init() flags */
+#define SCHED_DOM_F_DOM0      (1u << 0) /* this is dom0 (may use CPU 0) */
+
+enum sched_prio {
+    SCHED_PRIO_OVER  = 0,
+    SCHED_PRIO_UNDER = 1,
+    SCHED_PRIO_BOOST = 2,
+};
+
+/* Embedded in the hypervisor's domain. */
+struct sched_dom {
+    struct list_head elem;     /* in the scheduler's domain list */
+    struct list_head vcpus;    /* struct sched_vcpu.dom_elem */
+    u32 weight;                /* SCHED_WEIGHT_MIN..MAX */
+    u32 cap;                   /* percent of one CPU for the whole domain, 0 = none */
+    u32 flags;                 /* SCHED_DOM_F_* */
+    u32 nr_active;             /* scratch of the accounting pass */
+};
+
+/* Embedded in the hypervisor's vCPU.  Fields are private to credit.c. */
+struct sched_vcpu {
+    struct list_head runq_elem;   /* in rq[processor] while queued */
+    struct list_head dom_elem;
+    struct sched_dom *dom;
+    s64 credit;                   /* ns; atomically updated */
+    u64 affinity;                 /* bit n = may run on CPU n (never 0) */
+    u64 last_burn;                /* time up to which credit was debited */
+    u32 processor;                /* CPU whose run queue lock covers us */
+    u32 id;                       /* vCPU number inside the domain */
+    s8  prio;                     /* enum sched_prio */
+    bool awake;                   /* wants to run (sched_wake/sleep) */
+    bool queued;                  /* on rq[processor]'s run queue */
+    bool running;                 /* current vCPU of rq[processor] */
+    bool parked;                  /* capped and out of credit */
+    bool yielded;                 /* asked to step aside once */
+    bool ran;                     /* debited since the last accounting */
+    bool active;                  /* earns credit this period (acct_lock) */
+};
+
+/* What a CPU should run next. */
+struct sched_decision {
+    struct sched_vcpu *vcpu;  /* NULL: run this CPU's idle loop */
+    u64 deadline_ns;          /* absolute; call sched_tick() at (or after) it */
+};
+
+/*
+ * Resets all scheduler state for CPUs 0..nr_cpus-1.  kick(cpu) is called
+ * whenever CPU `cpu` should call sched_schedule() soon (an IPI, or a
+ * "reschedule pending" flag when cpu is the caller's own CPU).  kick is
+ * called with scheduler locks held and interrupts off: it must not call
+ * back into the scheduler.  Returns 0 or -KILN_EINVAL.
+ */
+int sched_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu));
+
+/* Domains: weight 1..65535, cap 0..100*nr_cpus.  Return 0 or -KILN_EINVAL. */
+int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags);
+int sched_set_params(struct sched_dom *d, u32 weight, u32 cap);
+void sched_get_params(const struct sched_dom *d, u32 *weight, u32 *cap);
+/* -KILN_EBUSY while the domain still has vCPUs. */
+int sched_dom_destroy(struct sched_dom *d);
+
+/* A new vCPU starts asleep with affinity "any allowed CPU". */
+int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id);
+/*
+ * Removes v from the scheduler wherever it is (asleep, queued, parked or
+ * current).  On return the scheduler holds no reference to v.  If v was
+ * current on some CPU, that CPU is kicked and its next sched_schedule()
+ * has no outgoing vCPU; the caller must still make sure that CPU has left
+ * guest mode with v before freeing v's owner.
+ */
+void sched_vcpu_destroy(struct sched_vcpu *v);
+
+/* Runnable / not runnable.  Both may be called from any CPU and from
+ * interrupt context; both are idempotent. */
+void sched_wake(struct sched_vcpu *v);
+void sched_sleep(struct sched_vcpu *v);
+/* v (current on this CPU) gives up the rest of its slice: the caller then
+ * calls sched_schedule(), which runs anything else runnable first. */
+void sched_yield(struct sched_vcpu *v);
+/* mask 0 = every CPU.  -KILN_EINVAL if no allowed, online CPU remains. */
+int sched_set_affinity(struct sched_vcpu *v, u64 mask);
+u64 sched_get_affinity(const struct sched_vcpu *v);
+
+/* Called by CPU `cpu` only, with the outgoing vCPU's state fully saved. */
+struct sched_decision sched_schedule(unsigned int cpu, u64 now_ns);
+/*
+ * Called by CPU `cpu` when its deadline passed.  Returns true if the CPU
+ * must call sched_schedule() now; otherwise the current vCPU continues
+ * and *deadline_ns is the next time to call sched_tick().
+ */
+bool sched_tick(unsigned int cpu, u64 now_ns, u64 *deadline_ns);
+
+/* Queries (racy snapshots, for reporting and tests). */
+bool sched_vcpu_running(const struct sched_vcpu *v);
+unsigned int sched_vcpu_cpu(const struct sched_vcpu *v);
+enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v);
+s64 sched_vcpu_credit(const struct sched_vcpu *v);
+
+#endif
