@@ -1,0 +1,66 @@
+/*
+ * kiln_ioctl.h - the /dev/kiln interface between kiln.ko and libkiln.
+ *
+ * Shared unchanged by the kernel module and dom0 user space, so it includes
+ * only <linux/ioctl.h> (present in both worlds) and the public ABI.
+ *
+ * User space cannot know physical addresses, so the module marshals every
+ * hypercall that takes one: wherever kiln.h says "gpa in the caller", user
+ * space puts a pointer into its own memory and kiln.ko bounces the data
+ * through a kernel page whose physical address it passes instead.  The
+ * structure copied back holds the user's pointer again.
+ */
+#ifndef KILN_IOCTL_H
+#define KILN_IOCTL_H
+
+#include <linux/ioctl.h>
+#include "kiln.h"
+#include "kiln_abi_ext.h"
+
+#define KILN_DEVICE_PATH "/dev/kiln"
+
+/*
+ * KILN_IOCTL_HYPERCALL: one hypercall.  Accepted ops and their arguments:
+ *   KILN_HC_VERSION, KILN_HC_TIME, KILN_HC_VCPU_RUNTIME, KILN_HC_SCHED_YIELD:
+ *       no arguments.
+ *   KILN_HC_CONSOLE_WRITE: arg[0] = user buffer, arg[1] = length
+ *       (<= KILN_CONSOLE_MAX).
+ *   KILN_HC_DOMCTL: arg[0] = user pointer to struct kiln_domctl, read in and
+ *       written back.  WRITE_MEM's src_gpa and CONSOLE_READ's buf_gpa are user
+ *       pointers (one page at most: longer reads are cut to one page).
+ *   KILN_HC_SYSCTL: arg[0] = user pointer to struct kiln_sysctl; LOG_READ's
+ *       buf_gpa is a user pointer, as for CONSOLE_READ.
+ * Anything else (shutdown or blocking of dom0's own vCPU from a process,
+ * unknown numbers) is refused with EPERM or ENOSYS without a hypercall.
+ * The ioctl fails (-1/errno) only when the module could not make the call;
+ * otherwise it returns 0 and `result` holds the hypervisor's answer
+ * (>= 0, or a negated KILN_E* code).
+ */
+struct kiln_ioctl_hypercall {
+    kiln_u64 op;
+    kiln_u64 arg[5];
+    kiln_i64 result;
+};
+
+/*
+ * KILN_IOCTL_MMAP_FOREIGN: map nr_pages page frames of domain domid,
+ * starting at gfn, at addr in the caller.  addr..addr+nr_pages*4096 must lie
+ * inside one shared mmap() of /dev/kiln and not be mapped already.  All or
+ * nothing: on error no page of the request stays mapped.  The pages stay
+ * mapped until the mmap() is unmapped.  Errors: EINVAL (bad range), EBUSY
+ * (part of the range is mapped already), ENOMEM,
+ * and the hypervisor's refusal (ESRCH no such domain, EFAULT gfn not owned by
+ * it, ENOSYS hypervisor without foreign mapping).
+ */
+struct kiln_ioctl_mmap_foreign {
+    kiln_u64 addr;
+    kiln_u64 gfn;
+    kiln_u32 nr_pages;
+    kiln_u32 domid;
+};
+
+#define KILN_IOCTL_MAGIC 'K'
+#define KILN_IOCTL_HYPERCALL    _IOWR(KILN_IOCTL_MAGIC, 0, struct kiln_ioctl_hypercall)
+#define KILN_IOCTL_MMAP_FOREIGN _IOW(KILN_IOCTL_MAGIC, 1, struct kiln_ioctl_mmap_foreign)
+
+#endif /* KILN_IOCTL_H */

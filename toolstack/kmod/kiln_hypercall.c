@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kiln_hypercall.c - KILN_IOCTL_HYPERCALL: the VMMCALL itself and the
+ * marshalling of user-space arguments into what the hypervisor accepts.
+ *
+ * The hypervisor reads guest-physical addresses, and a user pointer is not
+ * one.  So every structure goes into a freshly allocated kernel page (a page
+ * can never straddle a boundary, as kiln.h requires) and every "buffer in the
+ * caller" is bounced through another page.  Only calls whose arguments we
+ * know how to marshal are let through.
+ */
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/io.h>
+#include "kiln_priv.h"
+
+long kiln_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2,
+                  unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    register unsigned long r10 asm("r10") = a4;
+    register unsigned long r8 asm("r8") = a5;
+    long ret;
+
+    asm volatile("vmmcall"
+                 : "=a"(ret)
+                 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+                 : "memory");
+    return ret;
+}
+
+long kiln_errno(long r)
+{
+    if (r >= 0)
+        return r;
+    switch (-r) {
+    case KILN_EPERM:  return -EPERM;
+    case KILN_ENOENT: return -ENOENT;
+    case KILN_ESRCH:  return -ESRCH;
+    case KILN_E2BIG:  return -E2BIG;
+    case KILN_ENOMEM: return -ENOMEM;
+    case KILN_EFAULT: return -EFAULT;
+    case KILN_EBUSY:  return -EBUSY;
+    case KILN_EEXIST: return -EEXIST;
+    case KILN_EINVAL: return -EINVAL;
+    case KILN_ENOSYS: return -ENOSYS;
+    default:          return -EIO;
+    }
+}
+
+long kiln_domctl_kernel(struct kiln_domctl *d)
+{
+    struct page *pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+    long r;
+
+    if (!pg)
+        return -ENOMEM;
+    /* The caller's copy may sit on a virtually mapped stack. */
+    memcpy(page_address(pg), d, sizeof(*d));
+    r = kiln_vmmcall(KILN_HC_DOMCTL, page_to_phys(pg), 0, 0, 0, 0);
+    memcpy(d, page_address(pg), sizeof(*d));
+    __free_page(pg);
+    return kiln_errno(r);
+}
+
+/* kiln_u64 is unsigned long, not the u64 that u64_to_user_ptr() insists on. */
+static void __user *user_ptr(kiln_u64 v)
+{
+    return (void __user *)(uintptr_t)v;
+}
+
+/* A user buffer standing in for a "gpa in the caller" field. */
+struct bounce {
+    kiln_u64 *field;    /* the field, in the kernel copy of the structure */
+    kiln_u64 user;      /* what user space had put there */
+    struct page *page;
+};
+
+static long bounce_setup(struct bounce *b, kiln_u64 *field, kiln_u64 len, bool copy_in)
+{
+    if (len > PAGE_SIZE)
+        return -E2BIG;
+    b->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+    if (!b->page)
+        return -ENOMEM;
+    b->field = field;
+    b->user = *field;
+    if (copy_in && copy_from_user(page_address(b->page), user_ptr(b->user), len)) {
+        __free_page(b->page);
+        b->page = NULL;
+        return -EFAULT;
+    }
+    *field = page_to_phys(b->page);
+    return 0;
+}
+
+/* Puts the user's pointer back and hands it the first out_len bytes. */
+static long bounce_finish(struct bounce *b, kiln_u64 out_len)
+{
+    long err = 0;
+
+    if (!b->page)
+        return 0;
+    *b->field = b->user;
+    if (out_len && copy_to_user(user_ptr(b->user), page_address(b->page),
+                                min_t(kiln_u64, out_len, PAGE_SIZE)))
+        err = -EFAULT;
+    __free_page(b->page);
+    b->page = NULL;
+    return err;
+}
+
+/* A console-shaped read (domain console or hypervisor log): one page at most. */
+static long bounce_console(struct bounce *b, struct kiln_domctl_console *c)
+{
+    c->len = min_t(kiln_u64, c->len, PAGE_SIZE);
+    return bounce_setup(b, &c->buf_gpa, c->len, false);
+}
+
+/* DOMCTL and SYSCTL: copy in, bounce buffers, call, copy results back. */
+static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
+{
+    void __user *uptr = user_ptr(hc->arg[0]);
+    bool is_domctl = hc->op == KILN_HC_DOMCTL;
+    size_t size = is_domctl ? sizeof(struct kiln_domctl) : sizeof(struct kiln_sysctl);
+    struct kiln_domctl_console *console = NULL;
+    struct bounce b = { 0 };
+    struct page *pg;
+    long err = 0, r;
+
+    pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+    if (!pg)
+        return -ENOMEM;
+    if (copy_from_user(page_address(pg), uptr, size)) {
+        err = -EFAULT;
+        goto out;
+    }
+    if (is_domctl) {
+        struct kiln_domctl *d = page_address(pg);
+
+        switch (d->cmd) {
+        case KILN_DOMCTL_WRITE_MEM:
+            err = bounce_setup(&b, &d->u.write_mem.src_gpa, d->u.write_mem.len, true);
+            break;
+        case KILN_DOMCTL_CONSOLE_READ:
+            console = &d->u.console;
+            err = bounce_console(&b, console);
+            break;
+        case KILN_DOMCTL_MAP_FOREIGN:
+        case KILN_DOMCTL_UNMAP_FOREIGN:
+            /* A raw local_gpa would let a process redirect any page of
+             * dom0's kernel: only KILN_IOCTL_MMAP_FOREIGN may do this. */
+            err = -EPERM;
+            break;
+        }
+    } else {
+        struct kiln_sysctl *s = page_address(pg);
+
+        if (s->cmd == KILN_SYSCTL_LOG_READ) {
+            console = &s->u.log;
+            err = bounce_console(&b, console);
+        }
+    }
+    if (err)
+        goto out;
+
+    r = kiln_vmmcall(hc->op, page_to_phys(pg), 0, 0, 0, 0);
+    hc->result = r;
+    err = bounce_finish(&b, console && r >= 0 ? console->len : 0);
+    if (!err && copy_to_user(uptr, page_address(pg), size))
+        err = -EFAULT;
+out:
+    bounce_finish(&b, 0);
+    __free_page(pg);
+    return err;
+}
+
+static long kiln_hc_console_write(struct kiln_ioctl_hypercall *hc)
+{
+    kiln_u64 buf = hc->arg[0];
+    struct bounce b = { 0 };
+    long err;
+
+    if (hc->arg[1] > KILN_CONSOLE_MAX)
+        return -E2BIG;
+    err = bounce_setup(&b, &buf, hc->arg[1], true);
+    if (err)
+        return err;
+    hc->result = kiln_vmmcall(KILN_HC_CONSOLE_WRITE, buf, hc->arg[1], 0, 0, 0);
+    return bounce_finish(&b, 0);
+}
+
+long kiln_ioctl_hypercall(void __user *uarg)
+{
+    struct kiln_ioctl_hypercall hc;
+    long err = 0;
+
+    if (copy_from_user(&hc, uarg, sizeof(hc)))
+        return -EFAULT;
+    switch (hc.op) {
+    case KILN_HC_VERSION:
+    case KILN_HC_SCHED_YIELD:
+    case KILN_HC_TIME:
+    case KILN_HC_VCPU_RUNTIME:
+        hc.result = kiln_vmmcall(hc.op, 0, 0, 0, 0, 0);
+        break;
+    case KILN_HC_CONSOLE_WRITE:
+        err = kiln_hc_console_write(&hc);
+        break;
+    case KILN_HC_DOMCTL:
+    case KILN_HC_SYSCTL:
+        err = kiln_hc_struct(&hc);
+        break;
+    case KILN_HC_SHUTDOWN:
+    case KILN_HC_SCHED_BLOCK:
+        /* These act on dom0's own vCPU: the kernel's business, not a process's. */
+        return -EPERM;
+    default:
+        return -ENOSYS;
+    }
+    if (err)
+        return err;
+    if (copy_to_user(uarg, &hc, sizeof(hc)))
+        return -EFAULT;
+    return 0;
+}

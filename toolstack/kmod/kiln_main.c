@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kiln_main.c - kiln.ko's entry points: the load-time check that we run as
+ * Kiln's control domain, and the /dev/kiln misc device (root only).
+ *
+ * Loading off Kiln must fail loudly rather than leave a device whose every
+ * call would execute VMMCALL on bare metal (#UD) or under another hypervisor.
+ */
+#define pr_fmt(fmt) "kiln: " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/capability.h>
+#include <asm/processor.h>
+#include "kiln_priv.h"
+
+static int kiln_open(struct inode *inode, struct file *file)
+{
+    /* The node is 0600 root, but a root process may have dropped its
+     * capabilities: hypercalls act on every domain, so insist on admin. */
+    if (!capable(CAP_SYS_ADMIN))
+        return -EPERM;
+    return 0;
+}
+
+static long kiln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+    switch (cmd) {
+    case KILN_IOCTL_HYPERCALL:
+        return kiln_ioctl_hypercall((void __user *)arg);
+    case KILN_IOCTL_MMAP_FOREIGN:
+        return kiln_ioctl_mmap_foreign((void __user *)arg);
+    default:
+        return -ENOTTY;
+    }
+}
+
+static const struct file_operations kiln_fops = {
+    .owner          = THIS_MODULE,
+    .open           = kiln_open,
+    .unlocked_ioctl = kiln_ioctl,
+    .mmap           = kiln_mmap,
+    .llseek         = noop_llseek,
+};
+
+static struct miscdevice kiln_dev = {
+    .minor = MISC_DYNAMIC_MINOR,
+    .name  = "kiln",
+    .fops  = &kiln_fops,
+    .mode  = 0600,
+};
+
+/* 0 when CPUID says we are Kiln's privileged domain with a known ABI. */
+static int kiln_check_platform(void)
+{
+    unsigned int eax, ebx, ecx, edx;
+
+    cpuid(KILN_CPUID_SIGNATURE, &eax, &ebx, &ecx, &edx);
+    if (ebx != KILN_CPUID_SIG_EBX || ecx != KILN_CPUID_SIG_ECX ||
+        edx != KILN_CPUID_SIG_EDX || eax < KILN_CPUID_VERSION) {
+        pr_err("not running on Kiln (CPUID 0x%x: %08x %08x %08x %08x), refusing to load\n",
+               KILN_CPUID_SIGNATURE, eax, ebx, ecx, edx);
+        return -ENODEV;
+    }
+    cpuid(KILN_CPUID_VERSION, &eax, &ebx, &ecx, &edx);
+    if ((eax >> 16) != KILN_ABI_MAJOR) {
+        pr_err("Kiln ABI %u.%u, this module speaks %u.x, refusing to load\n",
+               eax >> 16, eax & 0xffff, KILN_ABI_MAJOR);
+        return -ENODEV;
+    }
+    if (!(ecx & KILN_CPUID_F_PRIVILEGED)) {
+        pr_err("domain %u is not Kiln's control domain, refusing to load\n", ebx);
+        return -ENODEV;
+    }
+    pr_info("Kiln ABI %u.%u, control domain %u\n", eax >> 16, eax & 0xffff, ebx);
+    return 0;
+}
+
+static int __init kiln_init(void)
+{
+    int err = kiln_check_platform();
+
+    if (err)
+        return err;
+    err = misc_register(&kiln_dev);
+    if (err)
+        pr_err("cannot register /dev/kiln: %d\n", err);
+    return err;
+}
+
+static void __exit kiln_exit(void)
+{
+    misc_deregister(&kiln_dev);
+}
+
+module_init(kiln_init);
+module_exit(kiln_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Kiln hypervisor control device (hypercalls, foreign mappings)");

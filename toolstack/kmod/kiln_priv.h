@@ -1,0 +1,23 @@
+/*
+ * kiln_priv.h - declarations shared by the files of kiln.ko (not an ABI).
+ */
+#ifndef KILN_PRIV_H
+#define KILN_PRIV_H
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include "kiln_ioctl.h"
+
+/* The raw VMMCALL (kiln_hypercall.c).  Returns the hypervisor's RAX. */
+long kiln_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2,
+                  unsigned long a3, unsigned long a4, unsigned long a5);
+/* A negated KILN_E* code as a negated Linux errno. */
+long kiln_errno(long hv_result);
+/* One domctl on a kernel copy of the structure (kiln_hypercall.c). */
+long kiln_domctl_kernel(struct kiln_domctl *d);
+
+long kiln_ioctl_hypercall(void __user *uarg);
+long kiln_ioctl_mmap_foreign(void __user *uarg);
+int kiln_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* KILN_PRIV_H */

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Boot test of dom0's image under plain QEMU (no Kiln): the kernel reaches
+# /init, the virtio drivers load, kiln.ko refuses to load with its clear
+# message (there is no hypervisor), the network and dropbear come up, a root
+# login with the build's key runs a command, and dom0 powers off on request.
+# Prints TAP only.  Usage: dom0-boot.sh DOM0_DIR
+set -uo pipefail
+DOM0=$1
+. "$(dirname "$0")/dom0-qemu.sh"
+
+log=$DOM0/boot-test.serial.log
+trap dom0_stop EXIT
+n=0
+result() {   # result OK NAME [diagnostic]
+    n=$((n + 1))
+    if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [[ -n "${3:-}" ]] && echo "# $3"; fi
+}
+
+echo "1..7"
+if ! dom0_start "$log"; then
+    for t in 1 2 3 4 5 6 7; do result 1 "dom0 test $t" "QEMU did not start"; done
+    exit 0
+fi
+dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
+dom0_wait_for 'kiln-dom0: sshd up' 60; up=$?
+! grep -q 'kiln-dom0: insmod .* failed' "$log"; result $? "virtio drivers load" "$(grep 'insmod' "$log")"
+grep -q 'kiln-dom0: kiln.ko not loaded: .*kiln: not running on Kiln' "$log"
+result $? "kiln.ko refuses to load off Kiln with a clear message" "$(grep 'kiln' "$log" | head -n3)"
+grep -q 'kiln-dom0: network up: 10.0.2.15/' "$log"; result $? "eth0 configured by DHCP"
+result $up "dropbear starts"
+kver=$(cat "$DOM0/kver")
+got=$(dom0_ssh uname -r 2>&1)
+[[ "$got" == "$kver" ]]; result $? "root logs in over SSH with the build's key (uname -r)" "got: $got"
+dom0_ssh poweroff -f >/dev/null 2>&1
+status=1
+for _ in $(seq 1 100); do
+    kill -0 "$QEMU_PID" 2>/dev/null || { wait "$QEMU_PID"; status=$?; break; }
+    sleep 0.1
+done
+result $status "dom0 powers off on request"

@@ -1,0 +1,63 @@
+# dom0-qemu.sh - sourced by the dom0 boot test and the boot benchmark: starts
+# dom0's kernel+initramfs directly under QEMU (TCG) and waits for its marker
+# lines on the serial console.  Not a test by itself.
+#
+# Needs: DOM0 = directory with vmlinuz, initramfs.cpio.xz, keys/ (the build's
+# output).  Sets QEMU_PID, SSH_PORT, SERIAL_LOG.
+
+# romfile= keeps the NIC's iPXE ROM out: with -kernel it only costs time.
+dom0_start() {   # dom0_start LOGFILE [extra kernel args]
+    SERIAL_LOG=$1
+    shift
+    local try
+    for try in 1 2 3 4 5; do
+        SSH_PORT=$(( 20000 + (RANDOM % 20000) ))
+        : > "$SERIAL_LOG"
+        timeout 90 qemu-system-x86_64 -accel tcg -cpu max -m 512M -smp 1 \
+            -nographic -no-reboot \
+            -kernel "$DOM0/vmlinuz" -initrd "$DOM0/initramfs.cpio.xz" \
+            -append "console=ttyS0 quiet panic=-1 $*" \
+            -netdev "user,id=n,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
+            -device virtio-net-pci,netdev=n,romfile= \
+            < /dev/null > "$SERIAL_LOG" 2>&1 &
+        QEMU_PID=$!
+        sleep 0.3
+        # A taken port makes QEMU exit at once: pick another.
+        if kill -0 "$QEMU_PID" 2>/dev/null; then
+            return 0
+        fi
+        wait "$QEMU_PID" 2>/dev/null
+    done
+    return 1
+}
+
+dom0_wait_for() {   # dom0_wait_for PATTERN SECONDS: 0 once the console shows it
+    local deadline=$(( $(date +%s) + $2 ))
+    while (( $(date +%s) < deadline )); do
+        grep -q -- "$1" "$SERIAL_LOG" && return 0
+        kill -0 "$QEMU_PID" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+dom0_ssh() {   # dom0_ssh COMMAND...: run in dom0 as root over the forwarded port
+    local kh
+    kh=$(mktemp)
+    # Pin the host key the build baked in: a wrong sshd must not pass.
+    echo "[127.0.0.1]:$SSH_PORT $(cat "$DOM0/keys/host_ed25519.pub")" > "$kh"
+    ssh -i "$DOM0/keys/id_ed25519" -p "$SSH_PORT" -o BatchMode=yes \
+        -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$kh" \
+        -o ConnectTimeout=15 -o LogLevel=ERROR root@127.0.0.1 "$@"
+    local rc=$?
+    rm -f "$kh"
+    return $rc
+}
+
+dom0_stop() {   # ends QEMU if it is still running; never leaves it behind
+    if [[ -n "${QEMU_PID:-}" ]] && kill -0 "$QEMU_PID" 2>/dev/null; then
+        kill "$QEMU_PID" 2>/dev/null
+        wait "$QEMU_PID" 2>/dev/null
+    fi
+    QEMU_PID=
+}
