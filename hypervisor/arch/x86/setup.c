@@ -1,0 +1,86 @@
+/*
+ * setup.c - the boot CPU's path from head.S to the idle loop.
+ *
+ * The order matters: per-CPU pointer first (printk uses it), then the UART
+ * and the clock (so every line has a timestamp), the boot information,
+ * traps (so later bugs give a dump), memory, interrupts, the other CPUs,
+ * and finally whatever the rest of Kiln wants to run (start_domains()).
+ */
+#include <kiln/arch.h>
+#include <kiln/boot.h>
+#include <kiln/cmdline.h>
+#include <kiln/console.h>
+#include <kiln/mm.h>
+#include <kiln/multiboot.h>
+#include <kiln/selftest.h>
+#include <kiln/serial.h>
+#include <kiln/smp.h>
+#include <kiln/time.h>
+#include <kiln/traps.h>
+#include <kiln/lib.h>
+#include <kiln/x86.h>
+#include <public/kiln.h>
+
+static void log_boot_info(void)
+{
+    pr_info("loader: %s", multiboot_loader_name());
+    pr_info("command line: %s", cmdline_raw());
+    for (unsigned int i = 0; i < boot_memmap_count(); i++) {
+        const struct boot_mem_range *m = boot_memmap_get(i);
+        pr_info("memory map: %016llx-%016llx type %u%s",
+                (unsigned long long)m->start, (unsigned long long)m->end - 1, m->type,
+                m->type == 1 ? " (RAM)" : "");
+    }
+    pr_info("%u module(s)", boot_module_count());
+    for (unsigned int i = 0; i < boot_module_count(); i++) {
+        const struct boot_module *m = boot_module_get(i);
+        pr_info("module %u: %llx-%llx (%llu bytes) '%s'", i,
+                (unsigned long long)m->start, (unsigned long long)m->end,
+                (unsigned long long)(m->end - m->start), m->string);
+    }
+}
+
+static void check_console_option(void)
+{
+    const char *c = cmdline_get("console");
+    if (c && kstrcmp(c, "com1"))
+        pr_warn("console=%s not supported, using com1", c);
+}
+
+void start_kiln(u32 mb_magic, u32 mb_info);
+void start_kiln(u32 mb_magic, u32 mb_info)
+{
+    struct acpi_info acpi;
+
+    cpu_early_init(0);
+    serial_init();
+    time_init();
+    if (multiboot_parse(mb_magic, mb_info) < 0)
+        panic("not started by a Multiboot loader (magic %x)", mb_magic);
+    pr_info("Kiln hypervisor starting (ABI %u.%u)", KILN_ABI_MAJOR, KILN_ABI_MINOR);
+    check_console_option();
+    log_boot_info();
+
+    traps_init();
+    if (cpu_tables_init(0) < 0)
+        panic("boot CPU descriptor tables");
+    cpu_features_log();
+
+    mm_init();
+
+    pic_disable();
+    if (acpi_init(&acpi) < 0)
+        panic("ACPI: no usable MADT, cannot find the CPUs");
+    lapic_init();
+    smp_ipi_init();
+    lapic_timer_init();
+    smp_boot_aps(&acpi);
+    paging_drop_identity();
+    pr_info("%u CPUs online", smp_nr_cpus());
+    pr_info("memory: %llu pages free of %llu after boot",
+            (unsigned long long)mm_free_pages(), (unsigned long long)mm_total_pages());
+
+    selftest_run(cmdline_get("selftest"));
+    start_domains();
+    cpu_idle_loop();
+}

@@ -1,0 +1,148 @@
+/*
+ * console.c - printk: timestamped log lines to COM1 and to the log ring.
+ *
+ * One lock serialises output so lines from different CPUs never interleave.
+ * The lock remembers its owner CPU: if that CPU faults while printing, the
+ * trap handler's printk must not deadlock on it, so a nested entry on the
+ * owner CPU prints without taking the lock again.
+ */
+#include <kiln/cmdline.h>
+#include <kiln/console.h>
+#include <kiln/irq.h>
+#include <kiln/lib.h>
+#include <kiln/percpu.h>
+#include <kiln/serial.h>
+#include <kiln/spinlock.h>
+#include <kiln/time.h>
+
+#define RING_SIZE (128 * 1024)   /* power of two: offsets wrap with a mask */
+#define LINE_MAX  1024
+
+static char ring[RING_SIZE];
+static u64 ring_head;            /* bytes ever written; ring holds the last RING_SIZE */
+static spinlock_t console_lock = SPINLOCK_INIT;
+static int console_owner = -1;   /* CPU id holding console_lock */
+static enum log_level loglevel = LOG_INFO;
+static bool loglevel_parsed;
+
+enum log_level console_loglevel(void)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+
+    if (!loglevel_parsed) {
+        const char *v = cmdline_get("loglvl");
+        for (unsigned i = 0; v && i < ARRAY_SIZE(names); i++) {
+            if (!kstrcmp(v, names[i]))
+                loglevel = (enum log_level)i;
+        }
+        loglevel_parsed = cmdline_raw() != NULL;
+    }
+    return loglevel;
+}
+
+/* Takes the console; returns false when this CPU already holds it. */
+static bool console_enter(unsigned long *flags)
+{
+    int me = (int)smp_processor_id();
+
+    *flags = local_irq_save();
+    if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+        return false;
+    spin_lock(&console_lock);
+    __atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
+    return true;
+}
+
+static void console_leave(bool locked, unsigned long flags)
+{
+    if (locked) {
+        __atomic_store_n(&console_owner, -1, __ATOMIC_RELAXED);
+        spin_unlock(&console_lock);
+    }
+    local_irq_restore(flags);
+}
+
+static void emit(const char *s, size_t len)
+{
+    serial_write(s, len);
+    for (size_t i = 0; i < len; i++)
+        ring[(ring_head + i) & (RING_SIZE - 1)] = s[i];
+    ring_head += len;
+}
+
+/* Emits text as lines, each "[sssss.uuuuuu] <tag> line\n". */
+static void emit_lines(const char *tag, const char *text, size_t len)
+{
+    u64 ns = now_ns();
+    char prefix[48];
+    int plen = ksnprintf(prefix, sizeof(prefix), "[%5llu.%06llu] %s ",
+                         (unsigned long long)(ns / 1000000000ull),
+                         (unsigned long long)(ns / 1000ull % 1000000ull), tag);
+
+    while (len) {
+        size_t n = 0;
+        while (n < len && text[n] != '\n')
+            n++;
+        emit(prefix, (size_t)plen);
+        emit(text, n);
+        emit("\n", 1);
+        if (n < len)
+            n++;   /* the '\n' itself */
+        text += n;
+        len -= n;
+    }
+}
+
+void vprintk(enum log_level level, const char *fmt, va_list ap)
+{
+    char line[LINE_MAX];
+    unsigned long flags;
+
+    if (level > console_loglevel())
+        return;
+    int n = kvsnprintf(line, sizeof(line), fmt, ap);
+    size_t len = n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    if (len && line[len - 1] == '\n')
+        len--;
+
+    bool locked = console_enter(&flags);
+    emit_lines(level == LOG_ERR ? "(kiln) ERROR:" : level == LOG_WARN ? "(kiln) WARN:" : "(kiln)",
+               line, len);
+    console_leave(locked, flags);
+}
+
+void printk(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintk(level, fmt, ap);
+    va_end(ap);
+}
+
+void console_guest_write(u16 domid, const char *buf, size_t len)
+{
+    char tag[16];
+    unsigned long flags;
+
+    ksnprintf(tag, sizeof(tag), "(d%u)", domid);
+    if (len && buf[len - 1] == '\n')
+        len--;
+    bool locked = console_enter(&flags);
+    emit_lines(tag, buf, len);
+    console_leave(locked, flags);
+}
+
+size_t console_ring_read(char *buf, size_t len, u64 *offset)
+{
+    unsigned long flags;
+    size_t n = 0;
+
+    bool locked = console_enter(&flags);
+    u64 oldest = ring_head > RING_SIZE ? ring_head - RING_SIZE : 0;
+    u64 pos = *offset < oldest ? oldest : *offset;
+    while (n < len && pos < ring_head)
+        buf[n++] = ring[pos++ & (RING_SIZE - 1)];
+    *offset = pos;
+    console_leave(locked, flags);
+    return n;
+}

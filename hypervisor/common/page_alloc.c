@@ -1,0 +1,236 @@
+/*
+ * page_alloc.c - the binary buddy page allocator.
+ *
+ * Physical memory is frames 0..max_pfn-1; only ranges handed in with
+ * page_alloc_add_range() are ever given out.  A free block of order k is
+ * 2^k frames starting at a multiple of 2^k; it sits on free_list[k], with
+ * its list node stored in the free memory itself (through the direct map),
+ * and its bit set in bitmap[k].  The bitmaps are the only metadata: about
+ * two bits per frame, so 1 GiB of RAM costs 64 KiB.
+ *
+ * Freeing merges a block with its buddy (frame number XOR 2^k) while the
+ * buddy is free at the same order: fragmentation heals as pages come back,
+ * which is what lets domain destroy return memory in 2 MiB blocks again.
+ *
+ * Pure C (no arch code) so tests/test_mm.c runs it on the host.
+ */
+#include <kiln/console.h>
+#include <kiln/list.h>
+#include <kiln/mm.h>
+#include <kiln/page_alloc.h>
+#include <kiln/spinlock.h>
+
+#define BITS_PER_WORD 64
+
+static struct {
+    spinlock_t lock;
+    u64 max_pfn;
+    u64 *bitmap[MM_MAX_ORDER + 1];
+    struct list_head free_list[MM_MAX_ORDER + 1];
+    u64 nr_free[MM_MAX_ORDER + 1];   /* blocks per order, for the log */
+    u64 free_pages;
+    u64 total_pages;
+} pa;
+
+static u64 bitmap_words(u64 max_pfn, unsigned int order)
+{
+    return ((max_pfn >> order) + BITS_PER_WORD) / BITS_PER_WORD;
+}
+
+size_t page_alloc_metadata_size(u64 max_pfn)
+{
+    size_t words = 0;
+    for (unsigned int k = 0; k <= MM_MAX_ORDER; k++)
+        words += bitmap_words(max_pfn, k);
+    return words * sizeof(u64);
+}
+
+void page_alloc_init(u64 max_pfn, void *metadata)
+{
+    u64 *w = metadata;
+
+    spin_lock_init(&pa.lock);
+    pa.max_pfn = max_pfn;
+    pa.free_pages = 0;
+    pa.total_pages = 0;
+    for (unsigned int k = 0; k <= MM_MAX_ORDER; k++) {
+        u64 n = bitmap_words(max_pfn, k);
+        pa.bitmap[k] = w;
+        for (u64 i = 0; i < n; i++)
+            w[i] = 0;
+        w += n;
+        list_init(&pa.free_list[k]);
+        pa.nr_free[k] = 0;
+    }
+}
+
+static bool test_bit(unsigned int order, u64 pfn)
+{
+    u64 i = pfn >> order;
+    return (pa.bitmap[order][i / BITS_PER_WORD] >> (i % BITS_PER_WORD)) & 1;
+}
+
+static void set_bit(unsigned int order, u64 pfn)
+{
+    u64 i = pfn >> order;
+    pa.bitmap[order][i / BITS_PER_WORD] |= 1ull << (i % BITS_PER_WORD);
+}
+
+static void clear_bit(unsigned int order, u64 pfn)
+{
+    u64 i = pfn >> order;
+    pa.bitmap[order][i / BITS_PER_WORD] &= ~(1ull << (i % BITS_PER_WORD));
+}
+
+static struct list_head *node_of(u64 pfn)
+{
+    return phys_to_virt(pfn << PAGE_SHIFT);
+}
+
+static u64 pfn_of(struct list_head *node)
+{
+    return virt_to_phys(node) >> PAGE_SHIFT;
+}
+
+static void push_block(u64 pfn, unsigned int order)
+{
+    set_bit(order, pfn);
+    list_add(node_of(pfn), &pa.free_list[order]);
+    pa.nr_free[order]++;
+}
+
+static void remove_block(u64 pfn, unsigned int order)
+{
+    clear_bit(order, pfn);
+    list_del(node_of(pfn));
+    pa.nr_free[order]--;
+}
+
+/* True if any free block (at this order or above) covers pfn. */
+static bool covered_by_free_block(u64 pfn, unsigned int order)
+{
+    for (unsigned int k = order; k <= MM_MAX_ORDER; k++) {
+        u64 head = pfn & ~((1ull << k) - 1);
+        if (test_bit(k, head))
+            return true;
+    }
+    return false;
+}
+
+/* Puts a block back and merges it with free buddies.  Lock held. */
+static void free_block(u64 pfn, unsigned int order)
+{
+    pa.free_pages += 1ull << order;
+    while (order < MM_MAX_ORDER) {
+        u64 buddy = pfn ^ (1ull << order);
+        if (buddy + (1ull << order) > pa.max_pfn || !test_bit(order, buddy))
+            break;
+        remove_block(buddy, order);
+        pfn &= ~(1ull << order);
+        order++;
+    }
+    push_block(pfn, order);
+}
+
+void page_alloc_add_range(u64 start_pfn, u64 end_pfn)
+{
+    unsigned long flags = spin_lock_irqsave(&pa.lock);
+
+    if (end_pfn > pa.max_pfn)
+        end_pfn = pa.max_pfn;
+    while (start_pfn < end_pfn) {
+        /* Largest naturally aligned block that starts here and fits. */
+        unsigned int order = 0;
+        while (order < MM_MAX_ORDER &&
+               !(start_pfn & ((2ull << order) - 1)) &&
+               start_pfn + (2ull << order) <= end_pfn)
+            order++;
+        pa.total_pages += 1ull << order;
+        free_block(start_pfn, order);
+        start_pfn += 1ull << order;
+    }
+    spin_unlock_irqrestore(&pa.lock, flags);
+}
+
+long long page_alloc_pfn(unsigned int order)
+{
+    unsigned int k;
+    unsigned long flags;
+    u64 pfn;
+
+    if (order > MM_MAX_ORDER)
+        return -1;
+    flags = spin_lock_irqsave(&pa.lock);
+    for (k = order; k <= MM_MAX_ORDER && list_empty(&pa.free_list[k]); k++)
+        ;
+    if (k > MM_MAX_ORDER) {
+        spin_unlock_irqrestore(&pa.lock, flags);
+        return -1;
+    }
+    pfn = pfn_of(pa.free_list[k].next);
+    remove_block(pfn, k);
+    /* Split: keep the low half, free the high half one order down. */
+    while (k > order) {
+        k--;
+        push_block(pfn + (1ull << k), k);
+    }
+    pa.free_pages -= 1ull << order;
+    spin_unlock_irqrestore(&pa.lock, flags);
+    return (long long)pfn;
+}
+
+void page_free_pfn(u64 pfn, unsigned int order)
+{
+    unsigned long flags;
+
+    if (order > MM_MAX_ORDER || (pfn & ((1ull << order) - 1)) ||
+        pfn + (1ull << order) > pa.max_pfn)
+        panic("free_pages: bad block pfn %llx order %u", (unsigned long long)pfn, order);
+    flags = spin_lock_irqsave(&pa.lock);
+    if (covered_by_free_block(pfn, order)) {
+        spin_unlock_irqrestore(&pa.lock, flags);
+        panic("free_pages: pfn %llx order %u is already free (double free)",
+              (unsigned long long)pfn, order);
+    }
+    free_block(pfn, order);
+    spin_unlock_irqrestore(&pa.lock, flags);
+}
+
+void *alloc_pages(unsigned int order)
+{
+    long long pfn = page_alloc_pfn(order);
+    return pfn < 0 ? NULL : phys_to_virt((paddr_t)pfn << PAGE_SHIFT);
+}
+
+void *alloc_pages_zeroed(unsigned int order)
+{
+    u64 *p = alloc_pages(order);
+    if (p) {
+        for (size_t i = 0; i < (PAGE_SIZE << order) / sizeof(u64); i++)
+            p[i] = 0;
+    }
+    return p;
+}
+
+void free_pages(void *p, unsigned int order)
+{
+    paddr_t pa_ = virt_to_phys(p);
+    if (pa_ & (PAGE_SIZE - 1))
+        panic("free_pages: %p is not page aligned", p);
+    page_free_pfn(pa_ >> PAGE_SHIFT, order);
+}
+
+u64 mm_free_pages(void)
+{
+    return __atomic_load_n(&pa.free_pages, __ATOMIC_RELAXED);
+}
+
+u64 mm_total_pages(void)
+{
+    return __atomic_load_n(&pa.total_pages, __ATOMIC_RELAXED);
+}
+
+u64 page_alloc_free_blocks(unsigned int order)
+{
+    return order <= MM_MAX_ORDER ? pa.nr_free[order] : 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * panic.c - stop everything when an invariant is broken.
+ *
+ * The message and a backtrace go to the log, then machine_exit() makes
+ * QEMU exit with a non-zero status: a test sees a failure, never a hang or a
+ * silent reboot.
+ */
+#include <kiln/boot.h>
+#include <kiln/console.h>
+#include <kiln/irq.h>
+#include <kiln/lib.h>
+#include <kiln/percpu.h>
+#include <kiln/traps.h>
+#include <kiln/x86.h>
+
+static int panicking;
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+    char msg[512];
+
+    local_irq_disable();
+    if (__atomic_exchange_n(&panicking, 1, __ATOMIC_ACQ_REL)) {
+        /* Another CPU is already reporting; let it finish. */
+        for (;;)
+            halt();
+    }
+    va_start(ap, fmt);
+    kvsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pr_err("PANIC on CPU %u: %s", smp_processor_id(), msg);
+    backtrace_print(read_rbp());
+    machine_exit(1);
+}

@@ -1,0 +1,11 @@
+/*
+ * selftest.h - deliberate failures for the test harness (selftest= option).
+ */
+#ifndef KILN_SELFTEST_H
+#define KILN_SELFTEST_H
+
+/* what: NULL (nothing), "fault" (#PF), "ud" (#UD), "panic", or "timer"
+ * (checks the per-CPU timers and IPIs on every CPU, logs the result). */
+void selftest_run(const char *what);
+
+#endif

@@ -1,0 +1,109 @@
+# lib.sh - helpers for QEMU scenarios: boot Kiln, then assert on its serial
+# log, printing TAP results.  Sourced by tests/qemu/scenarios/*.sh, which
+# run-scenarios.sh executes one by one (each prints its own results; the
+# runner renumbers them and prints the single plan).
+#
+#   kiln_boot [-smp N] [-mem SIZE] [-timeout S] CMDLINE [MODULE-SPEC...]
+#       boots build/kiln.elf (modules are "file args" strings, file paths
+#       relative to hypervisor/), log in $KILN_LOG, QEMU status in $KILN_RC
+#       (isa-debug-exit: 1 = clean exit 0, 3 = panic; 124 = timeout)
+#   expect_log REGEX NAME      ok if an extended regex matches a log line
+#   expect_no_log REGEX NAME   ok if no log line matches
+#   expect_count REGEX N NAME  ok if exactly N log lines match
+#   expect_exit CODE NAME      ok if QEMU's status was CODE
+#   guest_tap DOMID|all PREFIX re-emits guest TAP "(dN) ok ..." as results
+#   tap_ok NAME / tap_fail NAME [DIAG] / tap_skip NAME REASON
+set -u
+
+KILN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KILN_ELF=$KILN_DIR/build/kiln.elf
+KILN_TMP=${KILN_TMP:-$(mktemp -d /tmp/kiln-test.XXXXXX)}
+KILN_LOG=$KILN_TMP/serial.log
+KILN_RC=0
+
+tap_ok()   { echo "ok - $1"; }
+tap_fail() { echo "not ok - $1"; [ $# -gt 1 ] && echo "# $2"; return 0; }
+tap_skip() { echo "ok - $1 # SKIP $2"; }
+
+# The log without carriage returns and firmware escape sequences.
+kiln_log() { tr -d '\r' < "$KILN_LOG" 2>/dev/null; }
+
+kiln_boot() {
+    local smp=1 mem=1G tmo=60 extra=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -smp) smp=$2; shift 2 ;;
+        -mem) mem=$2; shift 2 ;;
+        -timeout) tmo=$2; shift 2 ;;
+        -qemu) extra+=("$2"); shift 2 ;;
+        *) break ;;
+        esac
+    done
+    local cmdline=$1; shift
+    local initrd=() mods=""
+    for m in "$@"; do
+        mods=${mods:+$mods,}$m
+    done
+    [ -n "$mods" ] && initrd=(-initrd "$mods")
+    rm -f "$KILN_LOG"
+    (cd "$KILN_DIR" && timeout -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max \
+        -m "$mem" -smp "$smp" -nographic -no-reboot -monitor none \
+        -serial "file:$KILN_LOG" -device isa-debug-exit,iobase=0x501 \
+        -kernel "$KILN_ELF" -append "$cmdline" "${initrd[@]}" "${extra[@]}" \
+        </dev/null >"$KILN_TMP/qemu.out" 2>&1)
+    KILN_RC=$?
+    if [ "$KILN_RC" = 124 ] || [ "$KILN_RC" = 137 ]; then
+        echo "# QEMU timed out after ${tmo}s"
+    fi
+    return 0
+}
+
+expect_log() {
+    if kiln_log | grep -Eq -- "$1"; then tap_ok "$2"; else tap_fail "$2" "no log line matches /$1/"; fi
+}
+
+expect_no_log() {
+    local hit
+    hit=$(kiln_log | grep -E -m1 -- "$1")
+    if [ -z "$hit" ]; then tap_ok "$2"; else tap_fail "$2" "unexpected: $hit"; fi
+}
+
+expect_count() {
+    local n
+    n=$(kiln_log | grep -Ec -- "$1")
+    if [ "$n" = "$2" ]; then tap_ok "$3"; else tap_fail "$3" "/$1/ matched $n lines, wanted $2"; fi
+}
+
+expect_exit() {
+    if [ "$KILN_RC" = "$1" ]; then tap_ok "$2"; else tap_fail "$2" "QEMU status $KILN_RC, wanted $1"; fi
+}
+
+# Guest TAP lines look like "[ts] (d3) ok 2 - name".  Each becomes a
+# top-level result "ok - PREFIX d3: name"; a guest plan with results
+# missing (or no TAP at all) is reported as a failure.
+guest_tap() {
+    local want=$1 prefix=$2
+    kiln_log | awk -v want="$want" -v prefix="$prefix" '
+        match($0, /\] \(d[0-9]+\) /) {
+            dom = substr($0, RSTART + 3, RLENGTH - 5)
+            if (want != "all" && dom != want) next
+            line = substr($0, RSTART + RLENGTH)
+            if (line ~ /^1\.\.[0-9]+/) { split(line, a, /\.\./); plan[dom] = a[2] + 0; next }
+            if (line ~ /^(not )?ok /) {
+                seen[dom]++
+                status = (line ~ /^not ok/) ? "not ok" : "ok"
+                sub(/^(not )?ok [0-9]* ?-? ?/, "", line)
+                print status " - " prefix " d" dom ": " line
+            }
+        }
+        END {
+            n = 0
+            for (d in plan) {
+                n++
+                if (seen[d] < plan[d])
+                    print "not ok - " prefix " d" d ": " plan[d] - seen[d] " planned result(s) missing"
+            }
+            for (d in seen) if (!(d in plan)) n++
+            if (n == 0) print "not ok - " prefix ": no guest TAP output"
+        }'
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run-scenarios.sh - runs every tests/qemu/scenarios/*.sh (or the ones
+# named as arguments), renumbers their "ok"/"not ok" lines into one TAP
+# stream and prints a single plan at the end.  A scenario that exits
+# non-zero or prints no result at all adds a failure: a dead scenario can
+# never look green.  Scenario output other than results becomes "#" lines.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ $# -gt 0 ]; then scenarios=("$@"); else scenarios=("$here"/scenarios/*.sh); fi
+
+n=0
+for s in "${scenarios[@]}"; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s" .sh)
+    tmp=$(mktemp -d /tmp/kiln-scn.XXXXXX)
+    start=$(date +%s)
+    KILN_TMP=$tmp bash "$s" > "$tmp/out" 2>&1
+    rc=$?
+    results=0
+    while IFS= read -r line; do
+        case $line in
+        "ok "*|"ok"|"not ok "*|"not ok")
+            n=$((n + 1)); results=$((results + 1))
+            status=${line%%ok*}ok
+            rest=${line#"$status"}
+            rest=${rest# }
+            rest=${rest#[0-9]*[0-9 ]}
+            rest=${rest#- }
+            echo "$status $n - $name: ${rest#- }"
+            ;;
+        1..*) ;;
+        *) echo "# $line" ;;
+        esac
+    done < "$tmp/out"
+    if [ "$rc" -ne 0 ] || [ "$results" -eq 0 ]; then
+        n=$((n + 1))
+        echo "not ok $n - $name: scenario exited with status $rc after $results result(s)"
+    fi
+    echo "# $name: $(( $(date +%s) - start )) s"
+    rm -rf "$tmp"
+done
+echo "1..$n"
