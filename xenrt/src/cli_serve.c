@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "http.h"
 
 int cli_serve(int argc, char **argv)
 {
@@ -70,9 +71,23 @@ int cli_serve(int argc, char **argv)
 		db_close(db);
 		return XENRT_EXIT_ERROR;
 	}
+	/* The executor and the HTTP threads open their own connections. */
+	db_close(db);
+
+	/* TODO(FARM-EXEC executor): executor_start(&cfg, ...) here and pass
+	 * executor_kick as the kick function, as soon as executor.c lands. */
+	struct http_server *http = http_start(&cfg, NULL, NULL, err, sizeof err);
+	if (!http) {
+		fprintf(stderr, "xenrt serve: %s\n", err);
+		return XENRT_EXIT_ERROR;
+	}
+	fprintf(stderr, "xenrt serve: database %s (schema %d), %zu hosts, status page "
+		"http://%s:%d/\n", cfg.db_path, db_schema_version(), cfg.nhosts, cfg.http_addr,
+		http_port(http));
+
 	int sig;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "xenrt serve: %s, shutting down\n", strsignal(sig));
-	db_close(db);
+	http_stop(http);
 	return XENRT_EXIT_OK;
 }

@@ -1,0 +1,103 @@
+/* html.c: HTML buffer and escaping. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+
+static bool grow(struct html *h, size_t more)
+{
+	if (h->oom)
+		return false;
+	if (h->len + more + 1 <= h->cap)
+		return true;
+	size_t cap = h->cap ? h->cap : 4096;
+	while (cap < h->len + more + 1)
+		cap *= 2;
+	char *nb = realloc(h->buf, cap);
+	if (!nb) {
+		h->oom = true;
+		return false;
+	}
+	h->buf = nb;
+	h->cap = cap;
+	return true;
+}
+
+void html_rawn(struct html *h, const char *s, size_t n)
+{
+	if (!grow(h, n))
+		return;
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
+	h->buf[h->len] = '\0';
+}
+
+void html_raw(struct html *h, const char *s)
+{
+	html_rawn(h, s, strlen(s));
+}
+
+void html_fmt(struct html *h, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !grow(h, (size_t)n)) {
+		h->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(h->buf + h->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	h->len += (size_t)n;
+}
+
+void html_textn(struct html *h, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *rep;
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		case '\0': rep = ""; break;
+		default: continue;
+		}
+		html_rawn(h, s + start, i - start);
+		html_raw(h, rep);
+		start = i + 1;
+	}
+	html_rawn(h, s + start, n - start);
+}
+
+void html_text(struct html *h, const char *s)
+{
+	if (s)
+		html_textn(h, s, strlen(s));
+}
+
+char *html_take(struct html *h, size_t *len)
+{
+	if (h->oom || !grow(h, 0)) {
+		html_free(h);
+		return NULL;
+	}
+	char *b = h->buf;
+	*len = h->len;
+	h->buf = NULL;
+	h->len = h->cap = 0;
+	return b;
+}
+
+void html_free(struct html *h)
+{
+	free(h->buf);
+	h->buf = NULL;
+	h->len = h->cap = 0;
+}

@@ -1,0 +1,25 @@
+/* api.h: REST API handlers (/api/...).  Reads are public; writes check the
+ * Bearer token.  Every handler answers JSON, errors as {"error": "..."}. */
+#ifndef XENRT_API_H
+#define XENRT_API_H
+
+#include "http.h"
+
+enum MHD_Result api_flights_list(struct http_req *r);   /* GET  /api/flights?limit=&before= */
+enum MHD_Result api_flights_submit(struct http_req *r); /* POST /api/flights */
+enum MHD_Result api_flight_show(struct http_req *r);    /* GET  /api/flights/<id> */
+enum MHD_Result api_flight_cancel(struct http_req *r);  /* POST /api/flights/<id>/cancel */
+enum MHD_Result api_job_show(struct http_req *r);       /* GET  /api/jobs/<id> */
+enum MHD_Result api_hosts_list(struct http_req *r);     /* GET  /api/hosts */
+enum MHD_Result api_host_events(struct http_req *r);    /* GET  /api/hosts/<id>/events?limit=&before= */
+
+/* Files: GET /logs/<job>/<attempt>/<file> and /static/<file> (CSS). */
+enum MHD_Result http_serve_log(struct http_req *r);
+enum MHD_Result http_serve_static(struct http_req *r);
+
+/* True for a file name the log and static routes may serve: 1..128
+ * characters of [A-Za-z0-9._-], not starting with '.' (no "..", no hidden
+ * files, no separators). */
+int http_safe_name(const char *name);
+
+#endif

@@ -1,0 +1,559 @@
+/* api_model.c: read queries behind the API and the status pages.
+ *
+ * Verdict (design.md section 4): a failed step is "flaky" if the same step of
+ * the same job passed in another flight of the same revision, a "regression"
+ * if it passed in the baseline flight, "known" if the baseline had it failing
+ * too, and plain "fail" when there is no baseline to compare with.  broken is
+ * infrastructure and never the code's fault.  The flight's verdict is the
+ * worst of its steps: regression > fail > broken > known/flaky (tolerable) >
+ * pass; "pending" while it runs.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api_model.h"
+#include "json_util.h"
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+/* Steps a statement to the end, appending every row (as an object) to arr.
+ * Returns 0 or 500. */
+static int rows_into(sqlite3 *db, sqlite3_stmt *st, json_t *arr, char *err, size_t errlen)
+{
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(arr, json_row(st)) < 0)
+			break;
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	return 0;
+}
+
+/* Looks up the object in `arr` whose integer field `key` equals id; arrays are
+ * a page at most, and rows arrive grouped, so callers pass the last hit as a
+ * hint and the scan is usually one comparison. */
+static json_t *find_by(json_t *arr, const char *key, json_int_t id, size_t *hint)
+{
+	size_t n = json_array_size(arr);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (*hint + k) % n;
+		json_t *o = json_array_get(arr, i);
+		if (json_integer_value(json_object_get(o, key)) == id) {
+			*hint = i;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+static json_t *next_before(json_t *arr, int64_t limit)
+{
+	size_t n = json_array_size(arr);
+	if (n == 0 || (int64_t)n < limit)
+		return json_null();
+	return json_incref(json_object_get(json_array_get(arr, n - 1), "id"));
+}
+
+int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
+		  char *err, size_t errlen)
+{
+	json_t *flights = json_array();
+	sqlite3_stmt *st = prep(db,
+		"SELECT id, kind, repo, ref, revision, baseline_id, submitter, created_at, "
+		"started_at, finished_at, status, cancel_requested, patch IS NOT NULL AS has_patch "
+		"FROM flights WHERE id < ?1 ORDER BY id DESC LIMIT ?2", err, errlen);
+	int rc = st ? 0 : 500;
+	if (st) {
+		sqlite3_bind_int64(st, 1, before);
+		sqlite3_bind_int64(st, 2, limit);
+		rc = rows_into(db, st, flights, err, errlen);
+		sqlite3_finalize(st);
+	}
+	size_t n = json_array_size(flights);
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(json_array_get(flights, i), "jobs", json_object());
+	if (rc == 0 && n > 0) {
+		/* One aggregate for the whole page: job counts per flight and status. */
+		st = prep(db, "SELECT flight_id, status, count(*) FROM jobs "
+			  "WHERE flight_id BETWEEN ?1 AND ?2 GROUP BY flight_id, status",
+			  err, errlen);
+		rc = st ? 0 : 500;
+		if (st) {
+			sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(
+				json_array_get(flights, n - 1), "id")));
+			sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(
+				json_array_get(flights, 0), "id")));
+			size_t hint = 0;
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				json_t *f = find_by(flights, "id", sqlite3_column_int64(st, 0), &hint);
+				if (f)
+					json_object_set_new(json_object_get(f, "jobs"),
+							    (const char *)sqlite3_column_text(st, 1),
+							    json_integer(sqlite3_column_int64(st, 2)));
+			}
+			if (rc != SQLITE_DONE) {
+				snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+				rc = 500;
+			} else {
+				rc = 0;
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc) {
+		json_decref(flights);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o}", "flights", flights, "next_before", next_before(flights, limit));
+	return 0;
+}
+
+/* Fetches one row by id as an object; 404 when absent. */
+static int one_row(sqlite3 *db, const char *sql, int64_t id, json_t **out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, err, errlen);
+	if (!st)
+		return 500;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = json_row(st);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "no such object: %" PRId64, id);
+		rc = 404;
+	} else {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		rc = 500;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void set_log_url(json_t *step, json_int_t job_id, json_int_t attempt)
+{
+	const char *log = json_string_value(json_object_get(step, "log"));
+	if (!log) {
+		json_object_set_new(step, "log_url", json_null());
+		return;
+	}
+	char url[512];
+	snprintf(url, sizeof url, "/logs/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "/%s",
+		 job_id, attempt, log);
+	json_object_set_new(step, "log_url", json_text(url, strlen(url)));
+}
+
+/* Attaches the flight's steps (one query) to its jobs. */
+static int flight_steps(sqlite3 *db, int64_t id, json_t *jobs, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT s.job_id, s.id, s.seq, s.name, s.status, s.started_at, s.finished_at, "
+		"s.log, s.message FROM steps s JOIN jobs j ON s.job_id = j.id "
+		"WHERE j.flight_id = ?1 ORDER BY s.job_id, s.seq", err, errlen);
+	if (!st)
+		return 500;
+	sqlite3_bind_int64(st, 1, id);
+	int rc;
+	size_t hint = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *job = find_by(jobs, "id", sqlite3_column_int64(st, 0), &hint);
+		if (!job)
+			continue;
+		json_t *step = json_row(st);
+		json_object_del(step, "job_id");
+		set_log_url(step, sqlite3_column_int64(st, 0),
+			    json_integer_value(json_object_get(job, "attempt")));
+		json_array_append_new(json_object_get(job, "steps"), step);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	return 0;
+}
+
+/* Attaches runvars of the jobs selected by `where` (bound to id) to jobs. */
+static int job_runvars(sqlite3 *db, const char *sql, int64_t id, json_t *jobs,
+		       char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, err, errlen);
+	if (!st)
+		return 500;
+	sqlite3_bind_int64(st, 1, id);
+	int rc;
+	size_t hint = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *job = find_by(jobs, "id", sqlite3_column_int64(st, 0), &hint);
+		if (job)
+			json_object_set_new(json_object_get(job, "runvars"),
+					    (const char *)sqlite3_column_text(st, 1),
+					    json_column(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	return 0;
+}
+
+/* (job name, step name) pairs of flight `id` with status `status`, or of any
+ * other flight of revision `rev`, as an object keyed "job\nstep". */
+static int step_set(sqlite3 *db, const char *sql, int64_t id, const char *rev, json_t **out,
+		    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, err, errlen);
+	if (!st)
+		return 500;
+	sqlite3_bind_int64(st, 1, id);
+	if (rev)
+		sqlite3_bind_text(st, 2, rev, -1, SQLITE_STATIC);
+	json_t *set = json_object();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char key[512];
+		snprintf(key, sizeof key, "%s\n%s", (const char *)sqlite3_column_text(st, 0),
+			 (const char *)sqlite3_column_text(st, 1));
+		json_object_set_new(set, key, json_column(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(set);
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	*out = set;
+	return 0;
+}
+
+static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t errlen)
+{
+	int64_t id = json_integer_value(json_object_get(flight, "id"));
+	const char *status = json_string_value(json_object_get(flight, "status"));
+	json_t *baseline_id = json_object_get(flight, "baseline_id");
+	const char *rev = json_string_value(json_object_get(flight, "revision"));
+	json_t *baseline = NULL, *same_rev = NULL;
+	int rc = 0;
+	if (json_is_integer(baseline_id))
+		rc = step_set(db, "SELECT j.name, s.name, s.status FROM steps s "
+			      "JOIN jobs j ON s.job_id = j.id WHERE j.flight_id = ?1",
+			      json_integer_value(baseline_id), NULL, &baseline, err, errlen);
+	if (rc == 0 && rev)
+		rc = step_set(db, "SELECT j.name, s.name, 'pass' FROM flights f "
+			      "JOIN jobs j ON j.flight_id = f.id JOIN steps s ON s.job_id = j.id "
+			      "WHERE f.revision = ?2 AND f.id != ?1 AND s.status = 'pass'",
+			      id, rev, &same_rev, err, errlen);
+	if (rc) {
+		json_decref(baseline);
+		return rc;
+	}
+	json_t *lists = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "regressions", "failures",
+				  "broken", "known", "flaky");
+	size_t i, k;
+	json_t *job, *step;
+	json_array_foreach(jobs, i, job) {
+		const char *jname = json_string_value(json_object_get(job, "name"));
+		json_array_foreach(json_object_get(job, "steps"), k, step) {
+			const char *sname = json_string_value(json_object_get(step, "name"));
+			const char *s = json_string_value(json_object_get(step, "status"));
+			char key[512];
+			snprintf(key, sizeof key, "%s\n%s", jname, sname);
+			const char *list = NULL;
+			if (!strcmp(s, "broken")) {
+				list = "broken";
+			} else if (!strcmp(s, "fail")) {
+				const char *was = baseline ? json_string_value(
+					json_object_get(baseline, key)) : NULL;
+				if (same_rev && json_object_get(same_rev, key))
+					list = "flaky";
+				else if (was && !strcmp(was, "pass"))
+					list = "regressions";
+				else if (was && !strcmp(was, "fail"))
+					list = "known";
+				else
+					list = "failures";
+			}
+			if (list) {
+				char what[512];
+				snprintf(what, sizeof what, "%s/%s", jname, sname);
+				json_array_append_new(json_object_get(lists, list),
+						      json_text(what, strlen(what)));
+			}
+		}
+	}
+	json_decref(baseline);
+	json_decref(same_rev);
+	const char *summary;
+	if (!strcmp(status, "queued") || !strcmp(status, "running"))
+		summary = "pending";
+	else if (!strcmp(status, "cancelled"))
+		summary = "cancelled";
+	else if (json_array_size(json_object_get(lists, "regressions")))
+		summary = "regression";
+	else if (json_array_size(json_object_get(lists, "failures")) || !strcmp(status, "fail"))
+		summary = "fail";
+	else if (json_array_size(json_object_get(lists, "broken")) || !strcmp(status, "broken"))
+		summary = "broken";
+	else if (json_array_size(json_object_get(lists, "known")) ||
+		 json_array_size(json_object_get(lists, "flaky")))
+		summary = "tolerable";
+	else
+		summary = "pass";
+	json_object_set_new(lists, "summary", json_string(summary));
+	json_object_set_new(flight, "verdict", lists);
+	return 0;
+}
+
+int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen)
+{
+	json_t *flight = NULL;
+	int rc = one_row(db, "SELECT * FROM flights WHERE id = ?1", id, &flight, err, errlen);
+	if (rc == 404)
+		snprintf(err, errlen, "no flight %" PRId64, id);
+	if (rc)
+		return rc;
+	json_t *jobs = json_array();
+	json_object_set_new(flight, "jobs", jobs);
+	sqlite3_stmt *st = prep(db,
+		"SELECT id, name, suite, depends_on, hosts_needed, status, attempt, max_attempts, "
+		"started_at, finished_at, log_dir FROM jobs WHERE flight_id = ?1 ORDER BY id",
+		err, errlen);
+	rc = st ? 0 : 500;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = rows_into(db, st, jobs, err, errlen);
+		sqlite3_finalize(st);
+	}
+	size_t i;
+	json_t *job;
+	json_array_foreach(jobs, i, job) {
+		json_object_set_new(job, "steps", json_array());
+		json_object_set_new(job, "runvars", json_object());
+	}
+	if (rc == 0)
+		rc = flight_steps(db, id, jobs, err, errlen);
+	if (rc == 0)
+		rc = job_runvars(db, "SELECT r.job_id, r.name, r.value FROM runvars r "
+				 "JOIN jobs j ON r.job_id = j.id WHERE j.flight_id = ?1",
+				 id, jobs, err, errlen);
+	json_t *arts = json_object();
+	json_object_set_new(flight, "artifacts", arts);
+	if (rc == 0) {
+		st = prep(db, "SELECT role, sha256 FROM flight_artifacts WHERE flight_id = ?1",
+			  err, errlen);
+		rc = st ? 0 : 500;
+		if (st) {
+			sqlite3_bind_int64(st, 1, id);
+			int s;
+			while ((s = sqlite3_step(st)) == SQLITE_ROW)
+				json_object_set_new(arts, (const char *)sqlite3_column_text(st, 0),
+						    json_column(st, 1));
+			if (s != SQLITE_DONE) {
+				snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+				rc = 500;
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc == 0)
+		rc = verdict(db, flight, jobs, err, errlen);
+	if (rc) {
+		json_decref(flight);
+		return rc;
+	}
+	*out = flight;
+	return 0;
+}
+
+/* Lists log files of every attempt of a job, from the disk (console logs
+ * are files the executor writes, not step rows). */
+static void job_logs(const struct xenrt_config *cfg, json_t *job)
+{
+	json_t *logs = json_array();
+	json_object_set_new(job, "logs", logs);
+	json_int_t id = json_integer_value(json_object_get(job, "id"));
+	json_int_t flight = json_integer_value(json_object_get(job, "flight_id"));
+	json_int_t attempts = json_integer_value(json_object_get(job, "attempt"));
+	for (json_int_t a = 1; a <= attempts && a <= 100; a++) {
+		char dir[XENRT_PATH_MAX + 96];
+		snprintf(dir, sizeof dir, "%s/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+			 "/%" JSON_INTEGER_FORMAT, cfg->log_dir, flight, id, a);
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		struct dirent *e;
+		json_t *names = json_array();
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				json_array_append_new(names, json_text(e->d_name, strlen(e->d_name)));
+		closedir(d);
+		/* readdir order is arbitrary; a stable order reads better. */
+		size_t n = json_array_size(names);
+		for (size_t x = 1; x < n; x++)
+			for (size_t y = x; y > 0 && strcmp(json_string_value(json_array_get(names, y - 1)),
+							   json_string_value(json_array_get(names, y))) > 0; y--) {
+				json_t *t = json_incref(json_array_get(names, y));
+				json_array_set(names, y, json_array_get(names, y - 1));
+				json_array_set_new(names, y - 1, t);
+			}
+		size_t k;
+		json_t *nm;
+		json_array_foreach(names, k, nm) {
+			char path[XENRT_PATH_MAX + 512], url[512];
+			struct stat sb;
+			snprintf(path, sizeof path, "%s/%s", dir, json_string_value(nm));
+			if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+				continue;
+			snprintf(url, sizeof url, "/logs/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+				 "/%s", id, a, json_string_value(nm));
+			json_array_append_new(logs, json_pack("{s:I, s:O, s:I, s:s}", "attempt",
+				(json_int_t)a, "name", nm, "size", (json_int_t)sb.st_size, "url", url));
+		}
+		json_decref(names);
+	}
+}
+
+int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **out,
+	      char *err, size_t errlen)
+{
+	json_t *job = NULL;
+	int rc = one_row(db, "SELECT * FROM jobs WHERE id = ?1", id, &job, err, errlen);
+	if (rc == 404)
+		snprintf(err, errlen, "no job %" PRId64, id);
+	if (rc)
+		return rc;
+	json_int_t attempt = json_integer_value(json_object_get(job, "attempt"));
+	json_t *steps = json_array(), *hosts = json_array();
+	json_object_set_new(job, "steps", steps);
+	json_object_set_new(job, "runvars", json_object());
+	json_object_set_new(job, "hosts", hosts);
+	sqlite3_stmt *st = prep(db, "SELECT id, seq, name, status, started_at, finished_at, log, "
+				"message FROM steps WHERE job_id = ?1 ORDER BY seq", err, errlen);
+	rc = st ? 0 : 500;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = rows_into(db, st, steps, err, errlen);
+		sqlite3_finalize(st);
+	}
+	size_t i;
+	json_t *step;
+	json_array_foreach(steps, i, step) {
+		json_object_set_new(step, "metrics", json_array());
+		set_log_url(step, id, attempt);
+	}
+	if (rc == 0) {
+		st = prep(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "
+			  "JOIN steps s ON m.step_id = s.id WHERE s.job_id = ?1 ORDER BY m.id",
+			  err, errlen);
+		rc = st ? 0 : 500;
+		size_t hint = 0;
+		int s = SQLITE_DONE;
+		while (st && (s = sqlite3_step(st)) == SQLITE_ROW) {
+			json_t *owner = find_by(steps, "id", sqlite3_column_int64(st, 0), &hint);
+			json_t *m = json_row(st);
+			json_object_del(m, "step_id");
+			if (owner)
+				json_array_append_new(json_object_get(owner, "metrics"), m);
+			else
+				json_decref(m);
+		}
+		if (st && s != SQLITE_DONE) {
+			snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+			rc = 500;
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc == 0) {
+		json_t *one = json_pack("[O]", job);
+		rc = job_runvars(db, "SELECT job_id, name, value FROM runvars WHERE job_id = ?1",
+				 id, one, err, errlen);
+		json_decref(one);
+	}
+	if (rc == 0) {
+		st = prep(db, "SELECT jh.attempt, jh.role, h.id AS host_id, h.name FROM job_hosts jh "
+			  "JOIN hosts h ON jh.host_id = h.id WHERE jh.job_id = ?1 "
+			  "ORDER BY jh.attempt, jh.role", err, errlen);
+		rc = st ? 0 : 500;
+		if (st) {
+			sqlite3_bind_int64(st, 1, id);
+			rc = rows_into(db, st, hosts, err, errlen);
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc) {
+		json_decref(job);
+		return rc;
+	}
+	job_logs(cfg, job);
+	*out = job;
+	return 0;
+}
+
+int model_hosts(sqlite3 *db, json_t **out, char *err, size_t errlen)
+{
+	json_t *hosts = json_array();
+	sqlite3_stmt *st = prep(db, "SELECT * FROM hosts ORDER BY name", err, errlen);
+	int rc = st ? 0 : 500;
+	if (st) {
+		rc = rows_into(db, st, hosts, err, errlen);
+		sqlite3_finalize(st);
+	}
+	if (rc) {
+		json_decref(hosts);
+		return rc;
+	}
+	*out = json_pack("{s:o}", "hosts", hosts);
+	return 0;
+}
+
+int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limit,
+		      json_t **out, char *err, size_t errlen)
+{
+	json_t *host = NULL;
+	if (host_id) {
+		int rc = one_row(db, "SELECT * FROM hosts WHERE id = ?1", host_id, &host, err, errlen);
+		if (rc == 404)
+			snprintf(err, errlen, "no host %" PRId64, host_id);
+		if (rc)
+			return rc;
+	}
+	json_t *events = json_array();
+	sqlite3_stmt *st = prep(db, host_id
+		? "SELECT e.id, e.host_id, h.name AS host, e.at, e.old_state, e.new_state, e.job_id, "
+		  "e.reason FROM host_events e JOIN hosts h ON e.host_id = h.id "
+		  "WHERE e.host_id = ?1 AND e.id < ?2 ORDER BY e.id DESC LIMIT ?3"
+		: "SELECT e.id, e.host_id, h.name AS host, e.at, e.old_state, e.new_state, e.job_id, "
+		  "e.reason FROM host_events e JOIN hosts h ON e.host_id = h.id "
+		  "WHERE ?1 = 0 AND e.id < ?2 ORDER BY e.id DESC LIMIT ?3", err, errlen);
+	int rc = st ? 0 : 500;
+	if (st) {
+		sqlite3_bind_int64(st, 1, host_id);
+		sqlite3_bind_int64(st, 2, before);
+		sqlite3_bind_int64(st, 3, limit);
+		rc = rows_into(db, st, events, err, errlen);
+		sqlite3_finalize(st);
+	}
+	if (rc) {
+		json_decref(host);
+		json_decref(events);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o, s:o}", "host", host ? host : json_null(), "events", events,
+			 "next_before", next_before(events, limit));
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* api_model.h: the farm's read model, shared by the JSON API and the status
+ * pages so both show the same thing from the same queries.
+ *
+ * Each function runs a fixed, small number of indexed queries whatever the
+ * size of the result (one per table involved, never one per row), which is
+ * what keeps a page fast with a year of flights.  Each returns 0 with *out
+ * set, 404 when the object does not exist, or 500 with a message.
+ */
+#ifndef XENRT_API_MODEL_H
+#define XENRT_API_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "config.h"
+
+#define MODEL_PAGE_DEFAULT 50
+#define MODEL_PAGE_MAX 500
+
+/* {"flights": [flight + "jobs": {status: count}], "next_before": id|null}:
+ * flights with id < before, newest first. */
+int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
+		  char *err, size_t errlen);
+
+/* A flight with its jobs, each job's steps (with log_url) and runvars, its
+ * artifacts, and "verdict" (see api_model.c). */
+int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen);
+
+/* A job with its steps (each with its metrics), runvars, hosts by attempt,
+ * and the log files present on disk ("logs": [{attempt, name, size, url}]). */
+int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **out,
+	      char *err, size_t errlen);
+
+/* {"hosts": [...]} */
+int model_hosts(sqlite3 *db, json_t **out, char *err, size_t errlen);
+
+/* {"host": {...}, "events": [...], "next_before": id|null}; host_id 0 means
+ * every host (newest first, with the host's name on each event). */
+int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limit,
+		      json_t **out, char *err, size_t errlen);
+
+#endif

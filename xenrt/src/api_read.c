@@ -1,0 +1,70 @@
+/* api_read.c: the public, read-only JSON endpoints: thin wrappers that turn
+ * the read model (api_model.c) into responses. */
+#include <stdint.h>
+
+#include "api.h"
+#include "api_model.h"
+
+static enum MHD_Result reply(struct http_req *r, int rc, json_t *doc, const char *err)
+{
+	if (rc == 0)
+		return http_send_json(r, MHD_HTTP_OK, doc);
+	return http_error(r, rc == 404 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+			  "%s", err);
+}
+
+/* ?limit=&before= paging shared by lists. */
+static int paging(struct http_req *r, int64_t *before, int64_t *limit, enum MHD_Result *ret)
+{
+	if (http_query_int(r, "limit", 1, MODEL_PAGE_MAX, MODEL_PAGE_DEFAULT, limit, ret) < 0)
+		return -1;
+	return http_query_int(r, "before", 1, INT64_MAX, INT64_MAX, before, ret);
+}
+
+enum MHD_Result api_flights_list(struct http_req *r)
+{
+	int64_t before, limit;
+	enum MHD_Result ret;
+	if (paging(r, &before, &limit, &ret) < 0)
+		return ret;
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_flights(r->db, before, limit, &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_flight_show(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_flight(r->db, r->ids[0], &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_job_show(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_job(r->db, r->cfg, r->ids[0], &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_hosts_list(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_hosts(r->db, &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_host_events(struct http_req *r)
+{
+	int64_t before, limit;
+	enum MHD_Result ret;
+	if (paging(r, &before, &limit, &ret) < 0)
+		return ret;
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_host_events(r->db, r->ids[0], before, limit, &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}

@@ -1,0 +1,394 @@
+/* api_submit.c: the write endpoints: submitting and cancelling flights.
+ *
+ * A submission is validated completely (JSON syntax, field names and types,
+ * values, suites, baseline) before anything is written, and then written in
+ * one transaction: the flight, its build job, one job per suite depending on
+ * the build, and the runvars.  So every rejected request leaves the database
+ * exactly as it was, and an accepted one is never half there when the
+ * executor looks.  All values reach SQLite as bound parameters.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api.h"
+#include "db.h"
+
+#define MAX_SUITES 32
+#define MAX_RUNVARS 64
+#define REPO_MAX 4096
+#define REF_MAX 256
+#define RUNVAR_VALUE_MAX 4096
+
+struct submission {
+	const char *kind, *repo, *ref, *patch;
+	const char *suites[MAX_SUITES];
+	int hosts[MAX_SUITES];
+	size_t nsuites;
+	int64_t baseline;    /* 0: none */
+	json_t *runvars;     /* borrowed, may be NULL */
+};
+
+/* 400 for a body that does not fit the schema, 422 for well-formed values
+ * the farm cannot act on (unknown suite or baseline). */
+struct verr {
+	unsigned status;
+	char msg[512];
+};
+
+static int bad(struct verr *e, unsigned status, const char *fmt, const char *field, const char *what)
+{
+	e->status = status;
+	snprintf(e->msg, sizeof e->msg, fmt, field, what);
+	return -1;
+}
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A string field: present (if required), a string, no NUL, at most max bytes. */
+static int get_str(json_t *doc, const char *field, bool required, size_t max, const char **out,
+		   struct verr *e)
+{
+	json_t *v = json_object_get(doc, field);
+	*out = NULL;
+	if (!v) {
+		return required ? bad(e, 400, "field '%s': %s", field, "required") : 0;
+	}
+	if (!json_is_string(v))
+		return bad(e, 400, "field '%s': %s", field, "expected string");
+	if (json_string_length(v) != strlen(json_string_value(v)))
+		return bad(e, 400, "field '%s': %s", field, "NUL bytes are not allowed");
+	if (json_string_length(v) > max) {
+		char what[64];
+		snprintf(what, sizeof what, "longer than %zu bytes", max);
+		return bad(e, 400, "field '%s': %s", field, what);
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+static bool suite_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* Whether `name` is a suite this farm can run, and how many hosts it needs.
+ * TODO(FARM-EXEC suite_load): replace the file-existence check with
+ * suite_load()/hosts_needed as soon as suite.c lands. */
+static int suite_hosts(const struct xenrt_config *cfg, const char *name, int *hosts, struct verr *e)
+{
+	if (!suite_name_ok(name))
+		return bad(e, 422, "unknown suite '%s': %s", name,
+			   "suite names are 1..63 characters of [a-z0-9_-]");
+	if (!strcmp(name, "build"))
+		return bad(e, 422, "suite '%s': %s", name, "reserved for the flight's build job");
+	char path[XENRT_PATH_MAX + 96];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s.suite", cfg->suites_dir, name);
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return bad(e, 422, "unknown suite '%s': %s", name, "no such file in testsuites/");
+	*hosts = 1;
+	return 0;
+}
+
+static bool runvar_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int validate(const struct xenrt_config *cfg, json_t *doc, struct submission *s,
+		    struct verr *e)
+{
+	static const char *const known[] = { "kind", "repo", "ref", "patch", "suites", "baseline",
+					     "runvars" };
+	if (!json_is_object(doc))
+		return bad(e, 400, "%s: %s", "request body", "expected a JSON object");
+	const char *k;
+	json_t *v;
+	json_object_foreach(doc, k, v) {
+		bool ok = false;
+		for (size_t i = 0; i < sizeof known / sizeof known[0] && !ok; i++)
+			ok = !strcmp(k, known[i]);
+		if (!ok)
+			return bad(e, 400, "unknown field '%.64s' (%s)", k,
+				   "known: kind, repo, ref, patch, suites, baseline, runvars");
+	}
+	if (get_str(doc, "repo", true, REPO_MAX, &s->repo, e) ||
+	    get_str(doc, "ref", true, REF_MAX, &s->ref, e) ||
+	    get_str(doc, "patch", false, HTTP_BODY_MAX, &s->patch, e) ||
+	    get_str(doc, "kind", false, 16, &s->kind, e))
+		return -1;
+	/* repo and ref end up as git arguments: no option look-alikes, no
+	 * control characters, no revision ranges. */
+	if (!s->repo[0] || s->repo[0] == '-' || has_ctl(s->repo))
+		return bad(e, 400, "field '%s': %s", "repo",
+			   "expected a path or URL, not empty, not starting with '-', "
+			   "without control characters");
+	if (!s->ref[0] || s->ref[0] == '-' || has_ctl(s->ref) || strchr(s->ref, ' ') ||
+	    strstr(s->ref, ".."))
+		return bad(e, 400, "field '%s': %s", "ref",
+			   "expected a branch, tag or commit: not empty, not starting with '-', "
+			   "no spaces, control characters or '..'");
+	if (!s->kind)
+		s->kind = s->patch ? "patch" : "branch";
+	if (strcmp(s->kind, "patch") && strcmp(s->kind, "branch") && strcmp(s->kind, "nightly") &&
+	    strcmp(s->kind, "gate"))
+		return bad(e, 400, "field '%s': %s", "kind",
+			   "expected one of \"patch\", \"branch\", \"nightly\", \"gate\"");
+
+	json_t *suites = json_object_get(doc, "suites");
+	if (!json_is_array(suites) || json_array_size(suites) == 0 ||
+	    json_array_size(suites) > MAX_SUITES)
+		return bad(e, 400, "field '%s': %s", "suites",
+			   "expected an array of 1..32 suite names");
+	size_t i;
+	json_array_foreach(suites, i, v) {
+		if (!json_is_string(v))
+			return bad(e, 400, "field '%s': %s", "suites", "expected an array of strings");
+		const char *name = json_string_value(v);
+		if (json_string_length(v) != strlen(name))
+			return bad(e, 422, "suites[%s]: %s", "?", "NUL bytes are not allowed");
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(s->suites[j], name))
+				return bad(e, 400, "suite '%.64s': %s", name, "listed twice");
+		if (suite_hosts(cfg, name, &s->hosts[i], e) < 0)
+			return -1;
+		s->suites[i] = name;
+	}
+	s->nsuites = json_array_size(suites);
+
+	json_t *b = json_object_get(doc, "baseline");
+	if (b && !json_is_null(b)) {
+		if (!json_is_integer(b) || json_integer_value(b) < 1)
+			return bad(e, 400, "field '%s': %s", "baseline", "expected a flight id");
+		s->baseline = json_integer_value(b);
+	}
+	s->runvars = json_object_get(doc, "runvars");
+	if (s->runvars) {
+		if (!json_is_object(s->runvars) || json_object_size(s->runvars) > MAX_RUNVARS)
+			return bad(e, 400, "field '%s': %s", "runvars",
+				   "expected an object of at most 64 string values");
+		json_object_foreach(s->runvars, k, v) {
+			if (!runvar_name_ok(k))
+				return bad(e, 400, "runvar '%.64s': %s", k,
+					   "names are 1..64 characters of [A-Za-z0-9_.-]");
+			if (!json_is_string(v) || json_string_length(v) > RUNVAR_VALUE_MAX ||
+			    json_string_length(v) != strlen(json_string_value(v)))
+				return bad(e, 400, "runvar '%.64s': %s", k,
+					   "expected a string of at most 4096 bytes without NUL");
+		}
+	}
+	return 0;
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int insert_job(sqlite3 *db, int64_t flight, const char *name, int64_t depends_on,
+		      int hosts, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO jobs(flight_id, name, suite, depends_on, "
+				    "hosts_needed) VALUES (?1, ?2, ?2, ?3, ?4)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, flight);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (depends_on)
+		sqlite3_bind_int64(st, 3, depends_on);
+	sqlite3_bind_int(st, 4, hosts);
+	rc = step_done(db, st);
+	*id = sqlite3_last_insert_rowid(db);
+	if (rc != SQLITE_OK)
+		return rc;
+	return SQLITE_OK;
+}
+
+static int insert_runvars(sqlite3 *db, int64_t job, json_t *runvars)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(runvars, k, v) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(db, "INSERT INTO runvars(job_id, name, value) "
+					    "VALUES (?1, ?2, ?3)", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return rc;
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, json_string_value(v), -1, SQLITE_STATIC);
+		rc = step_done(db, st);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+/* Writes the whole flight; returns SQLITE_OK, SQLITE_NOTFOUND for an unknown
+ * baseline, or an SQLite error.  The caller owns the transaction. */
+static int write_flight(sqlite3 *db, const struct submission *s, const char *submitter,
+			int64_t *flight, json_t *jobs)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (s->baseline) {
+		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM flights WHERE id = ?1", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return rc;
+		sqlite3_bind_int64(st, 1, s->baseline);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return SQLITE_NOTFOUND;
+		if (rc != SQLITE_ROW)
+			return sqlite3_errcode(db);
+	}
+	rc = sqlite3_prepare_v2(db, "INSERT INTO flights(kind, repo, ref, patch, baseline_id, "
+				"submitter, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, s->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->repo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->ref, -1, SQLITE_STATIC);
+	if (s->patch)
+		sqlite3_bind_text(st, 4, s->patch, -1, SQLITE_STATIC);
+	if (s->baseline)
+		sqlite3_bind_int64(st, 5, s->baseline);
+	sqlite3_bind_text(st, 6, submitter, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, db_now());
+	rc = step_done(db, st);
+	if (rc != SQLITE_OK)
+		return rc;
+	*flight = sqlite3_last_insert_rowid(db);
+
+	int64_t build;
+	rc = insert_job(db, *flight, "build", 0, 0, &build);
+	if (rc == SQLITE_OK && s->runvars)
+		rc = insert_runvars(db, build, s->runvars);
+	json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)build,
+					      "name", "build", "hosts_needed", 0));
+	for (size_t i = 0; i < s->nsuites && rc == SQLITE_OK; i++) {
+		int64_t job;
+		rc = insert_job(db, *flight, s->suites[i], build, s->hosts[i], &job);
+		if (rc == SQLITE_OK && s->runvars)
+			rc = insert_runvars(db, job, s->runvars);
+		json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)job,
+						      "name", s->suites[i],
+						      "hosts_needed", s->hosts[i]));
+	}
+	return rc;
+}
+
+enum MHD_Result api_flights_submit(struct http_req *r)
+{
+	enum MHD_Result ret;
+	char who[64];
+	if (!http_authorize(r, who, sizeof who, &ret))
+		return ret;
+	if (!r->body || r->body_len == 0)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "empty body: expected a JSON object");
+	json_error_t jerr;
+	json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+	struct submission s = { 0 };
+	struct verr e;
+	if (validate(r->cfg, doc, &s, &e) < 0) {
+		ret = http_error(r, e.status, "%s", e.msg);
+		json_decref(doc);
+		return ret;
+	}
+
+	char err[256];
+	int64_t flight = 0;
+	json_t *jobs = json_array();
+	int rc = db_exec(r->db, "BEGIN IMMEDIATE", err, sizeof err);
+	if (rc == SQLITE_OK) {
+		rc = write_flight(r->db, &s, who, &flight, jobs);
+		if (rc == SQLITE_OK)
+			rc = db_exec(r->db, "COMMIT", err, sizeof err);
+		else
+			snprintf(err, sizeof err, "%s", sqlite3_errmsg(r->db));
+		if (rc != SQLITE_OK && !sqlite3_get_autocommit(r->db)) {
+			char ignored[256];
+			db_exec(r->db, "ROLLBACK", ignored, sizeof ignored);
+		}
+	}
+	json_decref(doc);
+	if (rc == SQLITE_NOTFOUND) {
+		json_decref(jobs);
+		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "baseline flight %" PRId64
+				  " does not exist", s.baseline);
+	}
+	if (rc != SQLITE_OK) {
+		json_decref(jobs);
+		return http_error(r, rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
+				  : MHD_HTTP_INTERNAL_SERVER_ERROR, "storing the flight: %s", err);
+	}
+	if (r->kick)
+		r->kick(r->kick_arg);
+	char url[64];
+	snprintf(url, sizeof url, "/flights/%" PRId64, flight);
+	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:I, s:s, s:s, s:o}", "id",
+		(json_int_t)flight, "url", url, "submitter", who, "jobs", jobs));
+}
+
+enum MHD_Result api_flight_cancel(struct http_req *r)
+{
+	enum MHD_Result ret;
+	char who[64];
+	if (!http_authorize(r, who, sizeof who, &ret))
+		return ret;
+	if (r->body_len)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "cancel takes no request body");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "UPDATE flights SET cancel_requested = 1 WHERE id = ?1 "
+			       "AND status IN ('queued', 'running')", -1, &st, NULL) != SQLITE_OK)
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	sqlite3_bind_int64(st, 1, r->ids[0]);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return http_error(r, rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
+				  : MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	if (sqlite3_changes(r->db) == 0) {
+		if (sqlite3_prepare_v2(r->db, "SELECT status FROM flights WHERE id = ?1", -1, &st,
+				       NULL) != SQLITE_OK)
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+					  sqlite3_errmsg(r->db));
+		sqlite3_bind_int64(st, 1, r->ids[0]);
+		rc = sqlite3_step(st);
+		char status[32] = "";
+		if (rc == SQLITE_ROW)
+			snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return http_error(r, MHD_HTTP_NOT_FOUND, "no flight %" PRId64, r->ids[0]);
+		if (rc != SQLITE_ROW)
+			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+					  sqlite3_errmsg(r->db));
+		return http_error(r, MHD_HTTP_CONFLICT, "flight %" PRId64 " already finished (%s)",
+				  r->ids[0], status);
+	}
+	if (r->kick)
+		r->kick(r->kick_arg);
+	return http_send_json(r, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:b}", "id",
+		(json_int_t)r->ids[0], "cancel_requested", 1));
+}
