@@ -35,7 +35,9 @@ struct suite_step {
      * their plan; none = every source seen, until the host exits. */
     char sources[SUITE_MAX_SOURCES][16];
     int n_sources;
+    int min_sources;                   /* TAP sources that must appear (default 1) */
     int exit_code;                     /* expected isa-debug-exit value, -1 = any */
+    int line;                          /* of its [step] header, for messages */
 };
 
 struct suite_module {
