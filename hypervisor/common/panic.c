@@ -15,9 +15,8 @@
 
 static int panicking;
 
-void panic(const char *fmt, ...)
+static __noreturn void vpanic(u64 rbp, const char *fmt, va_list ap)
 {
-    va_list ap;
     char msg[512];
 
     local_irq_disable();
@@ -26,10 +25,22 @@ void panic(const char *fmt, ...)
         for (;;)
             halt();
     }
-    va_start(ap, fmt);
     kvsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     pr_err("PANIC on CPU %u: %s", smp_processor_id(), msg);
-    backtrace_print(read_rbp());
+    backtrace_print(rbp);
     machine_exit(1);
+}
+
+void panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vpanic(read_rbp(), fmt, ap);
+}
+
+void panic_frame(u64 rbp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vpanic(rbp, fmt, ap);
 }

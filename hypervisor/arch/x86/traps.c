@@ -8,6 +8,8 @@
  */
 #include <kiln/arch.h>
 #include <kiln/console.h>
+#include <kiln/lib.h>
+#include <kiln/ksyms.h>
 #include <kiln/mm.h>
 #include <kiln/percpu.h>
 #include <kiln/smp.h>
@@ -96,14 +98,28 @@ static bool plausible_frame(u64 rbp)
     return rbp >= DIRECTMAP_BASE && rbp < DIRECTMAP_BASE + (4ul << 30) - 16;
 }
 
+static void print_address(const char *label, u64 addr)
+{
+    u64 off;
+    const char *name = ksym_lookup(addr, &off);
+    if (name)
+        pr_err("  %s %016llx %s+0x%llx", label, (unsigned long long)addr, name,
+               (unsigned long long)off);
+    else
+        pr_err("  %s %016llx", label, (unsigned long long)addr);
+}
+
 void backtrace_print(u64 rbp)
 {
-    pr_err("backtrace (addr2line -e build/kiln.elf ADDR):");
+    char label[8];
+
+    pr_err("backtrace:");
     for (int depth = 0; depth < 24 && plausible_frame(rbp); depth++) {
         const u64 *frame = (const u64 *)rbp;
         if (!frame[1])
             break;
-        pr_err("  #%d %016llx", depth, (unsigned long long)frame[1]);
+        ksnprintf(label, sizeof(label), "#%d", depth);
+        print_address(label, frame[1]);
         if (frame[0] <= rbp)   /* stacks grow down: callers are higher */
             break;
         rbp = frame[0];
@@ -140,10 +156,9 @@ static __noreturn void fatal_exception(struct cpu_regs *r)
            (unsigned long long)r->error_code, p->cpu_id,
            p->in_guest ? "guest-entry" : "hypervisor");
     dump_regs(r);
-    pr_err("  #- %016llx (faulting instruction)", (unsigned long long)r->rip);
-    backtrace_print(r->rbp);
-    panic("fatal exception %llu at %016llx", (unsigned long long)r->vector,
-          (unsigned long long)r->rip);
+    print_address("at", r->rip);
+    panic_frame(r->rbp, "fatal exception %llu (%s) at %016llx", (unsigned long long)r->vector,
+                exception_names[r->vector], (unsigned long long)r->rip);
 }
 
 void trap_dispatch(struct cpu_regs *r);

@@ -5,6 +5,7 @@
 #ifndef KILN_TRAPS_H
 #define KILN_TRAPS_H
 
+#include <kiln/compiler.h>
 #include <kiln/types.h>
 
 /* Saved by arch/x86/entry.S on every trap; layout matches the pushes there. */
@@ -32,6 +33,10 @@ int irq_set_handler(u8 vector, irq_handler_t fn);
 
 /* Prints a frame-pointer backtrace starting at frame pointer rbp. */
 void backtrace_print(u64 rbp);
+
+/* panic() with the backtrace taken from frame pointer rbp (a trap frame's)
+ * instead of the caller's. */
+__noreturn void panic_frame(u64 rbp, const char *fmt, ...) __printf(2, 3);
 
 void traps_init(void);          /* builds the IDT (boot CPU, once) */
 void traps_load(void);          /* loads the IDT on this CPU */
