@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 
 static const struct {
@@ -10,6 +12,12 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "serve", cli_serve, "serve [--config F] [--port N] [--db F]   run the daemon" },
+	{ "submit", cli_submit, "submit --repo PATH|URL --ref REF --suite S [--suite S2] "
+	  "[--patch FILE] [--kind K] [--baseline ID] [--runvar N=V] [--wait]" },
+	{ "list", cli_list, "list [--limit N] [--before ID]   recent flights" },
+	{ "show", cli_show, "show FLIGHT                     a flight's jobs and steps" },
+	{ "cancel", cli_cancel, "cancel FLIGHT" },
+	{ "hosts", cli_hosts, "hosts                           the host pool" },
 	{ "token", cli_token, "token create|list|revoke|check [NAME]   API tokens (local database)" },
 	{ "db", cli_db, "db migrate|version              the local database" },
 };
@@ -33,6 +41,11 @@ int main(int argc, char **argv)
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return XENRT_EXIT_OK;
+	}
+	/* Once, before any thread exists, as libcurl requires. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "xenrt: libcurl initialisation failed\n");
+		return XENRT_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
