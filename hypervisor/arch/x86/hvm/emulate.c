@@ -1,0 +1,96 @@
+/*
+ * emulate.c - reading the guest's instruction stream.
+ *
+ * This CPU model has neither NRIP-save nor decode assists, so to step over
+ * an intercepted instruction the hypervisor reads it through the guest's
+ * own page tables (whatever paging mode the guest is in) and decodes its
+ * length.  Guest page-table entries are read with copy_from_guest, so a
+ * hostile guest's tables can only point into its own RAM.
+ */
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/insn.h>
+#include <kiln/x86.h>
+
+#define EFER_LMA  (1ul << 10)
+#define CR4_PSE   (1ul << 4)
+
+/* Linear to guest-physical; 0 on success, -1 if not mapped. */
+static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64 *gpa)
+{
+    if (!(pg->cr0 & CR0_PG)) {
+        *gpa = pg->cs_long ? va : va & 0xffffffffu;
+        return 0;
+    }
+    if (!(pg->efer & EFER_LMA) && !(pg->cr4 & CR4_PAE)) {
+        /* Legacy 2-level paging, 4-byte entries, optional 4 MiB pages. */
+        u32 pde, pte;
+        va &= 0xffffffffu;
+        if (copy_from_guest(d, &pde, (pg->cr3 & 0xfffff000u) + ((va >> 22) * 4), 4) ||
+            !(pde & PTE_P))
+            return -1;
+        if ((pde & PTE_PS) && (pg->cr4 & CR4_PSE)) {
+            *gpa = (pde & 0xffc00000u) | (va & 0x3fffffu);
+            return 0;
+        }
+        if (copy_from_guest(d, &pte, (pde & 0xfffff000u) + (((va >> 12) & 1023) * 4), 4) ||
+            !(pte & PTE_P))
+            return -1;
+        *gpa = (pte & 0xfffff000u) | (va & 0xfffu);
+        return 0;
+    }
+
+    u64 table, e;
+    int level;
+    if (pg->efer & EFER_LMA) {
+        table = pg->cr3 & PTE_ADDR_MASK;
+        level = 4;
+    } else {
+        /* PAE: the PDPTE selected by bits 31:30. */
+        va &= 0xffffffffu;
+        if (copy_from_guest(d, &e, (pg->cr3 & 0xffffffe0u) + ((va >> 30) * 8), 8) ||
+            !(e & PTE_P))
+            return -1;
+        table = e & PTE_ADDR_MASK;
+        level = 2;
+    }
+    for (; level >= 1; level--) {
+        unsigned int shift = 12 + 9 * (level - 1);
+        if (copy_from_guest(d, &e, table + ((va >> shift) & 511) * 8, 8) || !(e & PTE_P))
+            return -1;
+        if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+            u64 size = 1ull << shift;
+            *gpa = (e & PTE_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
+            return 0;
+        }
+        table = e & PTE_ADDR_MASK;
+    }
+    return -1;
+}
+
+size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
+                      size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        u64 gpa, va = rip + got;
+        size_t n = 4096 - (va & 4095);
+        if (n > len - got)
+            n = len - got;
+        if (guest_walk(v->domain, pg, va, &gpa) || copy_from_guest(v->domain, buf + got, gpa, n))
+            break;
+        got += n;
+    }
+    return got;
+}
+
+unsigned int hvm_insn_length(struct vcpu *v, const struct hvm_paging *pg, u64 rip)
+{
+    u8 b[INSN_MAX_LEN];
+    size_t n = hvm_fetch_insn(v, pg, rip, b, sizeof(b));
+    if (!n)
+        return 0;
+    bool lma = (pg->efer & EFER_LMA) != 0;
+    int len = insn_length(b, n, insn_mode_from_cs(lma, pg->cs_long, pg->cs_32));
+    return len > 0 ? (unsigned int)len : 0;
+}

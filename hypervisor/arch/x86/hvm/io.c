@@ -1,0 +1,63 @@
+/*
+ * io.c - the emulated I/O ports every guest sees (testport.h).
+ *
+ * Guests own no devices; every port access exits here.  The debug ports
+ * give tests a console without hypercalls and a way to read their own exit
+ * counters; the COM1 stub lets a guest that insists on a 16550 print (THR
+ * writes reach the console, LSR always reports an empty transmitter).
+ */
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+
+#define COM1_IIR        2
+#define COM1_IIR_NONE   0x01
+
+static u32 read_port(struct vcpu *v, u16 port)
+{
+    switch (port) {
+    case KT_PORT_CONSOLE:
+        return KT_PORT_CONSOLE;
+    case KT_PORT_STAT:
+        return v->port_stat_sel < KT_STAT_COUNT ? (u32)v->stats[v->port_stat_sel] : ~0u;
+    case KT_PORT_SCRATCH:
+        return v->port_scratch;
+    case KT_PORT_NULL:
+        return 0;
+    case KT_PORT_COM1 + KT_COM1_LSR:
+        return KT_COM1_LSR_IDLE;
+    case KT_PORT_COM1 + COM1_IIR:
+        return COM1_IIR_NONE;
+    default:
+        if (port >= KT_PORT_COM1 && port < KT_PORT_COM1 + 8)
+            return 0;
+        return ~0u;
+    }
+}
+
+static void write_port(struct vcpu *v, u16 port, u32 val)
+{
+    char c = (char)val;
+    switch (port) {
+    case KT_PORT_CONSOLE:
+    case KT_PORT_COM1:
+        domain_console_write(v->domain, &c, 1);
+        break;
+    case KT_PORT_STAT:
+        v->port_stat_sel = val;
+        break;
+    case KT_PORT_SCRATCH:
+        v->port_scratch = val;
+        break;
+    default:
+        break;
+    }
+}
+
+void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val)
+{
+    u32 mask = size >= 4 ? ~0u : (1u << (size * 8)) - 1;
+    if (in)
+        *val = read_port(v, port) & mask;
+    else
+        write_port(v, port, *val & mask);
+}

@@ -1,0 +1,244 @@
+/*
+ * svm.c - the AMD-V (SVM) backend: CPU enablement, VMCB set-up and the
+ * run loop.  Exit handling lives in svm_exit.c, MSRs in svm_msr.c.
+ *
+ * Facts of the CPU model this must work on (QEMU TCG, see design.md §5):
+ * VMRUN must be intercepted, the ASID non-zero and the guest's EFER.SVME
+ * set (so EFER writes are intercepted and SVME forced on); the I/O and MSR
+ * permission maps must be real memory; there is no NRIP-save, so RIP is
+ * advanced with our own instruction length decoder.
+ */
+#include <kiln/console.h>
+#include <kiln/lib.h>
+#include <kiln/mm.h>
+#include <kiln/percpu.h>
+#include <kiln/time.h>
+#include <kiln/x86.h>
+#include "svm.h"
+
+#define IOPM_ORDER  2   /* 12 KiB used */
+#define MSRPM_ORDER 1   /* 8 KiB */
+
+struct svm_cpu {
+    paddr_t hsave_pa;       /* VM_HSAVE_PA: where VMRUN keeps host state */
+    paddr_t host_vmcb_pa;   /* VMSAVE/VMLOAD area for the host's FS/GS/TR... */
+};
+
+static struct svm_cpu svm_cpus[NR_CPUS];
+static paddr_t iopm_pa, msrpm_pa;
+
+static int svm_cpu_up(void)
+{
+    unsigned int cpu = smp_processor_id();
+    void *hsave = alloc_pages_zeroed(0);
+    void *host = alloc_pages_zeroed(0);
+    if (!hsave || !host) {
+        if (hsave)
+            free_page(hsave);
+        if (host)
+            free_page(host);
+        return -KILN_ENOMEM;
+    }
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    svm_cpus[cpu].hsave_pa = virt_to_phys(hsave);
+    svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
+    wrmsr(MSR_VM_HSAVE_PA, svm_cpus[cpu].hsave_pa);
+    svm_asid_init_cpu(cpu);
+    return 0;
+}
+
+static int svm_vcpu_init(struct vcpu *v)
+{
+    BUILD_BUG_ON(sizeof(struct svm_vcpu) > PAGE_SIZE);
+    struct svm_vcpu *s = alloc_pages_zeroed(0);
+    struct vmcb *vm = alloc_pages_zeroed(0);
+    if (!s || !vm) {
+        if (s)
+            free_page(s);
+        if (vm)
+            free_page(vm);
+        return -KILN_ENOMEM;
+    }
+    s->vmcb = vm;
+    s->vmcb_pa = virt_to_phys(vm);
+    s->asid_cpu = -1;
+    /* A valid initial FXSAVE image: x87 control word and MXCSR defaults. */
+    *(u16 *)&s->fpu[0] = 0x37f;
+    *(u32 *)&s->fpu[24] = 0x1f80;
+
+    struct vmcb_control *c = &vm->ctl;
+    c->intercept_misc1 = SVM_INTR_INTR | SVM_INTR_NMI | SVM_INTR_SMI | SVM_INTR_INIT |
+                         SVM_INTR_CPUID | SVM_INTR_RSM | SVM_INTR_HLT | SVM_INTR_INVLPGA |
+                         SVM_INTR_IOIO | SVM_INTR_MSR | SVM_INTR_TASK_SWITCH |
+                         SVM_INTR_SHUTDOWN;
+    c->intercept_misc2 = SVM_INTR2_VMRUN | SVM_INTR2_VMMCALL | SVM_INTR2_VMLOAD |
+                         SVM_INTR2_VMSAVE | SVM_INTR2_STGI | SVM_INTR2_CLGI |
+                         SVM_INTR2_SKINIT | SVM_INTR2_XSETBV;
+    c->iopm_base_pa = iopm_pa;
+    c->msrpm_base_pa = msrpm_pa;
+    c->vintr = SVM_VINTR_MASKING;
+    c->np_enable = SVM_NP_ENABLE;
+    c->n_cr3 = v->domain->p2m.root_pa;
+    c->tlb_control = SVM_TLB_FLUSH_ALL;
+    v->hvm = s;
+    return 0;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    if (!s)
+        return;
+    free_page(s->vmcb);
+    free_page(s);
+    v->hvm = NULL;
+}
+
+static void set_seg(struct vmcb_seg *seg, u16 sel, u16 attr, u32 limit)
+{
+    seg->sel = sel;
+    seg->attr = attr;
+    seg->limit = limit;
+    seg->base = 0;
+}
+
+static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state *b)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb_save *st = &s->vmcb->save;
+    bool lm = b->cr3 != 0;
+
+    kmemset(st, 0, sizeof(*st));
+    kmemset(&s->gprs, 0, sizeof(s->gprs));
+    set_seg(&st->cs, 0x08, lm ? SEG_ATTR_CODE64 : SEG_ATTR_CODE32, 0xffffffff);
+    set_seg(&st->ds, 0x10, SEG_ATTR_DATA, 0xffffffff);
+    st->es = st->ss = st->fs = st->gs = st->ds;
+    set_seg(&st->gdtr, 0, 0, 0);
+    set_seg(&st->idtr, 0, 0, 0);          /* no IDT: faults triple-fault */
+    set_seg(&st->ldtr, 0, SEG_ATTR_LDT, 0);
+    set_seg(&st->tr, 0, SEG_ATTR_TSS_BUSY, 0x67);
+    st->cpl = 0;
+    st->efer = EFER_SVME | (lm ? EFER_LME | (1ul << 10) /* LMA */ | EFER_NXE : 0);
+    st->cr0 = CR0_PE | (1ul << 4) /* ET */ | (lm ? CR0_PG : 0);
+    st->cr3 = b->cr3;
+    st->cr4 = lm ? CR4_PAE : 0;
+    st->dr6 = 0xffff0ff0;
+    st->dr7 = 0x400;
+    st->rflags = 2;
+    st->rip = b->rip;
+    st->rsp = b->rsp;
+    st->g_pat = 0x0007040600070406ull;
+    s->gprs.rdi = b->rdi;
+    s->gprs.rsi = b->rsi;
+}
+
+static void svm_get_regs(struct vcpu *v, struct hvm_regs *r)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb_save *st = &s->vmcb->save;
+    r->rax = st->rax;
+    r->rsp = st->rsp;
+    r->rip = st->rip;
+    r->rflags = st->rflags;
+    r->rbx = s->gprs.rbx;
+    r->rcx = s->gprs.rcx;
+    r->rdx = s->gprs.rdx;
+    r->rsi = s->gprs.rsi;
+    r->rdi = s->gprs.rdi;
+    r->rbp = s->gprs.rbp;
+    r->r8 = s->gprs.r8;
+    r->r9 = s->gprs.r9;
+    r->r10 = s->gprs.r10;
+    r->r11 = s->gprs.r11;
+    r->r12 = s->gprs.r12;
+    r->r13 = s->gprs.r13;
+    r->r14 = s->gprs.r14;
+    r->r15 = s->gprs.r15;
+    r->cpl = st->cpl;
+    r->long_mode = (st->efer & (1ul << 10)) && (st->cs.attr & SEG_ATTR_L);
+}
+
+static void svm_set_regs(struct vcpu *v, const struct hvm_regs *r)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb_save *st = &s->vmcb->save;
+    st->rax = r->rax;
+    st->rsp = r->rsp;
+    st->rip = r->rip;
+    s->gprs.rbx = r->rbx;
+    s->gprs.rcx = r->rcx;
+    s->gprs.rdx = r->rdx;
+    s->gprs.rsi = r->rsi;
+    s->gprs.rdi = r->rdi;
+    s->gprs.rbp = r->rbp;
+    s->gprs.r8 = r->r8;
+    s->gprs.r9 = r->r9;
+    s->gprs.r10 = r->r10;
+    s->gprs.r11 = r->r11;
+    s->gprs.r12 = r->r12;
+    s->gprs.r13 = r->r13;
+    s->gprs.r14 = r->r14;
+    s->gprs.r15 = r->r15;
+}
+
+static void svm_run(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct svm_cpu *c = &svm_cpus[smp_processor_id()];
+    struct percpu *pc = this_cpu();
+
+    svm_asid_assign(v);
+    __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
+    while (!hvm_vcpu_must_leave(v)) {
+        u64 t0 = rdtsc();
+        pc->in_guest = 1;
+        svm_enter(&s->gprs, s->vmcb_pa, c->host_vmcb_pa);
+        pc->in_guest = 0;
+        v->runtime_ns += tsc_to_ns(rdtsc() - t0);
+        s->vmcb->ctl.tlb_control = 0;
+        svm_handle_exit(v);
+    }
+    __asm__ __volatile__("fxsave64 %0" : "=m"(s->fpu));
+}
+
+static const struct hvm_ops svm_ops = {
+    .name = "svm",
+    .cpu_up = svm_cpu_up,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_destroy = svm_vcpu_destroy,
+    .vcpu_set_boot_state = svm_vcpu_set_boot_state,
+    .run = svm_run,
+    .inject_exception = svm_inject_exception,
+    .get_regs = svm_get_regs,
+    .set_regs = svm_set_regs,
+};
+
+const struct hvm_ops *svm_probe(void)
+{
+    if (cpuid(0x80000000).eax < 0x8000000a || !(cpuid(0x80000001).ecx & (1u << 2)))
+        return NULL;
+    if (!(cpuid(0x8000000a).edx & 1)) {
+        pr_warn("svm: no nested paging, not using SVM\n");
+        return NULL;
+    }
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        pr_warn("svm: disabled by firmware (VM_CR.SVMDIS)\n");
+        return NULL;
+    }
+    /* Everything intercepted: every port and MSR access exits, and the
+     * handlers decide (most MSRs live in the VMCB anyway). */
+    void *iopm = alloc_pages(IOPM_ORDER), *msrpm = alloc_pages(MSRPM_ORDER);
+    if (!iopm || !msrpm) {
+        if (iopm)
+            free_pages(iopm, IOPM_ORDER);
+        if (msrpm)
+            free_pages(msrpm, MSRPM_ORDER);
+        return NULL;
+    }
+    kmemset(iopm, 0xff, PAGE_SIZE << IOPM_ORDER);
+    kmemset(msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
+    iopm_pa = virt_to_phys(iopm);
+    msrpm_pa = virt_to_phys(msrpm);
+    pr_info("svm: AMD-V with nested paging, %u ASIDs\n", cpuid(0x8000000a).ebx);
+    return &svm_ops;
+}

@@ -1,0 +1,49 @@
+/*
+ * svm.h - state shared by the files of the SVM backend (not by common code).
+ */
+#ifndef KILN_SVM_SVM_H
+#define KILN_SVM_SVM_H
+
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/types.h>
+#include "vmcb.h"
+
+/* Guest GPRs VMRUN does not switch; layout fixed by entry.S. */
+struct svm_gprs {
+    u64 rbx, rcx, rdx, rsi, rdi, rbp;
+    u64 r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct svm_vcpu {
+    u8 fpu[512] __aligned(16);  /* FXSAVE image: guests' x87/SSE state */
+    struct svm_gprs gprs;
+    struct vmcb *vmcb;
+    paddr_t vmcb_pa;
+    u32 asid;
+    int asid_cpu;               /* CPU the ASID belongs to, -1 = none */
+    u64 asid_gen;
+};
+
+static inline struct svm_vcpu *svm_of(struct vcpu *v)
+{
+    return (struct svm_vcpu *)v->hvm;
+}
+
+void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa);
+
+/* svm_exit.c */
+void svm_handle_exit(struct vcpu *v);
+void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+void svm_paging(struct vcpu *v, struct hvm_paging *pg);
+
+/* svm_msr.c: 0 on success, -1 to inject #GP. */
+int svm_msr_read(struct vcpu *v, u32 msr, u64 *val);
+int svm_msr_write(struct vcpu *v, u32 msr, u64 val);
+
+/* svm_asid.c */
+void svm_asid_init_cpu(unsigned int cpu);
+/* Gives v an ASID valid on this CPU, requesting a TLB flush on reuse. */
+void svm_asid_assign(struct vcpu *v);
+
+#endif

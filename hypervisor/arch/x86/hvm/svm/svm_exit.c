@@ -1,0 +1,208 @@
+/*
+ * svm_exit.c - what happens on each #VMEXIT: one switch on the exit code,
+ * one small helper per exit kind (the shape of Xen's svm_vmexit_handler).
+ *
+ * Nothing a guest does may take the hypervisor down: every path either
+ * completes the guest's instruction, injects the fault real hardware would
+ * raise (#GP for a refused MSR, #UD for SVM instructions), or destroys that
+ * one domain with a log line naming the reason and the guest RIP.
+ */
+#include <kiln/console.h>
+#include <kiln/hypercall.h>
+#include <kiln/time.h>
+#include <kiln/x86.h>
+#include "svm.h"
+
+#define EXC_UD 6
+#define EXC_GP 13
+#define EFER_LMA (1ul << 10)
+
+void svm_paging(struct vcpu *v, struct hvm_paging *pg)
+{
+    struct vmcb_save *st = &svm_of(v)->vmcb->save;
+    pg->cr0 = st->cr0;
+    pg->cr3 = st->cr3;
+    pg->cr4 = st->cr4;
+    pg->efer = st->efer;
+    pg->cs_long = (st->efer & EFER_LMA) && (st->cs.attr & SEG_ATTR_L);
+    pg->cs_32 = (st->cs.attr & SEG_ATTR_DB) != 0;
+}
+
+void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+    u64 ev = vector | SVM_EVTINJ_TYPE_EXCP | SVM_EVTINJ_VALID;
+    if (has_error)
+        ev |= SVM_EVTINJ_ERR_VALID | ((u64)error << 32);
+    svm_of(v)->vmcb->ctl.eventinj = ev;
+}
+
+/* Moves RIP past the intercepted instruction (no NRIP-save here). */
+static bool skip_insn(struct vcpu *v)
+{
+    struct vmcb_save *st = &svm_of(v)->vmcb->save;
+    struct hvm_paging pg;
+    svm_paging(v, &pg);
+    unsigned int len = hvm_insn_length(v, &pg, st->rip);
+    if (!len) {
+        domain_crash(v->domain, "undecodable instruction at rip=%#lx", (unsigned long)st->rip);
+        return false;
+    }
+    st->rip += len;
+    if (!pg.cs_long)
+        st->rip &= 0xffffffffu;
+    /* Completing an instruction ends any MOV SS/STI interrupt shadow. */
+    svm_of(v)->vmcb->ctl.interrupt_shadow = 0;
+    return true;
+}
+
+static void exit_cpuid(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    u32 out[4];
+    v->stats[KT_STAT_CPUID]++;
+    hvm_cpuid(v, (u32)s->vmcb->save.rax, (u32)s->gprs.rcx, out);
+    if (!skip_insn(v))
+        return;
+    s->vmcb->save.rax = out[0];
+    s->gprs.rbx = out[1];
+    s->gprs.rcx = out[2];
+    s->gprs.rdx = out[3];
+}
+
+static void exit_msr(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    u32 msr = (u32)s->gprs.rcx;
+    v->stats[KT_STAT_MSR]++;
+    if (s->vmcb->ctl.exitinfo1 == 0) {
+        u64 val;
+        if (svm_msr_read(v, msr, &val)) {
+            svm_inject_exception(v, EXC_GP, true, 0);
+            return;
+        }
+        if (!skip_insn(v))
+            return;
+        s->vmcb->save.rax = (u32)val;
+        s->gprs.rdx = val >> 32;
+    } else {
+        u64 val = ((s->gprs.rdx & 0xffffffffu) << 32) | (s->vmcb->save.rax & 0xffffffffu);
+        if (svm_msr_write(v, msr, val)) {
+            svm_inject_exception(v, EXC_GP, true, 0);
+            return;
+        }
+        skip_insn(v);
+    }
+}
+
+static void exit_ioio(struct vcpu *v)
+{
+    struct vmcb *vm = svm_of(v)->vmcb;
+    u64 info = vm->ctl.exitinfo1;
+    u16 port = (u16)(info >> SVM_IOIO_PORT_SHIFT);
+    unsigned int size = (info >> SVM_IOIO_SZ_SHIFT) & 7;   /* 1, 2 or 4 */
+    bool in = info & SVM_IOIO_IN;
+
+    v->stats[KT_STAT_IO]++;
+    if (info & (SVM_IOIO_STR | SVM_IOIO_REP)) {
+        domain_crash(v->domain, "string port I/O (port %#x) at rip=%#lx is not supported",
+                     port, (unsigned long)vm->save.rip);
+        return;
+    }
+    u32 val = (u32)vm->save.rax;
+    hvm_port_io(v, port, size, in, &val);
+    if (in) {
+        u64 mask = size == 4 ? 0xffffffffull : size == 2 ? 0xffffull : 0xffull;
+        /* A 32-bit IN zero-extends into RAX; narrower ones merge. */
+        vm->save.rax = size == 4 ? val : (vm->save.rax & ~mask) | (val & mask);
+    }
+    vm->save.rip = vm->ctl.exitinfo2;   /* the CPU gives us the next RIP */
+    vm->ctl.interrupt_shadow = 0;
+}
+
+static void exit_vmmcall(struct vcpu *v)
+{
+    v->stats[KT_STAT_VMMCALL]++;
+    if (!skip_insn(v))
+        return;
+    hypercall_dispatch(v);
+}
+
+static void exit_hlt(struct vcpu *v)
+{
+    v->stats[KT_STAT_HLT]++;
+    if (!skip_insn(v))
+        return;
+    vcpu_block(v, now_ns() + HVM_HLT_MAX_NS);
+}
+
+void svm_handle_exit(struct vcpu *v)
+{
+    struct vmcb *vm = svm_of(v)->vmcb;
+    u64 code = vm->ctl.exitcode;
+    unsigned long rip = (unsigned long)vm->save.rip;
+
+    v->stats[KT_STAT_TOTAL]++;
+    /* An exit in the middle of delivering an event (e.g. a nested page
+     * fault on the guest's IDT or stack) must deliver it again. */
+    if (vm->ctl.exitintinfo & SVM_EVTINJ_VALID)
+        vm->ctl.eventinj = vm->ctl.exitintinfo;
+    else
+        vm->ctl.eventinj = 0;
+
+    switch (code) {
+    case SVM_EXIT_INTR:
+    case SVM_EXIT_NMI:
+    case SVM_EXIT_SMI:
+        /* Already taken by the host's IDT when entry.S set GIF again. */
+        v->stats[KT_STAT_INTR]++;
+        break;
+    case SVM_EXIT_CPUID:
+        exit_cpuid(v);
+        break;
+    case SVM_EXIT_MSR:
+        exit_msr(v);
+        break;
+    case SVM_EXIT_IOIO:
+        exit_ioio(v);
+        break;
+    case SVM_EXIT_VMMCALL:
+        exit_vmmcall(v);
+        break;
+    case SVM_EXIT_NPF:
+        v->stats[KT_STAT_NPF]++;
+        hvm_nested_fault(v, vm->ctl.exitinfo2, vm->ctl.exitinfo1);
+        break;
+    case SVM_EXIT_HLT:
+        exit_hlt(v);
+        break;
+    case SVM_EXIT_SHUTDOWN:
+        domain_crash(v->domain, "triple fault at rip=%#lx", rip);
+        break;
+    case SVM_EXIT_VMRUN:
+    case SVM_EXIT_VMLOAD:
+    case SVM_EXIT_VMSAVE:
+    case SVM_EXIT_STGI:
+    case SVM_EXIT_CLGI:
+    case SVM_EXIT_SKINIT:
+    case SVM_EXIT_INVLPGA:
+    case SVM_EXIT_XSETBV:
+    case SVM_EXIT_RSM:
+        /* SVM is hidden from guests, so its instructions do not exist. */
+        svm_inject_exception(v, EXC_UD, false, 0);
+        break;
+    case SVM_EXIT_INIT:
+        domain_crash(v->domain, "INIT signal at rip=%#lx", rip);
+        break;
+    case SVM_EXIT_TASK_SWITCH:
+        domain_crash(v->domain, "hardware task switch at rip=%#lx is not supported", rip);
+        break;
+    case SVM_EXIT_INVALID:
+        domain_crash(v->domain, "invalid guest state (VMRUN failed) at rip=%#lx", rip);
+        break;
+    default:
+        domain_crash(v->domain, "unexpected exit %#lx (info %#lx/%#lx) at rip=%#lx",
+                     (unsigned long)code, (unsigned long)vm->ctl.exitinfo1,
+                     (unsigned long)vm->ctl.exitinfo2, rip);
+        break;
+    }
+}

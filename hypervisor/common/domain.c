@@ -1,0 +1,285 @@
+/*
+ * domain.c - creating, pausing and destroying domains, their console and
+ * CPUID overrides.
+ *
+ * The one rule that matters: a guest's misdeed ends in domain_kill() of
+ * that domain with a log line giving the reason, and the hypervisor and
+ * every other domain carry on.  Freeing waits until no vCPU of the domain
+ * is in guest mode (see domain.h for the locking).
+ */
+#include <kiln/boot.h>
+#include <kiln/cmdline.h>
+#include <kiln/console.h>
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/lib.h>
+#include <kiln/mm.h>
+
+DEFINE_SPINLOCK(domlist_lock);
+static LIST_HEAD(domains);
+static u16 next_domid = 1;
+static bool boot_done;
+
+void domain_boot_done(void)
+{
+    boot_done = true;
+}
+
+BUILD_BUG_ON(sizeof(struct domain) > PAGE_SIZE);
+
+struct domain *domain_find(u16 id)
+{
+    struct domain *d;
+    list_for_each_entry(d, &domains, elem)
+        if (d->id == id)
+            return d;
+    return NULL;
+}
+
+struct domain *domain_find_from(u16 id)
+{
+    struct domain *d, *best = NULL;
+    list_for_each_entry(d, &domains, elem)
+        if (d->id >= id && (!best || d->id < best->id))
+            best = d;
+    return best;
+}
+
+unsigned int domain_count(void)
+{
+    unsigned int n = 0;
+    struct list_head *pos;
+    list_for_each(pos, &domains)
+        n++;
+    return n;
+}
+
+static int pick_domid(int wanted)
+{
+    if (wanted >= 0)
+        return wanted < (int)KILN_DOMID_SELF && !domain_find((u16)wanted) ? wanted : -KILN_EEXIST;
+    for (unsigned int tries = 0; tries < KILN_DOMID_SELF; tries++) {
+        u16 id = next_domid++;
+        if (next_domid >= KILN_DOMID_SELF)
+            next_domid = 1;
+        if (!domain_find(id))
+            return id;
+    }
+    return -KILN_ENOMEM;
+}
+
+/* Undoes a partly built domain; only for domains nobody else has seen. */
+static void domain_free(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i])
+            vcpu_destroy(d->vcpus[i]);
+    sched_dom_destroy(&d->sd);
+    p2m_destroy(d);
+    if (d->console_ring)
+        free_page(d->console_ring);
+    free_page(d);
+}
+
+int domain_create(const struct domain_config *cfg, struct domain **out)
+{
+    size_t nlen = kstrnlen(cfg->name, KILN_NAME_MAX);
+    if (!nlen || nlen >= KILN_NAME_MAX)
+        return -KILN_EINVAL;
+    if (!cfg->memory_kib || cfg->memory_kib % 4 ||
+        cfg->memory_kib / 4 > mm_total_pages())
+        return -KILN_EINVAL;
+    if (cfg->memory_kib / 4 > mm_free_pages())
+        return -KILN_ENOMEM;
+    if (!cfg->vcpus || cfg->vcpus > KILN_MAX_VCPUS)
+        return -KILN_EINVAL;
+    if (cfg->flags & ~KILN_CPUID_F_PRIVILEGED)
+        return -KILN_EINVAL;
+    int id = pick_domid(cfg->domid);
+    if (id < 0)
+        return id;
+
+    struct domain *d = alloc_pages_zeroed(0);
+    if (!d)
+        return -KILN_ENOMEM;
+    d->id = (u16)id;
+    kstrlcpy(d->name, cfg->name, sizeof(d->name));
+    d->flags = cfg->flags;
+    d->state = KILN_DOMSTATE_BUILDING;
+    d->memory_kib = cfg->memory_kib;
+    spin_lock_init(&d->console_lock);
+    list_init(&d->elem);
+
+    int rc = sched_dom_init(&d->sd, cfg->weight ? cfg->weight : SCHED_WEIGHT_DEFAULT,
+                            cfg->cap, 0);
+    if (rc) {
+        free_page(d);
+        return rc;
+    }
+    rc = -KILN_ENOMEM;
+    d->console_ring = alloc_pages_zeroed(0);
+    if (!d->console_ring)
+        goto fail;
+    rc = p2m_init(d, cfg->memory_kib);
+    if (rc)
+        goto fail;
+    d->nr_vcpus = cfg->vcpus;
+    for (unsigned int i = 0; i < cfg->vcpus; i++) {
+        rc = vcpu_create(d, i);
+        if (rc)
+            goto fail;
+    }
+    list_add_tail(&d->elem, &domains);
+    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
+            (unsigned long)d->memory_kib, d->nr_vcpus,
+            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
+    *out = d;
+    return 0;
+
+fail:
+    domain_free(d);
+    return rc;
+}
+
+static void update_all_vcpus(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_update_runnable(d->vcpus[i]);
+}
+
+int domain_pause(struct domain *d)
+{
+    if (d->state == KILN_DOMSTATE_DYING)
+        return -KILN_EBUSY;
+    d->paused = true;
+    update_all_vcpus(d);
+    return 0;
+}
+
+int domain_unpause(struct domain *d)
+{
+    if (d->state == KILN_DOMSTATE_DYING)
+        return -KILN_EBUSY;
+    if (d->state == KILN_DOMSTATE_BUILDING)
+        d->state = KILN_DOMSTATE_RUNNING;
+    d->paused = false;
+    update_all_vcpus(d);
+    return 0;
+}
+
+static void console_flush_line(struct domain *d)
+{
+    if (d->line_len)
+        console_guest_write(d->id, d->line, d->line_len);
+    d->line_len = 0;
+}
+
+void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason)
+{
+    if (d->state == KILN_DOMSTATE_DYING)
+        return;
+    d->state = KILN_DOMSTATE_DYING;
+    d->shutdown_reason = shutdown_reason;
+    spin_lock(&d->console_lock);
+    console_flush_line(d);
+    spin_unlock(&d->console_lock);
+    printk(shutdown_reason == KILN_SHUTDOWN_CRASH ? LOG_WARN : LOG_INFO,
+           "d%u destroyed: %s\n", d->id, reason);
+    /* From here on no CPU can pick these vCPUs; CPUs running them are
+     * kicked and leave guest mode at their next exit. */
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        vcpu_sched_del_wakeup(v);
+        if (v->in_sched) {
+            sched_vcpu_destroy(&v->sv);
+            v->in_sched = false;
+        }
+    }
+    domain_try_reap(d);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char reason[160];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    domain_kill(d, KILN_SHUTDOWN_CRASH, reason);
+    spin_unlock_irqrestore(&domlist_lock, flags);
+}
+
+void domain_try_reap(struct domain *d)
+{
+    if (d->state != KILN_DOMSTATE_DYING || d->running || d->reaped)
+        return;
+    d->reaped = true;
+    list_del(&d->elem);
+    u16 id = d->id;
+    domain_free(d);
+    pr_debug("d%u freed, %lu pages free\n", id, (unsigned long)mm_free_pages());
+    if (boot_done && list_empty(&domains) && cmdline_has("exit_when_idle")) {
+        pr_info("no domains left, exiting (exit_when_idle)\n");
+        machine_exit(0);
+    }
+}
+
+int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c)
+{
+    struct cpuid_override *o = NULL;
+    for (unsigned int i = 0; i < d->nr_cpuid; i++)
+        if (d->cpuid[i].leaf == c->leaf && d->cpuid[i].subleaf == c->subleaf)
+            o = &d->cpuid[i];
+    if (!o) {
+        if (d->nr_cpuid == DOMAIN_MAX_CPUID_OVERRIDES)
+            return -KILN_E2BIG;
+        o = &d->cpuid[d->nr_cpuid++];
+        o->leaf = c->leaf;
+        o->subleaf = c->subleaf;
+    }
+    o->mask[0] = c->eax;
+    o->mask[1] = c->ebx;
+    o->mask[2] = c->ecx;
+    o->mask[3] = c->edx;
+    return 0;
+}
+
+void domain_console_write(struct domain *d, const char *buf, size_t len)
+{
+    unsigned long flags = spin_lock_irqsave(&d->console_lock);
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        d->console_ring[d->console_pos++ % DOMAIN_CONSOLE_RING] = c;
+        if (c == '\r')
+            continue;
+        d->line[d->line_len++] = c;
+        if (c == '\n' || d->line_len == DOMAIN_LINE_MAX)
+            console_flush_line(d);
+    }
+    spin_unlock_irqrestore(&d->console_lock, flags);
+}
+
+size_t domain_console_read(struct domain *d, char *buf, size_t len, u64 *offset)
+{
+    unsigned long flags = spin_lock_irqsave(&d->console_lock);
+    u64 pos = d->console_pos, off = *offset;
+    if (off > pos)
+        off = pos;
+    if (pos - off > DOMAIN_CONSOLE_RING)
+        off = pos - DOMAIN_CONSOLE_RING;
+    size_t n = 0;
+    while (n < len && off < pos)
+        buf[n++] = d->console_ring[off++ % DOMAIN_CONSOLE_RING];
+    *offset = off;
+    spin_unlock_irqrestore(&d->console_lock, flags);
+    return n;
+}
+
+u64 domain_cpu_time(const struct domain *d)
+{
+    u64 t = 0;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        t += READ_ONCE(d->vcpus[i]->runtime_ns);
+    return t;
+}

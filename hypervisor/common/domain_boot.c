@@ -1,0 +1,257 @@
+/*
+ * domain_boot.c - boot domains: guests started from Multiboot modules, so
+ * tests run with no dom0 and no toolstack.
+ *
+ * Every module that is an x86-64 ELF executable becomes a domain; others
+ * (a future dom0 kernel, data) are left alone.  The module string carries
+ * the options after the file name:
+ *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
+ * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
+ * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
+ * pinned to.  Domains get ids 1, 2, ... in module order.
+ *
+ * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
+ * paging off (like Multiboot), RDI = RAM size in KiB; guests build their
+ * own page tables (guests/lib/entry.S).
+ *
+ * start_domains() is the platform's hook: it brings up the virtualisation
+ * backend and the scheduler, and starts the boot domains.
+ */
+#include <kiln/boot.h>
+#include <kiln/cmdline.h>
+#include <kiln/console.h>
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/lib.h>
+#include <kiln/mm.h>
+#include <kiln/smp.h>
+
+#define DEFAULT_MEM_KIB 4096
+
+struct elf64_ehdr {
+    u8 ident[16];
+    u16 type, machine;
+    u32 version;
+    u64 entry, phoff, shoff;
+    u32 flags;
+    u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+    u32 type, flags;
+    u64 offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define PT_LOAD 1
+
+static bool is_guest_elf(const void *image, size_t size)
+{
+    const struct elf64_ehdr *eh = image;
+    return size >= sizeof(*eh) && eh->ident[0] == 0x7f && eh->ident[1] == 'E' &&
+           eh->ident[2] == 'L' && eh->ident[3] == 'F' && eh->ident[4] == 2 /* 64-bit */ &&
+           eh->type == 2 /* EXEC */ && eh->machine == 62 /* x86-64 */;
+}
+
+int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry)
+{
+    const struct elf64_ehdr *eh = image;
+    if (!is_guest_elf(image, size) || eh->phentsize != sizeof(struct elf64_phdr) ||
+        eh->phoff > size || (u64)eh->phnum * sizeof(struct elf64_phdr) > size - eh->phoff)
+        return -KILN_EINVAL;
+    const struct elf64_phdr *ph = (const void *)((const u8 *)image + eh->phoff);
+    for (unsigned int i = 0; i < eh->phnum; i++) {
+        if (ph[i].type != PT_LOAD)
+            continue;
+        if (ph[i].filesz > ph[i].memsz || ph[i].offset > size ||
+            ph[i].filesz > size - ph[i].offset)
+            return -KILN_EINVAL;
+        /* The tail (bss) is already zero: domain RAM is allocated zeroed. */
+        if (copy_to_guest(d, ph[i].paddr, (const u8 *)image + ph[i].offset, ph[i].filesz) ||
+            ph[i].paddr + ph[i].memsz > d->p2m.nr_pages * PAGE_SIZE ||
+            ph[i].paddr + ph[i].memsz < ph[i].paddr)
+            return -KILN_EFAULT;
+    }
+    *entry = eh->entry;
+    return 0;
+}
+
+/* Parses "1", "0-3", "1,3" into a CPU mask; 0 on any error. */
+static u64 parse_cpus(const char *s, size_t len)
+{
+    u64 mask = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != ',' && s[j] != '-')
+            j++;
+        u64 lo, hi;
+        if (kparse_u64(s + i, j - i, &lo))
+            return 0;
+        hi = lo;
+        if (j < len && s[j] == '-') {
+            size_t k = ++j;
+            while (j < len && s[j] != ',')
+                j++;
+            if (kparse_u64(s + k, j - k, &hi))
+                return 0;
+        }
+        if (lo > hi || hi >= 64)
+            return 0;
+        for (u64 c = lo; c <= hi; c++)
+            mask |= 1ull << c;
+        i = j + 1;
+    }
+    return mask;
+}
+
+struct boot_opts {
+    char name[KILN_NAME_MAX];
+    u64 mem_kib, vcpus, weight, cap, cpus;
+    bool priv;
+};
+
+/* Fills o from the module string; returns -1 on a malformed option. */
+static int parse_opts(const char *str, struct boot_opts *o)
+{
+    const char *p = str, *file_end;
+    while (*p && *p != ' ')
+        p++;
+    file_end = p;
+    /* Default name: the file name without directory and ".elf". */
+    const char *base = str;
+    for (const char *q = str; q < file_end; q++)
+        if (*q == '/')
+            base = q + 1;
+    size_t blen = (size_t)(file_end - base);
+    if (blen > 4 && !kstrncmp(file_end - 4, ".elf", 4))
+        blen -= 4;
+    if (blen >= sizeof(o->name))
+        blen = sizeof(o->name) - 1;
+    kmemcpy(o->name, base, blen);
+    o->name[blen] = '\0';
+
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *k = p;
+        while (*p && *p != ' ')
+            p++;
+        size_t len = (size_t)(p - k);
+        const char *eq = kstrchr(k, '=');
+        if (!len)
+            break;
+        if (len == 4 && !kstrncmp(k, "priv", 4)) {
+            o->priv = true;
+            continue;
+        }
+        if (!eq || eq >= p)
+            return -1;
+        size_t klen = (size_t)(eq - k), vlen = (size_t)(p - eq - 1);
+        const char *val = eq + 1;
+        u64 n = 0;
+        if (klen == 4 && !kstrncmp(k, "name", 4)) {
+            if (!vlen || vlen >= sizeof(o->name))
+                return -1;
+            kmemcpy(o->name, val, vlen);
+            o->name[vlen] = '\0';
+        } else if (klen == 4 && !kstrncmp(k, "cpus", 4)) {
+            if (!(o->cpus = parse_cpus(val, vlen)))
+                return -1;
+        } else if (kparse_u64(val, vlen, &n)) {
+            return -1;
+        } else if (klen == 3 && !kstrncmp(k, "mem", 3)) {
+            o->mem_kib = n / 1024;
+        } else if (klen == 5 && !kstrncmp(k, "vcpus", 5)) {
+            o->vcpus = n;
+        } else if (klen == 6 && !kstrncmp(k, "weight", 6)) {
+            o->weight = n;
+        } else if (klen == 3 && !kstrncmp(k, "cap", 3)) {
+            o->cap = n;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int start_one(unsigned int idx, const struct boot_module *m, int domid)
+{
+    const void *image = phys_to_virt(m->start);
+    size_t size = (size_t)(m->end - m->start);
+    struct boot_opts o = { .mem_kib = DEFAULT_MEM_KIB, .vcpus = 1,
+                           .weight = SCHED_WEIGHT_DEFAULT };
+    if (parse_opts(m->string, &o)) {
+        pr_err("module %u: bad options in '%s'\n", idx, m->string);
+        return -KILN_EINVAL;
+    }
+    struct domain_config cfg = {
+        .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
+        .flags = o.priv ? KILN_CPUID_F_PRIVILEGED : 0, .weight = (u32)o.weight,
+        .cap = (u32)o.cap, .domid = domid,
+    };
+    if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() || o.vcpus > KILN_MAX_VCPUS) {
+        pr_err("module %u: weight, cap or vcpus out of range in '%s'\n", idx, m->string);
+        return -KILN_EINVAL;
+    }
+
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    struct domain *d;
+    u64 entry = 0;
+    int rc = domain_create(&cfg, &d);
+    if (rc)
+        goto out;
+    rc = domain_load_elf(d, image, size, &entry);
+    if (!rc && entry > 0xffffffffu)
+        rc = -KILN_EINVAL;
+    for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
+        struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib };
+        if (o.cpus)
+            rc = vcpu_set_affinity(d->vcpus[i], o.cpus);
+        if (!rc)
+            vcpu_set_boot_state(d->vcpus[i], &st);
+    }
+    if (rc) {
+        domain_kill(d, KILN_SHUTDOWN_CRASH, "could not be built from its boot module");
+        goto out;
+    }
+    rc = domain_unpause(d);
+out:
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    if (rc)
+        pr_err("module %u: cannot start '%s': error %d\n", idx, m->string, rc);
+    return rc;
+}
+
+int boot_domains_start(void)
+{
+    int started = 0, domid = 1;
+    for (unsigned int i = 0; i < boot_module_count(); i++) {
+        const struct boot_module *m = boot_module_get(i);
+        if (!is_guest_elf(phys_to_virt(m->start), (size_t)(m->end - m->start))) {
+            pr_info("module %u is not a guest ELF image, not started\n", i);
+            continue;
+        }
+        if (start_one(i, m, domid++) == 0)
+            started++;
+    }
+    return started;
+}
+
+void start_domains(void)
+{
+    int rc = hvm_init();
+    if (!rc)
+        rc = vcpu_sched_start();
+    if (!rc)
+        pr_info("%d boot domain(s) started\n", boot_domains_start());
+    else
+        pr_err("cannot run guests: error %d\n", rc);
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    unsigned int left = domain_count();
+    domain_boot_done();
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    if (!left && cmdline_has("exit_when_idle")) {
+        pr_info("no domains to run, exiting (exit_when_idle)\n");
+        machine_exit(0);
+    }
+}

@@ -1,0 +1,187 @@
+/*
+ * hypercall_ctl.c - domctl and sysctl: what a privileged domain (dom0, or a
+ * privileged test guest) may do to other domains and ask of the hypervisor.
+ *
+ * The structure has already been copied in by hypercall.c; every field is
+ * still checked here before use.  All domctls run under domlist_lock, so
+ * the target cannot be freed half-way through.
+ */
+#include <kiln/console.h>
+#include <kiln/domain.h>
+#include <kiln/hypercall.h>
+#include <kiln/lib.h>
+#include <kiln/mm.h>
+#include <kiln/smp.h>
+#include <kiln/time.h>
+
+static bool canonical(u64 a)
+{
+    return (u64)((s64)(a << 16) >> 16) == a;
+}
+
+static s64 dom_create(struct kiln_domctl *op)
+{
+    struct kiln_domctl_create *c = &op->u.create;
+    if (kstrnlen(c->name, KILN_NAME_MAX) >= KILN_NAME_MAX)
+        return -KILN_EINVAL;
+    struct domain_config cfg = {
+        .name = c->name, .memory_kib = c->memory_kib, .vcpus = c->vcpus,
+        .flags = c->flags, .weight = SCHED_WEIGHT_DEFAULT, .cap = 0, .domid = -1,
+    };
+    struct domain *d;
+    int rc = domain_create(&cfg, &d);
+    if (rc)
+        return rc;
+    op->domid = d->id;
+    return 0;
+}
+
+static void dom_getinfo(struct kiln_domctl *op, struct domain *t)
+{
+    struct kiln_domctl_info *i = &op->u.info;
+    kmemset(i, 0, sizeof(*i));
+    op->domid = t->id;
+    i->memory_kib = t->memory_kib;
+    i->cpu_time_ns = domain_cpu_time(t);
+    i->vcpus = t->nr_vcpus;
+    i->state = t->state;
+    if (t->state == KILN_DOMSTATE_RUNNING && t->paused)
+        i->state = KILN_DOMSTATE_PAUSED;
+    i->shutdown_reason = t->shutdown_reason;
+    i->flags = t->flags;
+    kstrlcpy(i->name, t->name, sizeof(i->name));
+}
+
+static s64 dom_write_mem(struct vcpu *v, struct kiln_domctl *op, struct domain *t)
+{
+    struct kiln_domctl_write_mem *w = &op->u.write_mem;
+    if (w->len > PAGE_SIZE || (w->dest_gpa & (PAGE_SIZE - 1)))
+        return -KILN_EINVAL;
+    if ((w->src_gpa & (PAGE_SIZE - 1)) + w->len > PAGE_SIZE)
+        return -KILN_EINVAL;
+    if (!w->len)
+        return 0;
+    const void *src = p2m_hva(v->domain, w->src_gpa, w->len);
+    void *dst = p2m_hva(t, w->dest_gpa, w->len);
+    if (!src || !dst)
+        return -KILN_EFAULT;
+    kmemcpy(dst, src, w->len);
+    return 0;
+}
+
+static s64 dom_set_vcpu(struct kiln_domctl *op, struct domain *t)
+{
+    struct kiln_domctl_vcpu *s = &op->u.vcpu;
+    if (s->vcpu >= t->nr_vcpus)
+        return -KILN_EINVAL;
+    /* The VMCB must not be in use on another CPU while we rewrite it. */
+    if (t->running || (t->state != KILN_DOMSTATE_BUILDING && !t->paused))
+        return -KILN_EBUSY;
+    if (s->cr3 == 0) {
+        if (s->rip > 0xffffffffu || s->rsp > 0xffffffffu)
+            return -KILN_EINVAL;
+    } else {
+        if ((s->cr3 & (PAGE_SIZE - 1)) || s->cr3 >= t->p2m.nr_pages * PAGE_SIZE ||
+            !canonical(s->rip) || !canonical(s->rsp))
+            return -KILN_EINVAL;
+    }
+    vcpu_set_boot_state(t->vcpus[s->vcpu], s);
+    return 0;
+}
+
+static s64 dom_console_read(struct vcpu *v, struct kiln_domctl_console *c, struct domain *t)
+{
+    if ((c->buf_gpa & (PAGE_SIZE - 1)) + c->len > PAGE_SIZE || c->len > PAGE_SIZE)
+        return -KILN_EINVAL;
+    char *buf = c->len ? p2m_hva(v->domain, c->buf_gpa, c->len) : NULL;
+    if (c->len && !buf)
+        return -KILN_EFAULT;
+    c->len = t ? domain_console_read(t, buf, c->len, &c->offset)
+               : console_ring_read(buf, c->len, &c->offset);
+    return 0;
+}
+
+static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
+{
+    if (op->cmd == KILN_DOMCTL_CREATE)
+        return dom_create(op);
+    if (op->cmd == KILN_DOMCTL_GETINFO) {
+        struct domain *t = domain_find_from(op->domid == KILN_DOMID_SELF ? v->domain->id
+                                                                          : (u16)op->domid);
+        if (op->domid > KILN_DOMID_SELF || !t)
+            return -KILN_ESRCH;
+        dom_getinfo(op, t);
+        return 0;
+    }
+    if (op->cmd < KILN_DOMCTL_CREATE || op->cmd > KILN_DOMCTL_CONSOLE_READ)
+        return -KILN_ENOSYS;
+
+    u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
+    struct domain *t = id < KILN_DOMID_SELF ? domain_find((u16)id) : NULL;
+    if (!t)
+        return -KILN_ESRCH;
+    if (t->state == KILN_DOMSTATE_DYING && op->cmd != KILN_DOMCTL_CONSOLE_READ &&
+        op->cmd != KILN_DOMCTL_SCHED_GET)
+        return -KILN_EBUSY;
+
+    switch (op->cmd) {
+    case KILN_DOMCTL_DESTROY: {
+        char why[48];
+        ksnprintf(why, sizeof(why), "destroyed by d%u (domctl)", v->domain->id);
+        domain_kill(t, KILN_SHUTDOWN_POWEROFF, why);
+        return 0;
+    }
+    case KILN_DOMCTL_PAUSE:
+        return domain_pause(t);
+    case KILN_DOMCTL_UNPAUSE:
+        return domain_unpause(t);
+    case KILN_DOMCTL_WRITE_MEM:
+        return dom_write_mem(v, op, t);
+    case KILN_DOMCTL_SET_VCPU:
+        return dom_set_vcpu(op, t);
+    case KILN_DOMCTL_SCHED_GET:
+        sched_get_params(&t->sd, &op->u.sched.weight, &op->u.sched.cap);
+        return 0;
+    case KILN_DOMCTL_SCHED_SET:
+        return sched_set_params(&t->sd, op->u.sched.weight, op->u.sched.cap);
+    case KILN_DOMCTL_VCPU_PIN:
+        if (op->u.pin.vcpu >= t->nr_vcpus)
+            return -KILN_EINVAL;
+        return vcpu_set_affinity(t->vcpus[op->u.pin.vcpu], op->u.pin.cpumask);
+    case KILN_DOMCTL_SET_CPUID:
+        return domain_set_cpuid(t, &op->u.cpuid);
+    case KILN_DOMCTL_CONSOLE_READ:
+        return dom_console_read(v, &op->u.console, t);
+    default:
+        return -KILN_ENOSYS;
+    }
+}
+
+s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op)
+{
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    s64 rc = domctl_locked(v, op);
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    return rc;
+}
+
+s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op)
+{
+    switch (op->cmd) {
+    case KILN_SYSCTL_PHYSINFO: {
+        struct kiln_sysctl_physinfo *p = &op->u.physinfo;
+        unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        p->nr_domains = domain_count();
+        spin_unlock_irqrestore(&domlist_lock, flags);
+        p->total_pages = mm_total_pages();
+        p->free_pages = mm_free_pages();
+        p->cpu_khz = tsc_hz() / 1000;
+        p->nr_cpus = smp_nr_cpus();
+        return 0;
+    }
+    case KILN_SYSCTL_LOG_READ:
+        return dom_console_read(v, &op->u.log, NULL);
+    default:
+        return -KILN_ENOSYS;
+    }
+}

@@ -1,0 +1,203 @@
+/*
+ * vcpu_sched.c - the per-CPU loop that drives the credit scheduler: pick
+ * a vCPU, arm the one-shot timer for its slice, run it in guest mode until
+ * something needs the scheduler, account, repeat.  A CPU with nothing to
+ * run halts with interrupts on (the idle vCPU).
+ *
+ * The scheduler itself (common/sched/) is pure: it reads no clock and arms
+ * no timer.  This file gives it time, timers and kicks: its kick callback
+ * sets this CPU's "reschedule" flag or sends the kick IPI, which makes a
+ * CPU in guest mode exit.  Interrupt handlers only set flags; all real work
+ * happens here with interrupts off.
+ *
+ * Each CPU also keeps the list of vCPUs that blocked on it with a wake-up
+ * deadline (sched_block, HLT) and wakes them when the deadline passes.
+ */
+#include <kiln/console.h>
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/irq.h>
+#include <kiln/percpu.h>
+#include <kiln/smp.h>
+#include <kiln/time.h>
+#include <kiln/x86.h>
+
+struct loop_cpu {
+    volatile bool need_resched;
+    volatile bool timer_fired;
+    bool hvm_up;
+    u64 sched_deadline;
+    struct list_head wakeups;   /* under domlist_lock */
+};
+
+static struct loop_cpu loop_cpus[NR_CPUS];
+
+static struct loop_cpu *this_loop(void)
+{
+    return &loop_cpus[smp_processor_id()];
+}
+
+/* Scheduler callback: scheduler locks held, interrupts off. */
+static void kick(unsigned int cpu)
+{
+    WRITE_ONCE(loop_cpus[cpu].need_resched, true);
+    if (cpu != smp_processor_id())
+        smp_kick(cpu);
+}
+
+static void timer_fired(void)
+{
+    this_loop()->timer_fired = true;
+}
+
+void vcpu_sched_raise(void)
+{
+    this_loop()->need_resched = true;
+}
+
+bool hvm_vcpu_must_leave(struct vcpu *v)
+{
+    struct loop_cpu *lc = this_loop();
+    struct domain *d = v->domain;
+    return lc->need_resched || lc->timer_fired || READ_ONCE(v->blocked) ||
+           READ_ONCE(d->state) == KILN_DOMSTATE_DYING || READ_ONCE(d->paused);
+}
+
+void vcpu_sched_add_wakeup(struct vcpu *v)
+{
+    vcpu_sched_del_wakeup(v);
+    v->wake_cpu = (int)smp_processor_id();
+    list_add_tail(&v->wake_elem, &loop_cpus[v->wake_cpu].wakeups);
+}
+
+void vcpu_sched_del_wakeup(struct vcpu *v)
+{
+    if (v->wake_cpu < 0)
+        return;
+    list_del(&v->wake_elem);
+    v->wake_cpu = -1;
+}
+
+/* Wakes expired sleepers; returns the earliest remaining deadline (0 = none).
+ * domlist_lock held. */
+static u64 run_wakeups(struct loop_cpu *lc, u64 now)
+{
+    struct vcpu *v, *tmp;
+    u64 next = 0;
+    list_for_each_entry_safe(v, tmp, &lc->wakeups, wake_elem) {
+        if (v->wake_deadline <= now) {
+            vcpu_wake(v);
+            continue;
+        }
+        if (!next || v->wake_deadline < next)
+            next = v->wake_deadline;
+    }
+    return next;
+}
+
+static void arm(u64 sched_deadline, u64 wake)
+{
+    u64 t = sched_deadline;
+    if (wake && (!t || wake < t))
+        t = wake;
+    timer_set_deadline(t);
+}
+
+/* The timer fired: wake sleepers, let the scheduler account.  Returns true
+ * when the scheduler wants to pick again. */
+static bool handle_timer(struct loop_cpu *lc)
+{
+    u64 now = now_ns();
+    bool resched = false;
+    lc->timer_fired = false;
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    u64 wake = run_wakeups(lc, now);
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    if (lc->sched_deadline && now >= lc->sched_deadline)
+        resched = sched_tick(smp_processor_id(), now, &lc->sched_deadline);
+    arm(lc->sched_deadline, wake);
+    return resched;
+}
+
+static void run_vcpu(struct loop_cpu *lc, struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    this_cpu()->curr = v;
+    for (;;) {
+        hvm->run(v);
+        if (lc->timer_fired && !handle_timer(lc) && !lc->need_resched &&
+            !hvm_vcpu_must_leave(v))
+            continue;
+        break;
+    }
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    d->running--;
+    domain_try_reap(d);
+    spin_unlock_irqrestore(&domlist_lock, flags);
+}
+
+static void cpu_loop(void)
+{
+    struct loop_cpu *lc = this_loop();
+    unsigned int cpu = smp_processor_id();
+
+    local_irq_disable();
+    if (!lc->hvm_up) {
+        int rc = hvm->cpu_up();
+        if (rc)
+            panic("cpu%u: cannot enable %s (%d)", cpu, hvm->name, rc);
+        timer_set_callback(timer_fired);
+        lc->hvm_up = true;
+    }
+    for (;;) {
+        u64 now = now_ns();
+        lc->need_resched = false;
+        lc->timer_fired = false;
+
+        unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        u64 wake = run_wakeups(lc, now);
+        struct sched_decision dec = sched_schedule(cpu, now);
+        struct vcpu *v = dec.vcpu ? container_of(dec.vcpu, struct vcpu, sv) : NULL;
+        if (v)
+            v->domain->running++;
+        spin_unlock_irqrestore(&domlist_lock, flags);
+        local_irq_disable();
+
+        lc->sched_deadline = dec.deadline_ns;
+        arm(dec.deadline_ns, wake);
+        if (v) {
+            run_vcpu(lc, v);
+            continue;
+        }
+        this_cpu()->curr = NULL;
+        /* Idle: halt until a kick or the timer; sti;hlt cannot lose one. */
+        for (;;) {
+            if (lc->need_resched)
+                break;
+            if (lc->timer_fired) {
+                if (handle_timer(lc))
+                    break;
+                continue;
+            }
+            safe_halt();
+            local_irq_disable();
+        }
+    }
+}
+
+static void kick_handler(void)
+{
+    /* The flag was set by the sender; taking the interrupt was the point. */
+}
+
+int vcpu_sched_start(void)
+{
+    for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+        list_init(&loop_cpus[cpu].wakeups);
+    int rc = sched_init(smp_nr_cpus(), 0, kick);
+    if (rc)
+        return rc;
+    smp_set_kick_handler(kick_handler);
+    smp_set_main_loop(cpu_loop);
+    return 0;
+}

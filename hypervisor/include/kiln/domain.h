@@ -1,0 +1,187 @@
+/*
+ * domain.h - domains (guests) and their vCPUs.
+ *
+ * Lifetime rules, because a domain can die on one CPU while its vCPUs run
+ * on others:
+ *  - domlist_lock (one lock, taken with interrupts off) covers the domain
+ *    list, domain and vCPU run states (paused, blocked, wake lists), every
+ *    domain operation that looks a domain up by id, and the per-CPU loop's
+ *    pick-and-enter step, so a vCPU the scheduler hands out is never freed
+ *    under the loop's feet;
+ *  - domain_kill() marks the domain DYING, removes its vCPUs from the
+ *    scheduler (nobody can pick them again) and kicks their CPUs; the
+ *    memory is freed ("reaped") by whoever sees the last vCPU leave guest
+ *    mode, or at once when none is running;
+ *  - a guest's fault only ever ends in domain_crash() of that domain.
+ */
+#ifndef KILN_DOMAIN_H
+#define KILN_DOMAIN_H
+
+#include <kiln/compiler.h>
+#include <kiln/list.h>
+#include <kiln/sched.h>
+#include <kiln/spinlock.h>
+#include <kiln/types.h>
+#include <public/kiln.h>
+#include "../../arch/x86/hvm/testport.h"
+
+#define DOMAIN_MAX_CPUID_OVERRIDES 16
+#define DOMAIN_CONSOLE_RING        4096   /* bytes, one page */
+#define DOMAIN_LINE_MAX            256
+
+/* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
+ * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
+struct p2m {
+    u64 *root;              /* nested PML4 (direct-map address) */
+    paddr_t root_pa;
+    u64 nr_pages;           /* guest RAM, 4 KiB pages from GPA 0 */
+    paddr_t *frames;        /* host physical address of each guest page */
+    unsigned int frames_order;
+    u8 *big;                /* per 2 MiB region: 1 if one order-9 block */
+    spinlock_t lock;        /* nested page table updates */
+    u64 pt_pages;           /* page-table pages in use (for the log) */
+};
+
+struct cpuid_override {
+    u32 leaf, subleaf;
+    u32 mask[4];            /* ANDed with the host-derived policy */
+};
+
+struct vcpu {
+    struct domain *domain;
+    unsigned int id;
+    struct sched_vcpu sv;
+
+    /* Run state, all under domlist_lock. */
+    bool in_sched;          /* registered with the scheduler */
+    bool initialised;       /* has a boot state: may run once unpaused */
+    bool blocked;
+    u64 wake_deadline;      /* absolute ns, 0 = none */
+    int wake_cpu;           /* CPU whose wake list holds us, -1 = none */
+    struct list_head wake_elem;
+
+    u64 runtime_ns;         /* time spent in guest mode */
+    u64 stats[KT_STAT_COUNT];
+    u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
+    u32 port_scratch;
+
+    void *hvm;              /* backend state (VMCB, saved GPRs, ...) */
+};
+
+struct domain {
+    u16 id;
+    char name[KILN_NAME_MAX];
+    u32 flags;              /* KILN_CPUID_F_* */
+    u32 state;              /* KILN_DOMSTATE_* */
+    u32 shutdown_reason;
+    bool paused;
+    bool reaped;
+    int running;            /* vCPUs in guest mode right now (domlist_lock) */
+
+    u64 memory_kib;
+    struct p2m p2m;
+
+    unsigned int nr_vcpus;
+    struct vcpu *vcpus[KILN_MAX_VCPUS];
+    struct sched_dom sd;
+
+    struct cpuid_override cpuid[DOMAIN_MAX_CPUID_OVERRIDES];
+    unsigned int nr_cpuid;
+
+    spinlock_t console_lock;
+    char *console_ring;     /* DOMAIN_CONSOLE_RING bytes */
+    u64 console_pos;        /* bytes ever written */
+    char line[DOMAIN_LINE_MAX];
+    unsigned int line_len;
+
+    struct list_head elem;  /* in the domain list */
+};
+
+extern spinlock_t domlist_lock;
+
+/* ---- domain.c (callers hold domlist_lock unless noted) ------------------ */
+
+struct domain_config {
+    const char *name;
+    u64 memory_kib;
+    unsigned int vcpus;
+    u32 flags;
+    u32 weight, cap;
+    int domid;              /* -1: next free id */
+};
+
+/* Creates a paused domain in state BUILDING; *out set on success.
+ * Returns 0 or a negated KILN_E* code. */
+int domain_create(const struct domain_config *cfg, struct domain **out);
+struct domain *domain_find(u16 id);
+/* First domain with id >= id, or NULL. */
+struct domain *domain_find_from(u16 id);
+unsigned int domain_count(void);
+int domain_pause(struct domain *d);
+int domain_unpause(struct domain *d);
+/* Ends the domain: logs "(kiln) dN destroyed: <reason>" and frees it as
+ * soon as no vCPU of it is in guest mode. */
+void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason);
+/* domain_kill for a guest's fault; takes domlist_lock itself. */
+void domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
+/* Frees everything if the domain is dying and nobody runs it. */
+void domain_try_reap(struct domain *d);
+int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c);
+/* Appends guest console output: the ring and the hypervisor log. */
+void domain_console_write(struct domain *d, const char *buf, size_t len);
+size_t domain_console_read(struct domain *d, char *buf, size_t len, u64 *offset);
+u64 domain_cpu_time(const struct domain *d);
+
+/* ---- arch/x86/hvm/p2m.c: guest RAM and nested page tables -------------- */
+
+/* Allocates kib of zeroed RAM (2 MiB blocks where possible) and an empty
+ * nested page table; pages are mapped on first touch.  0 or -KILN_ENOMEM. */
+int p2m_init(struct domain *d, u64 kib);
+/* Frees every data page and every page-table page. */
+void p2m_destroy(struct domain *d);
+
+/* Host address of [gpa, gpa + len) when that range lies inside the
+ * domain's RAM and within one page; NULL otherwise. */
+void *p2m_hva(struct domain *d, u64 gpa, size_t len);
+
+/* Copies between hypervisor memory and guest RAM (GPAs inside the
+ * domain's RAM only; may cross pages).  Return 0 or -KILN_EFAULT. */
+int copy_from_guest(struct domain *d, void *dst, u64 gpa, size_t len);
+int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len);
+
+/* Loads an ELF64 image (PT_LOAD segments at their physical addresses) into
+ * d's RAM; *entry gets the entry point.  0 or -KILN_EINVAL/-KILN_EFAULT. */
+int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry);
+
+/* ---- vcpu.c ------------------------------------------------------------- */
+
+int vcpu_create(struct domain *d, unsigned int id);
+void vcpu_destroy(struct vcpu *v);
+void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
+/* Re-evaluates whether v may run and tells the scheduler. */
+void vcpu_update_runnable(struct vcpu *v);
+/* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
+void vcpu_block(struct vcpu *v, u64 deadline_ns);
+void vcpu_wake(struct vcpu *v);
+void vcpu_yield(struct vcpu *v);
+int vcpu_set_affinity(struct vcpu *v, u64 mask);
+
+/* ---- vcpu_sched.c: the per-CPU loop ------------------------------------- */
+
+/* Initialises the scheduler and starts the loop on every CPU. */
+int vcpu_sched_start(void);
+/* Asks this CPU's loop to reschedule at its next chance. */
+void vcpu_sched_raise(void);
+/* Wake list of a CPU: v is woken when its deadline passes. */
+void vcpu_sched_add_wakeup(struct vcpu *v);
+void vcpu_sched_del_wakeup(struct vcpu *v);
+
+/* ---- domain_boot.c ----------------------------------------------------- */
+
+/* Creates and starts a domain for every guest ELF module; returns how many. */
+int boot_domains_start(void);
+/* From now on, the last domain going away ends the machine when the
+ * command line has exit_when_idle. */
+void domain_boot_done(void);
+
+#endif

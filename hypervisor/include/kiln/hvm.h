@@ -1,0 +1,100 @@
+/*
+ * hvm.h - the hardware-virtualisation backend interface.
+ *
+ * Common code (domains, the per-CPU scheduling loop, hypercalls) talks to
+ * the CPU's virtualisation extension only through struct hvm_ops, so a VT-x
+ * backend can sit beside the SVM one (arch/x86/hvm/svm/).  A backend's
+ * run() stays in guest mode, handling every exit it can with the common
+ * helpers declared below (CPUID policy, port I/O, nested page faults,
+ * hypercalls), and returns only when the scheduling loop has work to do.
+ *
+ * Guest-visible behaviour every backend implements:
+ *  - vCPUs start in 32-bit flat protected mode with paging off (cr3 == 0),
+ *    or in 64-bit long mode on caller-provided page tables (cr3 != 0);
+ *  - HLT blocks the vCPU until it is woken or HVM_HLT_MAX_NS passed (there
+ *    is no virtual interrupt controller yet, so this bound is the "timer
+ *    tick" that ends a halt);
+ *  - an exception the guest cannot deliver ends in a triple fault, which
+ *    destroys the domain (never the hypervisor).
+ */
+#ifndef KILN_HVM_H
+#define KILN_HVM_H
+
+#include <kiln/types.h>
+
+struct vcpu;
+struct domain;
+
+#define HVM_HLT_MAX_NS 10000000ull   /* 10 ms */
+
+/* The guest's general-purpose registers and the few control values the
+ * common code needs (hypercall arguments, CPL checks, logging). */
+struct hvm_regs {
+    u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    u64 r8, r9, r10, r11, r12, r13, r14, r15;
+    u64 rip, rflags;
+    unsigned int cpl;
+    bool long_mode;     /* 64-bit code segment (LMA and CS.L) */
+};
+
+/* Initial state of a vCPU (see struct kiln_domctl_vcpu). */
+struct hvm_boot_state {
+    u64 rip, rsp, rdi, rsi, cr3;
+};
+
+struct hvm_ops {
+    const char *name;
+    /* Enables the extension on the calling CPU (once per CPU). */
+    int (*cpu_up)(void);
+    int (*vcpu_init)(struct vcpu *v);
+    void (*vcpu_destroy)(struct vcpu *v);
+    void (*vcpu_set_boot_state)(struct vcpu *v, const struct hvm_boot_state *s);
+    /* Runs v until hvm_vcpu_must_leave(v) (called with interrupts off). */
+    void (*run)(struct vcpu *v);
+    /* Queues an exception for the next entry. */
+    void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+    void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
+    /* Writes back the GPRs and rip only. */
+    void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
+};
+
+/* The backend in use, NULL until hvm_init() succeeded. */
+extern const struct hvm_ops *hvm;
+
+/* Picks and enables a backend on the boot CPU (0 or -KILN_ENOSYS). */
+int hvm_init(void);
+/* Backend probes: return their ops if this CPU supports them. */
+const struct hvm_ops *svm_probe(void);
+
+/* ---- common helpers for backends ---------------------------------------- */
+
+/* CPUID as seen by v's domain. */
+void hvm_cpuid(struct vcpu *v, u32 leaf, u32 subleaf, u32 out[4]);
+
+/* Emulated port I/O (debug/console ports, COM1 stub); size 1, 2 or 4.
+ * Unknown ports read as all ones and ignore writes, as on real hardware. */
+void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val);
+
+/* A nested page fault at gpa: maps the page when it is inside the domain's
+ * RAM and returns 0; otherwise the domain is destroyed and -1 returned. */
+int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code);
+
+/* Reads up to len bytes of the instruction stream at the guest's linear
+ * address rip through the guest's own paging (mode from the backend).
+ * Returns the number of bytes read (0 if rip is not mapped). */
+struct hvm_paging {
+    u64 cr0, cr3, cr4, efer;
+    bool cs_long, cs_32;
+};
+size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
+                      size_t len);
+
+/* Length of the instruction at the guest's rip, or 0 when it cannot be
+ * decoded (the caller then destroys the domain). */
+unsigned int hvm_insn_length(struct vcpu *v, const struct hvm_paging *pg, u64 rip);
+
+/* True when the scheduling loop must take over (reschedule, timer, the
+ * vCPU blocked or yielded, its domain paused or dying). */
+bool hvm_vcpu_must_leave(struct vcpu *v);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * hypercall.h - entry point of the hypercall ABI (include/public/kiln.h).
+ *
+ * The backend calls hypercall_dispatch() on VMMCALL after moving RIP past
+ * the instruction; it reads the number and arguments from the vCPU's
+ * registers and writes the result to RAX.  Every argument is hostile.
+ */
+#ifndef KILN_HYPERCALL_H
+#define KILN_HYPERCALL_H
+
+#include <kiln/types.h>
+
+struct vcpu;
+struct kiln_domctl;
+struct kiln_sysctl;
+
+void hypercall_dispatch(struct vcpu *v);
+
+/* hypercall_ctl.c: privileged operations on an already copied-in struct;
+ * return 0 or a negated KILN_E* code, results written into *op. */
+s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op);
+s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op);
+
+#endif
