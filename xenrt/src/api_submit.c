@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "api.h"
 #include "db.h"
+#include "suite.h"
 
 #define MAX_SUITES 32
 #define MAX_RUNVARS 64
@@ -35,7 +35,7 @@ struct submission {
  * the farm cannot act on (unknown suite or baseline). */
 struct verr {
 	unsigned status;
-	char msg[512];
+	char msg[600];
 };
 
 static int bad(struct verr *e, unsigned status, const char *fmt, const char *field, const char *what)
@@ -75,28 +75,21 @@ static int get_str(json_t *doc, const char *field, bool required, size_t max, co
 	return 0;
 }
 
-static bool suite_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* Whether `name` is a suite this farm can run, and how many hosts it needs.
- * TODO(FARM-EXEC suite_load): replace the file-existence check with
- * suite_load()/hosts_needed as soon as suite.c lands. */
+/* Whether `name` is a suite this farm can run (suite_load checks the name's
+ * alphabet, finds and parses the file), and how many hosts it needs. */
 static int suite_hosts(const struct xenrt_config *cfg, const char *name, int *hosts, struct verr *e)
 {
-	if (!suite_name_ok(name))
-		return bad(e, 422, "unknown suite '%s': %s", name,
-			   "suite names are 1..63 characters of [a-z0-9_-]");
 	if (!strcmp(name, "build"))
 		return bad(e, 422, "suite '%s': %s", name, "reserved for the flight's build job");
-	char path[XENRT_PATH_MAX + 96];
-	struct stat sb;
-	snprintf(path, sizeof path, "%s/%s.suite", cfg->suites_dir, name);
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-		return bad(e, 422, "unknown suite '%s': %s", name, "no such file in testsuites/");
-	*hosts = 1;
+	struct suite *st;
+	char err[400];
+	if (suite_load(cfg->suites_dir, name, &st, err, sizeof err) < 0) {
+		e->status = 422;
+		snprintf(e->msg, sizeof e->msg, "suite '%.64s': %s", name, err);
+		return -1;
+	}
+	*hosts = st->hosts_needed;
+	suite_free(st);
 	return 0;
 }
 
@@ -158,7 +151,7 @@ static int validate(const struct xenrt_config *cfg, json_t *doc, struct submissi
 			return bad(e, 400, "field '%s': %s", "suites", "expected an array of strings");
 		const char *name = json_string_value(v);
 		if (json_string_length(v) != strlen(name))
-			return bad(e, 422, "suites[%s]: %s", "?", "NUL bytes are not allowed");
+			return bad(e, 400, "field '%s': %s", "suites", "NUL bytes are not allowed");
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->suites[j], name))
 				return bad(e, 400, "suite '%.64s': %s", name, "listed twice");
