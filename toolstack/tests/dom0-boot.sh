@@ -16,9 +16,9 @@ result() {   # result OK NAME [diagnostic]
     if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [[ -n "${3:-}" ]] && echo "# $3"; fi
 }
 
-echo "1..7"
+echo "1..8"
 if ! dom0_start "$log"; then
-    for t in 1 2 3 4 5 6 7; do result 1 "dom0 test $t" "QEMU did not start"; done
+    for t in 1 2 3 4 5 6 7 8; do result 1 "dom0 test $t" "QEMU did not start"; done
     exit 0
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
@@ -31,6 +31,10 @@ result $up "dropbear starts"
 kver=$(cat "$DOM0/kver")
 got=$(dom0_ssh uname -r 2>&1)
 [[ "$got" == "$kver" ]]; result $? "root logs in over SSH with the build's key (uname -r)" "got: $got"
+# kl is static and in dom0; off Kiln it must say why it cannot work.
+got=$(dom0_ssh 'kl list; echo "status=$?"' 2>&1)
+[[ "$got" == *"cannot open /dev/kiln"*"kiln.ko not loaded"*"status=1"* ]]
+result $? "kl runs in dom0 and reports the missing /dev/kiln" "got: $got"
 dom0_ssh poweroff -f >/dev/null 2>&1
 status=1
 for _ in $(seq 1 100); do

@@ -1,0 +1,70 @@
+/*
+ * libkiln.h - the C API dom0 programs use to control Kiln.
+ *
+ * Every function returns 0 (or a non-negative count) on success and a
+ * negated errno value on failure; the hypervisor's KILN_E* codes arrive as
+ * the errno of the same name.  A call that fails leaves nothing half done:
+ * functions made of several hypercalls undo what they did (a domain that
+ * could not be fully built is destroyed again).
+ */
+#ifndef LIBKILN_H
+#define LIBKILN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kiln.h"
+
+typedef struct kiln_handle kiln_handle;
+
+/* Opens /dev/kiln (root only; needs kiln.ko, so dom0 on Kiln). */
+int kiln_open(kiln_handle **out);
+void kiln_close(kiln_handle *h);
+
+/* Hypervisor ABI version, (major << 16) | minor. */
+int kiln_version(kiln_handle *h, uint32_t *version);
+
+struct kiln_dominfo {
+    uint32_t domid;
+    uint32_t state;            /* KILN_DOMSTATE_* */
+    uint32_t vcpus;
+    uint32_t shutdown_reason;  /* KILN_SHUTDOWN_* when state is DYING */
+    uint32_t flags;
+    uint64_t memory_kib;
+    uint64_t cpu_time_ns;
+    char     name[KILN_NAME_MAX];
+};
+
+int kiln_domain_create(kiln_handle *h, const char *name, uint64_t memory_kib,
+                       uint32_t vcpus, uint32_t flags, uint32_t *domid);
+int kiln_domain_destroy(kiln_handle *h, uint32_t domid);
+int kiln_domain_pause(kiln_handle *h, uint32_t domid);
+int kiln_domain_unpause(kiln_handle *h, uint32_t domid);
+/* -ESRCH when domid does not exist. */
+int kiln_domain_info(kiln_handle *h, uint32_t domid, struct kiln_dominfo *out);
+/* Fills up to max entries in domid order; returns how many domains exist
+ * (which may exceed max: call again with a larger array). */
+int kiln_domain_list(kiln_handle *h, struct kiln_dominfo *out, size_t max);
+/* Finds a domain by name; -ESRCH if none. */
+int kiln_domain_lookup(kiln_handle *h, const char *name, uint32_t *domid);
+
+int kiln_sched_get(kiln_handle *h, uint32_t domid, uint32_t *weight, uint32_t *cap);
+int kiln_sched_set(kiln_handle *h, uint32_t domid, uint32_t weight, uint32_t cap);
+/* cpumask bit n = physical CPU n; 0 = any. */
+int kiln_vcpu_pin(kiln_handle *h, uint32_t domid, uint32_t vcpu, uint64_t cpumask);
+int kiln_set_cpuid(kiln_handle *h, uint32_t domid, const struct kiln_domctl_cpuid *leaf);
+/* Copies len bytes (any length) to guest-physical dest in domid, page by page. */
+int kiln_write_mem(kiln_handle *h, uint32_t domid, uint64_t dest, const void *buf, size_t len);
+int kiln_set_vcpu(kiln_handle *h, uint32_t domid, const struct kiln_domctl_vcpu *regs);
+
+/* Reads a domain's console ring (kiln_console_read) or the hypervisor's log
+ * (kiln_dmesg_read) from *offset; returns the byte count and advances
+ * *offset.  0 means nothing new. */
+int kiln_console_read(kiln_handle *h, uint32_t domid, char *buf, size_t len, uint64_t *offset);
+int kiln_dmesg_read(kiln_handle *h, char *buf, size_t len, uint64_t *offset);
+
+int kiln_physinfo(kiln_handle *h, struct kiln_sysctl_physinfo *out);
+
+/* Names for messages. */
+const char *kiln_domstate_name(uint32_t state);
+
+#endif /* LIBKILN_H */

@@ -1,0 +1,26 @@
+/*
+ * kl.h - what kl.c (argument handling) and commands.c (the commands) share.
+ */
+#ifndef KL_H
+#define KL_H
+
+#include <stdint.h>
+#include "libkiln.h"
+
+/* Prints "kl: what: error" to stderr and returns 1 (kl's failure status). */
+int kl_error(const char *what, int err);
+/* A domain given as an id or a name. 0 or a kl_error() status. */
+int kl_domain_arg(kiln_handle *h, const char *arg, uint32_t *domid);
+
+int kl_cmd_list(kiln_handle *h, int argc, char **argv);
+int kl_cmd_create(kiln_handle *h, int argc, char **argv);
+int kl_cmd_destroy(kiln_handle *h, int argc, char **argv);
+int kl_cmd_pause(kiln_handle *h, int argc, char **argv);
+int kl_cmd_unpause(kiln_handle *h, int argc, char **argv);
+int kl_cmd_console(kiln_handle *h, int argc, char **argv);
+int kl_cmd_sched_credit(kiln_handle *h, int argc, char **argv);
+int kl_cmd_vcpu_pin(kiln_handle *h, int argc, char **argv);
+int kl_cmd_info(kiln_handle *h, int argc, char **argv);
+int kl_cmd_dmesg(kiln_handle *h, int argc, char **argv);
+
+#endif /* KL_H */

@@ -1,0 +1,243 @@
+/*
+ * builder.c - the domain builder: creates a domain from a parsed config and
+ * loads an ELF test-guest image into it (guest view in kiln_builder.h).
+ *
+ * All the checks that can be made without the hypervisor (image format,
+ * layout in the domain's RAM) come before the domain exists; after that,
+ * any failed step destroys the domain, so a failed build leaves nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kiln_builder.h"
+#include "kiln_elf.h"
+
+#define PAGE 4096ull
+#define GIB  (1ull << 30)
+
+struct layout {
+    uint64_t ram;         /* bytes */
+    uint64_t cmdline;     /* page holding the command line; stack below */
+    uint64_t tables;      /* first page-table page (ELF64), else == ram */
+    unsigned n_pd;        /* page directories, 1 GiB each */
+};
+
+static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int plan(const struct kiln_config *cfg, const struct kiln_elf_image *img,
+                struct layout *l, char *err, size_t errlen)
+{
+    uint64_t n_tables = 0;
+
+    l->ram = cfg->memory_mib << 20;
+    l->n_pd = 0;
+    if (img->is64) {
+        l->n_pd = (unsigned)((l->ram + GIB - 1) / GIB);
+        if (l->n_pd > 512)
+            l->n_pd = 512;
+        n_tables = 2 + l->n_pd;
+    }
+    l->tables = l->ram - n_tables * PAGE;
+    l->cmdline = l->tables - PAGE;
+    for (size_t i = 0; i < img->n_segments; i++) {
+        const struct kiln_elf_segment *s = &img->seg[i];
+        if (s->paddr + s->memsz > l->cmdline)
+            return fail(-E2BIG, err, errlen,
+                        "segment 0x%llx..0x%llx does not fit below 0x%llx "
+                        "(%llu MiB of RAM less the boot data at its top)",
+                        (unsigned long long)s->paddr, (unsigned long long)(s->paddr + s->memsz),
+                        (unsigned long long)l->cmdline, (unsigned long long)cfg->memory_mib);
+    }
+    return 0;
+}
+
+/* The content of guest page pg: every segment's bytes that fall in it. */
+static void compose(const struct kiln_elf_image *img, const unsigned char *file,
+                    uint64_t pg, unsigned char *buf)
+{
+    memset(buf, 0, PAGE);
+    for (size_t i = 0; i < img->n_segments; i++) {
+        const struct kiln_elf_segment *s = &img->seg[i];
+        uint64_t lo = s->paddr > pg ? s->paddr : pg;
+        uint64_t hi = s->paddr + s->filesz < pg + PAGE ? s->paddr + s->filesz : pg + PAGE;
+        if (lo < hi)
+            memcpy(buf + (lo - pg), file + s->offset + (lo - s->paddr), hi - lo);
+    }
+}
+
+static int load_segments(kiln_handle *h, uint32_t domid, const struct kiln_elf_image *img,
+                         const unsigned char *file, unsigned char *buf)
+{
+    uint64_t done = 0;   /* pages below this are written (segments are sorted) */
+
+    for (size_t i = 0; i < img->n_segments; i++) {
+        const struct kiln_elf_segment *s = &img->seg[i];
+        uint64_t pg = s->paddr & ~(PAGE - 1);
+
+        if (pg < done)
+            pg = done;  /* shares a page with the previous segment: written */
+        for (; pg < s->paddr + s->memsz; pg += PAGE) {
+            int r;
+            compose(img, file, pg, buf);
+            r = kiln_write_mem(h, domid, pg, buf, PAGE);
+            if (r < 0)
+                return r;
+        }
+        done = pg;
+    }
+    return 0;
+}
+
+static int write_tables(kiln_handle *h, uint32_t domid, const struct layout *l, unsigned char *buf)
+{
+    uint64_t *e = (uint64_t *)buf;
+    uint64_t pdpt = l->tables + PAGE;
+    int r;
+
+    memset(buf, 0, PAGE);
+    e[0] = pdpt | 0x7;                        /* present, writable, user */
+    if ((r = kiln_write_mem(h, domid, l->tables, buf, PAGE)) < 0)
+        return r;
+    memset(buf, 0, PAGE);
+    for (unsigned i = 0; i < l->n_pd; i++)
+        e[i] = (pdpt + PAGE * (1 + i)) | 0x7;
+    if ((r = kiln_write_mem(h, domid, pdpt, buf, PAGE)) < 0)
+        return r;
+    for (unsigned i = 0; i < l->n_pd; i++) {
+        for (unsigned j = 0; j < 512; j++)
+            e[j] = ((uint64_t)i * GIB + (uint64_t)j * (2ull << 20)) | 0x87; /* 2 MiB page */
+        if ((r = kiln_write_mem(h, domid, pdpt + PAGE * (1 + i), buf, PAGE)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Everything after CREATE; the caller destroys the domain if this fails. */
+static int fill(kiln_handle *h, uint32_t domid, const struct kiln_config *cfg,
+                const struct kiln_elf_image *img, const unsigned char *file,
+                const struct layout *l, unsigned char *buf, const char **step)
+{
+    struct kiln_domctl_vcpu regs = { 0 };
+    int r;
+
+    *step = "setting credit parameters";
+    if ((r = kiln_sched_set(h, domid, cfg->weight, cfg->cap)) < 0)
+        return r;
+    *step = "pinning vCPUs";
+    for (uint32_t v = 0; cfg->cpus && v < cfg->vcpus; v++)
+        if ((r = kiln_vcpu_pin(h, domid, v, cfg->cpus)) < 0)
+            return r;
+    *step = "setting CPUID overrides";
+    for (size_t i = 0; i < cfg->n_cpuid; i++)
+        if ((r = kiln_set_cpuid(h, domid, &cfg->cpuid[i])) < 0)
+            return r;
+    *step = "loading the image";
+    if ((r = load_segments(h, domid, img, file, buf)) < 0)
+        return r;
+    *step = "writing the command line";
+    memset(buf, 0, PAGE);
+    memcpy(buf, cfg->cmdline, strnlen(cfg->cmdline, sizeof(cfg->cmdline) - 1));
+    if ((r = kiln_write_mem(h, domid, l->cmdline, buf, PAGE)) < 0)
+        return r;
+    if (img->is64) {
+        *step = "writing page tables";
+        if ((r = write_tables(h, domid, l, buf)) < 0)
+            return r;
+    }
+    *step = "setting vCPU 0's registers";
+    regs.vcpu = 0;
+    regs.rip = img->entry;
+    regs.rsp = l->cmdline;
+    regs.rdi = l->cmdline;
+    regs.rsi = l->ram;
+    regs.cr3 = img->is64 ? l->tables : 0;
+    return kiln_set_vcpu(h, domid, &regs);
+}
+
+int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
+                      const void *image, size_t size, uint32_t *domid,
+                      char *err, size_t errlen)
+{
+    struct kiln_elf_image img;
+    struct layout l;
+    unsigned char *buf;
+    const char *step = "creating the domain";
+    uint32_t id;
+    int r;
+
+    r = kiln_elf_parse(image, size, &img, err, errlen);
+    if (r < 0)
+        return r;
+    r = plan(cfg, &img, &l, err, errlen);
+    if (r < 0)
+        return r;
+    buf = aligned_alloc(PAGE, PAGE);
+    if (!buf)
+        return fail(-ENOMEM, err, errlen, "out of memory");
+    r = kiln_domain_create(h, cfg->name, cfg->memory_mib << 10, cfg->vcpus, 0, &id);
+    if (r == 0) {
+        r = fill(h, id, cfg, &img, image, &l, buf, &step);
+        if (r < 0)
+            kiln_domain_destroy(h, id);
+    }
+    free(buf);
+    if (r < 0)
+        return fail(r, err, errlen, "%s: %s", step, strerror(-r));
+    *domid = id;
+    return 0;
+}
+
+int kiln_build_domain_file(kiln_handle *h, const struct kiln_config *cfg,
+                           uint32_t *domid, char *err, size_t errlen)
+{
+    FILE *f = fopen(cfg->kernel, "rb");
+    unsigned char *data = NULL;
+    size_t size = 0, cap = 0, n;
+    int r;
+
+    if (!f)
+        return fail(-errno, err, errlen, "%s: %s", cfg->kernel, strerror(errno));
+    do {
+        if (size == cap) {
+            unsigned char *bigger;
+            if (cap >= (256u << 20)) {
+                r = fail(-EFBIG, err, errlen, "%s: larger than 256 MiB", cfg->kernel);
+                goto out;
+            }
+            cap = cap ? cap * 2 : 1u << 20;
+            bigger = realloc(data, cap);
+            if (!bigger) {
+                r = fail(-ENOMEM, err, errlen, "out of memory");
+                goto out;
+            }
+            data = bigger;
+        }
+        n = fread(data + size, 1, cap - size, f);
+        size += n;
+    } while (n > 0);
+    if (ferror(f)) {
+        r = fail(-EIO, err, errlen, "%s: read error", cfg->kernel);
+        goto out;
+    }
+    r = kiln_build_domain(h, cfg, data, size, domid, err, errlen);
+    if (r < 0 && strncmp(err, cfg->kernel, strlen(cfg->kernel)) != 0) {
+        /* Name the image in format errors, which only kiln_elf_parse saw. */
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", err);
+        snprintf(err, errlen, "%s: %s", cfg->kernel, msg);
+    }
+out:
+    free(data);
+    fclose(f);
+    return r;
+}

@@ -1,0 +1,109 @@
+/*
+ * handle.c - opening /dev/kiln and issuing hypercalls through it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "kiln_private.h"
+
+static int dev_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
+{
+    int fd = (int)(intptr_t)ctx;
+
+    if (ioctl(fd, KILN_IOCTL_HYPERCALL, hc) < 0)
+        return -errno;
+    return 0;
+}
+
+static void dev_close(void *ctx)
+{
+    close((int)(intptr_t)ctx);
+}
+
+static const struct kiln_transport dev_transport = {
+    .hypercall = dev_hypercall,
+    .close = dev_close,
+};
+
+int kiln_open_transport(const struct kiln_transport *t, void *ctx, kiln_handle **out)
+{
+    kiln_handle *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return -ENOMEM;
+    h->t = t;
+    h->ctx = ctx;
+    *out = h;
+    return 0;
+}
+
+int kiln_open(kiln_handle **out)
+{
+    int fd = open(KILN_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+    int err;
+
+    if (fd < 0)
+        return -errno;
+    err = kiln_open_transport(&dev_transport, (void *)(intptr_t)fd, out);
+    if (err)
+        close(fd);
+    return err;
+}
+
+void kiln_close(kiln_handle *h)
+{
+    if (!h)
+        return;
+    if (h->t->close)
+        h->t->close(h->ctx);
+    free(h);
+}
+
+int kiln_hv_errno(int64_t r)
+{
+    if (r >= 0)
+        return r > INT32_MAX ? INT32_MAX : (int)r;
+    switch (-r) {
+    case KILN_EPERM:  return -EPERM;
+    case KILN_ENOENT: return -ENOENT;
+    case KILN_ESRCH:  return -ESRCH;
+    case KILN_E2BIG:  return -E2BIG;
+    case KILN_ENOMEM: return -ENOMEM;
+    case KILN_EFAULT: return -EFAULT;
+    case KILN_EBUSY:  return -EBUSY;
+    case KILN_EEXIST: return -EEXIST;
+    case KILN_EINVAL: return -EINVAL;
+    case KILN_ENOSYS: return -ENOSYS;
+    default:          return -EIO;
+    }
+}
+
+static int call(kiln_handle *h, uint64_t op, uint64_t arg0)
+{
+    struct kiln_ioctl_hypercall hc = { .op = op, .arg = { arg0 } };
+    int err = h->t->hypercall(h->ctx, &hc);
+
+    return err ? err : kiln_hv_errno(hc.result);
+}
+
+int kiln_domctl(kiln_handle *h, struct kiln_domctl *d)
+{
+    return call(h, KILN_HC_DOMCTL, (uint64_t)(uintptr_t)d);
+}
+
+int kiln_sysctl(kiln_handle *h, struct kiln_sysctl *s)
+{
+    return call(h, KILN_HC_SYSCTL, (uint64_t)(uintptr_t)s);
+}
+
+int kiln_version(kiln_handle *h, uint32_t *version)
+{
+    int r = call(h, KILN_HC_VERSION, 0);
+
+    if (r < 0)
+        return r;
+    *version = (uint32_t)r;
+    return 0;
+}

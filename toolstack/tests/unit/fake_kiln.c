@@ -1,0 +1,180 @@
+/*
+ * fake_kiln.c - the fake hypervisor behind fake_kiln.h.  It follows the
+ * conventions of kiln.ko: "gpa in the caller" fields hold user pointers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fake_kiln.h"
+
+static struct fake_dom *find(struct fake *f, uint32_t domid)
+{
+    for (int i = 0; i < FAKE_MAX_DOMS; i++)
+        if (f->doms[i].exists && f->doms[i].domid == domid)
+            return &f->doms[i];
+    return NULL;
+}
+
+static int64_t ring_read(const char *ring, struct kiln_domctl_console *c)
+{
+    size_t size = ring ? strlen(ring) : 0, n;
+
+    if (c->offset > size)
+        return -KILN_EINVAL;
+    n = size - c->offset;
+    if (n > c->len)
+        n = c->len;
+    memcpy((void *)(uintptr_t)c->buf_gpa, ring + c->offset, n);
+    c->offset += n;
+    c->len = n;
+    return 0;
+}
+
+static int64_t domctl(struct fake *f, struct kiln_domctl *d)
+{
+    struct fake_dom *dom = find(f, d->domid);
+
+    if (f->fail_cmd && d->cmd == f->fail_cmd)
+        return f->fail_result;
+    switch (d->cmd) {
+    case KILN_DOMCTL_CREATE:
+        for (int i = 0; i < FAKE_MAX_DOMS; i++) {
+            if (f->doms[i].exists)
+                continue;
+            f->doms[i] = (struct fake_dom){ .exists = true, .domid = f->next_domid++,
+                .state = KILN_DOMSTATE_BUILDING, .vcpus = d->u.create.vcpus,
+                .weight = 256, .memory_kib = d->u.create.memory_kib };
+            memcpy(f->doms[i].name, d->u.create.name, KILN_NAME_MAX);
+            d->domid = f->doms[i].domid;
+            free(f->ram);
+            f->ram = calloc(1, FAKE_RAM);
+            return f->ram ? 0 : -KILN_ENOMEM;
+        }
+        return -KILN_ENOMEM;
+    case KILN_DOMCTL_GETINFO: {
+        struct fake_dom *best = NULL;
+        for (int i = 0; i < FAKE_MAX_DOMS; i++)
+            if (f->doms[i].exists && f->doms[i].domid >= d->domid &&
+                (!best || f->doms[i].domid < best->domid))
+                best = &f->doms[i];
+        if (!best)
+            return -KILN_ENOENT;
+        d->domid = best->domid;
+        memset(&d->u.info, 0, sizeof(d->u.info));
+        d->u.info.state = best->state;
+        d->u.info.vcpus = best->vcpus;
+        d->u.info.memory_kib = best->memory_kib;
+        memcpy(d->u.info.name, best->name, KILN_NAME_MAX);
+        return 0;
+    }
+    }
+    if (!dom)
+        return -KILN_ESRCH;
+    switch (d->cmd) {
+    case KILN_DOMCTL_DESTROY:
+        dom->exists = false;
+        return 0;
+    case KILN_DOMCTL_PAUSE:
+        dom->state = KILN_DOMSTATE_PAUSED;
+        return 0;
+    case KILN_DOMCTL_UNPAUSE:
+        dom->state = KILN_DOMSTATE_RUNNING;
+        return 0;
+    case KILN_DOMCTL_WRITE_MEM: {
+        struct kiln_domctl_write_mem *w = &d->u.write_mem;
+        if (w->dest_gpa % 4096 || w->len > 4096 || w->dest_gpa + w->len > FAKE_RAM)
+            return -KILN_EINVAL;
+        memcpy(f->ram + w->dest_gpa, (void *)(uintptr_t)w->src_gpa, w->len);
+        return 0;
+    }
+    case KILN_DOMCTL_SET_VCPU:
+        if (d->u.vcpu.vcpu == 0)
+            f->vcpu0 = d->u.vcpu;
+        return 0;
+    case KILN_DOMCTL_SCHED_GET:
+        d->u.sched.weight = dom->weight;
+        d->u.sched.cap = dom->cap;
+        return 0;
+    case KILN_DOMCTL_SCHED_SET:
+        dom->weight = d->u.sched.weight;
+        dom->cap = d->u.sched.cap;
+        return 0;
+    case KILN_DOMCTL_VCPU_PIN:
+    case KILN_DOMCTL_SET_CPUID:
+        return 0;
+    case KILN_DOMCTL_CONSOLE_READ:
+        return ring_read(f->console, &d->u.console);
+    }
+    return -KILN_ENOSYS;
+}
+
+static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
+{
+    struct fake *f = ctx;
+
+    if (f->ioctl_errno)
+        return -f->ioctl_errno;
+    if (f->n_calls < FAKE_MAX_CALLS) {
+        f->calls[f->n_calls].op = hc->op;
+        if (hc->op == KILN_HC_DOMCTL)
+            f->calls[f->n_calls].domctl = *(struct kiln_domctl *)(uintptr_t)hc->arg[0];
+        if (hc->op == KILN_HC_SYSCTL)
+            f->calls[f->n_calls].sysctl = *(struct kiln_sysctl *)(uintptr_t)hc->arg[0];
+        f->n_calls++;
+    }
+    switch (hc->op) {
+    case KILN_HC_VERSION:
+        hc->result = (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR;
+        return 0;
+    case KILN_HC_DOMCTL:
+        hc->result = domctl(f, (struct kiln_domctl *)(uintptr_t)hc->arg[0]);
+        return 0;
+    case KILN_HC_SYSCTL: {
+        struct kiln_sysctl *s = (struct kiln_sysctl *)(uintptr_t)hc->arg[0];
+        if (s->cmd == KILN_SYSCTL_PHYSINFO) {
+            s->u.physinfo = (struct kiln_sysctl_physinfo){ .total_pages = 65536,
+                .free_pages = 1000, .cpu_khz = 2000000, .nr_cpus = 2, .nr_domains = 1 };
+            hc->result = 0;
+        } else if (s->cmd == KILN_SYSCTL_LOG_READ) {
+            hc->result = ring_read(f->log, &s->u.log);
+        } else {
+            hc->result = -KILN_ENOSYS;
+        }
+        return 0;
+    }
+    }
+    hc->result = -KILN_ENOSYS;
+    return 0;
+}
+
+static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall };
+
+kiln_handle *fake_open(struct fake *f)
+{
+    kiln_handle *h = NULL;
+
+    memset(f, 0, sizeof(*f));
+    f->doms[0] = (struct fake_dom){ .exists = true, .domid = 0, .name = "dom0",
+        .state = KILN_DOMSTATE_RUNNING, .vcpus = 1, .weight = 256, .memory_kib = 512 << 10 };
+    f->next_domid = 1;
+    if (kiln_open_transport(&fake_transport, f, &h) < 0)
+        return NULL;
+    return h;
+}
+
+void fake_close(kiln_handle *h, struct fake *f)
+{
+    kiln_close(h);
+    free(f->ram);
+    f->ram = NULL;
+}
+
+size_t fake_count(const struct fake *f, uint32_t cmd)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < f->n_calls && i < FAKE_MAX_CALLS; i++)
+        if (f->calls[i].op == KILN_HC_DOMCTL && f->calls[i].domctl.cmd == cmd)
+            n++;
+    return n;
+}

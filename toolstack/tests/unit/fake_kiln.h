@@ -1,0 +1,53 @@
+/*
+ * fake_kiln.h - a stand-in for /dev/kiln and the hypervisor behind it, for
+ * libkiln's unit tests only.  It records every hypercall libkiln makes (so
+ * tests can check the marshalling) and models just enough of a hypervisor
+ * (domain table, one domain's RAM, console ring, log ring) to answer them.
+ */
+#ifndef FAKE_KILN_H
+#define FAKE_KILN_H
+
+#include <stdbool.h>
+#include "kiln_private.h"
+
+#define FAKE_MAX_CALLS 4096
+#define FAKE_MAX_DOMS  8
+#define FAKE_RAM       (8u << 20)
+
+struct fake_dom {
+    bool     exists;
+    uint32_t domid;
+    char     name[KILN_NAME_MAX];
+    uint32_t state, vcpus, weight, cap;
+    uint64_t memory_kib;
+};
+
+struct fake {
+    /* every call, as libkiln passed it (structures copied at call time) */
+    size_t n_calls;
+    struct {
+        uint64_t op;
+        struct kiln_domctl domctl;
+        struct kiln_sysctl sysctl;
+    } calls[FAKE_MAX_CALLS];
+
+    struct fake_dom doms[FAKE_MAX_DOMS];
+    uint32_t next_domid;
+    unsigned char *ram;                 /* RAM of the last created domain */
+    struct kiln_domctl_vcpu vcpu0;
+    const char *console;                /* ring contents for CONSOLE_READ */
+    const char *log;                    /* ring contents for LOG_READ */
+
+    /* failure injection */
+    uint32_t fail_cmd;      /* domctl cmd to fail, 0 = none */
+    int64_t  fail_result;   /* ... with this hypervisor result */
+    int      ioctl_errno;   /* nonzero: the "ioctl" itself fails with this */
+};
+
+/* A handle whose hypercalls go to f (which starts with domains 0 = dom0). */
+kiln_handle *fake_open(struct fake *f);
+void fake_close(kiln_handle *h, struct fake *f);
+/* Number of recorded domctls with this cmd. */
+size_t fake_count(const struct fake *f, uint32_t cmd);
+
+#endif /* FAKE_KILN_H */
