@@ -13,16 +13,13 @@
 
 struct xenrt_config;
 
-/* Returns 1 if url is a boot-service route (the response, possibly a 4xx,
+/* Routes: /boot/<host>.ipxe and /artifacts/<sha256>[/<file name>] (the
+ * optional file name only makes Multiboot module strings readable, e.g.
+ * ".../hello.elf name=hello"; lookup is by hash alone).
+ * Returns 1 if url is a boot-service route (the response, possibly a 4xx,
  * has been queued and *ret holds MHD's result), 0 if it is not ours. */
 int boot_service_handle(struct MHD_Connection *conn,
                         const struct xenrt_config *cfg, const char *url,
                         enum MHD_Result *ret);
-
-/* How many times host `name` fetched its boot script / any artifact since
- * the daemon started: the executor tells a host that never reached iPXE
- * (broken: farm side) from a hypervisor that never printed its banner. */
-unsigned boot_service_script_fetches(const char *host);
-unsigned boot_service_artifact_fetches(const char *host);
 
 #endif
