@@ -417,7 +417,7 @@ static void job_logs(const struct xenrt_config *cfg, json_t *job)
 			char path[XENRT_PATH_MAX + 512], url[512];
 			struct stat sb;
 			snprintf(path, sizeof path, "%s/%s", dir, json_string_value(nm));
-			if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 				continue;
 			snprintf(url, sizeof url, "/logs/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
 				 "/%s", id, a, json_string_value(nm));
@@ -461,6 +461,8 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 			  "JOIN steps s ON m.step_id = s.id WHERE s.job_id = ?1 ORDER BY m.id",
 			  err, errlen);
 		rc = st ? 0 : 500;
+		if (st)
+			sqlite3_bind_int64(st, 1, id);
 		size_t hint = 0;
 		int s = SQLITE_DONE;
 		while (st && (s = sqlite3_step(st)) == SQLITE_ROW) {

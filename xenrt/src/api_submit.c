@@ -297,7 +297,7 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 	if (!r->body || r->body_len == 0)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "empty body: expected a JSON object");
 	json_error_t jerr;
-	json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!doc)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
 				  jerr.line, jerr.column, jerr.text);
