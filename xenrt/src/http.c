@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "boot_service.h"
 #include "db.h"
 #include "http.h"
 #include "status.h"
@@ -218,8 +219,11 @@ static enum MHD_Result dispatch(struct http_server *srv, struct http_req *r)
 	if (!r->db)
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err);
 	bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-	/* TODO(FARM-EXEC boot_service): call boot_service_handle() here for GET
-	 * requests, before the routes, as soon as boot_service.c lands. */
+	if (get) {
+		enum MHD_Result ret;
+		if (boot_service_handle(r->conn, srv->cfg, r->url, &ret))
+			return ret;
+	}
 	bool path_known = false;
 	char allow[32] = "";
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
