@@ -1,0 +1,192 @@
+/*
+ * test_builder.c - the domain builder, against the fake hypervisor: the
+ * guest's memory and registers after a build of the real test-guest images,
+ * and the all-or-nothing rule when a step fails.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "fake_kiln.h"
+#include "kiln_builder.h"
+#include "kiln_elf.h"
+
+static struct fake F;
+static struct kiln_config cfg;
+static char err[512];
+
+static unsigned char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *data = malloc(1 << 20);
+
+    assert_non_null(f);
+    assert_non_null(data);
+    *size = fread(data, 1, 1 << 20, f);
+    fclose(f);
+    return data;
+}
+
+static int setup(void **state)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    strcpy(cfg.name, "hello");
+    strcpy(cfg.kernel, GUEST64);
+    strcpy(cfg.cmdline, "test=builder");
+    cfg.memory_mib = 4;
+    cfg.vcpus = 2;
+    cfg.weight = 300;
+    cfg.cap = 20;
+    *state = fake_open(&F);
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fake_close(*state, &F);
+    return 0;
+}
+
+/* Guest RAM holds exactly the image's segments, zero-filled past filesz. */
+static void check_segments(const unsigned char *file, size_t size)
+{
+    struct kiln_elf_image img;
+
+    assert_int_equal(kiln_elf_parse(file, size, &img, err, sizeof(err)), 0);
+    for (size_t i = 0; i < img.n_segments; i++) {
+        const struct kiln_elf_segment *s = &img.seg[i];
+        assert_memory_equal(F.ram + s->paddr, file + s->offset, s->filesz);
+        for (uint64_t b = s->filesz; b < s->memsz; b++)
+            assert_int_equal(F.ram[s->paddr + b], 0);
+    }
+}
+
+static uint64_t ram64(uint64_t gpa)
+{
+    uint64_t v;
+
+    memcpy(&v, F.ram + gpa, sizeof(v));
+    return v;
+}
+
+static void builds_elf64_guest(void **state)
+{
+    const uint64_t ram = 4 << 20, tables = ram - 3 * 4096, cmdline = tables - 4096;
+    size_t size;
+    unsigned char *file = read_file(GUEST64, &size);
+    uint32_t domid = 0;
+
+    cfg.cpus = 0x6;
+    cfg.n_cpuid = 1;
+    cfg.cpuid[0] = (struct kiln_domctl_cpuid){ .leaf = 1, .eax = ~0u, .ebx = ~0u, .ecx = 0x7fffffff, .edx = ~0u };
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), 0);
+    assert_int_equal(domid, 1);
+    assert_int_equal(F.calls[0].domctl.cmd, KILN_DOMCTL_CREATE);
+    assert_int_equal(F.calls[0].domctl.u.create.memory_kib, 4096);
+    assert_int_equal(F.calls[0].domctl.u.create.vcpus, 2);
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_SCHED_SET), 1);
+    assert_int_equal(F.doms[1].weight, 300);
+    assert_int_equal(F.doms[1].cap, 20);
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_VCPU_PIN), 2);   /* each vCPU */
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_SET_CPUID), 1);
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_UNPAUSE), 0);   /* left paused */
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_DESTROY), 0);
+    check_segments(file, size);
+
+    assert_int_equal(F.vcpu0.rip, 0x100000);
+    assert_int_equal(F.vcpu0.cr3, tables);
+    assert_int_equal(F.vcpu0.rdi, cmdline);
+    assert_int_equal(F.vcpu0.rsp, cmdline);
+    assert_int_equal(F.vcpu0.rsi, ram);
+    assert_string_equal((char *)F.ram + cmdline, "test=builder");
+    /* identity map: PML4[0] -> PDPT, PDPT[0] -> PD, PD[j] = j * 2 MiB */
+    assert_int_equal(ram64(tables), (tables + 4096) | 0x7);
+    assert_int_equal(ram64(tables + 4096), (tables + 8192) | 0x7);
+    assert_int_equal(ram64(tables + 8192), 0x87);
+    assert_int_equal(ram64(tables + 8192 + 8 * 3), (3ull << 21) | 0x87);
+    free(file);
+}
+
+static void builds_elf32_guest(void **state)
+{
+    size_t size;
+    unsigned char *file = read_file(GUEST32, &size);
+    uint32_t domid = 0;
+
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), 0);
+    check_segments(file, size);
+    assert_int_equal(F.vcpu0.cr3, 0);            /* flat 32-bit entry */
+    assert_int_equal(F.vcpu0.rdi, (4 << 20) - 4096);
+    assert_string_equal((char *)F.ram + F.vcpu0.rdi, "test=builder");
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_VCPU_PIN), 0);   /* cpus = any */
+    free(file);
+}
+
+static void failed_step_destroys_the_domain(void **state)
+{
+    size_t size;
+    unsigned char *file = read_file(GUEST64, &size);
+    struct kiln_dominfo d;
+    uint32_t domid = 77;
+
+    F.fail_cmd = KILN_DOMCTL_SET_VCPU;
+    F.fail_result = -KILN_EINVAL;
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "setting vCPU 0's registers: Invalid argument");
+    assert_int_equal(domid, 77);
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_DESTROY), 1);
+    assert_int_equal(kiln_domain_info(*state, 1, &d), -ESRCH);
+
+    F.fail_cmd = KILN_DOMCTL_WRITE_MEM;
+    F.fail_result = -KILN_EFAULT;
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -EFAULT);
+    assert_string_equal(err, "loading the image: Bad address");
+    assert_int_equal(fake_count(&F, KILN_DOMCTL_DESTROY), 2);
+    assert_int_equal(kiln_domain_list(*state, &d, 1), 1);   /* only dom0 left */
+    free(file);
+}
+
+static void refused_before_creating_anything(void **state)
+{
+    size_t size;
+    unsigned char *file = read_file(GUEST64, &size);
+    uint32_t domid;
+
+    cfg.memory_mib = 1;   /* the image sits at 1 MiB: no room */
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -E2BIG);
+    assert_non_null(strstr(err, "does not fit below"));
+    assert_int_equal(kiln_build_domain(*state, &cfg, "garbage", 7, &domid, err, sizeof(err)), -ENOEXEC);
+    assert_string_equal(err, "not an ELF file");
+    assert_int_equal(F.n_calls, 0);
+    free(file);
+}
+
+static void file_errors_name_the_image(void **state)
+{
+    uint32_t domid;
+
+    strcpy(cfg.kernel, "/nonexistent/guest.elf");
+    assert_int_equal(kiln_build_domain_file(*state, &cfg, &domid, err, sizeof(err)), -ENOENT);
+    assert_string_equal(err, "/nonexistent/guest.elf: No such file or directory");
+    strcpy(cfg.kernel, "/etc/passwd");
+    assert_int_equal(kiln_build_domain_file(*state, &cfg, &domid, err, sizeof(err)), -ENOEXEC);
+    assert_string_equal(err, "/etc/passwd: not an ELF file");
+    strcpy(cfg.kernel, GUEST64);
+    assert_int_equal(kiln_build_domain_file(*state, &cfg, &domid, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(builds_elf64_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(builds_elf32_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_step_destroys_the_domain, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_before_creating_anything, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_errors_name_the_image, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("builder", tests, NULL, NULL);
+}
