@@ -56,8 +56,14 @@ unsigned int domain_count(void)
 
 static int pick_domid(int wanted)
 {
-    if (wanted >= 0)
-        return wanted < (int)KILN_DOMID_SELF && !domain_find((u16)wanted) ? wanted : -KILN_EEXIST;
+    if (wanted >= 0) {
+        if (wanted == 0 || wanted >= (int)KILN_DOMID_SELF || domain_find((u16)wanted))
+            return -KILN_EEXIST;
+        /* Ids are not reused soon: logs stay unambiguous. */
+        if (wanted >= next_domid)
+            next_domid = (u16)(wanted + 1);
+        return wanted;
+    }
     for (unsigned int tries = 0; tries < KILN_DOMID_SELF; tries++) {
         u16 id = next_domid++;
         if (next_domid >= KILN_DOMID_SELF)

@@ -178,6 +178,7 @@ void kt_diag(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vprint("# ", fmt, ap);
+    kt_hc_console_write("\n", 1);
     va_end(ap);
 }
 

@@ -141,7 +141,7 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
 
     if (gpa >= p->nr_pages * PAGE_SIZE) {
         hvm->get_regs(v, &r);
-        domain_crash(d, "access to GPA %#lx outside its RAM (%lu KiB) at rip=%#lx",
+        domain_crash(d, "access to GPA 0x%lx outside its RAM (%lu KiB) at rip=0x%lx",
                      (unsigned long)gpa, (unsigned long)(p->nr_pages * 4),
                      (unsigned long)r.rip);
         return -1;
@@ -168,7 +168,7 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
     }
     if (err) {
         hvm->get_regs(v, &r);
-        domain_crash(d, "nested page fault at GPA %#lx (error %#lx) cannot be resolved%s, rip=%#lx",
+        domain_crash(d, "nested page fault at GPA 0x%lx (error 0x%lx) cannot be resolved%s, rip=0x%lx",
                      (unsigned long)gpa, (unsigned long)error_code,
                      err == -KILN_ENOMEM ? " (out of memory)" : "", (unsigned long)r.rip);
         return -1;

@@ -44,7 +44,7 @@ static bool skip_insn(struct vcpu *v)
     svm_paging(v, &pg);
     unsigned int len = hvm_insn_length(v, &pg, st->rip);
     if (!len) {
-        domain_crash(v->domain, "undecodable instruction at rip=%#lx", (unsigned long)st->rip);
+        domain_crash(v->domain, "undecodable instruction at rip=0x%lx", (unsigned long)st->rip);
         return false;
     }
     st->rip += len;
@@ -104,7 +104,7 @@ static void exit_ioio(struct vcpu *v)
 
     v->stats[KT_STAT_IO]++;
     if (info & (SVM_IOIO_STR | SVM_IOIO_REP)) {
-        domain_crash(v->domain, "string port I/O (port %#x) at rip=%#lx is not supported",
+        domain_crash(v->domain, "string port I/O (port 0x%x) at rip=0x%lx is not supported",
                      port, (unsigned long)vm->save.rip);
         return;
     }
@@ -133,6 +133,20 @@ static void exit_hlt(struct vcpu *v)
     if (!skip_insn(v))
         return;
     vcpu_block(v, now_ns() + HVM_HLT_MAX_NS);
+}
+
+/* A triple fault's log line says what the guest was executing and whether
+ * it had an IDT at all: that is usually the whole story. */
+static void exit_shutdown(struct vcpu *v)
+{
+    struct vmcb_save *st = &svm_of(v)->vmcb->save;
+    struct hvm_paging pg;
+    u8 b[3] = { 0, 0, 0 };
+    svm_paging(v, &pg);
+    size_t n = hvm_fetch_insn(v, &pg, st->rip, b, sizeof(b));
+    domain_crash(v->domain, "triple fault at rip=0x%lx (bytes %02x %02x %02x%s, IDT limit %u)",
+                 (unsigned long)st->rip, b[0], b[1], b[2], n ? "" : " unreadable",
+                 st->idtr.limit);
 }
 
 void svm_handle_exit(struct vcpu *v)
@@ -176,7 +190,7 @@ void svm_handle_exit(struct vcpu *v)
         exit_hlt(v);
         break;
     case SVM_EXIT_SHUTDOWN:
-        domain_crash(v->domain, "triple fault at rip=%#lx", rip);
+        exit_shutdown(v);
         break;
     case SVM_EXIT_VMRUN:
     case SVM_EXIT_VMLOAD:
@@ -191,16 +205,16 @@ void svm_handle_exit(struct vcpu *v)
         svm_inject_exception(v, EXC_UD, false, 0);
         break;
     case SVM_EXIT_INIT:
-        domain_crash(v->domain, "INIT signal at rip=%#lx", rip);
+        domain_crash(v->domain, "INIT signal at rip=0x%lx", rip);
         break;
     case SVM_EXIT_TASK_SWITCH:
-        domain_crash(v->domain, "hardware task switch at rip=%#lx is not supported", rip);
+        domain_crash(v->domain, "hardware task switch at rip=0x%lx is not supported", rip);
         break;
     case SVM_EXIT_INVALID:
-        domain_crash(v->domain, "invalid guest state (VMRUN failed) at rip=%#lx", rip);
+        domain_crash(v->domain, "invalid guest state (VMRUN failed) at rip=0x%lx", rip);
         break;
     default:
-        domain_crash(v->domain, "unexpected exit %#lx (info %#lx/%#lx) at rip=%#lx",
+        domain_crash(v->domain, "unexpected exit 0x%lx (info 0x%lx/0x%lx) at rip=0x%lx",
                      (unsigned long)code, (unsigned long)vm->ctl.exitinfo1,
                      (unsigned long)vm->ctl.exitinfo2, rip);
         break;
