@@ -305,8 +305,10 @@ static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t 
 		summary = "cancelled";
 	else if (json_array_size(json_object_get(lists, "regressions")))
 		summary = "regression";
-	else if (json_array_size(json_object_get(lists, "failures")) || !strcmp(status, "fail"))
-		summary = "fail";
+	else if (json_array_size(json_object_get(lists, "failures")) ||
+		 (!strcmp(status, "fail") && !json_array_size(json_object_get(lists, "known")) &&
+		  !json_array_size(json_object_get(lists, "flaky"))))
+		summary = "fail"; /* also a job that failed without a failing step */
 	else if (json_array_size(json_object_get(lists, "broken")) || !strcmp(status, "broken"))
 		summary = "broken";
 	else if (json_array_size(json_object_get(lists, "known")) ||

@@ -1,0 +1,208 @@
+/* test_status.c: the status pages, served by a real daemon: every string
+ * from the database is HTML-escaped, the grid links each cell to its log,
+ * the verdict compares with the baseline, pages are paged, and unknown ids
+ * give an HTML 404. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "test_api_harness.h"
+
+#define XSS "<script>alert(1)</script>"
+
+static void exec(struct harness *h, const char *sql)
+{
+	char err[512];
+	int rc = db_exec(h->db, sql, err, sizeof err);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "# %s\n", err);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+static struct response page(struct harness *h, const char *path, long status)
+{
+	struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
+	if (r.status != status)
+		fprintf(stderr, "# GET %s -> %ld\n", path, r.status);
+	assert_int_equal(r.status, status);
+	return r;
+}
+
+/* Hostile strings everywhere a page prints database text. */
+static void hostile_flight(struct harness *h)
+{
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, patch, submitter, created_at, "
+		"status) VALUES (1, 'branch', '" XSS "', '\"><img src=x onerror=alert(2)>', "
+		"'<b>rev</b>', '<iframe>', '<u>who</u>', 100, 'fail');"
+		"INSERT INTO jobs(id, flight_id, name, suite, status, log_dir) VALUES "
+		"(1, 1, '<i>job</i>', 'smoke', 'fail', '1/1/1');"
+		"INSERT INTO runvars VALUES (1, 'k', '<marquee>');"
+		"INSERT INTO steps(job_id, seq, name, status, started_at, finished_at, log, message) "
+		"VALUES (1, 1, '<svg onload=alert(3)>', 'fail', 1, 2, 'console-host0.log', "
+		"'<blink>why</blink>');"
+		"INSERT INTO metrics(step_id, name, value, unit) VALUES (1, '<em>m</em>', 1, '<s>');"
+		"INSERT INTO host_events(host_id, at, old_state, new_state, job_id, reason) VALUES "
+		"(1, 5, 'idle', 'broken', 1, '<h1>boom</h1>');");
+	char path[256];
+	snprintf(path, sizeof path, "mkdir -p '%s/logs/1/1/1' && printf '%s\\n' > "
+		 "'%s/logs/1/1/1/console-host0.log'", h->dir, "<script>console()</script>", h->dir);
+	assert_int_equal(system(path), 0);
+}
+
+static void assert_no_raw_markup(const char *body)
+{
+	static const char *const raw[] = { "<script>", "<img", "<b>rev", "<iframe", "<u>", "<i>job",
+		"<marquee", "<svg", "<blink", "<em>", "<s>", "<h1>boom" };
+	for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+		if (strstr(body, raw[i]))
+			fprintf(stderr, "# raw '%s' in page\n", raw[i]);
+		assert_null(strstr(body, raw[i]));
+	}
+}
+
+static void every_page_escapes_database_strings(void **state)
+{
+	struct harness *h = *state;
+	hostile_flight(h);
+	char *before = snapshot(h->db);
+	static const char *const pages[] = { "/", "/flights/1", "/jobs/1", "/hosts" };
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		struct response r = page(h, pages[i], 200);
+		assert_no_raw_markup(r.body);
+		assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
+		free(r.body);
+	}
+	struct response r = page(h, "/", 200);
+	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	free(r.body);
+	r = page(h, "/flights/1", 200);
+	assert_non_null(strstr(r.body, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
+	free(r.body);
+	r = page(h, "/jobs/1", 200);
+	assert_non_null(strstr(r.body, "&lt;script&gt;console()&lt;/script&gt;"));
+	assert_non_null(strstr(r.body, "&lt;em&gt;m&lt;/em&gt;"));
+	free(r.body);
+	r = page(h, "/hosts", 200);
+	assert_non_null(strstr(r.body, "&lt;h1&gt;boom&lt;/h1&gt;"));
+	free(r.body);
+	/* Reading pages writes nothing. */
+	char *after = snapshot(h->db);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void grid_links_cells_to_logs_with_status_colours(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+		"(1, 'branch', '/r', 'm', 't', 1, 'fail');"
+		"INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
+		"(1, 1, 'build', 'build', 'pass', 1), (2, 1, 'smoke', 'smoke', 'fail', 2);"
+		"INSERT INTO steps(job_id, seq, name, status, started_at, log) VALUES "
+		"(1, 1, 'compile', 'pass', 1, 'build.log'), (2, 1, 'boot', 'pass', 1, 'console-host0.log'),"
+		"(2, 2, 'guests', 'fail', 1, NULL);");
+	struct response r = page(h, "/flights/1", 200);
+	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
+	assert_non_null(strstr(r.body, "<a href=\"/logs/2/2/console-host0.log\""));
+	/* A step without a log links to its job page. */
+	assert_non_null(strstr(r.body, "<td class=\"cell st-fail\"><a href=\"/jobs/2\""));
+	assert_non_null(strstr(r.body, "attempt 2"));
+	assert_non_null(strstr(r.body, "verdict: <span class=\"st st-fail\">fail</span>"));
+	free(r.body);
+}
+
+static void verdict_separates_regressions_from_known_failures(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail');"
+		"UPDATE flights SET baseline_id = 1 WHERE id = 2;"
+		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+		"(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail');"
+		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
+		"(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
+		"(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), (2, 3, 'net', 'broken', 1);");
+	struct response r = request(h, "GET", "/api/flights/2", NULL, AUTH_NONE, NULL, 0);
+	assert_int_equal(r.status, 200);
+	json_t *f = json_loads(r.body, 0, NULL);
+	json_t *v = json_object_get(f, "verdict");
+	assert_string_equal(json_string_value(json_object_get(v, "summary")), "regression");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "regressions"), 0)),
+			    "smoke/boot");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "known"), 0)),
+			    "smoke/old-bug");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "broken"), 0)),
+			    "smoke/net");
+	json_decref(f);
+	free(r.body);
+	r = page(h, "/flights/2", 200);
+	assert_non_null(strstr(r.body, "Regressions (passed in the baseline)"));
+	free(r.body);
+
+	/* The same step passing in another flight of bbb makes it flaky, not a regression. */
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+		"VALUES (3, 'branch', '/r', 'm', 'bbb', 't', 3, 'pass');"
+		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (3, 3, 'smoke', 'smoke', 'pass');"
+		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES (3, 1, 'boot', 'pass', 1);");
+	r = request(h, "GET", "/api/flights/2", NULL, AUTH_NONE, NULL, 0);
+	f = json_loads(r.body, 0, NULL);
+	v = json_object_get(f, "verdict");
+	assert_string_equal(json_string_value(json_object_get(v, "summary")), "broken");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "flaky"), 0)),
+			    "smoke/boot");
+	json_decref(f);
+	free(r.body);
+}
+
+static void flights_list_is_paged(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120) "
+		"INSERT INTO flights(id, kind, repo, ref, submitter, created_at) "
+		"SELECT i, 'nightly', '/r', 'm', 't', i FROM n;");
+	struct response r = page(h, "/", 200);
+	assert_non_null(strstr(r.body, "<a href=\"/flights/120\">120</a>"));
+	assert_null(strstr(r.body, "<a href=\"/flights/70\">70</a>"));
+	assert_non_null(strstr(r.body, "href=\"/?before=71&amp;limit=50\""));
+	free(r.body);
+	r = page(h, "/?before=71&limit=50", 200);
+	assert_non_null(strstr(r.body, "<a href=\"/flights/70\">70</a>"));
+	free(r.body);
+	r = page(h, "/?limit=nope", 400);
+	free(r.body);
+}
+
+static void unknown_ids_give_html_404(void **state)
+{
+	struct harness *h = *state;
+	struct response r = page(h, "/flights/77", 404);
+	assert_non_null(strstr(r.body, "no flight 77"));
+	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
+	free(r.body);
+	r = page(h, "/jobs/77", 404);
+	free(r.body);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const struct CMUnitTest tests[] = {
+		T(every_page_escapes_database_strings),
+		T(grid_links_cells_to_logs_with_status_colours),
+		T(verdict_separates_regressions_from_known_failures),
+		T(flights_list_is_paged),
+		T(unknown_ids_give_html_404),
+	};
+	int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
