@@ -113,6 +113,9 @@ int kt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'c':
             put(&o, (char)va_arg(ap, int));
             break;
+        case '%':
+            put(&o, '%');
+            break;
         default:
             put(&o, '%');
             if (*fmt)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# sched-cap.sh - a CPU-bound guest capped at 25% gets 25% +/- 5% of its
+# CPU, and an uncapped CPU-bound guest alone on its CPU gets more than 95%;
+# a privileged observer on CPU 0 measures both over 3 s.
+. "$(dirname "$0")/../lib.sh"
+
+kiln_boot -smp 3 -timeout 60 "exit_when_idle" \
+    "build/guests/schedobs.elf name=observer cpus=0 priv" \
+    "build/guests/spin.elf name=cap25 cap=25 cpus=1" \
+    "build/guests/spin.elf name=alone cpus=2"
+
+guest_tap all "sched"
+expect_exit 1 "hypervisor exits cleanly at the end"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# sched-smp4.sh - with -smp 4, four unpinned CPU-bound guests end up on
+# four CPUs: each gets more than 90% of a CPU over 3 s.
+. "$(dirname "$0")/../lib.sh"
+
+kiln_boot -smp 4 -timeout 60 "exit_when_idle" \
+    "build/guests/schedobs.elf name=observer priv" \
+    "build/guests/spin.elf name=par0" \
+    "build/guests/spin.elf name=par1" \
+    "build/guests/spin.elf name=par2" \
+    "build/guests/spin.elf name=par3"
+
+guest_tap all "sched"
+expect_exit 1 "hypervisor exits cleanly at the end"
