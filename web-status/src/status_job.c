@@ -60,15 +60,17 @@ static void steps_table(struct html *h, json_t *steps)
 		html_raw(h, "<p>No steps yet.</p>\n");
 		return;
 	}
-	html_raw(h, "<table class=\"list\"><thead><tr><th>#</th><th>step</th><th>status</th>"
+	html_raw(h, "<table class=\"list\"><thead><tr><th>attempt</th><th>#</th><th>step</th><th>status</th>"
 		    "<th>duration</th><th>message</th><th>metrics</th><th>log</th></tr></thead>"
 		    "<tbody>\n");
 	size_t i, k;
 	json_t *s, *m;
 	json_array_foreach(steps, i, s) {
 		const char *st = json_string_value(json_object_get(s, "status"));
-		html_fmt(h, "<tr class=\"%s\"><td>%" JSON_INTEGER_FORMAT "</td><td>",
-			 status_class(st), json_integer_value(json_object_get(s, "seq")));
+		html_fmt(h, "<tr class=\"%s\"><td>%" JSON_INTEGER_FORMAT "</td><td>%"
+			 JSON_INTEGER_FORMAT "</td><td>", status_class(st),
+			 json_integer_value(json_object_get(s, "attempt")),
+			 json_integer_value(json_object_get(s, "seq")));
 		put_field(h, s, "name");
 		html_raw(h, "</td><td>");
 		put_status(h, st);

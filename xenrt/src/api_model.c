@@ -6,7 +6,8 @@
  * too, and plain "fail" when there is no baseline to compare with.  broken is
  * infrastructure and never the code's fault.  The flight's verdict is the
  * worst of its steps: regression > fail > broken > known/flaky (tolerable) >
- * pass; "pending" while it runs.
+ * pass; "pending" while it runs.  Only the steps of each job's latest attempt
+ * count: earlier attempts were broken and retried.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -161,8 +162,8 @@ static void set_log_url(json_t *step, json_int_t job_id, json_int_t attempt)
 static int flight_steps(sqlite3 *db, int64_t id, json_t *jobs, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = prep(db,
-		"SELECT s.job_id, s.id, s.seq, s.name, s.status, s.started_at, s.finished_at, "
-		"s.log, s.message FROM steps s JOIN jobs j ON s.job_id = j.id "
+		"SELECT s.job_id, s.id, s.attempt, s.seq, s.name, s.status, s.started_at, "
+		"s.finished_at, s.log, s.message FROM steps s JOIN jobs j ON s.job_id = j.id "
 		"WHERE j.flight_id = ?1 ORDER BY s.job_id, s.seq", err, errlen);
 	if (!st)
 		return 500;
@@ -175,8 +176,7 @@ static int flight_steps(sqlite3 *db, int64_t id, json_t *jobs, char *err, size_t
 			continue;
 		json_t *step = json_row(st);
 		json_object_del(step, "job_id");
-		set_log_url(step, sqlite3_column_int64(st, 0),
-			    json_integer_value(json_object_get(job, "attempt")));
+		set_log_url(step, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2));
 		json_array_append_new(json_object_get(job, "steps"), step);
 	}
 	sqlite3_finalize(st);
@@ -268,7 +268,11 @@ static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t 
 	json_t *job, *step;
 	json_array_foreach(jobs, i, job) {
 		const char *jname = json_string_value(json_object_get(job, "name"));
+		json_int_t attempt = json_integer_value(json_object_get(job, "attempt"));
 		json_array_foreach(json_object_get(job, "steps"), k, step) {
+			/* Earlier attempts were retried: history, not the verdict. */
+			if (json_integer_value(json_object_get(step, "attempt")) != attempt)
+				continue;
 			const char *sname = json_string_value(json_object_get(step, "name"));
 			const char *s = json_string_value(json_object_get(step, "status"));
 			char key[512];
@@ -439,13 +443,13 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 		snprintf(err, errlen, "no job %" PRId64, id);
 	if (rc)
 		return rc;
-	json_int_t attempt = json_integer_value(json_object_get(job, "attempt"));
 	json_t *steps = json_array(), *hosts = json_array();
 	json_object_set_new(job, "steps", steps);
 	json_object_set_new(job, "runvars", json_object());
 	json_object_set_new(job, "hosts", hosts);
-	sqlite3_stmt *st = prep(db, "SELECT id, seq, name, status, started_at, finished_at, log, "
-				"message FROM steps WHERE job_id = ?1 ORDER BY seq", err, errlen);
+	sqlite3_stmt *st = prep(db, "SELECT id, attempt, seq, name, status, started_at, "
+				"finished_at, log, message FROM steps WHERE job_id = ?1 ORDER BY seq",
+				err, errlen);
 	rc = st ? 0 : 500;
 	if (st) {
 		sqlite3_bind_int64(st, 1, id);
@@ -456,7 +460,7 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 	json_t *step;
 	json_array_foreach(steps, i, step) {
 		json_object_set_new(step, "metrics", json_array());
-		set_log_url(step, id, attempt);
+		set_log_url(step, id, json_integer_value(json_object_get(step, "attempt")));
 	}
 	if (rc == 0) {
 		st = prep(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "

@@ -104,16 +104,29 @@ static void grid_links_cells_to_logs_with_status_colours(void **state)
 		"(1, 'branch', '/r', 'm', 't', 1, 'fail');"
 		"INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
 		"(1, 1, 'build', 'build', 'pass', 1), (2, 1, 'smoke', 'smoke', 'fail', 2);"
-		"INSERT INTO steps(job_id, seq, name, status, started_at, log) VALUES "
-		"(1, 1, 'compile', 'pass', 1, 'build.log'), (2, 1, 'boot', 'pass', 1, 'console-host0.log'),"
-		"(2, 2, 'guests', 'fail', 1, NULL);");
+		"INSERT INTO steps(job_id, attempt, seq, name, status, started_at, log) VALUES "
+		"(1, 1, 1, 'compile', 'pass', 1, 'build.log'), "
+		"(2, 1, 1, 'boot', 'broken', 1, 'console-host0.log'), "
+		"(2, 2, 2, 'boot', 'pass', 1, 'console-host0.log'), (2, 2, 3, 'guests', 'fail', 1, NULL);");
 	struct response r = page(h, "/flights/1", 200);
 	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
-	assert_non_null(strstr(r.body, "<a href=\"/logs/2/2/console-host0.log\""));
+	/* The retry's step replaces the broken first attempt in the grid. */
+	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/2/2/console-host0.log\""));
+	assert_null(strstr(r.body, "/logs/2/1/console-host0.log"));
 	/* A step without a log links to its job page. */
 	assert_non_null(strstr(r.body, "<td class=\"cell st-fail\"><a href=\"/jobs/2\""));
 	assert_non_null(strstr(r.body, "attempt 2"));
 	assert_non_null(strstr(r.body, "verdict: <span class=\"st st-fail\">fail</span>"));
+	free(r.body);
+	/* The job page keeps the first attempt's step and its own log link. */
+	r = page(h, "/jobs/2", 200);
+	assert_non_null(strstr(r.body, "href=\"/logs/2/1/console-host0.log\""));
+	free(r.body);
+	/* The broken first attempt is history: not part of the verdict. */
+	r = request(h, "GET", "/api/flights/1", NULL, AUTH_NONE, NULL, 0);
+	json_t *f = json_loads(r.body, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(f, "verdict"), "broken")), 0);
+	json_decref(f);
 	free(r.body);
 }
 
