@@ -3,9 +3,11 @@
 # /init, the virtio drivers load, kiln.ko refuses to load with its clear
 # message (there is no hypervisor), the network and dropbear come up, a root
 # login with the build's key runs a command, and dom0 powers off on request.
-# Prints TAP only.  Usage: dom0-boot.sh DOM0_DIR
+# The login is checked with OpenSSH's client and with ssh-exec (libssh2, the
+# way the farm logs in).  Prints TAP only.  Usage: dom0-boot.sh DOM0_DIR SSH_EXEC
 set -uo pipefail
 DOM0=$1
+SSH_EXEC=$2
 . "$(dirname "$0")/dom0-qemu.sh"
 
 log=$DOM0/boot-test.serial.log
@@ -16,9 +18,9 @@ result() {   # result OK NAME [diagnostic]
     if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [[ -n "${3:-}" ]] && echo "# $3"; fi
 }
 
-echo "1..8"
+echo "1..10"
 if ! dom0_start "$log"; then
-    for t in 1 2 3 4 5 6 7 8; do result 1 "dom0 test $t" "QEMU did not start"; done
+    for t in $(seq 1 10); do result 1 "dom0 test $t" "QEMU did not start"; done
     exit 0
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
@@ -31,6 +33,14 @@ result $up "dropbear starts"
 kver=$(cat "$DOM0/kver")
 got=$(dom0_ssh uname -r 2>&1)
 [[ "$got" == "$kver" ]]; result $? "root logs in over SSH with the build's key (uname -r)" "got: $got"
+keys=$DOM0/keys
+got=$("$SSH_EXEC" -p "$SSH_PORT" -i "$keys/id_ed25519" -k "$keys/host_ed25519.pub" -t 20 \
+      127.0.0.1 'uname -r; exit 7' 2>&1)
+status=$?
+[[ $status == 7 && "$got" == "$kver" ]]
+result $? "ssh-exec (libssh2) runs a command in dom0 and returns its status" "status $status, got: $got"
+"$SSH_EXEC" -p "$SSH_PORT" -i "$keys/id_ed25519" -k "$keys/id_ed25519.pub" -t 20 127.0.0.1 true >/dev/null 2>&1
+[[ $? == 255 ]]; result $? "ssh-exec refuses a host key other than the pinned one"
 # kl is static and in dom0; off Kiln it must say why it cannot work.
 got=$(dom0_ssh 'kl list; echo "status=$?"' 2>&1)
 [[ "$got" == *"cannot open /dev/kiln"*"kiln.ko not loaded"*"status=1"* ]]
