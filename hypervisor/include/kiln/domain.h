@@ -184,4 +184,9 @@ int boot_domains_start(void);
  * command line has exit_when_idle. */
 void domain_boot_done(void);
 
+/* ---- domain_bench.c ----------------------------------------------------- */
+
+/* With `bench` on the command line: times the native compute loop. */
+void domain_bench_native(void);
+
 #endif
