@@ -9,7 +9,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 log=$(mktemp /tmp/kiln-bench.XXXXXX)
-trap 'rm -f "$log"' EXIT
+trap "cp $log /tmp/bench-last.log; rm -f $log" EXIT
 
 (cd "$top" && timeout -k 5 120 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
     -nographic -no-reboot -monitor none -serial "file:$log" \

@@ -18,11 +18,17 @@ void domain_bench_native(void)
         return;
     unsigned long flags = local_irq_save();
     bench_compute(BENCH_COMPUTE_ITERS / 10);   /* warm up, as the guest does */
-    u64 t0 = rdtsc();
-    u64 x = bench_compute(BENCH_COMPUTE_ITERS);
-    u64 t1 = rdtsc();
+    u64 best = ~0ull, x = 0;
+    /* Best of three, like the guest: the host machine is shared. */
+    for (int r = 0; r < 3; r++) {
+        u64 t0 = rdtsc();
+        x = bench_compute(BENCH_COMPUTE_ITERS);
+        u64 t = rdtsc() - t0;
+        if (t < best)
+            best = t;
+    }
     local_irq_restore(flags);
     pr_info("bench: native compute %lu iterations: %lu tsc (x=%lx), tsc %lu kHz\n",
-            (unsigned long)BENCH_COMPUTE_ITERS, (unsigned long)(t1 - t0), (unsigned long)x,
+            (unsigned long)BENCH_COMPUTE_ITERS, (unsigned long)best, (unsigned long)x,
             (unsigned long)(tsc_hz() / 1000));
 }

@@ -7,27 +7,38 @@
  *   cpuid/vmmcall/pio_tsc_per_exit   one intercepted instruction, round trip
  *   loop_tsc_per_iter                the same loop without the exiting
  *                                    instruction (the baseline)
- *   compute_tsc      bench/compute.h's loop, to compare with the native run
+ *   compute_tsc      bench/compute.h's loop (best of 3), to compare with the
+ *                    native run (also best of 3)
  */
 #include "kt.h"
 #include "../../bench/compute.h"
 
-#define EXITS 2000
+#define BATCHES 10
+#define EXITS   200
+#define RUNS    3
 
 static struct kiln_sysctl sc __attribute__((aligned(256)));
 
+/* The best of several batches: the machine is shared, and the minimum is
+ * the figure least disturbed by other load. */
 static u64 per_iter(int kind)
 {
-    u64 t0 = kt_rdtsc();
-    for (int i = 0; i < EXITS; i++) {
-        switch (kind) {
-        case 0: kt_cpuid(0, 0); break;
-        case 1: kt_hc_version(); break;
-        case 2: kt_outb(KT_PORT_NULL, 0); break;
-        default: __asm__ __volatile__("" ::: "memory"); break;
+    u64 best = ~0ull;
+    for (int b = 0; b < BATCHES; b++) {
+        u64 t0 = kt_rdtsc();
+        for (int i = 0; i < EXITS; i++) {
+            switch (kind) {
+            case 0: kt_cpuid(0, 0); break;
+            case 1: kt_hc_version(); break;
+            case 2: kt_outb(KT_PORT_NULL, 0); break;
+            default: __asm__ __volatile__("" ::: "memory"); break;
+            }
         }
+        u64 t = (kt_rdtsc() - t0) / EXITS;
+        if (t < best)
+            best = t;
     }
-    return (kt_rdtsc() - t0) / EXITS;
+    return best;
 }
 
 void kt_main(void)
@@ -43,7 +54,16 @@ void kt_main(void)
     kt_printf("bench: pio_tsc_per_exit=%lu\n", (unsigned long)per_iter(2));
     kt_printf("bench: loop_tsc_per_iter=%lu\n", (unsigned long)per_iter(3));
     bench_compute(BENCH_COMPUTE_ITERS / 10);
-    u64 t0 = kt_rdtsc();
-    u64 x = bench_compute(BENCH_COMPUTE_ITERS);
-    kt_printf("bench: compute_tsc=%lu x=%lx\n", (unsigned long)(kt_rdtsc() - t0), (unsigned long)x);
+    u64 best = ~0ull, x = 0;
+    u32 exits = kt_stat(KT_STAT_TOTAL);
+    for (int r = 0; r < RUNS; r++) {
+        u64 t0 = kt_rdtsc();
+        x = bench_compute(BENCH_COMPUTE_ITERS);
+        u64 t = kt_rdtsc() - t0;
+        if (t < best)
+            best = t;
+    }
+    exits = kt_stat(KT_STAT_TOTAL) - exits;
+    kt_printf("bench: compute_tsc=%lu x=%lx\n", (unsigned long)best, (unsigned long)x);
+    kt_printf("bench: compute_exits=%u\n", exits);
 }
