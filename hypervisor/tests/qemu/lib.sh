@@ -13,10 +13,11 @@
 #   expect_exit CODE NAME      ok if QEMU's status was CODE
 #   guest_tap DOMID|all PREFIX re-emits guest TAP "(dN) ok ..." as results
 #   tap_ok NAME / tap_fail NAME [DIAG] / tap_skip NAME REASON
+#   fnv1a FILE                 the hash Kiln logs per module at loglvl=debug
 set -u
 
 KILN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-KILN_ELF=$KILN_DIR/build/kiln.elf
+KILN_ELF=${KILN_ELF:-$KILN_DIR/build/kiln.elf}
 KILN_TMP=${KILN_TMP:-$(mktemp -d /tmp/kiln-test.XXXXXX)}
 KILN_LOG=$KILN_TMP/serial.log
 KILN_RC=0
@@ -24,6 +25,14 @@ KILN_RC=0
 tap_ok()   { echo "ok - $1"; }
 tap_fail() { echo "not ok - $1"; [ $# -gt 1 ] && echo "# $2"; return 0; }
 tap_skip() { echo "ok - $1 # SKIP $2"; }
+
+fnv1a() {
+    python3 -c 'import sys
+h = 2166136261
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("%08x" % h)' "$1"
+}
 
 # The log without carriage returns and firmware escape sequences.
 kiln_log() { tr -d '\r' < "$KILN_LOG" 2>/dev/null; }
@@ -85,14 +94,14 @@ guest_tap() {
     local want=$1 prefix=$2
     kiln_log | awk -v want="$want" -v prefix="$prefix" '
         match($0, /\] \(d[0-9]+\) /) {
-            dom = substr($0, RSTART + 3, RLENGTH - 5)
+            dom = substr($0, RSTART + 4, RLENGTH - 6)
             if (want != "all" && dom != want) next
             line = substr($0, RSTART + RLENGTH)
             if (line ~ /^1\.\.[0-9]+/) { split(line, a, /\.\./); plan[dom] = a[2] + 0; next }
             if (line ~ /^(not )?ok /) {
                 seen[dom]++
                 status = (line ~ /^not ok/) ? "not ok" : "ok"
-                sub(/^(not )?ok [0-9]* ?-? ?/, "", line)
+                sub(/^(not )?ok( [0-9]+)?( -)? ?/, "", line)   # mawk-safe
                 print status " - " prefix " d" dom ": " line
             }
         }

@@ -11,6 +11,7 @@ expect_log '^\[ +[0-9]+\.[0-9]{6}\] \(kiln\) Kiln hypervisor starting' "banner w
 expect_log '\(kiln\) command line: .*dom0_cpus=1 sched=credit exit_when_idle' "command line logged"
 expect_log '\(kiln\) memory map: 0000000000100000-[0-9a-f]+ type 1 \(RAM\)' "memory map parsed"
 expect_log "\(kiln\) module 0: [0-9a-f]+-[0-9a-f]+ \(15 bytes\) '.*mod.txt name=m0 weight=256'" "module and its string"
+expect_log "\(kiln\) module 0: fnv1a $(fnv1a "$KILN_TMP/mod.txt")" "module content intact"
 expect_log '\(kiln\) memory: 10[0-9]{2} MiB managed, [0-9]+ pages free' "page allocator covers RAM"
 expect_log '\(kiln\) 1 CPUs online' "one CPU online"
 expect_exit 1 "clean exit through isa-debug-exit"
