@@ -81,6 +81,7 @@ static void domain_free(struct domain *d)
         if (d->vcpus[i])
             vcpu_destroy(d->vcpus[i]);
     sched_dom_destroy(&d->sd);
+    hvm_cpuid_domain_free(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);
@@ -130,6 +131,9 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     if (rc)
         goto fail;
     d->nr_vcpus = cfg->vcpus;
+    rc = hvm_cpuid_domain_init(d);
+    if (rc)
+        goto fail;
     for (unsigned int i = 0; i < cfg->vcpus; i++) {
         rc = vcpu_create(d, i);
         if (rc)
@@ -233,22 +237,7 @@ void domain_try_reap(struct domain *d)
 
 int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c)
 {
-    struct cpuid_override *o = NULL;
-    for (unsigned int i = 0; i < d->nr_cpuid; i++)
-        if (d->cpuid[i].leaf == c->leaf && d->cpuid[i].subleaf == c->subleaf)
-            o = &d->cpuid[i];
-    if (!o) {
-        if (d->nr_cpuid == DOMAIN_MAX_CPUID_OVERRIDES)
-            return -KILN_E2BIG;
-        o = &d->cpuid[d->nr_cpuid++];
-        o->leaf = c->leaf;
-        o->subleaf = c->subleaf;
-    }
-    o->mask[0] = c->eax;
-    o->mask[1] = c->ebx;
-    o->mask[2] = c->ecx;
-    o->mask[3] = c->edx;
-    return 0;
+    return cpuid_policy_restrict(d->cpuid, c);
 }
 
 void domain_console_write(struct domain *d, const char *buf, size_t len)

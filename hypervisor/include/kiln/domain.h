@@ -18,6 +18,7 @@
 #define KILN_DOMAIN_H
 
 #include <kiln/compiler.h>
+#include <kiln/cpuid_policy.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -25,7 +26,6 @@
 #include <public/kiln.h>
 #include "../../arch/x86/hvm/testport.h"
 
-#define DOMAIN_MAX_CPUID_OVERRIDES 16
 #define DOMAIN_CONSOLE_RING        4096   /* bytes, one page */
 #define DOMAIN_LINE_MAX            256
 
@@ -40,11 +40,6 @@ struct p2m {
     u8 *big;                /* per 2 MiB region: 1 if one order-9 block */
     spinlock_t lock;        /* nested page table updates */
     u64 pt_pages;           /* page-table pages in use (for the log) */
-};
-
-struct cpuid_override {
-    u32 leaf, subleaf;
-    u32 mask[4];            /* ANDed with the host-derived policy */
 };
 
 struct vcpu {
@@ -85,8 +80,7 @@ struct domain {
     struct vcpu *vcpus[KILN_MAX_VCPUS];
     struct sched_dom sd;
 
-    struct cpuid_override cpuid[DOMAIN_MAX_CPUID_OVERRIDES];
-    unsigned int nr_cpuid;
+    struct cpuid_policy *cpuid;   /* derived from the host's at creation */
 
     spinlock_t console_lock;
     char *console_ring;     /* DOMAIN_CONSOLE_RING bytes */

@@ -68,8 +68,13 @@ const struct hvm_ops *svm_probe(void);
 
 /* ---- common helpers for backends ---------------------------------------- */
 
-/* CPUID as seen by v's domain. */
-void hvm_cpuid(struct vcpu *v, u32 leaf, u32 subleaf, u32 out[4]);
+/* CPUID as seen by v's domain; osxsave mirrors the guest's CR4.OSXSAVE. */
+void hvm_cpuid(struct vcpu *v, bool osxsave, u32 leaf, u32 subleaf, u32 out[4]);
+/* Reads the host's CPUID leaves (once, boot CPU); 0 or a KILN_E* code. */
+int hvm_cpuid_host_init(void);
+/* A domain's policy, derived from the host's: allocates d->cpuid. */
+int hvm_cpuid_domain_init(struct domain *d);
+void hvm_cpuid_domain_free(struct domain *d);
 
 /* Emulated port I/O (debug/console ports, COM1 stub); size 1, 2 or 4.
  * Unknown ports read as all ones and ignore writes, as on real hardware. */

@@ -17,5 +17,8 @@ int hvm_init(void)
         pr_err("hvm: no usable hardware virtualisation (need AMD-V with nested paging)\n");
         return -KILN_ENOSYS;
     }
-    return 0;
+    int rc = hvm_cpuid_host_init();
+    if (rc)
+        pr_err("hvm: cannot read the host's CPUID leaves (%d)\n", rc);
+    return rc;
 }

@@ -16,6 +16,7 @@
 #define EXC_UD 6
 #define EXC_GP 13
 #define EFER_LMA (1ul << 10)
+#define CR4_OSXSAVE (1ul << 18)
 
 void svm_paging(struct vcpu *v, struct hvm_paging *pg)
 {
@@ -60,7 +61,8 @@ static void exit_cpuid(struct vcpu *v)
     struct svm_vcpu *s = svm_of(v);
     u32 out[4];
     v->stats[KT_STAT_CPUID]++;
-    hvm_cpuid(v, (u32)s->vmcb->save.rax, (u32)s->gprs.rcx, out);
+    hvm_cpuid(v, (s->vmcb->save.cr4 & CR4_OSXSAVE) != 0, (u32)s->vmcb->save.rax,
+              (u32)s->gprs.rcx, out);
     if (!skip_insn(v))
         return;
     s->vmcb->save.rax = out[0];
