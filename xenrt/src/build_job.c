@@ -1,0 +1,401 @@
+/* build_job.c: a flight's build job.
+ *
+ * Checks out the submitted tree at its ref (a git worktree of a local
+ * repository, a clone of a URL), applies the patch if any, runs the tree's
+ * own `make -C hypervisor` (not the top-level make, which would install
+ * packages and build everything) and stores kiln.elf and the test guests as
+ * the flight's artifacts.  An unpatched revision that was already built is
+ * not built again: its artifacts are reused, which keeps a developer's
+ * second submission of the same commit fast.
+ */
+#include "executor_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "artifact.h"
+#include "config.h"
+#include "proc.h"
+
+#define GIT_TIMEOUT_S   120
+#define MAKE_TIMEOUT_S  900
+
+struct flight_src {
+    char repo[1024];
+    char ref[256];
+    char *patch;
+    int is_url;
+};
+
+static int load_flight(struct job_run *jr, struct flight_src *f, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(f, 0, sizeof(*f));
+    if (sqlite3_prepare_v2(jr->db, "SELECT repo, ref, patch FROM flights WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "flight: %s", sqlite3_errmsg(jr->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, jr->flight_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(f->repo, sizeof(f->repo), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(f->ref, sizeof(f->ref), "%s", (const char *)sqlite3_column_text(st, 1));
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_bytes(st, 2) > 0)
+            f->patch = strdup((const char *)sqlite3_column_text(st, 2));
+        f->is_url = strstr(f->repo, "://") != NULL || strncmp(f->repo, "git@", 4) == 0;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        snprintf(msg, msglen, "flight %lld not found", jr->flight_id);
+        return -1;
+    }
+    return 0;
+}
+
+static int cancelled(void *ctx)
+{
+    return jobrun_should_stop(ctx);
+}
+
+/* The environment for git and make: ours minus make's jobserver variables
+ * (a daemon started from make must not hand its jobserver to the build). */
+static char **build_env(void)
+{
+    extern char **environ;
+    size_t n = 0, j = 0;
+    char **env;
+
+    while (environ[n])
+        n++;
+    env = calloc(n + 1, sizeof(*env));
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "MAKEFLAGS=", 10) && strncmp(environ[i], "MFLAGS=", 7) &&
+            strncmp(environ[i], "MAKELEVEL=", 10) && strncmp(environ[i], "MAKEOVERRIDES=", 14))
+            env[j++] = environ[i];
+    return env;
+}
+
+/* Runs a command with output appended to the step's log; 0 ok, 1 failed
+ * (exit code in msg), -1 could not run (msg says why). */
+static int run(struct job_run *jr, char **env, char *const argv[], const char *cwd,
+               const char *log, int timeout_s, char *msg, size_t msglen)
+{
+    char path[1200], err[256];
+    int code = -1, rc;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", jr->log_abs, log);
+    f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "$");
+        for (int i = 0; argv[i]; i++)
+            fprintf(f, " %s", argv[i]);
+        fprintf(f, "\n");
+        fclose(f);
+    }
+    rc = proc_run(argv, cwd, env, path, timeout_s, cancelled, jr, &code, err, sizeof(err));
+    if (rc) {
+        snprintf(msg, msglen, "%s", err);
+        return rc < 0 ? -1 : 1;
+    }
+    if (code != 0) {
+        snprintf(msg, msglen, "%s exited with status %d", argv[0], code);
+        return 1;
+    }
+    return 0;
+}
+
+/* First line of a command's output, e.g. a resolved commit id. */
+static int capture(struct job_run *jr, char **env, char *const argv[], const char *cwd,
+                   char *out, size_t outlen, char *msg, size_t msglen)
+{
+    char path[1200];
+    FILE *f;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/.capture", jr->log_abs);
+    unlink(path);
+    rc = proc_run(argv, cwd, env, path, GIT_TIMEOUT_S, cancelled, jr, &(int){ 0 }, msg, msglen);
+    f = fopen(path, "r");
+    out[0] = '\0';
+    if (f) {
+        if (fgets(out, (int)outlen, f))
+            out[strcspn(out, "\r\n")] = '\0';
+        fclose(f);
+    }
+    unlink(path);
+    return rc;
+}
+
+static int is_commit_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return (n == 40 || n == 64) && s[n] == '\0';
+}
+
+/* A passed build of the same revision with no patch: returns its flight. */
+static long long reusable_build(struct job_run *jr, const char *revision)
+{
+    sqlite3_stmt *st;
+    long long id = 0;
+
+    if (sqlite3_prepare_v2(jr->db,
+            "SELECT f.id FROM flights f JOIN jobs j ON j.flight_id = f.id AND j.suite = 'build'"
+            " WHERE f.revision = ?1 AND (f.patch IS NULL OR f.patch = '') AND j.status = 'pass'"
+            " AND f.id != ?2 AND EXISTS (SELECT 1 FROM flight_artifacts a WHERE a.flight_id = f.id"
+            " AND a.role = 'hypervisor') ORDER BY f.id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, revision, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, jr->flight_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+static int copy_artifacts(struct job_run *jr, long long from, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(jr->db,
+            "INSERT OR REPLACE INTO flight_artifacts (flight_id, role, sha256)"
+            " SELECT ?1, role, sha256 FROM flight_artifacts WHERE flight_id = ?2", -1, &st,
+            NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "reuse: %s", sqlite3_errmsg(jr->db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, jr->flight_id);
+    sqlite3_bind_int64(st, 2, from);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        snprintf(msg, msglen, "reuse: %s", sqlite3_errmsg(jr->db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int set_revision(struct job_run *jr, const char *revision)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(jr->db, "UPDATE flights SET revision = ?2 WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, jr->flight_id);
+    sqlite3_bind_text(st, 2, revision, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Resolves the ref and prepares the source tree in `dir` (unless reused).
+ * Returns a verdict; on V_PASS *reuse_from may name a flight to reuse. */
+static enum verdict checkout(struct job_run *jr, char **env, const struct flight_src *f,
+                             const char *dir, char revision[80], long long *reuse_from,
+                             char *msg, size_t msglen)
+{
+    char spec[300];
+    int rc;
+
+    *reuse_from = 0;
+    if (f->is_url) {
+        char *const clone[] = { "git", "clone", "--quiet", "--no-checkout", (char *)f->repo,
+                                (char *)dir, NULL };
+        rc = run(jr, env, clone, NULL, "checkout.log", GIT_TIMEOUT_S, msg, msglen);
+        if (rc)
+            return V_BROKEN;   /* unreachable or bad URL: not the code's fault */
+    }
+    /* A URL clone has the branch as origin/<ref>; a commit id resolves as is. */
+    const char *src = f->is_url ? dir : f->repo;
+    snprintf(spec, sizeof(spec), "%s%s^{commit}", f->is_url && !is_commit_id(f->ref) ? "origin/" : "",
+             f->ref);
+    char *const parse[] = { "git", "-C", (char *)src, "rev-parse", "--verify", "--quiet", spec, NULL };
+    rc = capture(jr, env, parse, NULL, revision, 80, msg, msglen);
+    if (rc < 0)
+        return V_BROKEN;
+    if (rc > 0 || !is_commit_id(revision)) {
+        snprintf(msg, msglen, "cannot resolve ref '%s' in %s", f->ref, f->repo);
+        return V_FAIL;
+    }
+    if (set_revision(jr, revision)) {
+        snprintf(msg, msglen, "recording revision: %s", sqlite3_errmsg(jr->db));
+        return V_BROKEN;
+    }
+    if (!f->patch && (*reuse_from = reusable_build(jr, revision)) != 0)
+        return V_PASS;
+    if (f->is_url) {
+        char *const co[] = { "git", "-C", (char *)dir, "checkout", "--quiet", "--detach", revision, NULL };
+        rc = run(jr, env, co, NULL, "checkout.log", GIT_TIMEOUT_S, msg, msglen);
+    } else {
+        char *const wt[] = { "git", "-C", (char *)f->repo, "worktree", "add", "--force", "--detach",
+                             (char *)dir, revision, NULL };
+        rc = run(jr, env, wt, NULL, "checkout.log", GIT_TIMEOUT_S, msg, msglen);
+    }
+    return rc ? V_BROKEN : V_PASS;
+}
+
+static enum verdict store(struct job_run *jr, const char *dir, char *msg, size_t msglen)
+{
+    char path[1400], gdir[1200], hex[65];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/hypervisor/build/kiln.elf", dir) >= sizeof(path) ||
+        access(path, R_OK)) {
+        snprintf(msg, msglen, "make succeeded but produced no hypervisor/build/kiln.elf");
+        return V_FAIL;
+    }
+    if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
+        artifact_link(jr->db, jr->flight_id, "hypervisor", hex, msg, msglen))
+        return V_BROKEN;
+    if ((size_t)snprintf(gdir, sizeof(gdir), "%s/hypervisor/build/guests", dir) >= sizeof(gdir)) {
+        snprintf(msg, msglen, "work directory path too long");
+        return V_BROKEN;
+    }
+    d = opendir(gdir);
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char role[80];
+
+        if (len < 5 || len > 60 || strcmp(e->d_name + len - 4, ".elf") || e->d_name[0] == '.')
+            continue;
+        snprintf(role, sizeof(role), "guest-%.*s", (int)(len - 4), e->d_name);
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", gdir, e->d_name) >= sizeof(path))
+            continue;
+        if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
+            artifact_link(jr->db, jr->flight_id, role, hex, msg, msglen)) {
+            closedir(d);
+            return V_BROKEN;
+        }
+        n++;
+    }
+    if (d)
+        closedir(d);
+    snprintf(msg, msglen, "stored hypervisor and %d guest image(s)", n);
+    return V_PASS;
+}
+
+static void cleanup(struct job_run *jr, char **env, const struct flight_src *f, const char *dir)
+{
+    char msg[256];
+
+    if (!f->is_url) {
+        char *const rm[] = { "git", "-C", (char *)f->repo, "worktree", "remove", "--force",
+                             (char *)dir, NULL };
+        if (run(jr, env, rm, NULL, "checkout.log", GIT_TIMEOUT_S, msg, sizeof(msg)) == 0)
+            return;
+    }
+    char *const rm[] = { "rm", "-rf", (char *)dir, NULL };
+    run(jr, env, rm, NULL, "checkout.log", GIT_TIMEOUT_S, msg, sizeof(msg));
+}
+
+static enum verdict end(struct job_run *jr, long long step, enum verdict v, const char *msg)
+{
+    step_end(jr, step, verdict_name(v == V_CANCELLED ? V_BROKEN : v), msg);
+    return v;
+}
+
+enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
+{
+    struct flight_src f;
+    char dir[2048], revision[80] = "", path[1200];
+    long long step, reuse_from = 0;
+    enum verdict v;
+    char **env;
+
+    if (load_flight(jr, &f, msg, msglen))
+        return V_BROKEN;
+    env = build_env();
+    if (!env) {
+        free(f.patch);
+        snprintf(msg, msglen, "out of memory");
+        return V_BROKEN;
+    }
+    /* Absolute: git -C and make -C run from other directories. */
+    char cwd[512] = "";
+    if (jr->cfg->work_dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s/flight-%lld-job-%lld-%d", cwd, cwd[0] ? "/" : "",
+                         jr->cfg->work_dir, jr->flight_id, jr->job_id, jr->attempt) >= sizeof(dir)) {
+        snprintf(msg, msglen, "work directory path too long");
+        free(env);
+        free(f.patch);
+        return V_BROKEN;
+    }
+    char *const mk[] = { "mkdir", "-p", (char *)jr->cfg->work_dir, NULL };
+    run(jr, env, mk, NULL, "checkout.log", GIT_TIMEOUT_S, msg, msglen);
+    /* A leftover of a crashed attempt would make `worktree add` refuse. */
+    if (access(dir, F_OK) == 0)
+        cleanup(jr, env, &f, dir);
+
+    step = step_begin(jr, "checkout", "checkout.log");
+    v = checkout(jr, env, &f, dir, revision, &reuse_from, msg, msglen);
+    if (v == V_PASS && reuse_from) {
+        end(jr, step, V_PASS, revision);
+        step = step_begin(jr, "compile", NULL);
+        v = copy_artifacts(jr, reuse_from, msg, msglen) ? V_BROKEN : V_PASS;
+        if (v == V_PASS)
+            snprintf(msg, msglen, "revision %.12s already built by flight %lld: artifacts reused",
+                     revision, reuse_from);
+        end(jr, step, v, msg);
+        goto out;
+    }
+    if (jobrun_should_stop(jr))
+        v = V_CANCELLED;
+    if (end(jr, step, v, v == V_PASS ? revision : msg) != V_PASS)
+        goto out_clean;
+
+    if (f.patch) {
+        FILE *p;
+        step = step_begin(jr, "patch", "patch.log");
+        snprintf(path, sizeof(path), "%s/submitted.patch", jr->log_abs);
+        p = fopen(path, "w");
+        if (!p || fputs(f.patch, p) < 0 || fclose(p)) {
+            snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+            v = end(jr, step, V_BROKEN, msg);
+            goto out_clean;
+        }
+        char *const apply[] = { "git", "apply", "--verbose", path, NULL };
+        int rc = run(jr, env, apply, dir, "patch.log", GIT_TIMEOUT_S, msg, msglen);
+        v = rc == 0 ? V_PASS : rc > 0 ? V_FAIL : V_BROKEN;
+        if (rc > 0)
+            snprintf(msg, msglen, "the patch does not apply to %.12s (see patch.log)", revision);
+        if (end(jr, step, v, v == V_PASS ? NULL : msg) != V_PASS)
+            goto out_clean;
+    }
+
+    step = step_begin(jr, "compile", "compile.log");
+    char *const make[] = { "make", "-j2", "-C", "hypervisor", NULL };
+    int rc = run(jr, env, make, dir, "compile.log", MAKE_TIMEOUT_S, msg, msglen);
+    if (rc > 0 && jobrun_should_stop(jr))
+        v = V_CANCELLED;
+    else
+        v = rc == 0 ? V_PASS : rc > 0 ? V_FAIL : V_BROKEN;
+    if (rc > 0 && v == V_FAIL) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s", msg);
+        snprintf(msg, msglen, "make -C hypervisor failed: %s (see compile.log)", why);
+    }
+    if (end(jr, step, v, v == V_PASS ? NULL : msg) != V_PASS)
+        goto out_clean;
+
+    step = step_begin(jr, "store-artifacts", NULL);
+    v = end(jr, step, store(jr, dir, msg, msglen), msg);
+out_clean:
+    cleanup(jr, env, &f, dir);
+out:
+    free(env);
+    free(f.patch);
+    return v;
+}
