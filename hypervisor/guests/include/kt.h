@@ -123,6 +123,21 @@ static inline u32 kt_stat(enum kt_stat which)
 void kt_idt_install(void);
 /* Vector of the last exception a *_safe helper recovered from, or -1. */
 extern volatile int kt_last_vector;
+/* Where the exception handler resumes (set by *_safe helpers, KT_TRY). */
+extern u64 kt_fixup_rip;
+/* Runs the instruction(s) in insn (clobbering rax, rcx, rdx and r11);
+ * evaluates to the vector of the exception raised, or -1. */
+#define KT_TRY(insn)                                                        \
+    __extension__({                                                         \
+        kt_last_vector = -1;                                                \
+        __asm__ __volatile__("leaq 1f(%%rip), %%r11\n\t"                    \
+                             "movq %%r11, kt_fixup_rip(%%rip)\n\t"           \
+                             insn "\n"                                       \
+                             "1:\n\t"                                        \
+                             "movq $0, kt_fixup_rip(%%rip)"                  \
+                             ::: "rax", "rcx", "rdx", "r11", "memory");     \
+        kt_last_vector;                                                     \
+    })
 /* RDMSR/WRMSR that return the exception vector (e.g. 13 for #GP) or 0. */
 int kt_rdmsr_safe(u32 msr, u64 *val);
 int kt_wrmsr_safe(u32 msr, u64 val);

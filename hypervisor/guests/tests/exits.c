@@ -3,7 +3,8 @@
  * guest-visible result AND by the vCPU's exit counter (KT_PORT_STAT):
  * CPUID, RDMSR/WRMSR (allowed, and #GP for refused ones), port I/O in and
  * out, VMMCALL, nested page faults that map memory on demand, HLT, a timed
- * sched_block, and physical interrupts arriving while the guest spins.
+ * sched_block, physical interrupts arriving while the guest spins, and
+ * SVM instructions (intercepted, #UD injected).
  * The clean shutdown at the end is checked by the scenario.
  */
 #include "kt.h"
@@ -110,9 +111,24 @@ static void test_interrupts(void)
           (unsigned long)spins);
 }
 
+/* SVM is hidden: its instructions must raise #UD, never reach the host. */
+static void test_svm_insns(void)
+{
+    int v[7] = {
+        KT_TRY("xorl %%eax, %%eax; vmrun"), KT_TRY("xorl %%eax, %%eax; vmload"),
+        KT_TRY("xorl %%eax, %%eax; vmsave"), KT_TRY("stgi"), KT_TRY("clgi"),
+        KT_TRY("xorl %%eax, %%eax; xorl %%ecx, %%ecx; invlpga"), KT_TRY("xorl %%eax, %%eax; skinit"),
+    };
+    bool all_ud = true;
+    for (int i = 0; i < 7; i++)
+        all_ud = all_ud && v[i] == 6;
+    kt_ok(all_ud, "VMRUN VMLOAD VMSAVE STGI CLGI INVLPGA SKINIT raise #UD (%d %d %d %d %d %d %d)",
+          v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+}
+
 void kt_main(void)
 {
-    kt_plan(23);
+    kt_plan(24);
     kt_idt_install();
     u32 c0 = kt_stat(KT_STAT_CPUID);
     kt_cpuid(0, 0);
@@ -125,5 +141,6 @@ void kt_main(void)
     test_hlt();
     test_block();
     test_interrupts();
+    test_svm_insns();
     kt_ok(kt_failures() == 0, "all exit checks passed; powering off");
 }
