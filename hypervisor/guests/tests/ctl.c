@@ -2,7 +2,8 @@
  * ctl.c - the control calls a privileged domain relies on, used correctly:
  * getinfo, sched get/set, vcpu_pin, a per-domain CPUID override, reading a
  * domain's console ring and the hypervisor's log, and pause/unpause of a
- * running domain (its CPU time must stop while paused).
+ * running domain (its CPU time must stop while paused), and a child
+ * started directly in long mode on page tables written with write_mem.
  */
 #include "kt.h"
 
@@ -81,9 +82,58 @@ static void test_pause(void)
     kt_ok(domctl(KILN_DOMCTL_DESTROY, child) == 0, "destroy the child");
 }
 
+extern const u8 lm_payload[], lm_payload_end[];
+
+static s64 write_page(u32 domid, u64 gpa)
+{
+    kt_memset(&op.u, 0, sizeof(op.u));
+    op.u.write_mem.dest_gpa = gpa;
+    op.u.write_mem.src_gpa = (u64)(uintptr_t)page;
+    op.u.write_mem.len = sizeof(page);
+    return domctl(KILN_DOMCTL_WRITE_MEM, domid);
+}
+
+/* A child entered in long mode on page tables we build for it: PML4 at
+ * 0x2000 -> PDPT 0x3000 -> PD 0x4000 with one 2 MiB identity page. */
+static void test_long_mode_child(void)
+{
+    static const u64 tables[3][2] = { { 0x2000, 0x3007 }, { 0x3000, 0x4007 }, { 0x4000, 0x87 } };
+    kt_memset(&op, 0, sizeof(op));
+    op.u.create.memory_kib = 2048;
+    op.u.create.vcpus = 1;
+    kt_memcpy(op.u.create.name, "longmode", 9);
+    s64 rc = domctl(KILN_DOMCTL_CREATE, 0);
+    u32 child = op.domid;
+    for (int i = 0; !rc && i < 3; i++) {
+        kt_memset(page, 0, sizeof(page));
+        *(u64 *)page = tables[i][1];
+        rc = write_page(child, tables[i][0]);
+    }
+    kt_memset(page, 0, sizeof(page));
+    kt_memcpy(page, lm_payload, (size_t)(lm_payload_end - lm_payload));
+    rc = rc ? rc : write_page(child, 0x1000);
+    kt_memset(&op.u, 0, sizeof(op.u));
+    op.u.vcpu.rip = 0x1000;
+    op.u.vcpu.rsp = 0x8000;
+    op.u.vcpu.cr3 = 0x2000;
+    rc = rc ? rc : domctl(KILN_DOMCTL_SET_VCPU, child);
+    rc = rc ? rc : domctl(KILN_DOMCTL_UNPAUSE, child);
+    s64 t0 = kt_hc_time();
+    bool gone = false;
+    while (!rc && kt_hc_time() - t0 < 2000000000ll) {
+        kt_memset(&op, 0, sizeof(op));
+        if (domctl(KILN_DOMCTL_GETINFO, child) < 0 || op.domid != child) {
+            gone = true;
+            break;
+        }
+        kt_sleep_ns(1000000);
+    }
+    kt_ok(rc == 0 && gone, "a child entered in long mode (cr3 != 0) ran and powered off (d%u)", child);
+}
+
 void kt_main(void)
 {
-    kt_plan(12);
+    kt_plan(13);
     u32 self = kt_cpuid(KILN_CPUID_VERSION, 0).b;
 
     kt_memset(&op, 0, sizeof(op));
@@ -147,5 +197,6 @@ void kt_main(void)
           (unsigned long)sc.u.physinfo.total_pages, (unsigned long)sc.u.physinfo.cpu_khz);
 
     test_pause();
+    test_long_mode_child();
     kt_ok(kt_failures() == 0, "all control calls behaved");
 }
