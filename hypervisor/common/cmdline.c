@@ -96,6 +96,15 @@ u64 cmdline_get_u64(const char *key, u64 dflt)
     return out;
 }
 
+int cmdline_option(unsigned int i, const char **key, const char **value)
+{
+    if (i >= nr_options)
+        return -1;
+    *key = options[i].key;
+    *value = options[i].value;
+    return 0;
+}
+
 const char *cmdline_raw(void)
 {
     return parsed ? raw_copy : NULL;

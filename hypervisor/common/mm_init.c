@@ -114,9 +114,8 @@ void mm_init(void)
     page_alloc_init(usable_top >> PAGE_SHIFT, phys_to_virt(meta_at));
     for_each_free_range(give_to_allocator);
 
-    pr_info("memory: %llu MiB managed, %llu pages free (%llu 2M blocks), bitmaps %zu KiB at %llx",
+    pr_info("memory: %llu MiB managed, %llu pages free, top of RAM %llx, bitmaps %zu KiB at %llx",
             (unsigned long long)(mm_total_pages() >> (20 - PAGE_SHIFT)),
-            (unsigned long long)mm_free_pages(),
-            (unsigned long long)page_alloc_free_blocks(ORDER_2M),
+            (unsigned long long)mm_free_pages(), (unsigned long long)usable_top,
             meta_size >> 10, (unsigned long long)meta_at);
 }

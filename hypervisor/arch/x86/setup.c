@@ -36,6 +36,9 @@ static void log_boot_info(void)
 {
     pr_info("loader: %s", multiboot_loader_name());
     pr_info("command line: %s", cmdline_raw());
+    const char *key, *value;
+    for (unsigned int i = 0; cmdline_option(i, &key, &value) == 0; i++)
+        pr_debug("option %u: '%s' = '%s'", i, key, value);
     for (unsigned int i = 0; i < boot_memmap_count(); i++) {
         const struct boot_mem_range *m = boot_memmap_get(i);
         pr_info("memory map: %016llx-%016llx type %u%s",

@@ -21,6 +21,8 @@ const char *cmdline_get(const char *key);
 bool cmdline_has(const char *key);
 /* Numeric value (see kparse_u64), or dflt when absent or malformed. */
 u64 cmdline_get_u64(const char *key, u64 dflt);
+/* The i-th option in command-line order; -1 past the last one. */
+int cmdline_option(unsigned int i, const char **key, const char **value);
 /* The whole line as given (for the boot log). */
 const char *cmdline_raw(void);
 

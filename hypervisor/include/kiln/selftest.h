@@ -4,8 +4,9 @@
 #ifndef KILN_SELFTEST_H
 #define KILN_SELFTEST_H
 
-/* what: NULL (nothing), "fault" (#PF), "ud" (#UD), "panic", or "timer"
- * (checks the per-CPU timers and IPIs on every CPU, logs the result). */
+/* what: NULL (nothing), "fault" (#PF), "ud" (#UD), "panic", "timer"
+ * (checks the per-CPU timers and IPIs on every CPU) or "mm" (allocates,
+ * touches and frees every free page); the checks log their result. */
 void selftest_run(const char *what);
 
 #endif

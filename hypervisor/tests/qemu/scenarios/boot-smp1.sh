@@ -9,6 +9,9 @@ kiln_boot -smp 1 "loglvl=debug dom0_cpus=1 sched=credit exit_when_idle" \
 
 expect_log '^\[ +[0-9]+\.[0-9]{6}\] \(kiln\) Kiln hypervisor starting' "banner with timestamp"
 expect_log '\(kiln\) command line: .*dom0_cpus=1 sched=credit exit_when_idle' "command line logged"
+expect_log "\(kiln\) option 1: 'dom0_cpus' = '1'" "options split into key and value"
+expect_log "\(kiln\) option 3: 'exit_when_idle' = ''" "bare flag option"
+expect_no_log "\(kiln\) option [0-9]+: '.*kiln.elf'" "image name is not an option"
 expect_log '\(kiln\) memory map: 0000000000100000-[0-9a-f]+ type 1 \(RAM\)' "memory map parsed"
 expect_log "\(kiln\) module 0: [0-9a-f]+-[0-9a-f]+ \(15 bytes\) '.*mod.txt name=m0 weight=256'" "module and its string"
 expect_log "\(kiln\) module 0: fnv1a $(fnv1a "$KILN_TMP/mod.txt")" "module content intact"
