@@ -25,7 +25,7 @@
 struct loop_cpu {
     volatile bool need_resched;
     volatile bool timer_fired;
-    bool hvm_up;
+    volatile bool hvm_up;
     u64 sched_deadline;
     struct list_head wakeups;   /* under domlist_lock */
 };
@@ -136,19 +136,25 @@ static void run_vcpu(struct loop_cpu *lc, struct vcpu *v)
     spin_unlock_irqrestore(&domlist_lock, flags);
 }
 
+/* Enables the backend on this CPU and takes over its timer; interrupts off. */
+static void cpu_init(struct loop_cpu *lc)
+{
+    if (lc->hvm_up)
+        return;
+    int rc = hvm->cpu_up();
+    if (rc)
+        panic("cpu%u: cannot enable %s (%d)", smp_processor_id(), hvm->name, rc);
+    timer_set_callback(timer_fired);
+    lc->hvm_up = true;
+}
+
 static void cpu_loop(void)
 {
     struct loop_cpu *lc = this_loop();
     unsigned int cpu = smp_processor_id();
 
     local_irq_disable();
-    if (!lc->hvm_up) {
-        int rc = hvm->cpu_up();
-        if (rc)
-            panic("cpu%u: cannot enable %s (%d)", cpu, hvm->name, rc);
-        timer_set_callback(timer_fired);
-        lc->hvm_up = true;
-    }
+    cpu_init(lc);
     for (;;) {
         u64 now = now_ns();
         lc->need_resched = false;
@@ -198,6 +204,18 @@ int vcpu_sched_start(void)
     if (rc)
         return rc;
     smp_set_kick_handler(kick_handler);
+    unsigned long flags = local_irq_save();
+    cpu_init(this_loop());
+    local_irq_restore(flags);
     smp_set_main_loop(cpu_loop);
+    /* Every CPU's one-time allocations happen before any domain exists,
+     * so free-page counts taken by guests are stable from the start. */
+    for (unsigned int cpu = 0; cpu < smp_nr_cpus(); cpu++) {
+        u64 deadline = now_ns() + NSEC_PER_SEC;
+        while (!READ_ONCE(loop_cpus[cpu].hvm_up) && now_ns() < deadline)
+            cpu_relax();
+        if (!READ_ONCE(loop_cpus[cpu].hvm_up))
+            pr_warn("cpu%u has not enabled %s after 1 s\n", cpu, hvm->name);
+    }
     return 0;
 }
