@@ -108,7 +108,7 @@ done
     xz -9 --check=crc32 > "$out/initramfs.cpio.xz.tmp"
 mv "$out/initramfs.cpio.xz.tmp" "$out/initramfs.cpio.xz"
 echo "$kver" > "$out/kver"
-printf 'dom0: kernel %s: vmlinuz %s KiB, initramfs.cpio.xz %s KiB compressed (%s KiB unpacked), modules: %s\n' \
-    "$kver" $(( $(stat -c %s "$out/vmlinuz") / 1024 )) \
+printf '%s: kernel %s: vmlinuz %s KiB, initramfs.cpio.xz %s KiB compressed (%s KiB unpacked), modules: %s\n' \
+    "$(basename "$out")" "$kver" $(( $(stat -c %s "$out/vmlinuz") / 1024 )) \
     $(( $(stat -c %s "$out/initramfs.cpio.xz") / 1024 )) \
     $(du -sk "$root" | cut -f1) "${order[*]}"

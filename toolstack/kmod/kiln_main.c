@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kiln_main.c - kiln.ko's entry points: the load-time check that we run as
- * Kiln's control domain, and the /dev/kiln misc device (root only).
- *
- * Loading off Kiln must fail loudly rather than leave a device whose every
- * call would execute VMMCALL on bare metal (#UD) or under another hypervisor.
+ * kiln_main.c - kiln.ko's entry points: module load (after the platform
+ * check of kiln_platform.c) and the /dev/kiln misc device (root only).
  */
 #define pr_fmt(fmt) "kiln: " fmt
 
 #include <linux/module.h>
 #include <linux/miscdevice.h>
 #include <linux/capability.h>
-#include <asm/processor.h>
 #include "kiln_priv.h"
 
 static int kiln_open(struct inode *inode, struct file *file)
@@ -49,32 +45,6 @@ static struct miscdevice kiln_dev = {
     .fops  = &kiln_fops,
     .mode  = 0600,
 };
-
-/* 0 when CPUID says we are Kiln's privileged domain with a known ABI. */
-static int kiln_check_platform(void)
-{
-    unsigned int eax, ebx, ecx, edx;
-
-    cpuid(KILN_CPUID_SIGNATURE, &eax, &ebx, &ecx, &edx);
-    if (ebx != KILN_CPUID_SIG_EBX || ecx != KILN_CPUID_SIG_ECX ||
-        edx != KILN_CPUID_SIG_EDX || eax < KILN_CPUID_VERSION) {
-        pr_err("not running on Kiln (CPUID 0x%x: %08x %08x %08x %08x), refusing to load\n",
-               KILN_CPUID_SIGNATURE, eax, ebx, ecx, edx);
-        return -ENODEV;
-    }
-    cpuid(KILN_CPUID_VERSION, &eax, &ebx, &ecx, &edx);
-    if ((eax >> 16) != KILN_ABI_MAJOR) {
-        pr_err("Kiln ABI %u.%u, this module speaks %u.x, refusing to load\n",
-               eax >> 16, eax & 0xffff, KILN_ABI_MAJOR);
-        return -ENODEV;
-    }
-    if (!(ecx & KILN_CPUID_F_PRIVILEGED)) {
-        pr_err("domain %u is not Kiln's control domain, refusing to load\n", ebx);
-        return -ENODEV;
-    }
-    pr_info("Kiln ABI %u.%u, control domain %u\n", eax >> 16, eax & 0xffff, ebx);
-    return 0;
-}
 
 static int __init kiln_init(void)
 {

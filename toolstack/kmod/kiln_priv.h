@@ -8,7 +8,9 @@
 #include <linux/mm.h>
 #include "kiln_ioctl.h"
 
-/* The raw VMMCALL (kiln_hypercall.c).  Returns the hypervisor's RAX. */
+/* 0 if we run as Kiln's control domain, else -ENODEV (kiln_platform.c). */
+int kiln_check_platform(void);
+/* The raw VMMCALL (kiln_vmmcall.c).  Returns the hypervisor's RAX. */
 long kiln_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2,
                   unsigned long a3, unsigned long a4, unsigned long a5);
 /* A negated KILN_E* code as a negated Linux errno. */
