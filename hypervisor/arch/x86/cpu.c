@@ -78,10 +78,11 @@ int cpu_tables_init(unsigned int cpu)
     t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
 
     for (int i = 0; i < 3; i++) {
-        u8 *stack = cpu == 0 ? bsp_ist_stacks[i] : alloc_pages(IST_STACK_ORDER);
-        if (!stack)
+        void *top = cpu == 0 ? bsp_ist_stacks[i] + sizeof(bsp_ist_stacks[i])
+                             : stack_alloc(IST_STACK_ORDER);
+        if (!top)
             return -1;
-        t->tss.ist[i] = (u64)stack + (PAGE_SIZE << IST_STACK_ORDER);
+        t->tss.ist[i] = (u64)top;
     }
 
     /* GS base survives a reload of GS with the null selector in 64-bit

@@ -29,6 +29,16 @@ static __attribute__((noinline)) void selftest_fault(void)
     barrier();
 }
 
+/* Recurses until the stack's guard page stops it. */
+static __attribute__((noinline)) unsigned long selftest_recurse(volatile unsigned long depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    if (depth == ~0ul)   /* never: the guard page ends this first */
+        return 0;
+    return selftest_recurse(depth + 1) + frame[0];
+}
+
 static u64 timer_fired_at[NR_CPUS];
 static u64 timer_wanted[NR_CPUS];
 static unsigned int kicks[NR_CPUS];
@@ -142,6 +152,8 @@ void selftest_run(const char *what)
         selftest_timers();
     else if (!kstrcmp(what, "mm"))
         selftest_mm();
+    else if (!kstrcmp(what, "stack"))
+        pr_err("selftest: recursion ended?! %lu", selftest_recurse(0));
     else
         pr_warn("selftest=%s: unknown, ignored", what);
 }

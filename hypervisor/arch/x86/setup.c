@@ -1,9 +1,9 @@
 /*
  * setup.c - the boot CPU's path from head.S to the idle loop.
  *
- * The order matters: per-CPU pointer first (printk uses it), then the UART
- * and the clock (so every line has a timestamp), the boot information,
- * traps (so later bugs give a dump), memory, interrupts, the other CPUs,
+ * The order matters: per-CPU pointer first (printk uses it), the UART,
+ * traps (so any later bug gives a dump), the clock (so every line has a
+ * timestamp), the boot information, memory, interrupts, the other CPUs,
  * and finally whatever the rest of Kiln wants to run (start_domains()).
  */
 #include <kiln/arch.h>
@@ -56,6 +56,8 @@ static void log_boot_info(void)
     }
 }
 
+static __noreturn void start_kiln_late(void);
+
 static void check_console_option(void)
 {
     const char *c = cmdline_get("console");
@@ -63,26 +65,20 @@ static void check_console_option(void)
         pr_warn("console=%s not supported, using com1", c);
 }
 
-void start_kiln(u32 mb_magic, u32 mb_info);
-void start_kiln(u32 mb_magic, u32 mb_info)
+static __noreturn void run_on_stack(void *top, void (*fn)(void))
+{
+    /* rbp = 0 ends backtraces at fn. */
+    __asm__ __volatile__("movq %0, %%rsp\n\t"
+                         "xorl %%ebp, %%ebp\n\t"
+                         "call *%1\n\t"
+                         "ud2" :: "r"(top), "r"(fn) : "memory");
+    __builtin_unreachable();
+}
+
+/* The rest of boot, on a guarded stack like every other CPU's. */
+static __noreturn void start_kiln_late(void)
 {
     struct acpi_info acpi;
-
-    cpu_early_init(0);
-    serial_init();
-    time_init();
-    if (multiboot_parse(mb_magic, mb_info) < 0)
-        panic("not started by a Multiboot loader (magic %x)", mb_magic);
-    pr_info("Kiln hypervisor starting (ABI %u.%u)", KILN_ABI_MAJOR, KILN_ABI_MINOR);
-    check_console_option();
-    log_boot_info();
-
-    traps_init();
-    if (cpu_tables_init(0) < 0)
-        panic("boot CPU descriptor tables");
-    cpu_features_log();
-
-    mm_init();
 
     pic_disable();
     if (acpi_init(&acpi) < 0)
@@ -99,4 +95,30 @@ void start_kiln(u32 mb_magic, u32 mb_info)
     selftest_run(cmdline_get("selftest"));
     start_domains();
     cpu_idle_loop();
+}
+
+void start_kiln(u32 mb_magic, u32 mb_info);
+void start_kiln(u32 mb_magic, u32 mb_info)
+{
+    cpu_early_init(0);
+    serial_init();
+    /* Traps before anything can fault: an early bug must give a report,
+     * not a triple-fault reset. */
+    traps_init();
+    if (cpu_tables_init(0) < 0)
+        panic("boot CPU descriptor tables");
+    time_init();
+    if (multiboot_parse(mb_magic, mb_info) < 0)
+        panic("not started by a Multiboot loader (magic %x)", mb_magic);
+    pr_info("Kiln hypervisor starting (ABI %u.%u)", KILN_ABI_MAJOR, KILN_ABI_MINOR);
+    check_console_option();
+    log_boot_info();
+    cpu_features_log();
+
+    mm_init();
+    void *stack = stack_alloc(STACK_ORDER);
+    if (!stack)
+        panic("no memory for the boot CPU's stack");
+    this_cpu()->stack_top = stack;
+    run_on_stack(stack, start_kiln_late);
 }

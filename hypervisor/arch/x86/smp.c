@@ -24,7 +24,6 @@
 #include <kiln/traps.h>
 #include <kiln/x86.h>
 
-#define AP_STACK_ORDER 2          /* 16 KiB, like the boot CPU's */
 #define ICR_INIT    0x00004500u   /* INIT, level assert */
 #define ICR_STARTUP 0x00004600u   /* SIPI; low byte = vector (page number) */
 #define ICR_FIXED   0x00004000u   /* fixed delivery, level assert */
@@ -33,7 +32,6 @@ extern char trampoline_start[], trampoline_end[];
 extern u64 tr_stack, tr_entry;
 extern u32 tr_cr3, tr_efer, tr_cpu;
 extern u64 boot_pml4[];
-extern char boot_stack_top[];
 
 struct call_mailbox {
     int busy;
@@ -166,13 +164,13 @@ void ap_entry(unsigned int cpu)
 static int start_ap(unsigned int cpu, u32 apic_id)
 {
     char *tramp = phys_to_virt(TRAMPOLINE_PHYS);
-    u8 *stack = alloc_pages(AP_STACK_ORDER);
+    void *stack_top = stack_alloc(STACK_ORDER);
     struct percpu *p = percpu_of(cpu);
 
-    if (!stack)
+    if (!stack_top)
         return -1;
     p->apic_id = apic_id;
-    p->stack_top = stack + (PAGE_SIZE << AP_STACK_ORDER);
+    p->stack_top = stack_top;
 
     kmemcpy(tramp, trampoline_start, (size_t)(trampoline_end - trampoline_start));
 #define TR_PARAM(sym) ((void *)(tramp + ((char *)&(sym) - trampoline_start)))
@@ -193,7 +191,7 @@ static int start_ap(unsigned int cpu, u32 apic_id)
     u64 give_up = now_ns() + NSEC_PER_SEC;
     while (!__atomic_load_n(&p->online, __ATOMIC_ACQUIRE)) {
         if (now_ns() > give_up) {
-            free_pages(stack, AP_STACK_ORDER);
+            /* The AP may still wake up later and use its stack: leave it. */
             p->stack_top = NULL;
             return -1;
         }
@@ -207,7 +205,6 @@ void smp_boot_aps(const struct acpi_info *acpi)
     struct percpu *bsp = this_cpu();
     unsigned int next = 1;
 
-    bsp->stack_top = boot_stack_top;
     bsp->online = true;
     local_irq_enable();   /* APs are waited for with interrupts on */
     for (unsigned int i = 0; i < acpi->nr_cpus; i++) {

@@ -88,14 +88,19 @@ int irq_set_handler(u8 vector, irq_handler_t fn)
     return 0;
 }
 
-/* Only follow frame pointers that point into hypervisor memory we map. */
+/* Only follow frame pointers into memory that is surely mapped: the image
+ * (the boot stack), the low direct map, or a mapped stack page (both words
+ * of a frame sit in one page, as rbp is 8-byte aligned and not the last
+ * word of a page... or the next page is checked too). */
 static bool plausible_frame(u64 rbp)
 {
     if (rbp & 7)
         return false;
     if (rbp >= IMAGE_BASE && rbp < IMAGE_BASE + (1ul << 30) - 16)
         return true;
-    return rbp >= DIRECTMAP_BASE && rbp < DIRECTMAP_BASE + (4ul << 30) - 16;
+    if (rbp >= DIRECTMAP_BASE && rbp < DIRECTMAP_BASE + (4ul << 30) - 16)
+        return true;
+    return paging_is_stack(rbp) && paging_is_stack(rbp + 8);
 }
 
 static void print_address(const char *label, u64 addr)
@@ -156,6 +161,10 @@ static __noreturn void fatal_exception(struct cpu_regs *r)
            (unsigned long long)r->error_code, p->cpu_id,
            p->in_guest ? "guest-entry" : "hypervisor");
     dump_regs(r);
+    if ((r->vector == 8 && paging_is_stack_guard(r->rsp - 8)) ||
+        (r->vector == 14 && paging_is_stack_guard(read_cr2())))
+        pr_err("STACK OVERFLOW: RSP %016llx ran into the guard page",
+               (unsigned long long)r->rsp);
     print_address("at", r->rip);
     panic_frame(r->rbp, "fatal exception %llu (%s) at %016llx", (unsigned long long)r->vector,
                 exception_names[r->vector], (unsigned long long)r->rip);

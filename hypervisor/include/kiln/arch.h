@@ -48,6 +48,11 @@ void smp_ipi_init(void);
 /* paging.c */
 int paging_extend_directmap(paddr_t top);
 void paging_drop_identity(void);
+#define STACK_ORDER 2                       /* 16 KiB hypervisor stacks */
+/* Maps 2^order pages below an unmapped guard page; returns the stack top. */
+void *stack_alloc(unsigned int order);
+bool paging_is_stack_guard(vaddr_t va);
+bool paging_is_stack(vaddr_t va);          /* a mapped stack page */
 
 /* mm_init.c */
 void mm_init(void);
