@@ -416,6 +416,8 @@ struct executor *executor_start(const struct xenrt_config *cfg, char *err, size_
         n = MAX_WORKERS;
     for (int i = 0; i < n; i++) {
         struct worker *w = calloc(1, sizeof(*w));
+        if (w)
+            w->ex = ex;
         if (!w || db_open(cfg->db_path, &w->db, err, errlen) != SQLITE_OK ||
             pthread_create(&ex->threads[i], NULL, worker_main, w)) {
             if (w && !err[0])

@@ -231,7 +231,10 @@ static enum verdict provision(struct job_run *jr, struct host_console *hcs, int 
                 why = hc->script_seen ? "timed out loading the payload over HTTP"
                                       : "iPXE never fetched the boot script";
             if (why) {
-                snprintf(msg, msglen, "%s: %s", hc->h.name, why);
+                if (why == buf)
+                    snprintf(msg, msglen, "%s", why);
+                else
+                    snprintf(msg, msglen, "%s: %s", hc->h.name, why);
                 step_end(jr, steps[i], stop ? "skip" : "broken", msg);
                 for (int j = 0; j < n; j++)
                     if (steps[j] >= 0 && j != i)
@@ -411,6 +414,18 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
         return V_BROKEN;
     }
     for (int i = 0; i < n && v == V_PASS; i++) {
+        char e[256];
+        /* The boot service only serves a script to a provisioning host. */
+        if (jr->job_id && (db_exec(jr->db, "BEGIN IMMEDIATE", e, sizeof(e)) != SQLITE_OK ||
+                           hostpool_set_state(jr->db, hcs[i].h.id, "provisioning", jr->job_id, -1,
+                                              "network boot", e, sizeof(e)) ||
+                           db_exec(jr->db, "COMMIT", e, sizeof(e)) != SQLITE_OK)) {
+            db_exec(jr->db, "ROLLBACK", e, sizeof(e));
+            snprintf(msg, msglen, "host state: %s", e);
+            step_record(jr, "provision", "broken", msg, NULL);
+            v = V_BROKEN;
+            break;
+        }
         snprintf(hcs[i].log_name, sizeof(hcs[i].log_name), "console-%s.log", hcs[i].h.name);
         hcs[i].reader = results_new(on_event, &hcs[i]);
         if (!hcs[i].reader || qemu_host_start(jr->cfg, &hcs[i].h, jr->log_abs, &hcs[i].q, msg, msglen)) {
