@@ -227,6 +227,13 @@ void domain_try_reap(struct domain *d)
     d->reaped = true;
     list_del(&d->elem);
     u16 id = d->id;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        pr_debug("d%u v%u: %lu ms in guest mode, %lu exits (%lu interrupts, %lu npf, %lu hlt)\n",
+                 id, i, (unsigned long)(v->runtime_ns / 1000000),
+                 (unsigned long)v->stats[KT_STAT_TOTAL], (unsigned long)v->stats[KT_STAT_INTR],
+                 (unsigned long)v->stats[KT_STAT_NPF], (unsigned long)v->stats[KT_STAT_HLT]);
+    }
     domain_free(d);
     pr_debug("d%u freed, %lu pages free\n", id, (unsigned long)mm_free_pages());
     if (boot_done && list_empty(&domains) && cmdline_has("exit_when_idle")) {

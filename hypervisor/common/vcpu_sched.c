@@ -109,10 +109,16 @@ static bool handle_timer(struct loop_cpu *lc)
 {
     u64 now = now_ns();
     bool resched = false;
+    u64 wake = 0;
     lc->timer_fired = false;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
-    u64 wake = run_wakeups(lc, now);
-    spin_unlock_irqrestore(&domlist_lock, flags);
+    /* Only this CPU adds to its wake list, so an empty list read without
+     * the lock cannot miss a sleeper; skipping the global lock on every
+     * tick matters when a lock holder's CPU can be preempted (nested). */
+    if (!list_empty(&lc->wakeups)) {
+        unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        wake = run_wakeups(lc, now);
+        spin_unlock_irqrestore(&domlist_lock, flags);
+    }
     if (lc->sched_deadline && now >= lc->sched_deadline)
         resched = sched_tick(smp_processor_id(), now, &lc->sched_deadline);
     arm(lc->sched_deadline, wake);
