@@ -2,6 +2,8 @@
 # boot-mem.sh - with RAM above 4 GiB, the direct map and the page allocator
 # cover all of it: every free page can be allocated, written through the
 # direct map, read back and freed, and the free count returns to baseline.
+# (Costly on the host: QEMU backs guest RAM with transparent huge pages, so
+# touching every 2 MiB block makes the host allocate all 4.5 GiB.)
 . "$(dirname "$0")/../lib.sh"
 
 kiln_boot -smp 2 -mem 4608M -timeout 90 "exit_when_idle selftest=mm"
@@ -10,7 +12,3 @@ expect_log '\(kiln\) memory: 460[0-9] MiB managed, [0-9]+ pages free, top of RAM
 expect_log '\(kiln\) selftest mm: took [0-9]+ pages \(highest at 15[0-9a-f]{7}\), 0 corrupted, free count back to baseline' "every free page usable, incl. above 4 GiB"
 expect_no_log 'selftest mm: FAILED' "selftest took every free page"
 expect_exit 1 "clean exit"
-
-kiln_boot -smp 1 -timeout 60 "exit_when_idle selftest=mm"
-expect_log '\(kiln\) selftest mm: took [0-9]+ pages \(highest at 3[0-9a-f]{7}\), 0 corrupted, free count back to baseline' "1 GiB: every free page usable"
-expect_no_log 'selftest mm: FAILED' "1 GiB: selftest took every free page"
