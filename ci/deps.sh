@@ -17,7 +17,7 @@ packages=(
     libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
     libssh2-1-dev libssl-dev
     # farm tests and benchmarks: status page in a real browser, HTTP load
-    chromium wrk curl
+    chromium wrk curl jq
     # dom0 image assembly
     cpio xz-utils
     # dom0 image keys and the SSH login of dom0 boot tests

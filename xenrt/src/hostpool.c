@@ -219,7 +219,9 @@ int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host
     rc = sqlite3_prepare_v2(db,
         "SELECT id, name, cpu_model, vcpus, memory_mib FROM hosts"
         " WHERE needs_health_check = 1 AND state IN ('broken', 'idle') AND reserved_by IS NULL"
-        " AND updated_at <= ?1 ORDER BY updated_at LIMIT 1", -1, &st, NULL);
+        " AND (updated_at <= ?1 OR coalesce((SELECT e.reason FROM host_events e"
+        "      WHERE e.host_id = hosts.id ORDER BY e.id DESC LIMIT 1), '') NOT LIKE 'health check failed%')"
+        " ORDER BY updated_at LIMIT 1", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         sqlerr(db, "host query", err, errlen);
         return in_transaction(db, -1, err, errlen);

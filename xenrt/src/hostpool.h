@@ -51,8 +51,9 @@ int hostpool_reset_stale(sqlite3 *db, char *err, size_t errlen);
 
 /* Picks a quarantined host due for a health check (broken or idle with
  * needs_health_check, not offline) and moves it to provisioning.  Returns 0
- * with *h filled, 1 if none, -1 on error.  `not_before` excludes hosts whose
- * last event is newer (retry spacing). */
+ * with *h filled, 1 if none, -1 on error.  The first check is due at once;
+ * after a failed check the host is due again only if its last change is
+ * older than `not_before` (retry spacing). */
 int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h, char *err,
                                 size_t errlen);
 
