@@ -22,6 +22,9 @@
 #include <asm/io.h>
 #include "kiln_priv.h"
 
+/* One mmap() may reserve at most 1 GiB: the tracking array is sized by it. */
+#define KILN_FOREIGN_MAX_PAGES (1ul << 18)
+
 struct foreign_map {
     unsigned long nr;
     struct page *pages[];   /* NULL where nothing is mapped yet */
@@ -83,9 +86,9 @@ int kiln_mmap(struct file *file, struct vm_area_struct *vma)
     unsigned long nr = vma_pages(vma);
     struct foreign_map *m;
 
-    if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff)
+    if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff || nr > KILN_FOREIGN_MAX_PAGES)
         return -EINVAL;
-    m = kvzalloc(struct_size(m, pages, nr), GFP_KERNEL);
+    m = kvzalloc(struct_size(m, pages, nr), GFP_KERNEL | __GFP_NOWARN);
     if (!m)
         return -ENOMEM;
     m->nr = nr;
@@ -154,7 +157,8 @@ long kiln_ioctl_mmap_foreign(void __user *uarg)
     }
     if (err) {
         /* All or nothing: take back what this request mapped. */
-        zap_vma_ptes(vma, req.addr, i * PAGE_SIZE);
+        if (i)
+            zap_vma_ptes(vma, req.addr, i * PAGE_SIZE);
         while (i--) {
             foreign_release(m->pages[first + i]);
             m->pages[first + i] = NULL;

@@ -46,6 +46,7 @@ devtest_checks=(
     "write_mem over one page is refused"
     "raw MAP_FOREIGN domctl is refused"
     "private mmap of /dev/kiln is refused"
+    "mmap of /dev/kiln over 1 GiB is refused"
     "shared mmap of /dev/kiln reserves a range"
     "foreign map past the end of the range is refused"
     "foreign map of zero pages is refused"

@@ -120,6 +120,8 @@ int main(void)
 
     map = mmap(NULL, 2 * 4096, PROT_READ, MAP_PRIVATE, fd, 0);
     check(map == MAP_FAILED && errno == EINVAL, "private mmap of /dev/kiln is refused", "mapped or wrong errno");
+    map = mmap(NULL, 2ul << 30, PROT_READ, MAP_SHARED, fd, 0);
+    check(map == MAP_FAILED && errno == EINVAL, "mmap of /dev/kiln over 1 GiB is refused", "mapped or wrong errno");
     map = mmap(NULL, 2 * 4096, PROT_READ, MAP_SHARED, fd, 0);
     check(map != MAP_FAILED, "shared mmap of /dev/kiln reserves a range", strerror(errno));
     if (map != MAP_FAILED) {
