@@ -11,8 +11,9 @@
  * pinned to.  Domains get ids 1, 2, ... in module order.
  *
  * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
- * paging off (like Multiboot), RDI = RAM size in KiB; guests build their
- * own page tables (guests/lib/entry.S).
+ * paging off (like Multiboot), RDI = RAM size in KiB, RSI = vCPU number;
+ * guests build their own page tables (guests/lib/entry.S).  Every vCPU
+ * starts at the entry: a guest with several must tell them apart by RSI.
  *
  * start_domains() is the platform's hook: it brings up the virtualisation
  * backend and the scheduler, and starts the boot domains.
@@ -204,7 +205,7 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
     if (!rc && entry > 0xffffffffu)
         rc = -KILN_EINVAL;
     for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
-        struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib };
+        struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib, .rsi = i };
         if (o.cpus)
             rc = vcpu_set_affinity(d->vcpus[i], o.cpus);
         if (!rc)

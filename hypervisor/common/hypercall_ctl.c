@@ -45,7 +45,9 @@ static void dom_getinfo(struct kiln_domctl *op, struct domain *t)
     i->cpu_time_ns = domain_cpu_time(t);
     i->vcpus = t->nr_vcpus;
     i->state = t->state;
-    if (t->state == KILN_DOMSTATE_RUNNING && t->paused)
+    /* PAUSED only once no vCPU is left in guest mode, so a caller that
+     * waits for it knows the domain has really stopped. */
+    if (t->state == KILN_DOMSTATE_RUNNING && t->paused && !t->running)
         i->state = KILN_DOMSTATE_PAUSED;
     i->shutdown_reason = t->shutdown_reason;
     i->flags = t->flags;
@@ -65,7 +67,7 @@ static s64 dom_write_mem(struct vcpu *v, struct kiln_domctl *op, struct domain *
     void *dst = p2m_hva(t, w->dest_gpa, w->len);
     if (!src || !dst)
         return -KILN_EFAULT;
-    kmemcpy(dst, src, w->len);
+    kmemmove(dst, src, w->len);   /* source and target may be the same domain */
     return 0;
 }
 
