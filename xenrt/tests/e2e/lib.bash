@@ -1,0 +1,129 @@
+# lib.bash: helpers for the farm's end-to-end tests (sourced by *.sh; not a
+# test itself, hence not named *.sh).
+#
+# Each test runs a real `xenrt serve` on 127.0.0.1 with a free port and a
+# temporary state directory, talks to it through the REST API only (curl +
+# jq), and always cleans up: the trap stops the daemon and kills any QEMU
+# host it left, found through the pid files and the temp dir in their
+# command lines (never by a broad name).
+set -u
+
+TOP=${XENRT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+BIN=${XENRT_BIN:-$TOP/xenrt/build/xenrt}
+E2E_TMP=$(mktemp -d /tmp/xenrt-e2e.XXXXXX)
+DAEMON_PID=""
+PORT=""
+URL=""
+TOKEN=""
+TESTNUM=0
+
+ok()     { TESTNUM=$((TESTNUM + 1)); echo "ok $TESTNUM - $1"; }
+not_ok() { TESTNUM=$((TESTNUM + 1)); echo "not ok $TESTNUM - $1"; [ $# -gt 1 ] && echo "# $2" | head -c 2000; return 0; }
+# check NAME COMMAND...: one result from a command's exit status.
+check()  { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+# is NAME GOT WANT
+is()     { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', wanted '$3'"; fi; }
+diag()   { echo "# $*"; }
+
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+# Our QEMU processes: their serial file lives in our temp dir.
+our_qemus() { pgrep -f -- "file:$E2E_TMP/" || true; }
+
+kill_our_qemus() {
+    local pid
+    for pid in $(our_qemus); do kill -9 "$pid" 2>/dev/null || true; done
+}
+
+cleanup() {
+    if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$DAEMON_PID" 2>/dev/null || true
+    fi
+    kill_our_qemus
+    if [ -n "${XENRT_E2E_KEEP:-}" ]; then echo "# kept $E2E_TMP" >&2; else rm -rf "$E2E_TMP"; fi
+}
+trap cleanup EXIT
+
+setup_farm() {
+    PORT=$(free_port) || { echo "Bail out! no free port"; exit 1; }
+    URL=http://127.0.0.1:$PORT
+    cat > "$E2E_TMP/cfg.json" <<JSON
+{"db_path": "$E2E_TMP/xenrt.db", "state_dir": "$E2E_TMP", "log_dir": "$E2E_TMP/logs",
+ "artifact_dir": "$E2E_TMP/artifacts", "work_dir": "$E2E_TMP/work",
+ "suites_dir": "$TOP/testsuites", "pxe_dir": "$TOP/pxe", "web_dir": "$TOP/web-status",
+ "http_port": $PORT}
+JSON
+    TOKEN=$("$BIN" token create e2e --config "$E2E_TMP/cfg.json" 2>/dev/null)
+}
+
+start_daemon() {
+    (cd "$TOP" && exec "$BIN" serve --config "$E2E_TMP/cfg.json") >>"$E2E_TMP/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 100); do
+        curl -sf --max-time 1 "$URL/api/hosts" >/dev/null 2>&1 && return 0
+        kill -0 "$DAEMON_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    return 1
+}
+
+kill9_daemon() {
+    kill -9 "$DAEMON_PID" 2>/dev/null
+    wait "$DAEMON_PID" 2>/dev/null
+    DAEMON_PID=""
+}
+
+api() { curl -s --max-time 10 "$URL$1"; }
+
+# submit SUITE...: a flight of this repository's HEAD; prints its id.
+submit() {
+    local suites
+    suites=$(printf '"%s",' "$@")
+    curl -s --max-time 10 -H "Authorization: Bearer $TOKEN" \
+        -d "{\"kind\": \"branch\", \"repo\": \"$TOP\", \"ref\": \"HEAD\", \"suites\": [${suites%,}]}" \
+        "$URL/api/flights" | jq -r .id
+}
+
+flight() { api "/api/flights/$1"; }
+
+# wait_flight ID TIMEOUT_S: prints the final status (or "timeout").
+wait_flight() {
+    local s
+    for _ in $(seq $(($2 * 5))); do
+        s=$(flight "$1" | jq -r .status)
+        case $s in pass|fail|broken|cancelled) echo "$s"; return 0 ;; esac
+        sleep 0.2
+    done
+    echo timeout
+}
+
+# wait_for TIMEOUT_S COMMAND...: until the command succeeds.
+wait_for() {
+    local t=$1; shift
+    for _ in $(seq $((t * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+
+# job_field FLIGHT JOBNAME JQ-EXPR
+job_field() { flight "$1" | jq -r --arg n "$2" ".jobs[] | select(.name == \$n) | $3"; }
+
+hosts_all_idle() {
+    [ "$(api /api/hosts | jq -r '[.hosts[] | select(.state != "idle" or .reserved_by != null)] | length')" = 0 ]
+}
+
+chromium_dom() {
+    local profile
+    profile=$(mktemp -d "$E2E_TMP/chromium.XXXXXX")
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$profile" --dump-dom "$1" 2>/dev/null
+}
