@@ -53,7 +53,7 @@ devtest_checks=(
     "foreign map returns ENOSYS while the hypervisor lacks it"
     "the reserved range unmaps"
 )
-n_kl=13
+n_kl=15
 echo "1..$(( 2 + ${#devtest_checks[@]} + n_kl ))"
 
 ok=0
@@ -102,3 +102,7 @@ expect "kl reports a bad config as file:line" \
     "printf 'name = x\nkernel = hello64.elf\nmemory = lots\n' > /tmp/bad.cfg; kl create /tmp/bad.cfg" \
     "kl: create: /tmp/bad.cfg:3: memory: 'lots' is not a number"*"status=1"
 expect "kl dmesg reads the hypervisor's log" "kl dmesg" *"fake hypervisor log"*"status=0"
+expect "100 kl create/destroy cycles leave the free page count unchanged" \
+    "/usr/share/kiln/tests/create-destroy.sh /usr/share/kiln/guests/hello.cfg 100" \
+    "cycles=100 free_pages_before=65536 free_pages_after=65536"*"status=0"
+expect "the module unloads and /dev/kiln goes away" "rmmod kiln_fakehv && ! test -e /dev/kiln" "status=0"
