@@ -25,6 +25,22 @@
  *
  * The structures below contain only scheduler state, so the hypervisor's
  * domain and vCPU embed them (container_of gets back to the owner).
+ *
+ * Contract with the hypervisor:
+ *  - boot: sched_init() once, before any other call; pass SCHED_F_CPU0_DOM0
+ *    when a dom0 exists and give dom0's sched_dom_init() SCHED_DOM_F_DOM0.
+ *  - every CPU loops: d = sched_schedule(cpu, now) on its own CPU, with
+ *    the outgoing vCPU's state saved (another CPU may pick it up before
+ *    sched_schedule returns); run d.vcpu (or idle when NULL) until
+ *    d.deadline_ns or a kick; at the deadline call sched_tick() and
+ *    reschedule if it says so, else re-arm at the deadline it returns.
+ *  - kick(cpu) means "call sched_schedule() on cpu soon": set a flag, and
+ *    send an IPI when cpu is not the calling CPU.
+ *  - sched_wake/sleep/yield/set_affinity/set_params may come from any CPU,
+ *    also from interrupt handlers.  The scheduler takes its own locks with
+ *    interrupts off and calls nothing but kick(), so callers may hold
+ *    their own locks around these calls.
+ *  - now_ns must be one monotonic clock shared by all CPUs.
  */
 #ifndef KILN_SCHED_H
 #define KILN_SCHED_H
