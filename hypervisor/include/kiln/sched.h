@@ -12,8 +12,12 @@
  *  - credits are nanoseconds of CPU time.  Every SCHED_ACCT_NS one CPU runs
  *    the accounting pass: the pool (SCHED_ACCT_NS times the number of CPUs
  *    the active vCPUs may use) is shared among active domains in proportion
- *    to weight, then evenly among each domain's active vCPUs.  The running
- *    vCPU is debited for exactly the time it ran.
+ *    to weight times their number of active vCPUs (as in Xen, the weight
+ *    counts per vCPU), then evenly among each domain's active vCPUs.  An
+ *    active vCPU is one that is awake or ran in the period.  The running
+ *    vCPU is debited for exactly the time it ran.  Weights compare only
+ *    vCPUs competing for the same CPUs: mixing pinned and unpinned vCPUs
+ *    gives approximate shares, as in Xen.
  *  - priorities: BOOST (just woken from sleep with credit left), UNDER
  *    (credit >= 0), OVER (credit < 0).  Higher priority always runs first;
  *    equal priorities round-robin with a SCHED_TSLICE_NS timeslice.
