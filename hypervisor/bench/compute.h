@@ -8,7 +8,7 @@
 #ifndef KILN_BENCH_COMPUTE_H
 #define KILN_BENCH_COMPUTE_H
 
-#define BENCH_COMPUTE_ITERS 100000000ull
+#define BENCH_COMPUTE_ITERS 30000000ull
 
 static inline __UINT64_TYPE__ bench_compute(__UINT64_TYPE__ iters)
 {

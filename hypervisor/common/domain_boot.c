@@ -240,7 +240,7 @@ int boot_domains_start(void)
 
 void start_domains(void)
 {
-    domain_bench_native();
+    domain_bench_native(true);
     int rc = hvm_init();
     if (!rc)
         rc = vcpu_sched_start();

@@ -7,15 +7,15 @@
  *   cpuid/vmmcall/pio_tsc_per_exit   one intercepted instruction, round trip
  *   loop_tsc_per_iter                the same loop without the exiting
  *                                    instruction (the baseline)
- *   compute_tsc      bench/compute.h's loop (best of 3), to compare with the
- *                    native run (also best of 3)
+ *   compute_tsc      bench/compute.h's loop (best of 8), each run preceded by
+ *                    a native run the hypervisor times (KT_PORT_BENCH)
  */
 #include "kt.h"
 #include "../../bench/compute.h"
 
-#define BATCHES 10
-#define EXITS   200
-#define RUNS    3
+#define BATCHES 20
+#define EXITS   100
+#define RUNS    8
 
 static struct kiln_sysctl sc __attribute__((aligned(256)));
 
@@ -57,6 +57,7 @@ void kt_main(void)
     u64 best = ~0ull, x = 0;
     u32 exits = kt_stat(KT_STAT_TOTAL);
     for (int r = 0; r < RUNS; r++) {
+        kt_outl(KT_PORT_BENCH, 0);   /* a native run in between each of ours */
         u64 t0 = kt_rdtsc();
         x = bench_compute(BENCH_COMPUTE_ITERS);
         u64 t = kt_rdtsc() - t0;

@@ -180,7 +180,9 @@ void domain_boot_done(void);
 
 /* ---- domain_bench.c ----------------------------------------------------- */
 
-/* With `bench` on the command line: times the native compute loop. */
-void domain_bench_native(void);
+/* With `bench` on the command line: times the native compute loop and
+ * logs it (at boot with a warm-up, and on a guest's request through
+ * KT_PORT_BENCH); does nothing otherwise. */
+void domain_bench_native(bool at_boot);
 
 #endif

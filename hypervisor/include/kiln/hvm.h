@@ -84,11 +84,12 @@ void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val)
  * RAM and returns 0; otherwise the domain is destroyed and -1 returned. */
 int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code);
 
-/* Reads up to len bytes of the instruction stream at the guest's linear
- * address rip through the guest's own paging (mode from the backend).
+/* Reads up to len bytes of the instruction stream at CS:rip through the
+ * guest's own segmentation and paging (mode from the backend).
  * Returns the number of bytes read (0 if rip is not mapped). */
 struct hvm_paging {
     u64 cr0, cr3, cr4, efer;
+    u64 cs_base;            /* added to rip outside 64-bit mode */
     bool cs_long, cs_32;
 };
 size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,

@@ -72,8 +72,10 @@ size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *
                       size_t len)
 {
     size_t got = 0;
+    /* Outside 64-bit mode, code lives at CS.base + EIP, wrapping at 4 GiB. */
+    u64 base = pg->cs_long ? 0 : pg->cs_base;
     while (got < len) {
-        u64 gpa, va = rip + got;
+        u64 gpa, va = pg->cs_long ? rip + got : (base + rip + got) & 0xffffffffu;
         size_t n = 4096 - (va & 4095);
         if (n > len - got)
             n = len - got;

@@ -48,6 +48,9 @@ static void write_port(struct vcpu *v, u16 port, u32 val)
     case KT_PORT_SCRATCH:
         v->port_scratch = val;
         break;
+    case KT_PORT_BENCH:
+        domain_bench_native(false);
+        break;
     default:
         break;
     }

@@ -25,6 +25,7 @@ void svm_paging(struct vcpu *v, struct hvm_paging *pg)
     pg->cr3 = st->cr3;
     pg->cr4 = st->cr4;
     pg->efer = st->efer;
+    pg->cs_base = st->cs.base;
     pg->cs_long = (st->efer & EFER_LMA) && (st->cs.attr & SEG_ATTR_L);
     pg->cs_32 = (st->cs.attr & SEG_ATTR_DB) != 0;
 }
