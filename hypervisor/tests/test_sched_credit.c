@@ -330,6 +330,30 @@ static void test_weights_pinned_in_larger_machine(void **state)
     run_weights_124(4, 2);
 }
 
+/* As in Xen, a domain's weight counts for each of its active vCPUs. */
+static void test_weight_counts_per_vcpu(void **state)
+{
+    struct tv *a0, *a1, *b;
+
+    (void)state;
+    sim_init(1, 0);
+    a0 = sim_vcpu(256, 0, 0);
+    a1 = &sim.tv[sim.ntv++];
+    a1->on_cpu = -1;
+    assert_int_equal(sched_vcpu_init(&a1->sv, &a0->dom, 1), 0);
+    b = sim_vcpu(512, 0, 0);
+    sched_wake(&a0->sv);
+    sched_wake(&a1->sv);
+    sched_wake(&b->sv);
+    sim_run_until(300 * MS);
+    reset_runtimes();
+    sim_run_until(3300 * MS);
+    /* 2 x 256 against 1 x 512: half the CPU each. */
+    assert_near((double)(a0->runtime + a1->runtime), 1500.0 * MS, 10);
+    assert_near((double)b->runtime, 1500.0 * MS, 10);
+    assert_near((double)a0->runtime, (double)a1->runtime, 10);
+}
+
 static void test_lone_uncapped_gets_whole_cpu(void **state)
 {
     struct tv *t;
@@ -807,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_dom_destroy_needs_no_vcpus),
         cmocka_unit_test(test_weights_one_cpu),
         cmocka_unit_test(test_weights_pinned_in_larger_machine),
+        cmocka_unit_test(test_weight_counts_per_vcpu),
         cmocka_unit_test(test_lone_uncapped_gets_whole_cpu),
         cmocka_unit_test(test_cap_alone),
         cmocka_unit_test(test_cap_with_competitor),
