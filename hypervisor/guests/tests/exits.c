@@ -46,9 +46,12 @@ static void test_io(void)
     const char *s = "port console works\n";
     while (*s)
         kt_outb(KT_PORT_CONSOLE, (u8)*s++);
-    /* After the access that read `before`: 5 above, 19 bytes, 2 to read. */
+    s = "com1 stub works\n";
+    while (*s)
+        kt_outb(KT_PORT_COM1, (u8)*s++);
+    /* After the access that read `before`: 5 above, 19 + 16 bytes, 2 to read. */
     u32 n = kt_stat(KT_STAT_IO) - before;
-    kt_ok(n == 5 + 19 + 2, "every port access exited (%u)", n);
+    kt_ok(n == 5 + 19 + 16 + 2, "every port access exited (%u)", n);
 }
 
 static void test_vmmcall(void)

@@ -11,6 +11,7 @@ kiln_boot -smp 2 -timeout 60 "exit_when_idle" \
 
 guest_tap all "exits"
 expect_log '\(d1\) port console works' "console output through port 0xe9"
+expect_log '\(d1\) com1 stub works' "console output through the COM1 stub"
 expect_log '\(kiln\) d1 destroyed: shutdown \(poweroff\)' "shutdown exit: clean poweroff"
 expect_log '\(kiln\) .*d2 destroyed: triple fault at rip=0x[0-9a-f]+ \(bytes cc' "triple fault exit: domain destroyed, reason and rip logged"
 expect_no_log 'PANIC|panic|Exception' "hypervisor never faulted"
