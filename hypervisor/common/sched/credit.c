@@ -799,8 +799,3 @@ enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v)
 {
     return (enum sched_prio)READ_ONCE(v->prio);
 }
-
-s64 sched_vcpu_credit(const struct sched_vcpu *v)
-{
-    return credit_read(v);
-}

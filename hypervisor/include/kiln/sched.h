@@ -164,6 +164,5 @@ bool sched_tick(unsigned int cpu, u64 now_ns, u64 *deadline_ns);
 bool sched_vcpu_running(const struct sched_vcpu *v);
 unsigned int sched_vcpu_cpu(const struct sched_vcpu *v);
 enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v);
-s64 sched_vcpu_credit(const struct sched_vcpu *v);
 
 #endif
