@@ -8,8 +8,11 @@
 # 1.16 on this machine lists no network boot entry at all.
 
 ipxe_boot() {
-    local dir=$1 smp=$2 body=$3 port="" i
-    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" \
+    local dir=$1 smp=$2 body=$3 port="" i py
+    # The interpreter itself, not a wrapper script (pyenv shims), so that
+    # $! is the server and the kill below really stops it.
+    py=$(python3 -c 'import sys; print(sys.executable)')
+    "$py" -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" \
         > "$KILN_TMP/http.log" 2>&1 &
     local http_pid=$!
     for i in $(seq 50); do
