@@ -15,6 +15,7 @@ ipxe_boot() {
     "$py" -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" \
         > "$KILN_TMP/http.log" 2>&1 &
     local http_pid=$!
+    trap "kill $http_pid 2>/dev/null" EXIT   # even if the scenario is killed
     for i in $(seq 50); do
         port=$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$KILN_TMP/http.log" | head -1)
         [ -n "$port" ] && break
