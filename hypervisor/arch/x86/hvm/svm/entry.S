@@ -2,10 +2,13 @@
  * entry.S - one round trip into an SVM guest.
  *
  * VMRUN switches only part of the CPU state, so around it:
- *   VMSAVE host / VMLOAD guest   FS, GS, TR, LDTR, KernelGSBase, the
- *                                syscall and sysenter MSRs (VMRUN leaves
+ *   VMLOAD guest / VMSAVE guest  FS, GS, TR, LDTR, KernelGSBase, the
+ *   VMLOAD host                  syscall and sysenter MSRs (VMRUN leaves
  *                                them alone), so the guest's survive the
- *                                hypervisor and ours (%gs = per-CPU) ours;
+ *                                hypervisor and ours (%gs = per-CPU, TR =
+ *                                IST stacks) are back before any C code;
+ *                                the host's never change, so svm_save_host
+ *                                stores them once per svm_run, not per exit;
  *   GPRs other than RAX/RSP      by hand from/to struct svm_gprs.
  * Interrupts: GIF is cleared first and RFLAGS.IF set, so physical
  * interrupts in guest mode cause an INTR exit (V_INTR_MASKING) instead of
@@ -31,6 +34,13 @@
 #define G_R15 104
 
     .text
+    .globl svm_save_host
+/* void svm_save_host(paddr_t host_save_pa) */
+svm_save_host:
+    movq %rdi, %rax
+    vmsave
+    ret
+
     .globl svm_enter
 svm_enter:
     pushq %rbp
@@ -45,8 +55,6 @@ svm_enter:
 
     clgi
     sti
-    movq %rdx, %rax
-    vmsave
     movq 8(%rsp), %rax
     vmload
 

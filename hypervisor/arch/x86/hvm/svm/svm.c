@@ -188,6 +188,7 @@ static void svm_run(struct vcpu *v)
     struct percpu *pc = this_cpu();
 
     svm_asid_assign(v);
+    svm_save_host(c->host_vmcb_pa);
     __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
     while (!hvm_vcpu_must_leave(v)) {
         u64 t0 = rdtsc();

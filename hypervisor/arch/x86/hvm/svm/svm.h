@@ -30,6 +30,7 @@ static inline struct svm_vcpu *svm_of(struct vcpu *v)
     return (struct svm_vcpu *)v->hvm;
 }
 
+void svm_save_host(paddr_t host_save_pa);
 void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa);
 
 /* svm_exit.c */
