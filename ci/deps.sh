@@ -11,6 +11,8 @@ packages=(
     build-essential binutils git pkg-config
     # hypervisor: emulated hosts and network boot
     qemu-system-x86 qemu-utils ipxe-qemu ipxe
+    # hypervisor tests: HTTP server for the iPXE boot scenario, module hashes
+    python3
     # unit tests
     libcmocka-dev
     # farm daemon and CLI
