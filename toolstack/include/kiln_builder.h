@@ -2,17 +2,17 @@
  * kiln_builder.h - the domain builder: a new domain from a config and an
  * ELF test-guest image.
  *
- * What a guest finds at its entry point (vCPU 0; other vCPUs are the
- * guest's business):
- *   - its ELF segments at their p_paddr, the rest of RAM zero;
- *   - ELF64: long mode, paging on, CR3 = identity map of the first
- *     min(RAM rounded up to 1 GiB, 512 GiB) with 2 MiB pages, the tables in
- *     the last pages of RAM;  ELF32: flat 32-bit protected mode, no paging;
- *   - RDI = guest-physical address of the NUL-terminated command line (the
- *     page below the page tables, or the last page of RAM for ELF32),
- *     RSI = RAM size in bytes, RSP = the command line's address (the stack
- *     grows down from there).
- * Segments may not reach into the command-line page or the page tables.
+ * What a guest finds is what the hypervisor gives its boot domains
+ * (hypervisor/common/domain_boot.c), so the same test-guest images run
+ * either way (e.g. hypervisor/guests' kt guests):
+ *   - its ELF (ELF64 x86-64 or ELF32 i386) PT_LOAD segments at p_paddr, the
+ *     rest of RAM zero;
+ *   - every vCPU starts at the ELF entry (below 4 GiB) in 32-bit flat
+ *     protected mode with paging off (SET_VCPU cr3 == 0),
+ *     RDI = RAM size in KiB, RSI = vCPU number;
+ *   - the command line, NUL-terminated, at the start of the last page of
+ *     RAM, and RSP = its address (a stack may grow down from there).
+ * Segments may not reach into that last page.
  */
 #ifndef KILN_BUILDER_H
 #define KILN_BUILDER_H

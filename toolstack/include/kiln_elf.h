@@ -23,7 +23,7 @@ struct kiln_elf_segment {
 };
 
 struct kiln_elf_image {
-    int      is64;    /* ELFCLASS64 (long-mode entry) or 32 (flat 32-bit) */
+    int      is64;    /* ELFCLASS64 or ELFCLASS32 (both enter in 32-bit mode) */
     uint64_t entry;
     size_t   n_segments;  /* sorted by paddr, not overlapping */
     struct kiln_elf_segment seg[KILN_ELF_MAX_SEGMENTS];

@@ -15,14 +15,6 @@
 #include "kiln_elf.h"
 
 #define PAGE 4096ull
-#define GIB  (1ull << 30)
-
-struct layout {
-    uint64_t ram;         /* bytes */
-    uint64_t cmdline;     /* page holding the command line; stack below */
-    uint64_t tables;      /* first page-table page (ELF64), else == ram */
-    unsigned n_pd;        /* page directories, 1 GiB each */
-};
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -34,30 +26,25 @@ static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
     return code;
 }
 
+/* The command-line page (the last of RAM) once the image is known to fit. */
 static int plan(const struct kiln_config *cfg, const struct kiln_elf_image *img,
-                struct layout *l, char *err, size_t errlen)
+                uint64_t *cmdline, char *err, size_t errlen)
 {
-    uint64_t n_tables = 0;
+    uint64_t top = (cfg->memory_mib << 20) - PAGE;
 
-    l->ram = cfg->memory_mib << 20;
-    l->n_pd = 0;
-    if (img->is64) {
-        l->n_pd = (unsigned)((l->ram + GIB - 1) / GIB);
-        if (l->n_pd > 512)
-            l->n_pd = 512;
-        n_tables = 2 + l->n_pd;
-    }
-    l->tables = l->ram - n_tables * PAGE;
-    l->cmdline = l->tables - PAGE;
+    if (img->entry > 0xffffffffull)
+        return fail(-EINVAL, err, errlen, "entry point 0x%llx is above 4 GiB "
+                    "(vCPUs start in 32-bit mode)", (unsigned long long)img->entry);
     for (size_t i = 0; i < img->n_segments; i++) {
         const struct kiln_elf_segment *s = &img->seg[i];
-        if (s->paddr + s->memsz > l->cmdline)
+        if (s->paddr + s->memsz > top)
             return fail(-E2BIG, err, errlen,
                         "segment 0x%llx..0x%llx does not fit below 0x%llx "
-                        "(%llu MiB of RAM less the boot data at its top)",
+                        "(%llu MiB of RAM less the command-line page)",
                         (unsigned long long)s->paddr, (unsigned long long)(s->paddr + s->memsz),
-                        (unsigned long long)l->cmdline, (unsigned long long)cfg->memory_mib);
+                        (unsigned long long)top, (unsigned long long)cfg->memory_mib);
     }
+    *cmdline = top;
     return 0;
 }
 
@@ -98,36 +85,11 @@ static int load_segments(kiln_handle *h, uint32_t domid, const struct kiln_elf_i
     return 0;
 }
 
-static int write_tables(kiln_handle *h, uint32_t domid, const struct layout *l, unsigned char *buf)
-{
-    uint64_t *e = (uint64_t *)buf;
-    uint64_t pdpt = l->tables + PAGE;
-    int r;
-
-    memset(buf, 0, PAGE);
-    e[0] = pdpt | 0x7;                        /* present, writable, user */
-    if ((r = kiln_write_mem(h, domid, l->tables, buf, PAGE)) < 0)
-        return r;
-    memset(buf, 0, PAGE);
-    for (unsigned i = 0; i < l->n_pd; i++)
-        e[i] = (pdpt + PAGE * (1 + i)) | 0x7;
-    if ((r = kiln_write_mem(h, domid, pdpt, buf, PAGE)) < 0)
-        return r;
-    for (unsigned i = 0; i < l->n_pd; i++) {
-        for (unsigned j = 0; j < 512; j++)
-            e[j] = ((uint64_t)i * GIB + (uint64_t)j * (2ull << 20)) | 0x87; /* 2 MiB page */
-        if ((r = kiln_write_mem(h, domid, pdpt + PAGE * (1 + i), buf, PAGE)) < 0)
-            return r;
-    }
-    return 0;
-}
-
 /* Everything after CREATE; the caller destroys the domain if this fails. */
 static int fill(kiln_handle *h, uint32_t domid, const struct kiln_config *cfg,
                 const struct kiln_elf_image *img, const unsigned char *file,
-                const struct layout *l, unsigned char *buf, const char **step)
+                uint64_t cmdline, unsigned char *buf, const char **step)
 {
-    struct kiln_domctl_vcpu regs = { 0 };
     int r;
 
     *step = "setting credit parameters";
@@ -147,21 +109,18 @@ static int fill(kiln_handle *h, uint32_t domid, const struct kiln_config *cfg,
     *step = "writing the command line";
     memset(buf, 0, PAGE);
     memcpy(buf, cfg->cmdline, strnlen(cfg->cmdline, sizeof(cfg->cmdline) - 1));
-    if ((r = kiln_write_mem(h, domid, l->cmdline, buf, PAGE)) < 0)
+    if ((r = kiln_write_mem(h, domid, cmdline, buf, PAGE)) < 0)
         return r;
-    if (img->is64) {
-        *step = "writing page tables";
-        if ((r = write_tables(h, domid, l, buf)) < 0)
+    *step = "setting the vCPUs' registers";
+    for (uint32_t v = 0; v < cfg->vcpus; v++) {
+        struct kiln_domctl_vcpu regs = {
+            .vcpu = v, .rip = img->entry, .rsp = cmdline,
+            .rdi = cfg->memory_mib << 10, .rsi = v, .cr3 = 0,
+        };
+        if ((r = kiln_set_vcpu(h, domid, &regs)) < 0)
             return r;
     }
-    *step = "setting vCPU 0's registers";
-    regs.vcpu = 0;
-    regs.rip = img->entry;
-    regs.rsp = l->cmdline;
-    regs.rdi = l->cmdline;
-    regs.rsi = l->ram;
-    regs.cr3 = img->is64 ? l->tables : 0;
-    return kiln_set_vcpu(h, domid, &regs);
+    return 0;
 }
 
 int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
@@ -169,7 +128,7 @@ int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
                       char *err, size_t errlen)
 {
     struct kiln_elf_image img;
-    struct layout l;
+    uint64_t cmdline = 0;
     unsigned char *buf;
     const char *step = "creating the domain";
     uint32_t id;
@@ -178,7 +137,7 @@ int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
     r = kiln_elf_parse(image, size, &img, err, errlen);
     if (r < 0)
         return r;
-    r = plan(cfg, &img, &l, err, errlen);
+    r = plan(cfg, &img, &cmdline, err, errlen);
     if (r < 0)
         return r;
     buf = aligned_alloc(PAGE, PAGE);
@@ -186,7 +145,7 @@ int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
         return fail(-ENOMEM, err, errlen, "out of memory");
     r = kiln_domain_create(h, cfg->name, cfg->memory_mib << 10, cfg->vcpus, 0, &id);
     if (r == 0) {
-        r = fill(h, id, cfg, &img, image, &l, buf, &step);
+        r = fill(h, id, cfg, &img, image, cmdline, buf, &step);
         if (r < 0)
             kiln_domain_destroy(h, id);
     }

@@ -1,5 +1,5 @@
 /*
- * hello32.S - hello64.S for the 32-bit flat entry (cr3 == 0): one console
+ * hello32.S - hello64.S as an ELF32 image (same 32-bit flat entry): one console
  * line, then power off.  Numbers are from kiln.h.
  */
     .code32
@@ -18,5 +18,5 @@ _start:
 
     .data
 msg:
-    .ascii  "hello from a Kiln test guest (32-bit)\n"
+    .ascii  "hello from a Kiln test guest (ELF32)\n"
     .set    msg_len, . - msg

@@ -1,14 +1,16 @@
 /*
- * hello64.S - the smallest Kiln test guest, 64-bit entry (see kiln_builder.h):
- * writes one line to its console and powers off.  It is a real image for
- * the domain builder's unit tests and, once dom0 runs on Kiln, for
- * `kl create` / `kl console` / `kl destroy`.  Numbers are from kiln.h.
+ * hello64.S - the smallest Kiln test guest: writes one line (with its RAM
+ * size from RDI) to its console and powers off.  An ELF64 image whose entry
+ * runs in 32-bit flat mode, as every Kiln guest starts (kiln_builder.h) -
+ * the same shape as the hypervisor's kt guests.  A real image for the
+ * builder's unit tests and for `kl create` / `kl console` in dom0.
+ * Numbers are from kiln.h.
  */
-    .code64
+    .code32
     .text
     .globl _start
 _start:
-    lea     msg(%rip), %rdi     /* identity mapped: address == gpa */
+    mov     $msg, %edi          /* paging is off: address == gpa */
     mov     $msg_len, %esi
     mov     $1, %eax            /* KILN_HC_CONSOLE_WRITE */
     vmmcall
@@ -20,7 +22,7 @@ _start:
 
     .section .rodata
 msg:
-    .ascii  "hello from a Kiln test guest (64-bit)\n"
+    .ascii  "hello from a Kiln test guest (ELF64)\n"
     .set    msg_len, . - msg
 
     .bss

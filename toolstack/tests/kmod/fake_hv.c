@@ -10,7 +10,7 @@
  * way Kiln will (they are dom0 physical addresses), and keeps just enough
  * state to answer consistently: a domain table, the pages WRITE_MEM gave
  * each domain, and vCPU 0's registers.  A domain's "console" is its command
- * line as the builder stored it (found through vCPU 0's RDI), which proves
+ * line as the builder stored it (found through vCPU 0's RSP), which proves
  * that WRITE_MEM, SET_VCPU and CONSOLE_READ data all crossed intact.
  */
 #define pr_fmt(fmt) "kiln: " fmt
@@ -32,7 +32,7 @@ struct fake_dom {
     u32 state, vcpus, weight, cap;
     u64 memory_kib;
     char name[KILN_NAME_MAX];
-    u64 rdi;                       /* vCPU 0 */
+    u64 cmdline;                   /* vCPU 0's RSP: the builder's command line */
     u64 gpa[FAKE_PAGES];
     void *page[FAKE_PAGES];
 };
@@ -100,10 +100,10 @@ static long ring_copy(const char *ring, size_t size, struct kiln_domctl_console 
 
 static long console_read(struct fake_dom *d, struct kiln_domctl_console *c)
 {
-    void **pg = find_page(d, d->rdi & PAGE_MASK, false);
-    const char *text = pg ? (const char *)*pg + (d->rdi & ~PAGE_MASK) : "";
+    void **pg = find_page(d, d->cmdline & PAGE_MASK, false);
+    const char *text = pg ? (const char *)*pg + (d->cmdline & ~PAGE_MASK) : "";
 
-    return ring_copy(text, strnlen(text, PAGE_SIZE - (d->rdi & ~PAGE_MASK)), c);
+    return ring_copy(text, strnlen(text, PAGE_SIZE - (d->cmdline & ~PAGE_MASK)), c);
 }
 
 static long domctl(struct kiln_domctl *c)
@@ -176,7 +176,7 @@ static long domctl(struct kiln_domctl *c)
         if (c->u.vcpu.vcpu >= d->vcpus)
             return -KILN_EINVAL;
         if (c->u.vcpu.vcpu == 0)
-            d->rdi = c->u.vcpu.rdi;
+            d->cmdline = c->u.vcpu.rsp;
         return 0;
     case KILN_DOMCTL_SCHED_GET:
         c->u.sched.weight = d->weight;

@@ -3,6 +3,7 @@
  * guest's memory and registers after a build of the real test-guest images,
  * and the all-or-nothing rule when a step fails.
  */
+#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,17 +66,30 @@ static void check_segments(const unsigned char *file, size_t size)
     }
 }
 
-static uint64_t ram64(uint64_t gpa)
+/* The registers every vCPU got: 32-bit flat entry, RAM KiB, vCPU number. */
+static void check_vcpus(uint64_t entry, uint32_t vcpus)
 {
-    uint64_t v;
+    const uint64_t cmdline = (4 << 20) - 4096;
+    size_t seen = 0;
 
-    memcpy(&v, F.ram + gpa, sizeof(v));
-    return v;
+    for (size_t i = 0; i < F.n_calls; i++) {
+        const struct kiln_domctl *d = &F.calls[i].domctl;
+        if (F.calls[i].op != KILN_HC_DOMCTL || d->cmd != KILN_DOMCTL_SET_VCPU)
+            continue;
+        assert_int_equal(d->u.vcpu.vcpu, seen);
+        assert_int_equal(d->u.vcpu.rip, entry);
+        assert_int_equal(d->u.vcpu.cr3, 0);
+        assert_int_equal(d->u.vcpu.rdi, 4096);      /* RAM in KiB */
+        assert_int_equal(d->u.vcpu.rsi, seen);      /* vCPU number */
+        assert_int_equal(d->u.vcpu.rsp, cmdline);
+        seen++;
+    }
+    assert_int_equal(seen, vcpus);
+    assert_string_equal((char *)F.ram + cmdline, "test=builder");
 }
 
 static void builds_elf64_guest(void **state)
 {
-    const uint64_t ram = 4 << 20, tables = ram - 3 * 4096, cmdline = tables - 4096;
     size_t size;
     unsigned char *file = read_file(GUEST64, &size);
     uint32_t domid = 0;
@@ -96,18 +110,7 @@ static void builds_elf64_guest(void **state)
     assert_int_equal(fake_count(&F, KILN_DOMCTL_UNPAUSE), 0);   /* left paused */
     assert_int_equal(fake_count(&F, KILN_DOMCTL_DESTROY), 0);
     check_segments(file, size);
-
-    assert_int_equal(F.vcpu0.rip, 0x100000);
-    assert_int_equal(F.vcpu0.cr3, tables);
-    assert_int_equal(F.vcpu0.rdi, cmdline);
-    assert_int_equal(F.vcpu0.rsp, cmdline);
-    assert_int_equal(F.vcpu0.rsi, ram);
-    assert_string_equal((char *)F.ram + cmdline, "test=builder");
-    /* identity map: PML4[0] -> PDPT, PDPT[0] -> PD, PD[j] = j * 2 MiB */
-    assert_int_equal(ram64(tables), (tables + 4096) | 0x7);
-    assert_int_equal(ram64(tables + 4096), (tables + 8192) | 0x7);
-    assert_int_equal(ram64(tables + 8192), 0x87);
-    assert_int_equal(ram64(tables + 8192 + 8 * 3), (3ull << 21) | 0x87);
+    check_vcpus(0x100000, 2);
     free(file);
 }
 
@@ -117,11 +120,10 @@ static void builds_elf32_guest(void **state)
     unsigned char *file = read_file(GUEST32, &size);
     uint32_t domid = 0;
 
+    cfg.vcpus = 1;
     assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), 0);
     check_segments(file, size);
-    assert_int_equal(F.vcpu0.cr3, 0);            /* flat 32-bit entry */
-    assert_int_equal(F.vcpu0.rdi, (4 << 20) - 4096);
-    assert_string_equal((char *)F.ram + F.vcpu0.rdi, "test=builder");
+    check_vcpus(0x100000, 1);
     assert_int_equal(fake_count(&F, KILN_DOMCTL_VCPU_PIN), 0);   /* cpus = any */
     free(file);
 }
@@ -136,7 +138,7 @@ static void failed_step_destroys_the_domain(void **state)
     F.fail_cmd = KILN_DOMCTL_SET_VCPU;
     F.fail_result = -KILN_EINVAL;
     assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -EINVAL);
-    assert_string_equal(err, "setting vCPU 0's registers: Invalid argument");
+    assert_string_equal(err, "setting the vCPUs' registers: Invalid argument");
     assert_int_equal(domid, 77);
     assert_int_equal(fake_count(&F, KILN_DOMCTL_DESTROY), 1);
     assert_int_equal(kiln_domain_info(*state, 1, &d), -ESRCH);
@@ -150,15 +152,38 @@ static void failed_step_destroys_the_domain(void **state)
     free(file);
 }
 
+/* An ELF64 whose only segment and entry are at 4 GiB. */
+static unsigned char high[0x200];
+
+static void make_high(void)
+{
+    Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+                      .e_entry = 0x100000000ull, .e_phoff = sizeof(Elf64_Ehdr),
+                      .e_ehsize = sizeof(Elf64_Ehdr), .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 1 };
+    Elf64_Phdr ph = { .p_type = PT_LOAD, .p_offset = 0x100, .p_paddr = 0x100000000ull,
+                      .p_filesz = 0x10, .p_memsz = 0x10 };
+
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    memcpy(high, &eh, sizeof(eh));
+    memcpy(high + sizeof(eh), &ph, sizeof(ph));
+}
+
 static void refused_before_creating_anything(void **state)
 {
     size_t size;
     unsigned char *file = read_file(GUEST64, &size);
     uint32_t domid;
 
+    make_high();
     cfg.memory_mib = 1;   /* the image sits at 1 MiB: no room */
     assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -E2BIG);
     assert_non_null(strstr(err, "does not fit below"));
+    cfg.memory_mib = 8192;
+    assert_int_equal(kiln_build_domain(*state, &cfg, high, sizeof(high), &domid, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "entry point 0x100000000 is above 4 GiB (vCPUs start in 32-bit mode)");
     assert_int_equal(kiln_build_domain(*state, &cfg, "garbage", 7, &domid, err, sizeof(err)), -ENOEXEC);
     assert_string_equal(err, "not an ELF file");
     assert_int_equal(F.n_calls, 0);
