@@ -25,9 +25,9 @@ result() {   # result OK NAME [diagnostic]
     return 0
 }
 
-echo "1..10"
+echo "1..11"
 if ! dom0_start "$log"; then
-    for t in $(seq 1 10); do result 1 "dom0 test $t" "QEMU did not start"; done
+    for t in $(seq 1 11); do result 1 "dom0 test $t" "QEMU did not start"; done
     exit 0
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
@@ -48,6 +48,12 @@ status=$?
 result $? "ssh-exec (libssh2) runs a command in dom0 and returns its status" "status $status, got: $got"
 "$SSH_EXEC" -p "$SSH_PORT" -i "$keys/id_ed25519" -k "$keys/id_ed25519.pub" -t 20 127.0.0.1 true >/dev/null 2>&1
 [[ $? == 255 ]]; result $? "ssh-exec refuses a host key other than the pinned one"
+# Files go in through the command's standard input (-s); compare checksums.
+sum=$(sha256sum < "$DOM0/initramfs.cpio.xz" | cut -d' ' -f1)
+got=$("$SSH_EXEC" -s -p "$SSH_PORT" -i "$keys/id_ed25519" -k "$keys/host_ed25519.pub" -t 20 \
+      127.0.0.1 'cat > /tmp/pushed && sha256sum /tmp/pushed' < "$DOM0/initramfs.cpio.xz" 2>&1)
+[[ "$got" == "$sum  /tmp/pushed" ]]
+result $? "ssh-exec -s copies a file into dom0 intact" "want $sum, got: $got"
 # kl is static and in dom0; off Kiln it must say why it cannot work.
 got=$(dom0_ssh 'kl list; echo "status=$?"' 2>&1)
 [[ "$got" == *"cannot open /dev/kiln"*"kiln.ko not loaded"*"status=1"* ]]

@@ -3,8 +3,10 @@
  * its status: the farm's way into dom0 (xenrt uses libssh2 the same way),
  * usable from scripts without an OpenSSH client.
  *
- * usage: ssh-exec [-p PORT] [-i KEY] [-k HOSTKEY.pub] [-t SECONDS] [-u USER] HOST COMMAND
+ * usage: ssh-exec [-p PORT] -i KEY [-k HOSTKEY.pub] [-t SECONDS] [-u USER] [-s] HOST COMMAND
  *   -i  private key (OpenSSH format; dom0's build makes keys/id_ed25519)
+ *   -s  send our standard input to the command, then end-of-file (to copy
+ *       files in: ssh-exec -s ... 'cat > /tmp/guest.elf' < guest.elf)
  *   -k  "TYPE BASE64" public host key to pin (keys/host_ed25519.pub); without
  *       it the host key is not checked
  *   -t  give up connecting/authenticating after this long (default 30 s)
@@ -114,20 +116,41 @@ static int pump(LIBSSH2_CHANNEL *ch, int id, FILE *out)
     return any;
 }
 
+/* Blocking copy of stdin to the command, then EOF.  Meant for commands that
+ * read all their input before writing much (cat > FILE). */
+static int send_input(LIBSSH2_CHANNEL *ch)
+{
+    char buf[16384];
+    size_t n;
+
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+        for (size_t off = 0; off < n;) {
+            ssize_t w = libssh2_channel_write(ch, buf + off, n - off);
+            if (w < 0)
+                return -1;
+            off += (size_t)w;
+        }
+    }
+    if (ferror(stdin))
+        return -1;
+    return libssh2_channel_send_eof(ch);
+}
+
 int main(int argc, char **argv)
 {
     const char *port = "22", *keyfile = NULL, *pin = NULL, *user = "root";
-    int timeout_s = 30, opt, fd, status = FAILED;
+    int timeout_s = 30, opt, fd, status = FAILED, send_stdin = 0;
     LIBSSH2_SESSION *s = NULL;
     LIBSSH2_CHANNEL *ch = NULL;
 
-    while ((opt = getopt(argc, argv, "p:i:k:t:u:")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:k:t:u:s")) != -1) {
         switch (opt) {
         case 'p': port = optarg; break;
         case 'i': keyfile = optarg; break;
         case 'k': pin = optarg; break;
         case 't': timeout_s = atoi(optarg); break;
         case 'u': user = optarg; break;
+        case 's': send_stdin = 1; break;
         default:  goto usage;
         }
     }
@@ -160,6 +183,10 @@ int main(int argc, char **argv)
     }
     /* The command may run longer than the connect timeout. */
     libssh2_session_set_timeout(s, 0);
+    if (send_stdin && send_input(ch) != 0) {
+        status = die("cannot send standard input", s);
+        goto out;
+    }
     libssh2_session_set_blocking(s, 0);
     while (!libssh2_channel_eof(ch)) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -193,6 +220,6 @@ out:
     libssh2_exit();
     return status;
 usage:
-    fprintf(stderr, "usage: ssh-exec [-p PORT] -i KEY [-k HOSTKEY.pub] [-t SECONDS] [-u USER] HOST COMMAND\n");
+    fprintf(stderr, "usage: ssh-exec [-p PORT] -i KEY [-k HOSTKEY.pub] [-t SECONDS] [-u USER] [-s] HOST COMMAND\n");
     return FAILED;
 }
