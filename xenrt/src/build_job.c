@@ -302,7 +302,7 @@ static void cleanup(struct job_run *jr, char **env, const struct flight_src *f, 
 
 static enum verdict end(struct job_run *jr, long long step, enum verdict v, const char *msg)
 {
-    step_end(jr, step, verdict_name(v == V_CANCELLED ? V_BROKEN : v), msg);
+    step_end(jr, step, v == V_CANCELLED ? "skip" : verdict_name(v), v == V_CANCELLED ? "cancelled" : msg);
     return v;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -311,6 +312,65 @@ static void crash_recovery(void **state)
     executor_stop(ex);
 }
 
+static int procs_under(const char *dir)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char link[300], target[1024];
+        ssize_t len;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(link, sizeof(link), "/proc/%s/cwd", e->d_name);
+        len = readlink(link, target, sizeof(target) - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            n += strncmp(target, dir, strlen(dir)) == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Cancel stops a running build (its whole process group) and cancels the
+ * queued test job; the flight ends cancelled in seconds, not after make. */
+static void cancel_running_build(void **state)
+{
+    struct fx *f = *state;
+    struct executor *ex;
+    char buf[512], sql[128];
+
+    sh("set -e; cd %s/repo && printf 'all:\\n\\tsleep 60\\n' > hypervisor/Makefile &&"
+       " git -c user.email=t@t -c user.name=t commit -q -am slow", f->dir);
+    ex = executor_start(&f->cfg, err, sizeof(err));
+    assert_non_null(ex);
+    long long a = submit(f, "main", NULL, 1);
+    executor_kick(ex);
+    for (int i = 0; i < 100; i++) {
+        steps_of(f, a, "build", buf, sizeof(buf));
+        if (strstr(buf, "compile=running"))
+            break;
+        usleep(100000);
+    }
+    assert_non_null(strstr(buf, "compile=running"));
+    snprintf(sql, sizeof(sql), "UPDATE flights SET cancel_requested = 1 WHERE id = %lld", a);
+    assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
+    executor_kick(ex);
+    wait_flight(f, a, "cancelled");
+    steps_of(f, a, "build", buf, sizeof(buf));
+    assert_string_equal(buf, "checkout=pass compile=skip");
+    text_of(f->db, buf, sizeof(buf), "SELECT group_concat(status, ' ') FROM (SELECT status FROM jobs WHERE flight_id = %lld ORDER BY id)", a);
+    assert_string_equal(buf, "cancelled cancelled");
+    /* make and its sleep are gone with their process group: no process
+     * runs in the build's work tree any more. */
+    assert_int_equal(procs_under(f->dir), 0);
+    executor_stop(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(compile_error_blocks_tests, setup, teardown),
         cmocka_unit_test_setup_teardown(patches, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_recovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_running_build, setup, teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 10-flight.sh: a real flight end to end.  The daemon builds this
-# repository's HEAD, provisions BOTH nested QEMU hosts through iPXE from
+# repository's HEAD commit, provisions BOTH nested QEMU hosts through iPXE from
 # itself (two test jobs at once), reads TAP from their consoles, and the
 # verdict is checked through the REST API and the status page in headless
 # Chromium.
@@ -26,7 +26,7 @@ J=$(flight "$F")
 is "every job passed" "$(echo "$J" | jq -r '[.jobs[].status] | join(" ")')" "pass pass pass"
 is "build steps" "$(job_field "$F" build '[.steps[] | .name + "=" + .status] | join(" ")')" \
     "checkout=pass compile=pass store-artifacts=pass"
-is "revision resolved" "$(echo "$J" | jq -r .revision)" "$(git -C "$TOP" rev-parse HEAD)"
+is "revision resolved" "$(echo "$J" | jq -r .revision)" "$SUBMIT_REF"
 is "no test step failed" \
     "$(echo "$J" | jq -r '[.jobs[] | select(.name != "build") | .steps[] | select(.status != "pass" and .status != "skip")] | length')" 0
 check "guest TAP points became steps" test \

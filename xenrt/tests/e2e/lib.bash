@@ -16,6 +16,9 @@ PORT=""
 URL=""
 TOKEN=""
 TESTNUM=0
+# Others commit to this repository while tests run: every flight of a test
+# builds the one commit that was HEAD when the test started.
+SUBMIT_REF=${SUBMIT_REF:-$(git -C "$TOP" rev-parse HEAD)}
 
 ok()     { TESTNUM=$((TESTNUM + 1)); echo "ok $TESTNUM - $1"; }
 not_ok() { TESTNUM=$((TESTNUM + 1)); echo "not ok $TESTNUM - $1"; [ $# -gt 1 ] && echo "# $2" | head -c 2000; return 0; }
@@ -84,12 +87,12 @@ kill9_daemon() {
 
 api() { curl -s --max-time 10 "$URL$1"; }
 
-# submit SUITE...: a flight of this repository's HEAD; prints its id.
+# submit SUITE...: a flight of this repository at SUBMIT_REF; prints its id.
 submit() {
     local suites
     suites=$(printf '"%s",' "$@")
     curl -s --max-time 10 -H "Authorization: Bearer $TOKEN" \
-        -d "{\"kind\": \"branch\", \"repo\": \"$TOP\", \"ref\": \"HEAD\", \"suites\": [${suites%,}]}" \
+        -d "{\"kind\": \"branch\", \"repo\": \"$TOP\", \"ref\": \"$SUBMIT_REF\", \"suites\": [${suites%,}]}" \
         "$URL/api/flights" | jq -r .id
 }
 
