@@ -4,7 +4,8 @@
  * One lock serialises output so lines from different CPUs never interleave.
  * The lock remembers its owner CPU: if that CPU faults while printing, the
  * trap handler's printk must not deadlock on it, so a nested entry on the
- * owner CPU prints without taking the lock again.
+ * owner CPU prints without taking the lock again.  During a panic the other
+ * CPUs are stopped, possibly holding the lock, so it is no longer taken.
  */
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
@@ -22,6 +23,7 @@ static char ring[RING_SIZE];
 static u64 ring_head;            /* bytes ever written; ring holds the last RING_SIZE */
 static spinlock_t console_lock = SPINLOCK_INIT;
 static int console_owner = -1;   /* CPU id holding console_lock */
+static bool console_lockless;    /* panic: the lock holder may be stopped */
 static enum log_level loglevel = LOG_INFO;
 static bool loglevel_parsed;
 
@@ -46,7 +48,8 @@ static bool console_enter(unsigned long *flags)
     int me = (int)smp_processor_id();
 
     *flags = local_irq_save();
-    if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+    if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me ||
+        __atomic_load_n(&console_lockless, __ATOMIC_ACQUIRE))
         return false;
     spin_lock(&console_lock);
     __atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
@@ -91,6 +94,11 @@ static void emit_lines(const char *tag, const char *text, size_t len)
         text += n;
         len -= n;
     }
+}
+
+void console_panic_mode(void)
+{
+    __atomic_store_n(&console_lockless, true, __ATOMIC_RELEASE);
 }
 
 void vprintk(enum log_level level, const char *fmt, va_list ap)

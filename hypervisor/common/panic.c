@@ -1,8 +1,10 @@
 /*
  * panic.c - stop everything when an invariant is broken.
  *
- * The message and a backtrace go to the log, then machine_exit() makes
- * QEMU exit with a non-zero status: a test sees a failure, never a hang or a
+ * The other CPUs are stopped first (an NMI each: it gets through even with
+ * interrupts off), so nothing keeps running on a broken hypervisor.  Then
+ * the message and a backtrace go to the log, and machine_exit() makes QEMU
+ * exit with a non-zero status: a test sees a failure, never a hang or a
  * silent reboot.
  */
 #include <kiln/boot.h>
@@ -10,10 +12,16 @@
 #include <kiln/irq.h>
 #include <kiln/lib.h>
 #include <kiln/percpu.h>
+#include <kiln/smp.h>
 #include <kiln/traps.h>
 #include <kiln/x86.h>
 
 static int panicking;
+
+bool panic_in_progress(void)
+{
+    return __atomic_load_n(&panicking, __ATOMIC_ACQUIRE) != 0;
+}
 
 static __noreturn void vpanic(u64 rbp, const char *fmt, va_list ap)
 {
@@ -25,6 +33,8 @@ static __noreturn void vpanic(u64 rbp, const char *fmt, va_list ap)
         for (;;)
             halt();
     }
+    smp_stop_others();
+    console_panic_mode();
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     pr_err("PANIC on CPU %u: %s", smp_processor_id(), msg);
     backtrace_print(rbp);

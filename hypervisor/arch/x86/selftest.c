@@ -10,6 +10,7 @@
 #include <kiln/percpu.h>
 #include <kiln/selftest.h>
 #include <kiln/smp.h>
+#include <kiln/spinlock.h>
 #include <kiln/time.h>
 
 /* noinline, and the write after a call so the frame pointer is set up by
@@ -37,6 +38,16 @@ static __attribute__((noinline)) unsigned long selftest_recurse(volatile unsigne
     if (depth == ~0ul)   /* never: the guard page ends this first */
         return 0;
     return selftest_recurse(depth + 1) + frame[0];
+}
+
+static unsigned int alive_lines;
+
+static void selftest_panic_here(void *arg)
+{
+    (void)arg;
+    while (__atomic_load_n(&alive_lines, __ATOMIC_ACQUIRE) < 3)   /* CPU 0 is busy */
+        cpu_relax();
+    panic("selftest=appanic requested");
 }
 
 static u64 timer_fired_at[NR_CPUS];
@@ -148,6 +159,16 @@ void selftest_run(const char *what)
         __asm__ __volatile__("ud2");
     else if (!kstrcmp(what, "panic"))
         panic("selftest=panic requested");
+    else if (!kstrcmp(what, "appanic")) {
+        /* The last CPU panics while this one keeps logging: the panic must
+         * stop this CPU before its report, so no "alive" line follows it. */
+        smp_call_function(smp_nr_cpus() - 1, selftest_panic_here, NULL, false);
+        for (unsigned int i = 0; i < 1000; i++) {
+            pr_info("selftest: CPU %u alive (%u)", smp_processor_id(), i);
+            __atomic_fetch_add(&alive_lines, 1, __ATOMIC_RELEASE);
+            udelay(1000);
+        }
+    }
     else if (!kstrcmp(what, "timer"))
         selftest_timers();
     else if (!kstrcmp(what, "mm"))

@@ -27,6 +27,7 @@
 #define ICR_INIT    0x00004500u   /* INIT, level assert */
 #define ICR_STARTUP 0x00004600u   /* SIPI; low byte = vector (page number) */
 #define ICR_FIXED   0x00004000u   /* fixed delivery, level assert */
+#define ICR_NMI     0x00004400u   /* NMI delivery */
 
 extern char trampoline_start[], trampoline_end[];
 extern u64 tr_stack, tr_entry;
@@ -115,6 +116,33 @@ int smp_call_function(unsigned int cpu, void (*fn)(void *), void *arg, bool wait
             cpu_relax();
     }
     return 0;
+}
+
+static unsigned int nr_stopped;
+
+void smp_stop_others(void)
+{
+    unsigned int me = smp_processor_id(), sent = 0;
+    for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+        struct percpu *p = percpu_of(cpu);
+        if (cpu != me && p->online) {
+            lapic_send_ipi(p->apic_id, ICR_NMI);
+            sent++;
+        }
+    }
+    /* Wait (bounded: a wedged CPU must not hide the report) until they
+     * have all stopped, so nothing they do lands after the panic message. */
+    u64 give_up = now_ns() + 100 * NSEC_PER_MSEC;
+    while (__atomic_load_n(&nr_stopped, __ATOMIC_ACQUIRE) < sent && now_ns() < give_up)
+        cpu_relax();
+}
+
+void smp_stop_self(void)
+{
+    local_irq_disable();
+    __atomic_fetch_add(&nr_stopped, 1, __ATOMIC_ACQ_REL);
+    for (;;)
+        halt();
 }
 
 void smp_set_main_loop(void (*fn)(void))

@@ -177,6 +177,8 @@ void trap_dispatch(struct cpu_regs *r)
         if (trap_hook && trap_hook(r))
             return;
         if (r->vector == 2) {
+            if (panic_in_progress())   /* smp_stop_others() */
+                smp_stop_self();
             pr_warn("NMI on CPU %u at %016llx, ignored", smp_processor_id(),
                     (unsigned long long)r->rip);
             return;

@@ -47,9 +47,14 @@ size_t console_ring_read(char *buf, size_t len, u64 *offset);
 /* Current threshold, parsed from loglvl= (error|warn|info|debug). */
 enum log_level console_loglevel(void);
 
-/* Prints the message, a backtrace of the caller, and stops the machine:
- * QEMU exits through isa-debug-exit with a non-zero status. */
+/* Stops the other CPUs, prints the message and a backtrace of the caller,
+ * and stops the machine: QEMU exits through isa-debug-exit with a non-zero
+ * status. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
+/* True once some CPU has started to panic. */
+bool panic_in_progress(void);
+/* Used by panic: print without the console lock from now on. */
+void console_panic_mode(void);
 
 #define BUG_ON(cond) \
     do { if (unlikely(cond)) panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__); } while (0)

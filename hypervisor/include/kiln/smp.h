@@ -43,6 +43,12 @@ int smp_call_function(unsigned int cpu, void (*fn)(void *), void *arg, bool wait
  */
 void smp_set_main_loop(void (*fn)(void));
 
+/* Halts every other online CPU for good (NMI), whatever it is doing, and
+ * waits (up to 100 ms) until they have stopped.  For panic(). */
+void smp_stop_others(void);
+/* The NMI handler's end during a panic: counts this CPU stopped, halts. */
+__noreturn void smp_stop_self(void);
+
 /* The idle loop every CPU ends up in; never returns. */
 __noreturn void cpu_idle_loop(void);
 

@@ -30,3 +30,13 @@ expect_log 'FATAL EXCEPTION 8 \(#DF double fault\)' "stack overflow: double faul
 expect_log 'ERROR: STACK OVERFLOW: RSP ffffc[0-9a-f]{11} ran into the guard page' "stack overflow diagnosed"
 expect_log 'ERROR:   #0 ffffffff8[0-9a-f]{7} selftest_recurse\+0x' "stack overflow: backtrace through the stack"
 expect_exit 3 "stack overflow: QEMU exits with status 3"
+
+kiln_boot -smp 4 -timeout 30 "exit_when_idle selftest=appanic"
+expect_log 'ERROR: PANIC on CPU 3: selftest=appanic requested' "panic on an AP"
+if kiln_log | grep -q 'PANIC on CPU 3' && ! kiln_log | sed -n '/PANIC on CPU 3/,$p' | grep -q 'CPU 0 alive'; then
+    if kiln_log | grep -q 'CPU 0 alive'; then tap_ok "AP panic stops the other CPUs first"
+    else tap_fail "AP panic stops the other CPUs first" "CPU 0 never logged"; fi
+else
+    tap_fail "AP panic stops the other CPUs first" "CPU 0 kept logging after the panic message"
+fi
+expect_exit 3 "AP panic: QEMU exits with status 3"
