@@ -15,7 +15,8 @@ for s in "${scenarios[@]}"; do
     name=$(basename "$s" .sh)
     tmp=$(mktemp -d /tmp/kiln-scn.XXXXXX)
     start=$(date +%s)
-    KILN_TMP=$tmp bash "$s" > "$tmp/out" 2>&1
+    # Each QEMU run has its own timeout; this one bounds a scenario as a whole.
+    KILN_TMP=$tmp timeout -k 10 "${KILN_SCENARIO_TIMEOUT:-300}" bash "$s" > "$tmp/out" 2>&1
     rc=$?
     results=0
     while IFS= read -r line; do
