@@ -12,13 +12,14 @@ SSH_EXEC=$2
 
 log=$DOM0/boot-test.serial.log
 trap dom0_stop EXIT
-n=0
+n=0 failed=0
 result() {   # result OK NAME [diagnostic]
     n=$((n + 1))
     if [[ $1 == 0 ]]; then
         echo "ok $n - $2"
     else
         echo "not ok $n - $2"
+        failed=$((failed + 1))
         # Diagnostics may hold console or remote output: keep every line a comment.
         [[ -n "${3:-}" ]] && sed 's/^/# /' <<<"$3"
     fi
@@ -28,11 +29,13 @@ result() {   # result OK NAME [diagnostic]
 echo "1..11"
 if ! dom0_start "$log"; then
     for t in $(seq 1 11); do result 1 "dom0 test $t" "QEMU did not start"; done
-    exit 0
+    exit 1
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
 dom0_wait_for 'kiln-dom0: sshd up' 60; up=$?
-! grep -q 'kiln-dom0: insmod .* failed' "$log"; result $? "virtio drivers load" "$(grep 'insmod' "$log")"
+nmods=$(wc -l < "$DOM0/root/etc/kiln/modules")
+grep -qE "kiln-dom0: drivers loaded: $nmods of $nmods\s*$" "$log"
+result $? "all $nmods virtio drivers load" "$(grep -a 'insmod\|drivers' "$log")"
 grep -q 'kiln-dom0: kiln.ko not loaded: .*kiln: not running on Kiln' "$log"
 result $? "kiln.ko refuses to load off Kiln with a clear message" "$(grep 'kiln' "$log" | head -n3)"
 grep -q 'kiln-dom0: network up: 10.0.2.15/' "$log"; result $? "eth0 configured by DHCP"
@@ -65,3 +68,4 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 result $status "dom0 powers off on request"
+exit $(( failed > 0 ))

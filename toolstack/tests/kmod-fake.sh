@@ -12,13 +12,14 @@ DOM0=$1
 
 log=$DOM0/kmod-test.serial.log
 trap dom0_stop EXIT
-n=0
+n=0 failed=0
 result() {   # result OK NAME [diagnostic]
     n=$((n + 1))
     if [[ $1 == 0 ]]; then
         echo "ok $n - $2"
     else
         echo "not ok $n - $2"
+        failed=$((failed + 1))
         [[ -n "${3:-}" ]] && sed 's/^/# /' <<<"$3"
     fi
     return 0
@@ -106,3 +107,4 @@ expect "100 kl create/destroy cycles leave the free page count unchanged" \
     "/usr/share/kiln/tests/create-destroy.sh /usr/share/kiln/guests/hello.cfg 100" \
     "cycles=100 free_pages_before=65536 free_pages_after=65536"*"status=0"
 expect "the module unloads and /dev/kiln goes away" "rmmod kiln_fakehv && ! test -e /dev/kiln" "status=0"
+exit $(( failed > 0 ))
