@@ -17,6 +17,7 @@ ok "daemon serves the API on a free port"
 start=$(date +%s)
 F=$(submit smoke hv-selftest)
 check "flight submitted" test -n "$F" -a "$F" != null
+require_started "$F"
 status=$(wait_flight "$F" 150)
 is "flight passes" "$status" pass
 diag "flight $F took $(( $(date +%s) - start )) s"

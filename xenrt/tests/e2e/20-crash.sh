@@ -9,6 +9,7 @@ echo "1..11"
 setup_farm
 start_daemon || { echo "Bail out! daemon did not start"; exit 1; }
 F=$(submit smoke)
+require_started "$F"
 
 # Mid-flight: the test job is provisioning its host (QEMU running).
 provisioning() {

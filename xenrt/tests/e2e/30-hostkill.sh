@@ -9,6 +9,7 @@ echo "1..11"
 setup_farm
 start_daemon || { echo "Bail out! daemon did not start"; exit 1; }
 F=$(submit smoke)
+require_started "$F"
 
 provisioning() {
     [ "$(job_field "$F" smoke '[.steps[] | select(.status == "running" and (.name | startswith("provision-")))] | length')" = 1 ]

@@ -98,6 +98,19 @@ submit() {
 
 flight() { api "/api/flights/$1"; }
 
+# The executor picks a submitted flight up within a second; if it does not,
+# nothing later can pass, so stop at once instead of waiting out timeouts.
+require_started() {
+    local s
+    for _ in $(seq 100); do
+        s=$(flight "$1" | jq -r .status)
+        [ "$s" != queued ] && return 0
+        sleep 0.2
+    done
+    echo "Bail out! flight $1 still queued after 20 s: is the executor running in xenrt serve?"
+    exit 1
+}
+
 # wait_flight ID TIMEOUT_S: prints the final status (or "timeout").
 wait_flight() {
     local s
