@@ -149,7 +149,7 @@ static void unknown_suite(void **state)
 /* The shipped suites are what users submit: they must load. */
 static void shipped_suites_load(void **state)
 {
-    static const char *const names[] = { "smoke", "hv-selftest", "smoke-2host" };
+    static const char *const names[] = { "smoke", "hv-selftest", "hv-guests", "smoke-2host", "health" };
     struct suite *s;
 
     (void)state;
