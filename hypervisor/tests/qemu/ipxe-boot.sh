@@ -29,7 +29,7 @@ ipxe_boot() {
     fi
     { echo '#!ipxe'; echo "${body//@URL@/http://10.0.2.2:$port}"; } > "$dir/boot.ipxe"
     rm -f "$KILN_LOG"
-    timeout -k 5 60 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$smp" \
+    timeout --foreground -k 5 60 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$smp" \
         -nographic -no-reboot -monitor none -serial "file:$KILN_LOG" \
         -device isa-debug-exit,iobase=0x501 -boot n \
         -netdev "user,id=n0,bootfile=http://10.0.2.2:$port/boot.ipxe" \

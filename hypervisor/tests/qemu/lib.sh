@@ -55,7 +55,7 @@ kiln_boot() {
     done
     [ -n "$mods" ] && initrd=(-initrd "$mods")
     rm -f "$KILN_LOG"
-    (cd "$KILN_DIR" && timeout -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max \
+    (cd "$KILN_DIR" && timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max \
         -m "$mem" -smp "$smp" -nographic -no-reboot -monitor none \
         -serial "file:$KILN_LOG" -device isa-debug-exit,iobase=0x501 \
         -kernel "$KILN_ELF" -append "$cmdline" "${initrd[@]}" "${extra[@]}" \
