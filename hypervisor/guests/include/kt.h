@@ -125,6 +125,10 @@ void kt_idt_install(void);
 extern volatile int kt_last_vector;
 /* Where the exception handler resumes (set by *_safe helpers, KT_TRY). */
 extern u64 kt_fixup_rip;
+/* Makes hypercall nr (no arguments) from CPL 3 and returns its result,
+ * or KT_USER_NOT_RUN if user mode was not reached; needs kt_idt_install(). */
+#define KT_USER_NOT_RUN 0x5a5a5a5a5a5aull
+s64 kt_user_vmmcall(u64 nr);
 /* Runs the instruction(s) in insn (clobbering rax, rcx, rdx and r11);
  * evaluates to the vector of the exception raised, or -1. */
 #define KT_TRY(insn)                                                        \

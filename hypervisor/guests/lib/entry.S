@@ -81,6 +81,8 @@ gdt:
     .quad 0
     .quad 0x00af9a000000ffff    /* 0x08: 64-bit code */
     .quad 0x00cf92000000ffff    /* 0x10: flat data */
+    .quad 0x00affa000000ffff    /* 0x18 (0x1b): 64-bit user code */
+    .quad 0x00cff2000000ffff    /* 0x20 (0x23): user data */
 gdt_end:
 gdt_desc:
     .word gdt_end - gdt - 1

@@ -25,7 +25,8 @@ struct idt_entry {
 extern char kt_idt_stubs[];
 static struct idt_entry idt[32] __attribute__((aligned(16)));
 volatile int kt_last_vector = -1;
-u64 kt_fixup_rip;
+u64 kt_fixup_rip, kt_fixup_rsp;
+volatile bool kt_last_from_user;
 
 void kt_exception(struct kt_frame *f);
 
@@ -35,6 +36,13 @@ void kt_exception(struct kt_frame *f)
     if (kt_fixup_rip) {
         f->rip = kt_fixup_rip;
         kt_fixup_rip = 0;
+        if (f->cs & 3) {
+            /* Back from user mode (kt_user_vmmcall) to kernel mode. */
+            f->cs = 0x08;
+            f->ss = 0x10;
+            f->rsp = kt_fixup_rsp;
+            kt_last_from_user = true;
+        }
         return;
     }
     kt_printf("unexpected exception %lu error %#lx at rip=%#lx\n",
@@ -82,4 +90,46 @@ int kt_wrmsr_safe(u32 msr, u64 val)
                          :: "a"((u32)val), "d"((u32)(val >> 32)), "c"(msr)
                          : "r11", "memory");
     return kt_last_vector < 0 ? 0 : kt_last_vector;
+}
+
+/* The boot TSS the hypervisor gives every vCPU has base 0: its RSP0 (the
+ * stack an exception from user mode switches to) lives at linear 4. */
+static u8 ring0_stack[4096] __attribute__((aligned(16)));
+static volatile u64 user_rax;
+
+s64 kt_user_vmmcall(u64 nr)
+{
+    static u8 user_stack[4096] __attribute__((aligned(16)));
+    u64 tss = 0;
+    __asm__("" : "+r"(tss));   /* address 0 on purpose: hide it from the compiler */
+    *(volatile u64 *)(uintptr_t)(tss + 4) = (u64)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
+    user_rax = KT_USER_NOT_RUN;
+    kt_last_from_user = false;
+    /* iretq to CPL 3 at 2f, which makes the hypercall, stores RAX and
+     * raises #UD; the handler resumes at 1f in kernel mode. */
+    __asm__ __volatile__("leaq 1f(%%rip), %%r11\n\t"
+                         "movq %%r11, kt_fixup_rip(%%rip)\n\t"
+                         "movq %%rsp, kt_fixup_rsp(%%rip)\n\t"
+                         "pushq $0x23\n\t"
+                         "pushq %[ustack]\n\t"
+                         "pushfq\n\t"
+                         "pushq $0x1b\n\t"
+                         "leaq 2f(%%rip), %%r11\n\t"
+                         "pushq %%r11\n\t"
+                         "iretq\n"
+                         "2:\n\t"
+                         "vmmcall\n\t"
+                         "movq %%rax, %[res]\n\t"
+                         "ud2\n"
+                         "1:\n\t"
+                         "movl $0x10, %%r11d\n\t"
+                         "movl %%r11d, %%ds\n\t"
+                         "movl %%r11d, %%es"
+                         : [res] "=m"(user_rax), "+a"(nr)
+                         : [ustack] "r"((u64)(uintptr_t)(user_stack + sizeof(user_stack)))
+                         : "r11", "memory", "cc");
+    /* Only a #UD raised in user mode proves the call was made from CPL 3. */
+    if (kt_last_vector != 6 || !kt_last_from_user)
+        return KT_USER_NOT_RUN;
+    return (s64)user_rax;
 }

@@ -31,6 +31,7 @@ static void common_calls(void)
            "console_write of 0 bytes is a no-op");
     expect(kt_hypercall(KILN_HC_SHUTDOWN, 99, 0, 0, 0, 0), -KILN_EINVAL,
            "shutdown with reason 99 is refused (and we are still here)");
+    expect(kt_user_vmmcall(KILN_HC_VERSION), -KILN_EPERM, "version hypercall from CPL 3");
     s64 t0 = kt_hc_time();
     expect(kt_hc_block(1), 0, "sched_block with a deadline in the past returns at once");
     kt_ok(kt_hc_time() - t0 < 100000000, "... without sleeping");
@@ -143,8 +144,9 @@ static void privileged_calls(void)
 void kt_main(void)
 {
     bool priv = kt_cpuid(KILN_CPUID_VERSION, 0).c & KILN_CPUID_F_PRIVILEGED;
-    kt_plan(priv ? 11 + 27 + 1 : 11 + 2 + 1);
+    kt_plan(priv ? 12 + 27 + 1 : 12 + 2 + 1);
     kt_diag("hostile guest, %s", priv ? "privileged" : "unprivileged");
+    kt_idt_install();
     common_calls();
     if (priv)
         privileged_calls();
