@@ -282,6 +282,6 @@ u64 domain_cpu_time(const struct domain *d)
 {
     u64 t = 0;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        t += READ_ONCE(d->vcpus[i]->runtime_ns);
+        t += vcpu_runtime(d->vcpus[i]);
     return t;
 }

@@ -104,7 +104,7 @@ void hypercall_dispatch(struct vcpu *v)
             ret = (s64)now_ns();
             break;
         case KILN_HC_VCPU_RUNTIME:
-            ret = (s64)v->runtime_ns;
+            ret = (s64)vcpu_runtime(v);
             break;
         case KILN_HC_DOMCTL:
             ret = hc_control(v, a1, false);

@@ -11,6 +11,7 @@
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/time.h>
+#include <kiln/x86.h>
 
 BUILD_BUG_ON(sizeof(struct vcpu) > PAGE_SIZE);
 
@@ -106,6 +107,18 @@ void vcpu_yield(struct vcpu *v)
         sched_yield(&v->sv);
     spin_unlock_irqrestore(&domlist_lock, flags);
     vcpu_sched_raise();
+}
+
+u64 vcpu_runtime(const struct vcpu *v)
+{
+    /* The writer clears guest_entry_tsc before adding the finished run to
+     * runtime_ns; reading in the opposite order never counts a run twice. */
+    u64 t = __atomic_load_n(&v->runtime_ns, __ATOMIC_ACQUIRE);
+    u64 entry = __atomic_load_n(&v->guest_entry_tsc, __ATOMIC_ACQUIRE);
+    u64 now = rdtsc();
+    if (entry && now > entry)
+        t += tsc_to_ns(now - entry);
+    return t;
 }
 
 int vcpu_set_affinity(struct vcpu *v, u64 mask)

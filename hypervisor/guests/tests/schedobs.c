@@ -14,7 +14,7 @@
 
 #define MAX_DOMS   16
 #define WARMUP_NS  500000000ll
-#define WINDOW_NS  3000000000ll
+#define WINDOW_NS  4000000000ll
 
 struct dom {
     u32 id;

@@ -55,7 +55,8 @@ struct vcpu {
     int wake_cpu;           /* CPU whose wake list holds us, -1 = none */
     struct list_head wake_elem;
 
-    u64 runtime_ns;         /* time spent in guest mode */
+    u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
+    u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
     u64 stats[KT_STAT_COUNT];
     u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
     u32 port_scratch;
@@ -125,6 +126,8 @@ int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c);
 void domain_console_write(struct domain *d, const char *buf, size_t len);
 size_t domain_console_read(struct domain *d, char *buf, size_t len, u64 *offset);
 u64 domain_cpu_time(const struct domain *d);
+/* v's guest-mode time including the run in progress (any CPU may ask). */
+u64 vcpu_runtime(const struct vcpu *v);
 
 /* ---- arch/x86/hvm/p2m.c: guest RAM and nested page tables -------------- */
 

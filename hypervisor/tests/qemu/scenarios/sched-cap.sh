@@ -2,7 +2,7 @@
 # sched-cap.sh - a CPU-bound guest capped at 25% gets 25% +/- 5% of its
 # CPU; then, in a second boot, an uncapped CPU-bound guest alone on its
 # CPU gets more than 95%.  A privileged observer on CPU 0 measures each
-# over 3 s.  Two boots with -smp 2 rather than one with -smp 3: fewer
+# over 4 s.  Two boots with -smp 2 rather than one with -smp 3: fewer
 # QEMU vCPU threads on this 2-core machine, less noise in the shares.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sched-weights.sh - three CPU-bound guests pinned to CPU 1 with weights
-# 256/512/1024 get CPU time within 10% of 1:2:4 over 3 s, measured by a
+# 256/512/1024 get CPU time within 10% of 1:2:4 over 4 s, measured by a
 # privileged observer on CPU 0 through DOMCTL_GETINFO.
 . "$(dirname "$0")/../lib.sh"
 

@@ -192,10 +192,16 @@ static void svm_run(struct vcpu *v)
     __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
     while (!hvm_vcpu_must_leave(v)) {
         u64 t0 = rdtsc();
+        WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;
         svm_enter(&s->gprs, s->vmcb_pa, c->host_vmcb_pa);
         pc->in_guest = 0;
-        v->runtime_ns += tsc_to_ns(rdtsc() - t0);
+        u64 ran = tsc_to_ns(rdtsc() - t0);
+        /* Readers add the run in progress: stop that before adding it here,
+         * so a concurrent reader may undercount for an instant, never count
+         * twice. */
+        __atomic_store_n(&v->guest_entry_tsc, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&v->runtime_ns, v->runtime_ns + ran, __ATOMIC_RELEASE);
         s->vmcb->ctl.tlb_control = 0;
         svm_handle_exit(v);
     }
