@@ -300,6 +300,19 @@ static void cleanup(struct job_run *jr, char **env, const struct flight_src *f, 
     run(jr, env, rm, NULL, "checkout.log", GIT_TIMEOUT_S, msg, sizeof(msg));
 }
 
+/* work_dir/flight-F-job-J-A, absolute: git -C and make -C run elsewhere. */
+static int work_tree(struct job_run *jr, int attempt, char *out, size_t outlen)
+{
+    char cwd[512] = "";
+
+    if (jr->cfg->work_dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    if ((size_t)snprintf(out, outlen, "%s%s%s/flight-%lld-job-%lld-%d", cwd, cwd[0] ? "/" : "",
+                         jr->cfg->work_dir, jr->flight_id, jr->job_id, attempt) >= outlen)
+        return -1;
+    return 0;
+}
+
 static enum verdict end(struct job_run *jr, long long step, enum verdict v, const char *msg)
 {
     step_end(jr, step, v == V_CANCELLED ? "skip" : verdict_name(v), v == V_CANCELLED ? "cancelled" : msg);
@@ -322,12 +335,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
         snprintf(msg, msglen, "out of memory");
         return V_BROKEN;
     }
-    /* Absolute: git -C and make -C run from other directories. */
-    char cwd[512] = "";
-    if (jr->cfg->work_dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
-        cwd[0] = '\0';
-    if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s/flight-%lld-job-%lld-%d", cwd, cwd[0] ? "/" : "",
-                         jr->cfg->work_dir, jr->flight_id, jr->job_id, jr->attempt) >= sizeof(dir)) {
+    if (work_tree(jr, jr->attempt, dir, sizeof(dir))) {
         snprintf(msg, msglen, "work directory path too long");
         free(env);
         free(f.patch);
@@ -335,9 +343,13 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     }
     char *const mk[] = { "mkdir", "-p", (char *)jr->cfg->work_dir, NULL };
     run(jr, env, mk, NULL, "checkout.log", GIT_TIMEOUT_S, msg, msglen);
-    /* A leftover of a crashed attempt would make `worktree add` refuse. */
-    if (access(dir, F_OK) == 0)
-        cleanup(jr, env, &f, dir);
+    /* Trees of attempts a crash interrupted (and a leftover of this one)
+     * would pile up and keep worktrees registered in the submitted repo. */
+    for (int a = 1; a <= jr->attempt; a++) {
+        char old[2048];
+        if (work_tree(jr, a, old, sizeof(old)) == 0 && access(old, F_OK) == 0)
+            cleanup(jr, env, &f, old);
+    }
 
     step = step_begin(jr, "checkout", "checkout.log");
     v = checkout(jr, env, &f, dir, revision, &reuse_from, msg, msglen);

@@ -78,6 +78,8 @@ static void log_err(const char *what, const char *err)
     fprintf(stderr, "xenrt executor: %s: %s\n", what, err);
 }
 
+/* Runs one statement with ?1 = a, ?2 = b, ?3 = text and ?4 = now (each only
+ * if the statement uses it); failures are logged and returned. */
 static int exec_sql(sqlite3 *db, const char *sql, long long a, long long b, const char *text)
 {
     sqlite3_stmt *st;
@@ -87,13 +89,16 @@ static int exec_sql(sqlite3 *db, const char *sql, long long a, long long b, cons
         log_err(sql, sqlite3_errmsg(db));
         return -1;
     }
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    if (text)
+    /* Statements use the parameters they need; ?4 is always "now". */
+    int n = sqlite3_bind_parameter_count(st);
+    if (n >= 1)
+        sqlite3_bind_int64(st, 1, a);
+    if (n >= 2)
+        sqlite3_bind_int64(st, 2, b);
+    if (n >= 3 && text)
         sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_double(st, 4, db_now());
+    if (n >= 4)
+        sqlite3_bind_double(st, 4, db_now());
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         log_err(sql, sqlite3_errmsg(db));
@@ -112,7 +117,7 @@ static int settle_queue(sqlite3 *db)
 
     if (exec_sql(db, "UPDATE jobs SET status = 'cancelled', finished_at = ?4 WHERE status = 'queued'"
                      " AND flight_id IN (SELECT id FROM flights WHERE cancel_requested = 1)"
-                     " AND ?1 = ?1 AND ?2 = ?2 AND ?3 IS ?3", 0, 0, NULL))
+                     "", 0, 0, NULL))
         return -1;
     if (sqlite3_prepare_v2(db,
             "SELECT j.id, d.id, d.status FROM jobs j JOIN jobs d ON d.id = j.depends_on"
@@ -135,7 +140,7 @@ static int settle_queue(sqlite3 *db)
                           " 'blocked', 'blocked', ?4, ?4, ?3)", ids[i], 0, msg);
         if (rc == 0)
             rc = exec_sql(db, "UPDATE jobs SET status = 'blocked', finished_at = ?4 WHERE id = ?1"
-                              " AND ?2 = ?2 AND ?3 IS ?3", ids[i], 0, NULL);
+                              "", ids[i], 0, NULL);
     }
     return rc;
 }
@@ -150,7 +155,7 @@ static int settle_flights(sqlite3 *db)
         "  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status = 'broken') THEN 'broken'"
         "  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status != 'pass') THEN 'cancelled'"
         "  ELSE 'pass' END"
-        " WHERE status IN ('queued', 'running') AND ?1 = ?1 AND ?2 = ?2 AND ?3 IS ?3"
+        " WHERE status IN ('queued', 'running')"
         " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id"
         "                 AND j.status IN ('queued', 'running'))", 0, 0, NULL);
 }
@@ -208,9 +213,9 @@ static int claim_job(sqlite3 *db, struct claim *c)
         char rel[128];
         snprintf(rel, sizeof(rel), "%lld/%lld/%d", c->flight_id, c->job_id, c->attempt);
         if (exec_sql(db, "UPDATE jobs SET status = 'running', started_at = ?4, finished_at = NULL,"
-                         " log_dir = ?3 WHERE id = ?1 AND ?2 = ?2", c->job_id, 0, rel) ||
+                         " log_dir = ?3 WHERE id = ?1", c->job_id, 0, rel) ||
             exec_sql(db, "UPDATE flights SET status = 'running', started_at = coalesce(started_at, ?4)"
-                         " WHERE id = ?1 AND status = 'queued' AND ?2 = ?2 AND ?3 IS ?3",
+                         " WHERE id = ?1 AND status = 'queued'",
                      c->flight_id, 0, NULL))
             goto fail;
     }
@@ -244,9 +249,9 @@ static void finish_job(struct executor *ex, sqlite3 *db, const struct claim *c, 
         exec_sql(db, "UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'broken' END,"
                      " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?4 END,"
                      " attempt = CASE WHEN attempt < max_attempts THEN attempt + 1 ELSE attempt END"
-                     " WHERE id = ?1 AND ?2 = ?2 AND ?3 IS ?3", c->job_id, 0, NULL);
+                     " WHERE id = ?1", c->job_id, 0, NULL);
     else
-        exec_sql(db, "UPDATE jobs SET status = ?3, finished_at = ?4 WHERE id = ?1 AND ?2 = ?2",
+        exec_sql(db, "UPDATE jobs SET status = ?3, finished_at = ?4 WHERE id = ?1",
                  c->job_id, 0, verdict_name(v));
     if (settle_queue(db) || settle_flights(db) ||
         db_exec(db, "COMMIT", err, sizeof(err)) != SQLITE_OK) {
@@ -367,11 +372,11 @@ static int recover(const struct xenrt_config *cfg, sqlite3 *db, char *err, size_
         return -1;
     if (exec_sql(db, "UPDATE steps SET status = 'broken', finished_at = ?4,"
                      " message = 'the daemon died during this step' WHERE status = 'running'"
-                     " AND ?1 = ?1 AND ?2 = ?2 AND ?3 IS ?3", 0, 0, NULL) ||
+                     "", 0, 0, NULL) ||
         exec_sql(db, "UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'broken' END,"
                      " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?4 END,"
                      " attempt = CASE WHEN attempt < max_attempts THEN attempt + 1 ELSE attempt END"
-                     " WHERE status = 'running' AND ?1 = ?1 AND ?2 = ?2 AND ?3 IS ?3", 0, 0, NULL) ||
+                     " WHERE status = 'running'", 0, 0, NULL) ||
         settle_queue(db) || settle_flights(db) ||
         db_exec(db, "COMMIT", err, errlen) != SQLITE_OK) {
         char e2[64];
