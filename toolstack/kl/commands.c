@@ -66,24 +66,26 @@ int kl_cmd_list(kiln_handle *h, int argc, char **argv)
     return 0;
 }
 
+static int attach(kiln_handle *h, uint32_t domid);
+
 int kl_cmd_create(kiln_handle *h, int argc, char **argv)
 {
+    static const char use[] = "create [-p|-c] CFG";
     struct kiln_config *cfg;
     char err[512];
     uint32_t domid;
-    int paused = 0, r;
+    int paused = 0, console = 0, r;
 
-    if (argc == 2 && !strcmp(argv[0], "-p")) {
+    if (argc == 2 && !strcmp(argv[0], "-p"))
         paused = 1;
-        argv++;
-        argc--;
-    }
-    if (argc != 1)
-        return bad_usage("create [-p] CFG");
+    else if (argc == 2 && !strcmp(argv[0], "-c"))
+        console = 1;
+    else if (argc != 1)
+        return bad_usage(use);
     cfg = malloc(sizeof(*cfg));
     if (!cfg)
         return kl_error("create", -ENOMEM);
-    r = kiln_config_load(argv[0], cfg, err, sizeof(err));
+    r = kiln_config_load(argv[argc - 1], cfg, err, sizeof(err));
     if (r == 0)
         r = kiln_build_domain_file(h, cfg, &domid, err, sizeof(err));
     if (r < 0) {
@@ -99,9 +101,11 @@ int kl_cmd_create(kiln_handle *h, int argc, char **argv)
             return kl_error("create: starting the domain", r);
         }
     }
-    printf("created domain %u (%s)%s\n", domid, cfg->name, paused ? ", paused" : "");
+    /* With -c the console is the output: the message goes to stderr. */
+    fprintf(console ? stderr : stdout, "created domain %u (%s)%s\n", domid, cfg->name,
+            paused ? ", paused" : "");
     free(cfg);
-    return 0;
+    return console ? attach(h, domid) : 0;
 }
 
 static int one_domain(kiln_handle *h, int argc, char **argv, const char *name,
@@ -166,6 +170,52 @@ static int dump_ring(kiln_handle *h, uint32_t domid, int is_log, int follow)
         if (!follow)
             break;
         fflush(stdout);
+        nanosleep(&poll, NULL);
+    }
+    return 0;
+}
+
+static const char *shutdown_name(uint32_t reason)
+{
+    switch (reason) {
+    case KILN_SHUTDOWN_POWEROFF: return "poweroff";
+    case KILN_SHUTDOWN_REBOOT:   return "reboot";
+    case KILN_SHUTDOWN_CRASH:    return "crash";
+    default:                     return "unknown reason";
+    }
+}
+
+/* kl create -c: the new domain's console until it shuts down (status 0 for
+ * a poweroff, 1 otherwise) or we are interrupted (0, domain left running). */
+static int attach(kiln_handle *h, uint32_t domid)
+{
+    static char buf[4096];
+    const struct timespec poll = { 0, 50 * 1000 * 1000 };
+    struct kiln_dominfo info;
+    uint64_t offset = 0;
+    int n, r;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop) {
+        /* State first, then the ring: output written before the shutdown
+         * is in the ring by the time we see DYING. */
+        r = kiln_domain_info(h, domid, &info);
+        if (r == -ESRCH) {
+            fprintf(stderr, "kl: domain %u is gone (the hypervisor freed it: shutdown reason unknown)\n", domid);
+            return 0;
+        }
+        if (r < 0)
+            return kl_error("create: console", r);
+        while ((n = kiln_console_read(h, domid, buf, sizeof(buf), &offset)) > 0)
+            fwrite(buf, 1, (size_t)n, stdout);
+        fflush(stdout);
+        if (n < 0 && n != -ESRCH)
+            return kl_error("create: console", n);
+        if (info.state == KILN_DOMSTATE_DYING) {
+            fprintf(stderr, "kl: domain %u shut down: %s\n", domid, shutdown_name(info.shutdown_reason));
+            return info.shutdown_reason == KILN_SHUTDOWN_POWEROFF ? 0 : 1;
+        }
         nanosleep(&poll, NULL);
     }
     return 0;

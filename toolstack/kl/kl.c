@@ -15,7 +15,8 @@ static const struct {
     const char *usage;
 } commands[] = {
     { "list",         kl_cmd_list,         "list                       domains, one per line" },
-    { "create",       kl_cmd_create,       "create [-p] CFG            build a domain and start it (-p: leave paused)" },
+    { "create",       kl_cmd_create,       "create [-p|-c] CFG         build a domain and start it (-p: leave paused,\n"
+                                           "                                -c: print its console until it shuts down)" },
     { "destroy",      kl_cmd_destroy,      "destroy DOM" },
     { "pause",        kl_cmd_pause,        "pause DOM" },
     { "unpause",      kl_cmd_unpause,      "unpause DOM" },

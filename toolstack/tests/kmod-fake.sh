@@ -54,7 +54,7 @@ devtest_checks=(
     "foreign map returns ENOSYS while the hypervisor lacks it"
     "the reserved range unmaps"
 )
-n_kl=15
+n_kl=17
 echo "1..$(( 2 + ${#devtest_checks[@]} + n_kl ))"
 
 ok=0
@@ -103,6 +103,15 @@ expect "kl reports a bad config as file:line" \
     "printf 'name = x\nkernel = hello64.elf\nmemory = lots\n' > /tmp/bad.cfg; kl create /tmp/bad.cfg" \
     "kl: create: /tmp/bad.cfg:3: memory: 'lots' is not a number"*"status=1"
 expect "kl dmesg reads the hypervisor's log" "kl dmesg" *"fake hypervisor log"*"status=0"
+guestcfg() {   # guestcfg NAME CMDLINE: a config in dom0's /tmp
+    echo "printf 'name = $1\nkernel = /usr/share/kiln/guests/hello64.elf\nmemory = 4\ncmdline = \"$2\"\n' > /tmp/$1.cfg"
+}
+expect "kl create -c prints the console until the guest powers off (status 0)" \
+    "$(guestcfg off 'bye poweroff'); kl create -c /tmp/off.cfg; s=\$?; kl destroy off; (exit \$s)" \
+    "created domain "*"(off)"*"bye poweroff"*"domain "*" shut down: poweroff"*"status=0"
+expect "kl create -c reports a guest's crash (status 1)" \
+    "$(guestcfg bad 'oops crash'); kl create -c /tmp/bad.cfg; s=\$?; kl destroy bad; (exit \$s)" \
+    "created domain "*"(bad)"*"oops crash"*"shut down: crash"*"status=1"
 expect "100 kl create/destroy cycles leave the free page count unchanged" \
     "/usr/share/kiln/tests/create-destroy.sh /usr/share/kiln/guests/hello.cfg 100" \
     "cycles=100 free_pages_before=65536 free_pages_after=65536"*"status=0"

@@ -11,7 +11,9 @@
  * state to answer consistently: a domain table, the pages WRITE_MEM gave
  * each domain, and vCPU 0's registers.  A domain's "console" is its command
  * line as the builder stored it (found through vCPU 0's RSP), which proves
- * that WRITE_MEM, SET_VCPU and CONSOLE_READ data all crossed intact.
+ * that WRITE_MEM, SET_VCPU and CONSOLE_READ data all crossed intact; a
+ * command line containing "poweroff" or "crash" makes the domain shut down
+ * that way as soon as it is unpaused.
  */
 #define pr_fmt(fmt) "kiln: " fmt
 
@@ -33,6 +35,7 @@ struct fake_dom {
     u64 memory_kib;
     char name[KILN_NAME_MAX];
     u64 cmdline;                   /* vCPU 0's RSP: the builder's command line */
+    u32 shutdown_reason;
     u64 gpa[FAKE_PAGES];
     void *page[FAKE_PAGES];
 };
@@ -98,12 +101,17 @@ static long ring_copy(const char *ring, size_t size, struct kiln_domctl_console 
     return 0;
 }
 
-static long console_read(struct fake_dom *d, struct kiln_domctl_console *c)
+
+static const char *cmdline_of(struct fake_dom *d)
 {
     void **pg = find_page(d, d->cmdline & PAGE_MASK, false);
-    const char *text = pg ? (const char *)*pg + (d->cmdline & ~PAGE_MASK) : "";
 
-    return ring_copy(text, strnlen(text, PAGE_SIZE - (d->cmdline & ~PAGE_MASK)), c);
+    return pg ? (const char *)*pg + (d->cmdline & ~PAGE_MASK) : "";
+}
+
+static bool cmdline_says(struct fake_dom *d, const char *word)
+{
+    return strnstr(cmdline_of(d), word, PAGE_SIZE - (d->cmdline & ~PAGE_MASK)) != NULL;
 }
 
 static long domctl(struct kiln_domctl *c)
@@ -137,6 +145,7 @@ static long domctl(struct kiln_domctl *c)
             c->u.info.memory_kib = doms[i].memory_kib;
             c->u.info.vcpus = doms[i].vcpus;
             c->u.info.state = doms[i].state;
+            c->u.info.shutdown_reason = doms[i].shutdown_reason;
             memcpy(c->u.info.name, doms[i].name, KILN_NAME_MAX);
             return 0;
         }
@@ -156,6 +165,12 @@ static long domctl(struct kiln_domctl *c)
         return 0;
     case KILN_DOMCTL_UNPAUSE:
         d->state = KILN_DOMSTATE_RUNNING;
+        /* A "guest" whose command line says so shuts down at once. */
+        if (cmdline_says(d, "poweroff") || cmdline_says(d, "crash")) {
+            d->state = KILN_DOMSTATE_DYING;
+            d->shutdown_reason = cmdline_says(d, "crash") ? KILN_SHUTDOWN_CRASH
+                                                          : KILN_SHUTDOWN_POWEROFF;
+        }
         return 0;
     case KILN_DOMCTL_WRITE_MEM: {
         struct kiln_domctl_write_mem *w = &c->u.write_mem;
@@ -192,8 +207,10 @@ static long domctl(struct kiln_domctl *c)
         return c->u.pin.vcpu < d->vcpus ? 0 : -KILN_EINVAL;
     case KILN_DOMCTL_SET_CPUID:
         return 0;
-    case KILN_DOMCTL_CONSOLE_READ:
-        return console_read(d, &c->u.console);
+    case KILN_DOMCTL_CONSOLE_READ: {
+        const char *text = cmdline_of(d);
+        return ring_copy(text, strnlen(text, PAGE_SIZE - (d->cmdline & ~PAGE_MASK)), &c->u.console);
+    }
     }
     return -KILN_ENOSYS;
 }
