@@ -99,7 +99,7 @@ static void on_event(void *ctx, const struct results_event *ev)
                 step_record(ss->jr, name, "fail", ev->tap.reason, NULL);
             }
             if (st->n_sources && st->exit_code < 0 &&
-                tap_tally_all_done(&ss->tally, (char (*)[16])st->sources, st->n_sources))
+                tap_tally_all_done(&ss->tally, st->sources, st->n_sources))
                 ss->done = 1;
         }
         break;
@@ -269,7 +269,7 @@ static enum verdict judge(struct step_state *ss, struct host_console *hc, int ti
         }
         return V_FAIL;
     case SUITE_STEP_CONSOLE_TAP:
-        why = tap_tally_verdict(&ss->tally, (char (*)[16])st->sources, st->n_sources,
+        why = tap_tally_verdict(&ss->tally, st->sources, st->n_sources,
                                 st->min_sources, buf, sizeof(buf));
         if (timed_out && !ss->done) {
             snprintf(ss->message, sizeof(ss->message), "timed out after %ds%s%s", st->timeout_s,

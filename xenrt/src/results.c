@@ -279,7 +279,7 @@ int tap_tally_done(const struct tap_tally *t, const char *source)
     return s && (s->bailed || (s->plan >= 0 && s->results >= s->plan));
 }
 
-int tap_tally_all_done(const struct tap_tally *t, char sources[][16], int n)
+int tap_tally_all_done(const struct tap_tally *t, const char sources[][16], int n)
 {
     if (n == 0) {
         if (t->n == 0)
@@ -295,7 +295,7 @@ int tap_tally_all_done(const struct tap_tally *t, char sources[][16], int n)
     return 1;
 }
 
-const char *tap_tally_verdict(const struct tap_tally *t, char sources[][16], int n,
+const char *tap_tally_verdict(const struct tap_tally *t, const char sources[][16], int n,
                               int min_sources, char *buf, size_t buflen)
 {
     if (t->overflow) {

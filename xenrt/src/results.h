@@ -82,10 +82,10 @@ void tap_tally_add(struct tap_tally *t, const char *source, const struct tap_lin
 /* The source has printed a plan and as many results as it planned. */
 int tap_tally_done(const struct tap_tally *t, const char *source);
 /* Every listed source is done (n = 0: every seen source, at least one). */
-int tap_tally_all_done(const struct tap_tally *t, char sources[][16], int n);
+int tap_tally_all_done(const struct tap_tally *t, const char sources[][16], int n);
 /* Why the tally is not a pass, or NULL if it is: what the step's message
  * says.  At least min_sources sources must have printed TAP. */
-const char *tap_tally_verdict(const struct tap_tally *t, char sources[][16], int n,
+const char *tap_tally_verdict(const struct tap_tally *t, const char sources[][16], int n,
                               int min_sources, char *buf, size_t buflen);
 
 #endif
