@@ -230,6 +230,112 @@ u64 mm_total_pages(void)
     return __atomic_load_n(&pa.total_pages, __ATOMIC_RELAXED);
 }
 
+/* Gives back the parts of a free block (already off the free lists) that
+ * lie outside [start, end); the part inside stays taken. */
+static void carve(u64 pfn, unsigned int order, u64 start, u64 end)
+{
+    u64 block_end = pfn + (1ull << order);
+    if (pfn >= start && block_end <= end)
+        return;
+    if (block_end <= start || pfn >= end) {
+        push_block(pfn, order);
+        pa.free_pages += 1ull << order;
+        return;
+    }
+    carve(pfn, order - 1, start, end);
+    carve(pfn + (1ull << (order - 1)), order - 1, start, end);
+}
+
+/* Takes the next free block meeting [*pfn, end), keeps its part inside the
+ * range and returns it in [*run_start, *run_end); false when none is left.
+ * The lock is held per block only, so the caller's fn never runs under it. */
+static bool claim_next(u64 *pfn, u64 end, u64 *run_start, u64 *run_end)
+{
+    unsigned long flags = spin_lock_irqsave(&pa.lock);
+
+    for (; *pfn < end; (*pfn)++) {
+        for (unsigned int k = 0; k <= MM_MAX_ORDER; k++) {
+            u64 head = *pfn & ~((1ull << k) - 1);
+            if (!test_bit(k, head))
+                continue;
+            u64 block_end = head + (1ull << k);
+            remove_block(head, k);
+            pa.free_pages -= 1ull << k;
+            carve(head, k, *pfn, end);
+            *run_start = *pfn;
+            *run_end = block_end < end ? block_end : end;
+            *pfn = *run_end;
+            spin_unlock_irqrestore(&pa.lock, flags);
+            return true;
+        }
+        /* Not covered by any free block: in use, or not RAM. */
+    }
+    spin_unlock_irqrestore(&pa.lock, flags);
+    return false;
+}
+
+u64 page_claim_range(u64 start_pfn, u64 end_pfn, claim_fn_t fn, void *arg)
+{
+    u64 pfn = start_pfn, claimed = 0, run_start = 0, run_end = 0, s, e;
+
+    if (end_pfn > pa.max_pfn)
+        end_pfn = pa.max_pfn;
+    while (claim_next(&pfn, end_pfn, &s, &e)) {
+        claimed += e - s;
+        if (s == run_end && run_end != run_start) {
+            run_end = e;
+            continue;
+        }
+        if (run_end != run_start && fn)
+            fn(run_start, run_end, arg);
+        run_start = s;
+        run_end = e;
+    }
+    if (run_end != run_start && fn)
+        fn(run_start, run_end, arg);
+    return claimed;
+}
+
+void page_free_range(u64 start_pfn, u64 end_pfn)
+{
+    unsigned long flags;
+
+    if (end_pfn > pa.max_pfn || start_pfn > end_pfn)
+        panic("page_free_range: bad range %llx-%llx", (unsigned long long)start_pfn,
+              (unsigned long long)end_pfn);
+    flags = spin_lock_irqsave(&pa.lock);
+    for (u64 pfn = start_pfn; pfn < end_pfn; pfn++) {
+        if (covered_by_free_block(pfn, 0)) {
+            spin_unlock_irqrestore(&pa.lock, flags);
+            panic("page_free_range: pfn %llx is already free (double free)",
+                  (unsigned long long)pfn);
+        }
+    }
+    while (start_pfn < end_pfn) {
+        unsigned int order = 0;
+        while (order < MM_MAX_ORDER && !(start_pfn & ((2ull << order) - 1)) &&
+               start_pfn + (2ull << order) <= end_pfn)
+            order++;
+        free_block(start_pfn, order);
+        start_pfn += 1ull << order;
+    }
+    spin_unlock_irqrestore(&pa.lock, flags);
+}
+
+u64 mm_claim_range(paddr_t start, paddr_t end, claim_fn_t fn, void *arg)
+{
+    return page_claim_range(ALIGN_UP(start, PAGE_SIZE) >> PAGE_SHIFT,
+                            ALIGN_DOWN(end, PAGE_SIZE) >> PAGE_SHIFT, fn, arg);
+}
+
+void mm_free_range(paddr_t start, paddr_t end)
+{
+    if ((start | end) & (PAGE_SIZE - 1))
+        panic("mm_free_range: %llx-%llx is not page aligned", (unsigned long long)start,
+              (unsigned long long)end);
+    page_free_range(start >> PAGE_SHIFT, end >> PAGE_SHIFT);
+}
+
 u64 page_alloc_free_blocks(unsigned int order)
 {
     return order <= MM_MAX_ORDER ? pa.nr_free[order] : 0;

@@ -259,6 +259,100 @@ static void test_random_pattern(void **state)
     assert_int_equal(mm_total_pages(), baseline);
 }
 
+/* Records the runs mm_claim_range reports; allocates inside the callback
+ * to prove it is not called under the allocator's lock. */
+struct runs {
+    u64 start[64], end[64];
+    unsigned int n;
+};
+
+static void record_run(u64 start_pfn, u64 end_pfn, void *arg)
+{
+    struct runs *r = arg;
+    void *p = alloc_pages(0);
+    if (p)
+        free_pages(p, 0);
+    assert_true(r->n < 64);
+    if (r->n)
+        assert_true(start_pfn > r->end[r->n - 1]);   /* ascending, maximal */
+    r->start[r->n] = start_pfn;
+    r->end[r->n] = end_pfn;
+    r->n++;
+}
+
+static void test_claim_range_takes_exactly_the_free_pages(void **state)
+{
+    struct runs r = { .n = 0 };
+    void *p;
+    (void)state;
+
+    page_alloc_add_range(0, NPAGES);
+    u64 baseline = mm_free_pages();
+    /* Unaligned range across several buddy blocks. */
+    u64 n = mm_claim_range(1000ull << PAGE_SHIFT, 5003ull << PAGE_SHIFT, record_run, &r);
+    assert_int_equal(n, 4003);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.start[0], 1000);
+    assert_int_equal(r.end[0], 5003);
+    assert_int_equal(mm_free_pages(), baseline - 4003);
+    /* Nothing in the claimed range is ever handed out again. */
+    while ((p = alloc_pages(0)) != NULL) {
+        u64 pfn = pfn_of_ptr(p);
+        assert_true(pfn < 1000 || pfn >= 5003);
+        claim(p, 0, 3);
+    }
+    assert_int_equal(mm_claim_range(0, (u64)NPAGES << PAGE_SHIFT, NULL, NULL), 0);
+    mm_free_range(1000ull << PAGE_SHIFT, 5003ull << PAGE_SHIFT);
+    assert_int_equal(mm_free_pages(), 4003);
+    for (u64 pfn = 0; pfn < NPAGES; pfn++) {
+        if (owner[pfn])
+            release(phys_to_virt(pfn << PAGE_SHIFT), 0, 3);
+    }
+    assert_int_equal(mm_free_pages(), baseline);
+    assert_int_equal(page_alloc_free_blocks(13), 1);   /* fully merged again */
+}
+
+static void test_claim_range_skips_pages_in_use(void **state)
+{
+    struct runs r = { .n = 0 };
+    void *used[3];
+    (void)state;
+
+    page_alloc_add_range(0, 64);
+    /* Take pages until the ones at pfn 10 and 20 are in use (low first). */
+    void *all[64];
+    unsigned int n = 0;
+    while ((all[n] = alloc_pages(0)) != NULL)
+        n++;
+    assert_int_equal(n, 64);
+    for (unsigned int i = 0; i < n; i++) {
+        u64 pfn = pfn_of_ptr(all[i]);
+        if (pfn != 10 && pfn != 20 && pfn != 21)
+            free_pages(all[i], 0);
+    }
+    used[0] = phys_to_virt(10ull << PAGE_SHIFT);
+    used[1] = phys_to_virt(20ull << PAGE_SHIFT);
+    used[2] = phys_to_virt(21ull << PAGE_SHIFT);
+    assert_int_equal(mm_free_pages(), 61);
+
+    assert_int_equal(mm_claim_range(4ull << PAGE_SHIFT, 30ull << PAGE_SHIFT, record_run, &r), 23);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.start[0], 4);  assert_int_equal(r.end[0], 10);
+    assert_int_equal(r.start[1], 11); assert_int_equal(r.end[1], 20);
+    assert_int_equal(r.start[2], 22); assert_int_equal(r.end[2], 30);
+    assert_int_equal(mm_free_pages(), 61 - 23);
+
+    /* A range with a free page in it cannot be freed. */
+    expect_assert_failure(mm_free_range(2ull << PAGE_SHIFT, 6ull << PAGE_SHIFT));
+    for (unsigned int i = 0; i < r.n; i++)
+        mm_free_range(r.start[i] << PAGE_SHIFT, r.end[i] << PAGE_SHIFT);
+    expect_assert_failure(mm_free_range(4ull << PAGE_SHIFT, 10ull << PAGE_SHIFT));
+    for (unsigned int i = 0; i < 3; i++)
+        free_pages(used[i], 0);
+    assert_int_equal(mm_free_pages(), 64);
+    assert_int_equal(page_alloc_free_blocks(6), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +364,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_frees_are_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zeroed_allocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_pattern, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_range_takes_exactly_the_free_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_range_skips_pages_in_use, setup, teardown),
     };
     return cmocka_run_group_tests_name("page allocator", tests, NULL, NULL);
 }

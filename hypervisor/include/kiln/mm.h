@@ -65,6 +65,19 @@ static inline void free_page(void *p) { free_pages(p, 0); }
  */
 void mm_release_range(paddr_t start, paddr_t end);
 
+/*
+ * Takes every page that is free in [start, end) out of the allocator (pages
+ * in use or not RAM are skipped) and calls fn(start_pfn, end_pfn, arg) for
+ * each maximal run taken, in ascending order, never under the allocator's
+ * lock (fn may allocate).  Returns the number of pages taken.  For memory that must sit at
+ * given physical addresses, e.g. a domain mapped 1:1 (dom0).
+ */
+typedef void (*claim_fn_t)(u64 start_pfn, u64 end_pfn, void *arg);
+u64 mm_claim_range(paddr_t start, paddr_t end, claim_fn_t fn, void *arg);
+/* Frees every page of [start, end) (page aligned), which must all be in
+ * use, e.g. runs taken with mm_claim_range; freeing twice panics. */
+void mm_free_range(paddr_t start, paddr_t end);
+
 u64 mm_free_pages(void);   /* pages currently free in the allocator */
 u64 mm_total_pages(void);  /* pages the allocator manages (free + in use) */
 

@@ -5,6 +5,7 @@
 #ifndef KILN_PAGE_ALLOC_H
 #define KILN_PAGE_ALLOC_H
 
+#include <kiln/mm.h>
 #include <kiln/types.h>
 
 /* Bytes of bitmap needed to manage frames 0..max_pfn-1. */
@@ -17,6 +18,10 @@ void page_alloc_add_range(u64 start_pfn, u64 end_pfn);
 /* Frame-number interface underneath alloc_pages/free_pages. */
 long long page_alloc_pfn(unsigned int order);   /* -1 when exhausted */
 void page_free_pfn(u64 pfn, unsigned int order);
+
+/* Frame-number forms of mm_claim_range / mm_free_range (mm.h). */
+u64 page_claim_range(u64 start_pfn, u64 end_pfn, claim_fn_t fn, void *arg);
+void page_free_range(u64 start_pfn, u64 end_pfn);
 
 /* Free blocks of exactly this order (for the boot log and tests). */
 u64 page_alloc_free_blocks(unsigned int order);
