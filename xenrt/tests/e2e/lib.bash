@@ -62,7 +62,7 @@ setup_farm() {
     cat > "$E2E_TMP/cfg.json" <<JSON
 {"db_path": "$E2E_TMP/xenrt.db", "state_dir": "$E2E_TMP", "log_dir": "$E2E_TMP/logs",
  "artifact_dir": "$E2E_TMP/artifacts", "work_dir": "$E2E_TMP/work",
- "suites_dir": "$TOP/testsuites", "pxe_dir": "$TOP/pxe", "web_dir": "$TOP/web-status",
+ "suites_dir": "${SUITES_DIR:-$TOP/testsuites}", "pxe_dir": "$TOP/pxe", "web_dir": "$TOP/web-status",
  "http_port": $PORT}
 JSON
     TOKEN=$("$BIN" token create e2e --config "$E2E_TMP/cfg.json" 2>/dev/null)
