@@ -4,6 +4,7 @@
  * Address space (see README.md, "Memory layout"):
  *   0xffff800000000000 + pa   direct map of all RAM (and the low 4 GiB of
  *                             MMIO), so the hypervisor can touch any page
+ *   0xffffc00000000000        per-CPU stacks, 4 KiB pages with guard pages
  *   0xffffffff80000000 + pa   the hypervisor image (-mcmodel=kernel), first GiB
  * There is no identity map once the APs are up: dereferencing a physical
  * address, or NULL, faults.
