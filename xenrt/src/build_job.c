@@ -313,9 +313,20 @@ static int work_tree(struct job_run *jr, int attempt, char *out, size_t outlen)
     return 0;
 }
 
+/* A cancelled flight's build is cancelled; a build interrupted by the
+ * daemon stopping is broken, so the next start builds it again. */
+static enum verdict stop_verdict(struct job_run *jr)
+{
+    return executor_stopping(jr->ex) ? V_BROKEN : V_CANCELLED;
+}
+
 static enum verdict end(struct job_run *jr, long long step, enum verdict v, const char *msg)
 {
-    step_end(jr, step, v == V_CANCELLED ? "skip" : verdict_name(v), v == V_CANCELLED ? "cancelled" : msg);
+    if (v == V_CANCELLED)
+        step_end(jr, step, "skip", "cancelled");
+    else
+        step_end(jr, step, verdict_name(v), executor_stopping(jr->ex) && v == V_BROKEN ?
+                 "daemon stopped" : msg);
     return v;
 }
 
@@ -364,7 +375,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
         goto out;
     }
     if (jobrun_should_stop(jr))
-        v = V_CANCELLED;
+        v = stop_verdict(jr);
     if (end(jr, step, v, v == V_PASS ? revision : msg) != V_PASS)
         goto out_clean;
 
@@ -391,7 +402,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     char *const make[] = { "make", "-j2", "-C", "hypervisor", NULL };
     int rc = run(jr, env, make, dir, "compile.log", MAKE_TIMEOUT_S, msg, msglen);
     if (rc > 0 && jobrun_should_stop(jr))
-        v = V_CANCELLED;
+        v = stop_verdict(jr);
     else
         v = rc == 0 ? V_PASS : rc > 0 ? V_FAIL : V_BROKEN;
     if (rc > 0 && v == V_FAIL) {

@@ -156,6 +156,7 @@ static int settle_flights(sqlite3 *db)
         "  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status != 'pass') THEN 'cancelled'"
         "  ELSE 'pass' END"
         " WHERE status IN ('queued', 'running')"
+        " AND EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id)"
         " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id"
         "                 AND j.status IN ('queued', 'running'))", 0, 0, NULL);
 }

@@ -85,6 +85,8 @@ static long long submit(struct fx *f, const char *ref, const char *patch, int wi
     long long flight, build;
 
     snprintf(repo, sizeof(repo), "%s/repo", f->dir);
+    /* One transaction, as the API submits: a worker never sees half a flight. */
+    assert_int_equal(db_exec(f->db, "BEGIN IMMEDIATE", err, sizeof(err)), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(f->db, "INSERT INTO flights (kind, repo, ref, patch, submitter,"
                                         " created_at) VALUES ('patch', ?1, ?2, ?3, 'test', 0)", -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_text(st, 1, repo, -1, SQLITE_TRANSIENT);
@@ -103,6 +105,7 @@ static long long submit(struct fx *f, const char *ref, const char *patch, int wi
                  " VALUES (%lld, 'smoke', 'smoke', %lld, 1)", flight, build);
         assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
     }
+    assert_int_equal(db_exec(f->db, "COMMIT", err, sizeof(err)), SQLITE_OK);
     return flight;
 }
 
@@ -371,6 +374,36 @@ static void cancel_running_build(void **state)
     executor_stop(ex);
 }
 
+/* A clean stop in the middle of a build: the build is interrupted (its
+ * processes killed) and requeued for the next start, not cancelled. */
+static void stop_requeues_running_build(void **state)
+{
+    struct fx *f = *state;
+    struct executor *ex;
+    char buf[512];
+
+    sh("set -e; cd %s/repo && printf 'all:\\n\\tsleep 60\\n' > hypervisor/Makefile &&"
+       " git -c user.email=t@t -c user.name=t commit -q -am slow", f->dir);
+    ex = executor_start(&f->cfg, err, sizeof(err));
+    assert_non_null(ex);
+    long long a = submit(f, "main", NULL, 0);
+    executor_kick(ex);
+    for (int i = 0; i < 100; i++) {
+        steps_of(f, a, "build", buf, sizeof(buf));
+        if (strstr(buf, "compile=running"))
+            break;
+        usleep(100000);
+    }
+    executor_stop(ex);
+    steps_of(f, a, "build", buf, sizeof(buf));
+    assert_string_equal(buf, "checkout=pass compile=broken");
+    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE flight_id = %lld", a);
+    assert_string_equal(buf, "queued 2");
+    text_of(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
+    assert_string_equal(buf, "running");
+    assert_int_equal(procs_under(f->dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(patches, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_running_build, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_requeues_running_build, setup, teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }
