@@ -10,7 +10,7 @@
 #include <kiln/x86.h>
 
 #define PIT_HZ 1193182ull
-#define PIT_CAL_MS 50ull
+#define PIT_CAL_MS 25ull
 
 static u64 tsc_freq;        /* Hz, 0 until calibrated */
 static u64 tsc_at_boot;
