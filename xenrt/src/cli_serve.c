@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,19 @@ int cli_serve(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
+		{ "no-executor", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *db_path = NULL;
 	long port = -1;
+	bool executor = true;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
 		switch (o) {
 		case 'c': config_path = optarg; break;
 		case 'd': db_path = optarg; break;
+		case 'n': executor = false; break;
 		case 'p':
 			errno = 0;
 			port = strtol(optarg, &end, 10);
@@ -44,7 +48,7 @@ int cli_serve(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: xenrt serve [--config F] [--port N] [--db F]\n");
+		fprintf(stderr, "usage: xenrt serve [--config F] [--port N] [--db F] [--no-executor]\n");
 		return XENRT_EXIT_USAGE;
 	}
 	struct xenrt_config cfg;
@@ -74,8 +78,11 @@ int cli_serve(int argc, char **argv)
 	/* The executor and the HTTP threads open their own connections. */
 	db_close(db);
 
-	/* TODO(FARM-EXEC executor): executor_start(&cfg, ...) here and pass
-	 * executor_kick as the kick function, as soon as executor.c lands. */
+	/* TODO(FARM-EXEC executor): if (executor) executor_start(&cfg, ...) here
+	 * and pass executor_kick as the kick function, as soon as executor.c
+	 * lands.  --no-executor serves the API and pages only (a read-only
+	 * mirror, the benchmarks). */
+	(void)executor;
 	struct http_server *http = http_start(&cfg, NULL, NULL, err, sizeof err);
 	if (!http) {
 		fprintf(stderr, "xenrt serve: %s\n", err);
