@@ -15,7 +15,13 @@
 
 #include "cli.h"
 #include "db.h"
+#include "executor.h"
 #include "http.h"
+
+static void kick(void *ex)
+{
+	executor_kick(ex);
+}
 
 int cli_serve(int argc, char **argv)
 {
@@ -78,23 +84,32 @@ int cli_serve(int argc, char **argv)
 	/* The executor and the HTTP threads open their own connections. */
 	db_close(db);
 
-	/* TODO(FARM-EXEC executor): if (executor) executor_start(&cfg, ...) here
-	 * and pass executor_kick as the kick function, as soon as executor.c
-	 * lands.  --no-executor serves the API and pages only (a read-only
-	 * mirror, the benchmarks). */
-	(void)executor;
-	struct http_server *http = http_start(&cfg, NULL, NULL, err, sizeof err);
+	/* --no-executor serves the API and pages only: a read-only mirror, the
+	 * benchmarks. */
+	struct executor *ex = NULL;
+	if (executor) {
+		ex = executor_start(&cfg, err, sizeof err);
+		if (!ex) {
+			fprintf(stderr, "xenrt serve: executor: %s\n", err);
+			return XENRT_EXIT_ERROR;
+		}
+	}
+	struct http_server *http = http_start(&cfg, ex ? kick : NULL, ex, err, sizeof err);
 	if (!http) {
 		fprintf(stderr, "xenrt serve: %s\n", err);
+		executor_stop(ex);
 		return XENRT_EXIT_ERROR;
 	}
-	fprintf(stderr, "xenrt serve: database %s (schema %d), %zu hosts, status page "
-		"http://%s:%d/\n", cfg.db_path, db_schema_version(), cfg.nhosts, cfg.http_addr,
-		http_port(http));
+	fprintf(stderr, "xenrt serve: database %s (schema %d), %zu hosts, %s, status page "
+		"http://%s:%d/\n", cfg.db_path, db_schema_version(), cfg.nhosts,
+		ex ? "executor running" : "no executor", cfg.http_addr, http_port(http));
 
 	int sig;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "xenrt serve: %s, shutting down\n", strsignal(sig));
 	http_stop(http);
+	if (ex)
+		executor_stop(ex);
+	fprintf(stderr, "xenrt serve: stopped\n");
 	return XENRT_EXIT_OK;
 }
