@@ -167,6 +167,35 @@ struct claim {
     char suite[64];
 };
 
+/* Hosts that are or may become available (quarantined ones may pass their
+ * health check; offline ones need an operator). */
+static int usable_hosts(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int n = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM hosts WHERE state != 'offline'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int impossible_job(sqlite3 *db, const struct claim *c)
+{
+    char msg[160];
+
+    snprintf(msg, sizeof(msg), "suite needs %d hosts, the pool has %d usable", c->hosts_needed,
+             usable_hosts(db));
+    return exec_sql(db, "INSERT INTO steps (job_id, seq, name, status, started_at, finished_at, message, attempt)"
+                        " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE job_id = ?1),"
+                        " 'hosts-allocate', 'broken', ?4, ?4, ?3, ?2)", c->job_id, c->attempt, msg) ||
+           exec_sql(db, "UPDATE jobs SET status = 'broken', finished_at = ?4 WHERE id = ?1",
+                    c->job_id, 0, NULL);
+}
+
 /* Picks and marks running the next runnable job: 0 claimed, 1 none, -1. */
 static int claim_job(sqlite3 *db, struct claim *c)
 {
@@ -194,6 +223,10 @@ static int claim_job(sqlite3 *db, struct claim *c)
         snprintf(c->suite, sizeof(c->suite), "%s", (const char *)sqlite3_column_text(st, 4));
         if (c->hosts_needed == 0) {
             found = 0;
+        } else if (c->hosts_needed > usable_hosts(db)) {
+            /* It could never run, and FIFO would make every job wait on it. */
+            if (impossible_job(db, c))
+                found = -1;
         } else if (!host_jobs_blocked) {
             int rc = hostpool_reserve_locked(db, c->job_id, c->attempt, c->hosts_needed, hosts,
                                              err, sizeof(err));

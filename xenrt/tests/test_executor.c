@@ -274,10 +274,12 @@ static void crash_recovery(void **state)
              "INSERT INTO steps (job_id, seq, name, status, started_at, finished_at) VALUES"
              " (10, 1, 'provision-host0', 'pass', 1, 2), (10, 2, 'boot-host0', 'running', 2, NULL),"
              " (11, 1, 'provision-host0', 'running', 1, NULL);"
-             "INSERT INTO hosts (id, name, driver, state, reserved_by, updated_at) VALUES"
-             " (1, 'host0', 'qemu', 'running', 10, 0);", a, a, a, a);
+             "INSERT INTO hosts (id, name, driver, state, reserved_by, needs_health_check, updated_at) VALUES"
+             " (1, 'host0', 'qemu', 'running', 10, 0, 0), (2, 'host1', 'qemu', 'broken', NULL, 1, 0);",
+             a, a, a, a);
     assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
-    /* Only one host exists, so the requeued 2-host job cannot start here. */
+    /* host1 is quarantined and no build exists to health-check it with, so
+     * the requeued 2-host job stays queued here. */
     snprintf(fake, sizeof(fake), "%s/qemu-system-x86_64", f->dir);
     sh("cp /bin/sleep %s && mkdir -p %s/hosts", fake, f->dir);
     pid = fork();
@@ -308,7 +310,7 @@ static void crash_recovery(void **state)
     assert_string_equal(buf, "10:provision-host0=pass 10:boot-host0=broken 11:provision-host0=broken");
     text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE job_id = 11");
     assert_string_equal(buf, "the daemon died during this step");
-    text_of(f->db, buf, sizeof(buf), "SELECT state || ' ' || coalesce(reserved_by, 'none') FROM hosts");
+    text_of(f->db, buf, sizeof(buf), "SELECT state || ' ' || coalesce(reserved_by, 'none') FROM hosts WHERE id = 1");
     assert_string_equal(buf, "idle none");
     text_of(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
     assert_string_equal(buf, "running");
@@ -404,6 +406,31 @@ static void stop_requeues_running_build(void **state)
     assert_int_equal(procs_under(f->dir), 0);
 }
 
+/* A job needing more hosts than the pool could ever give is broken at
+ * once, saying why, instead of holding every later host job in the queue. */
+static void impossible_job_is_broken(void **state)
+{
+    struct fx *f = *state;
+    struct executor *ex;
+    char buf[512], sql[512];
+
+    long long a = submit(f, "main", NULL, 0);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO hosts (id, name, driver, state, updated_at) VALUES"
+             " (1, 'host0', 'qemu', 'idle', 0), (2, 'host1', 'qemu', 'offline', 0);"
+             "INSERT INTO jobs (flight_id, name, suite, depends_on, hosts_needed) SELECT %lld,"
+             " 'smoke-2host', 'smoke-2host', id, 2 FROM jobs WHERE flight_id = %lld", a, a);
+    assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
+    ex = executor_start(&f->cfg, err, sizeof(err));
+    assert_non_null(ex);
+    wait_flight(f, a, "broken");
+    steps_of(f, a, "smoke-2host", buf, sizeof(buf));
+    assert_string_equal(buf, "hosts-allocate=broken");
+    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'hosts-allocate'");
+    assert_string_equal(buf, "suite needs 2 hosts, the pool has 1 usable");
+    executor_stop(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(crash_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_running_build, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_requeues_running_build, setup, teardown),
+        cmocka_unit_test_setup_teardown(impossible_job_is_broken, setup, teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }
