@@ -3,20 +3,18 @@
 # lines on the serial console.  Not a test by itself.
 #
 # Needs: DOM0 = directory with vmlinuz, initramfs.cpio.xz, keys/ (the build's
-# output).  Sets QEMU_PID, SSH_PORT, SERIAL_LOG.
+# output).  Sets QEMU_PID, SSH_PORT, SERIAL_LOG.  QEMU gets a `timeout`.
 
+# Starts QEMU with the given boot arguments and a forwarded SSH port.
 # romfile= keeps the NIC's iPXE ROM out: with -kernel it only costs time.
-dom0_start() {   # dom0_start LOGFILE [extra kernel args]
+qemu_start() {   # qemu_start LOGFILE MEMORY QEMU-BOOT-ARGS...
     SERIAL_LOG=$1
-    shift
-    local try
+    local mem=$2 try
+    shift 2
     for try in 1 2 3 4 5; do
         SSH_PORT=$(( 20000 + (RANDOM % 20000) ))
         : > "$SERIAL_LOG"
-        timeout 90 qemu-system-x86_64 -accel tcg -cpu max -m 512M -smp 1 \
-            -nographic -no-reboot \
-            -kernel "$DOM0/vmlinuz" -initrd "$DOM0/initramfs.cpio.xz" \
-            -append "console=ttyS0 quiet panic=-1 $*" \
+        timeout 90 qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -nographic -no-reboot "$@" \
             -netdev "user,id=n,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
             -device virtio-net-pci,netdev=n,romfile= \
             < /dev/null > "$SERIAL_LOG" 2>&1 &
@@ -29,6 +27,20 @@ dom0_start() {   # dom0_start LOGFILE [extra kernel args]
         wait "$QEMU_PID" 2>/dev/null
     done
     return 1
+}
+
+dom0_start() {   # dom0_start LOGFILE [extra kernel args]: dom0 directly under QEMU
+    local log=$1
+    shift
+    qemu_start "$log" 512M -smp 1 -kernel "$DOM0/vmlinuz" -initrd "$DOM0/initramfs.cpio.xz" \
+        -append "console=ttyS0 quiet panic=-1 $*"
+}
+
+# dom0 as Multiboot modules of Kiln (its command line in the module string,
+# as the farm passes it); 1 GiB and 2 CPUs: dom0's 512 MiB plus room for Kiln.
+kiln_dom0_start() {   # kiln_dom0_start LOGFILE KILN_ELF
+    qemu_start "$1" 1G -smp 2 -kernel "$2" -append "console=com1" \
+        -initrd "$DOM0/vmlinuz console=ttyS0 quiet panic=-1,$DOM0/initramfs.cpio.xz"
 }
 
 dom0_wait_for() {   # dom0_wait_for PATTERN SECONDS: 0 once the console shows it
