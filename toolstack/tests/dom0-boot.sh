@@ -58,7 +58,7 @@ got=$("$SSH_EXEC" -s -p "$SSH_PORT" -i "$keys/id_ed25519" -k "$keys/host_ed25519
 [[ "$got" == "$sum  /tmp/pushed" ]]
 result $? "ssh-exec -s copies a file into dom0 intact" "want $sum, got: $got"
 # kl is static and in dom0; off Kiln it must say why it cannot work.
-got=$(dom0_ssh 'kl list; echo "status=$?"' 2>&1)
+got=$(dom0_ssh 'kl list 2>&1; echo "status=$?"' 2>&1)
 [[ "$got" == *"cannot open /dev/kiln"*"kiln.ko not loaded"*"status=1"* ]]
 result $? "kl runs in dom0 and reports the missing /dev/kiln" "got: $got"
 dom0_ssh poweroff -f >/dev/null 2>&1
