@@ -185,7 +185,7 @@ static void describe_exit(const struct host_console *hc, char *out, size_t outle
 static enum verdict provision(struct job_run *jr, struct host_console *hcs, int n, char *msg,
                               size_t msglen)
 {
-    double deadline = mono_now() + PROVISION_TIMEOUT_S;
+    double start = mono_now(), deadline = start + PROVISION_TIMEOUT_S;
     long long steps[HOSTPOOL_MAX_HOSTS];
     char name[96];
     int pending = n;
@@ -206,6 +206,8 @@ static enum verdict provision(struct job_run *jr, struct host_console *hcs, int 
             const char *why = NULL;
             char buf[200];
             if (hc->handed_over) {
+                /* Power-on to hand-over: what a slow DHCP or HTTP shows in. */
+                metric_add(jr, steps[i], "provision_s", mono_now() - start, "s");
                 step_end(jr, steps[i], "pass", NULL);
                 steps[i] = -2;
                 if (jr->job_id) {

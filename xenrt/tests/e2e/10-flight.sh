@@ -6,7 +6,7 @@
 # Chromium.
 . "$(dirname "$0")/lib.bash"
 
-echo "1..18"
+echo "1..19"
 setup_farm
 if ! start_daemon; then
     echo "Bail out! daemon did not start: $(tail -3 "$E2E_TMP/daemon.log")"
@@ -39,6 +39,11 @@ h2=$(job_field "$F" hv-selftest '[.steps[] | select(.name | startswith("provisio
 is "both hosts provisioned" "$(echo "$h1 $h2" | tr ' ' '\n' | sort | tr '\n' ' ')" "provision-host0 provision-host1 "
 overlap=$(echo "$J" | jq '[.jobs[] | select(.name != "build")] | (.[0].started_at < .[1].finished_at and .[1].started_at < .[0].finished_at)')
 is "the two test jobs ran at the same time" "$overlap" true
+
+# Provisioning time is recorded as a metric of the provision step.
+sid=$(job_field "$F" smoke .id)
+pt=$(api "/api/jobs/$sid" | jq '[.steps[] | select(.name | startswith("provision-")) | .metrics[] | select(.name == "provision_s" and .unit == "s") | .value][0]')
+check "provision step has a provision_s metric (1..60 s)" jq -en "$pt > 1 and $pt < 60"
 
 # Console logs through /logs, with the hypervisor's banner in each.
 banners=0

@@ -31,7 +31,9 @@ diag()   { echo "# $*"; }
 free_port() {
     local p
     for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 30000))
+        # Below the kernel's ephemeral range (32768+), where outgoing
+        # connections take their local ports.
+        p=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
@@ -57,6 +59,12 @@ cleanup() {
 trap cleanup EXIT
 
 setup_farm() {
+    write_config
+    TOKEN=$("$BIN" token create e2e --config "$E2E_TMP/cfg.json" 2>/dev/null)
+}
+
+# (Re)writes the daemon's configuration with a new free port.
+write_config() {
     PORT=$(free_port) || { echo "Bail out! no free port"; exit 1; }
     URL=http://127.0.0.1:$PORT
     cat > "$E2E_TMP/cfg.json" <<JSON
@@ -65,16 +73,23 @@ setup_farm() {
  "suites_dir": "${SUITES_DIR:-$TOP/testsuites}", "pxe_dir": "$TOP/pxe", "web_dir": "$TOP/web-status",
  "http_port": $PORT}
 JSON
-    TOKEN=$("$BIN" token create e2e --config "$E2E_TMP/cfg.json" 2>/dev/null)
 }
 
+# Starts the daemon; a port taken meanwhile means another port, not a
+# failed test.
 start_daemon() {
-    (cd "$TOP" && exec "$BIN" serve --config "$E2E_TMP/cfg.json") >>"$E2E_TMP/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 100); do
-        curl -sf --max-time 1 "$URL/api/hosts" >/dev/null 2>&1 && return 0
-        kill -0 "$DAEMON_PID" 2>/dev/null || break
-        sleep 0.1
+    for _ in 1 2 3; do
+        (cd "$TOP" && exec "$BIN" serve --config "$E2E_TMP/cfg.json") >>"$E2E_TMP/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        for _ in $(seq 100); do
+            curl -sf --max-time 1 "$URL/api/hosts" >/dev/null 2>&1 && return 0
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_PID=""
+        grep -q "cannot listen" "$E2E_TMP/daemon.log" || return 1
+        write_config
     done
     return 1
 }
