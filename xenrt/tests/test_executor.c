@@ -78,13 +78,15 @@ static int teardown(void **state)
     return 0;
 }
 
+static const char *repo_form = "%s/repo";   /* or "file://%s/repo": a URL, cloned */
+
 static long long submit(struct fx *f, const char *ref, const char *patch, int with_test_job)
 {
     sqlite3_stmt *st;
     char repo[128];
     long long flight, build;
 
-    snprintf(repo, sizeof(repo), "%s/repo", f->dir);
+    snprintf(repo, sizeof(repo), repo_form, f->dir);
     /* One transaction, as the API submits: a worker never sees half a flight. */
     assert_int_equal(db_exec(f->db, "BEGIN IMMEDIATE", err, sizeof(err)), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(f->db, "INSERT INTO flights (kind, repo, ref, patch, submitter,"
@@ -431,6 +433,29 @@ static void impossible_job_is_broken(void **state)
     executor_stop(ex);
 }
 
+/* A repository given as a URL is cloned (not a worktree), branch refs
+ * resolve through origin/, and the clone is removed afterwards. */
+static void builds_from_url(void **state)
+{
+    struct fx *f = *state;
+    struct executor *ex = executor_start(&f->cfg, err, sizeof(err));
+    char buf[512], path[1024];
+
+    assert_non_null(ex);
+    repo_form = "file://%s/repo";
+    long long a = submit(f, "main", NULL, 0);
+    repo_form = "%s/repo";
+    executor_kick(ex);
+    wait_flight(f, a, "pass");
+    steps_of(f, a, "build", buf, sizeof(buf));
+    assert_string_equal(buf, "checkout=pass compile=pass store-artifacts=pass");
+    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM flight_artifacts WHERE flight_id = %lld", a);
+    assert_string_equal(buf, "2");
+    snprintf(path, sizeof(path), "%s/work/flight-%lld-job-1-1", f->dir, a);
+    assert_int_not_equal(access(path, F_OK), 0);
+    executor_stop(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cancel_running_build, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_requeues_running_build, setup, teardown),
         cmocka_unit_test_setup_teardown(impossible_job_is_broken, setup, teardown),
+        cmocka_unit_test_setup_teardown(builds_from_url, setup, teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }
