@@ -6,7 +6,8 @@
  * (hypervisor/common/domain_boot.c), so the same test-guest images run
  * either way (e.g. hypervisor/guests' kt guests):
  *   - its ELF (ELF64 x86-64 or ELF32 i386) PT_LOAD segments at p_paddr, the
- *     rest of RAM zero;
+ *     rest of RAM zero (only pages holding bytes from the file are written:
+ *     the hypervisor hands out new RAM zeroed);
  *   - every vCPU starts at the ELF entry (below 4 GiB) in 32-bit flat
  *     protected mode with paging off (SET_VCPU cr3 == 0),
  *     RDI = RAM size in KiB, RSI = vCPU number;

@@ -48,6 +48,17 @@ static int plan(const struct kiln_config *cfg, const struct kiln_elf_image *img,
     return 0;
 }
 
+/* Whether any segment has bytes from the file in guest page pg. */
+static int has_file_bytes(const struct kiln_elf_image *img, uint64_t pg)
+{
+    for (size_t i = 0; i < img->n_segments; i++) {
+        const struct kiln_elf_segment *s = &img->seg[i];
+        if (s->filesz && s->paddr < pg + PAGE && s->paddr + s->filesz > pg)
+            return 1;
+    }
+    return 0;
+}
+
 /* The content of guest page pg: every segment's bytes that fall in it. */
 static void compose(const struct kiln_elf_image *img, const unsigned char *file,
                     uint64_t pg, unsigned char *buf)
@@ -75,6 +86,10 @@ static int load_segments(kiln_handle *h, uint32_t domid, const struct kiln_elf_i
             pg = done;  /* shares a page with the previous segment: written */
         for (; pg < s->paddr + s->memsz; pg += PAGE) {
             int r;
+            /* New RAM is zero (the hypervisor must hand it out zeroed, or
+             * domains would see each other's data): skip pure-bss pages. */
+            if (!has_file_bytes(img, pg))
+                continue;
             compose(img, file, pg, buf);
             r = kiln_write_mem(h, domid, pg, buf, PAGE);
             if (r < 0)
