@@ -11,6 +11,11 @@
  * so shares are checked end to end.  Every decision is checked against
  * the invariants users rely on (affinity, one CPU at a time, never a
  * sleeping vCPU).
+ *
+ * Timers can be made to fire late, as QEMU TCG does on a loaded host: a
+ * vCPU then runs past its slice, and the time it ran is what counts (the
+ * hypervisor's CPU time is TSC time, which runs on whether or not QEMU's
+ * thread does).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +42,17 @@ struct tv {
     bool dead;
 };
 
+/* xorshift64: deterministic "random" numbers for every test. */
+static u64 rng_state = 88172645463325252ull;
+
+static u64 rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
 struct sim_cpu {
     struct tv *curr;
     u64 start, deadline;
@@ -50,7 +66,20 @@ static struct {
     struct sim_cpu cpu[SIM_MAX_CPUS];
     struct tv tv[SIM_MAX_VCPUS];
     unsigned int ntv;
+    /* Each timer fires late_min..late_max late with probability late_pct
+     * percent, else up to 0.5 ms late. 0 = on time. */
+    unsigned int late_pct;
+    u64 late_min, late_max;
 } sim;
+
+static u64 timer_lateness(void)
+{
+    if (sim.late_max == 0)
+        return 0;
+    if (rng() % 100 >= sim.late_pct)
+        return rng() % (MS / 2);
+    return sim.late_min + rng() % (sim.late_max - sim.late_min + 1);
+}
 
 static void fake_kick(unsigned int cpu)
 {
@@ -121,7 +150,7 @@ static void sim_resched(unsigned int c)
     }
     sim.cpu[c].curr = t;
     assert_true(d.deadline_ns > sim.now);
-    sim.cpu[c].deadline = d.deadline_ns;
+    sim.cpu[c].deadline = d.deadline_ns + timer_lateness();
 }
 
 static void sim_process_kicks(void)
@@ -199,7 +228,7 @@ static void sim_run_until(u64 end)
                 sim_resched(c);
             } else {
                 assert_true(dl > sim.now);
-                sim.cpu[c].deadline = dl;
+                sim.cpu[c].deadline = dl + timer_lateness();
             }
         }
     }
@@ -741,16 +770,6 @@ static void test_affinity_change_moves_running_vcpu(void **state)
 
 /* ---- a long random run: the invariants in sim_resched must always hold ---- */
 
-static u64 rng_state = 88172645463325252ull;
-
-static u64 rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
 static void test_random_operations_keep_invariants(void **state)
 {
     struct tv *v[8];
@@ -822,6 +841,136 @@ static void test_random_operations_keep_invariants(void **state)
         assert_near((double)v[i]->runtime, 2000.0 * MS, 15);
 }
 
+
+/* ---- shares when timers fire late ------------------------------------------ */
+
+/* 1:2:4 on one CPU over 4 s while timers fire late.  Seeds and lateness
+ * vary so that no lucky sequence can pass for all of them. */
+static void run_late_weights(unsigned int late_pct, u64 seed)
+{
+    struct tv *v[3];
+    const u32 w[3] = { 256, 512, 1024 };
+    double total;
+    unsigned int i;
+
+    sim_init(1, 0);
+    rng_state = seed;
+    sim.late_pct = late_pct;
+    sim.late_min = 5 * MS;
+    sim.late_max = 50 * MS;
+    for (i = 0; i < 3; i++) {
+        v[i] = sim_vcpu(w[i], 0, 0);
+        sched_wake(&v[i]->sv);
+    }
+    sim_run_until(500 * MS);
+    reset_runtimes();
+    sim_run_until(4500 * MS);
+    total = (double)(v[0]->runtime + v[1]->runtime + v[2]->runtime);
+    assert_near(total, 4000.0 * MS, 1);
+    for (i = 0; i < 3; i++)
+        assert_near((double)v[i]->runtime / total, w[i] / 1792.0, 10);
+}
+
+static void test_weights_with_some_late_ticks(void **state)
+{
+    (void)state;
+    run_late_weights(10, 1);
+    run_late_weights(10, 2);
+    run_late_weights(30, 3);
+}
+
+static void test_weights_with_every_tick_late(void **state)
+{
+    (void)state;
+    run_late_weights(100, 4);
+    run_late_weights(100, 5);
+}
+
+/* A CPU-bound vCPU capped at 25% gets 25%, not less (accounting passes
+ * that come late still pay for all the time since the last one) and not
+ * more (a slice that overran its credit is repaid), alone or not. */
+static void run_late_cap(bool competitor, u64 seed)
+{
+    struct tv *capped, *other = NULL;
+
+    sim_init(1, 0);
+    rng_state = seed;
+    sim.late_pct = 50;
+    sim.late_min = 5 * MS;
+    sim.late_max = 50 * MS;
+    capped = sim_vcpu(1024, 25, 0);
+    sched_wake(&capped->sv);
+    if (competitor) {
+        other = sim_vcpu(256, 0, 0);
+        sched_wake(&other->sv);
+    }
+    sim_run_until(500 * MS);
+    reset_runtimes();
+    sim_run_until(4500 * MS);
+    /* 25% +/- 1.5 points: the simulation is exact, the slack is only the
+     * window's edges. */
+    assert_near((double)capped->runtime / (4000.0 * MS), 0.25, 6);
+    if (other)
+        assert_near((double)other->runtime / (4000.0 * MS), 0.75, 3);
+}
+
+static void test_cap_with_late_ticks(void **state)
+{
+    (void)state;
+    run_late_cap(false, 6);
+    run_late_cap(false, 7);
+    run_late_cap(true, 8);
+    run_late_cap(true, 9);
+}
+
+/* The whole CPU stalls for 200 ms (the host descheduled QEMU) while the
+ * lightest vCPU runs: it owes that time and repays it, so shares over the
+ * next 4 s still follow the weights. */
+static void test_stall_debt_is_repaid(void **state)
+{
+    struct tv *v[3];
+    const u32 w[3] = { 256, 512, 1024 };
+    double total;
+    unsigned int i;
+
+    (void)state;
+    sim_init(1, 0);
+    for (i = 0; i < 3; i++) {
+        v[i] = sim_vcpu(w[i], 0, 0);
+        sched_wake(&v[i]->sv);
+    }
+    sim_run_until(500 * MS);
+    while (sim.cpu[0].curr != v[0])
+        sim_run_until(sim.cpu[0].deadline);
+    reset_runtimes();
+    sim.cpu[0].deadline += 200 * MS;
+    sim_run_until(sim.now + 4000 * MS);
+    total = (double)(v[0]->runtime + v[1]->runtime + v[2]->runtime);
+    assert_true(v[0]->runtime > 200 * MS); /* the stall counted */
+    for (i = 0; i < 3; i++)
+        assert_near((double)v[i]->runtime / total, w[i] / 1792.0, 10);
+}
+
+/* As in Xen, a vCPU that sleeps does not bank more than one timeslice of
+ * credit, however long it slept: its wake-up cannot claim a long burst. */
+static void test_sleeper_banks_one_slice(void **state)
+{
+    struct tv *hog, *io;
+
+    (void)state;
+    sim_init(1, 0);
+    hog = sim_vcpu(256, 0, 0);
+    io = sim_vcpu(65535, 0, 0);
+    io->burst = 1 * MS;
+    io->sleep = 20 * MS;
+    io->left = io->burst;
+    sched_wake(&hog->sv);
+    sched_wake(&io->sv);
+    sim_run_until(2000 * MS);
+    assert_true(credit_read(&io->sv) <= (s64)SCHED_TSLICE_NS);
+    assert_true(io->runtime > 90 * MS); /* it did get its bursts */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +1000,11 @@ int main(void)
         cmocka_unit_test(test_destroy_parked_vcpu),
         cmocka_unit_test(test_affinity_change_moves_running_vcpu),
         cmocka_unit_test(test_random_operations_keep_invariants),
+        cmocka_unit_test(test_weights_with_some_late_ticks),
+        cmocka_unit_test(test_weights_with_every_tick_late),
+        cmocka_unit_test(test_cap_with_late_ticks),
+        cmocka_unit_test(test_stall_debt_is_repaid),
+        cmocka_unit_test(test_sleeper_banks_one_slice),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

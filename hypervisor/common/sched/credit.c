@@ -16,11 +16,30 @@
 #include <kiln/spinlock.h>
 #include <public/kiln.h>
 
-/* Credit stays within one timeslice either side of zero: a vCPU that sat
- * in the queue cannot bank an unbounded burst, and one that overran cannot
- * owe an unbounded debt. */
-#define CREDIT_MAX ((s64)SCHED_TSLICE_NS)
-#define CREDIT_MIN (-(s64)SCHED_TSLICE_NS)
+/*
+ * Credit is conserved: a vCPU is debited exactly the time it ran, however
+ * late the tick that stops it, and each accounting pass hands out exactly
+ * the time elapsed since the previous one.  So among vCPUs that compete
+ * all the time, what one gains another has lost, their credits stay close
+ * to zero and shares follow weights even when timers fire tens of
+ * milliseconds late (QEMU TCG on a loaded host).  Bounds apply only in the
+ * accounting pass and only cut what is not owed:
+ *  - a vCPU that slept during the period did not want its share, so, as
+ *    in Xen, it banks at most one timeslice;
+ *  - one that was awake all period wanted the CPU and was kept waiting:
+ *    its credit is owed, bounded only far away, so that a vCPU which can
+ *    never use its share (pinned with others, see the header) stops
+ *    growing;
+ *  - debt is carried: a vCPU that ran 80 ms of a 30 ms slice repays 50 ms
+ *    later.  Forgiving it would favour whoever overran most, i.e. the
+ *    lowest weights.  The floor only stops a stall of the whole machine
+ *    from keeping a vCPU OVER for long.
+ */
+#define CREDIT_SLEPT_MAX ((s64)SCHED_TSLICE_NS)
+#define CREDIT_AWAKE_MAX ((s64)(10 * SCHED_TSLICE_NS))
+#define CREDIT_MIN       (-(s64)(10 * SCHED_TSLICE_NS))
+/* An accounting pass pays for at most this much elapsed time. */
+#define ACCT_MAX_NS      (32 * SCHED_ACCT_NS)
 
 #define PRIO_IDLE (-1) /* what an empty CPU compares as when stealing */
 
@@ -42,6 +61,7 @@ static struct {
     spinlock_t acct_lock;
     struct list_head doms;
     u64 next_acct;
+    u64 last_acct;            /* time of the last accounting pass */
     u64 acct_gen;             /* accounting passes so far (atomic) */
     u64 idle_mask;            /* bit n: CPU n runs its idle loop (atomic) */
     struct runq rq[SCHED_MAX_CPUS];
@@ -87,21 +107,20 @@ static s64 credit_read(const struct sched_vcpu *v)
     return __atomic_load_n(&v->credit, __ATOMIC_RELAXED);
 }
 
-/* Adds delta to v's credit, clamped to [CREDIT_MIN, CREDIT_MAX].  The
- * accounting CPU and v's own CPU may do this concurrently. */
-static s64 credit_add(struct sched_vcpu *v, s64 delta)
+/* Adds earned credit to v's, then bounds it to [CREDIT_MIN, max].  v's own
+ * CPU may debit it concurrently. */
+static void credit_earn(struct sched_vcpu *v, s64 delta, s64 max)
 {
     s64 old = credit_read(v), new;
 
     do {
         new = old + delta;
-        if (new > CREDIT_MAX)
-            new = CREDIT_MAX;
+        if (new > max)
+            new = max;
         if (new < CREDIT_MIN)
             new = CREDIT_MIN;
     } while (!__atomic_compare_exchange_n(&v->credit, &old, new, false,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    return new;
 }
 
 static enum sched_prio prio_of_credit(const struct sched_vcpu *v, bool boost)
@@ -120,7 +139,7 @@ static bool out_of_cap(const struct sched_vcpu *v)
 static void burn(struct sched_vcpu *v, u64 now)
 {
     if (now > v->last_burn) {
-        credit_add(v, -(s64)(now - v->last_burn));
+        __atomic_sub_fetch(&v->credit, (s64)(now - v->last_burn), __ATOMIC_RELAXED);
         v->last_burn = now;
     }
     __atomic_store_n(&v->ran, true, __ATOMIC_RELAXED);
@@ -331,10 +350,10 @@ static void unpark(struct sched_vcpu *v)
         make_runnable(v, false);
 }
 
-/* Shares one period's worth of CPU time among the active vCPUs; acct_lock
- * held.  A vCPU is active if it wants to run or ran during the period, so
- * blocked vCPUs do not dilute the shares of the ones competing. */
-static void distribute_credit(void)
+/* Shares `elapsed` ns of CPU time among the active vCPUs; acct_lock held.
+ * A vCPU is active if it wants to run or ran during the period, so blocked
+ * vCPUs do not dilute the shares of the ones competing. */
+static void distribute_credit(u64 elapsed)
 {
     struct sched_dom *d;
     struct sched_vcpu *v;
@@ -357,7 +376,7 @@ static void distribute_credit(void)
         return;
     /* Weights compete only for the CPUs the active vCPUs may use, so three
      * vCPUs pinned to one CPU of four share that one CPU by weight. */
-    pool = SCHED_ACCT_NS * popcount64(cpus);
+    pool = elapsed * popcount64(cpus);
 
     list_for_each_entry(d, &S.doms, elem) {
         u64 share, each;
@@ -365,13 +384,16 @@ static void distribute_credit(void)
         if (d->nr_active == 0)
             continue;
         share = pool * d->weight * d->nr_active / weight_total;
-        if (d->cap != 0 && share > SCHED_ACCT_NS * d->cap / 100)
-            share = SCHED_ACCT_NS * d->cap / 100;
+        if (d->cap != 0 && share > elapsed * d->cap / 100)
+            share = elapsed * d->cap / 100;
         each = (share + d->nr_active - 1) / d->nr_active;
         list_for_each_entry(v, &d->vcpus, dom_elem) {
+            bool slept = __atomic_exchange_n(&v->slept, false, __ATOMIC_RELAXED);
+
             if (!v->active)
                 continue;
-            credit_add(v, (s64)each);
+            credit_earn(v, (s64)each,
+                        slept || !READ_ONCE(v->awake) ? CREDIT_SLEPT_MAX : CREDIT_AWAKE_MAX);
             if (READ_ONCE(v->parked))
                 unpark(v);
         }
@@ -386,9 +408,13 @@ static void maybe_account(u64 now)
         return;
     spin_lock(&S.acct_lock);
     if (now >= S.next_acct) {
-        /* Periods missed while every CPU slept are not paid out later. */
+        /* A late pass pays for all the time since the last one: the
+         * running vCPUs were debited for all of it. */
+        u64 elapsed = now - S.last_acct;
+
+        S.last_acct = now;
         __atomic_store_n(&S.next_acct, next_multiple(now, SCHED_ACCT_NS), __ATOMIC_RELAXED);
-        distribute_credit();
+        distribute_credit(elapsed < ACCT_MAX_NS ? elapsed : ACCT_MAX_NS);
         __atomic_fetch_add(&S.acct_gen, 1, __ATOMIC_RELAXED);
     }
     spin_unlock(&S.acct_lock);
@@ -411,6 +437,7 @@ int sched_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned i
     spin_lock_init(&S.acct_lock);
     list_init(&S.doms);
     S.next_acct = SCHED_ACCT_NS;
+    S.last_acct = 0;
     S.acct_gen = 0;
     S.idle_mask = S.online;
     for (cpu = 0; cpu < SCHED_MAX_CPUS; cpu++) {
@@ -507,6 +534,7 @@ int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
     v->parked = false;
     v->yielded = false;
     v->ran = false;
+    v->slept = true;
     v->active = false;
     if (eff_affinity(v) == 0)
         return -KILN_EINVAL;
@@ -558,6 +586,8 @@ void sched_sleep(struct sched_vcpu *v)
     unsigned long irq = local_irq_save();
     unsigned int cpu = vcpu_lock(v);
 
+    if (v->awake)
+        __atomic_store_n(&v->slept, true, __ATOMIC_RELAXED);
     v->awake = false;
     if (v->queued)
         runq_remove(cpu, v);

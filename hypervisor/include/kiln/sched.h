@@ -10,14 +10,21 @@
  *
  * Policy, in the spirit of Xen's credit1:
  *  - credits are nanoseconds of CPU time.  Every SCHED_ACCT_NS one CPU runs
- *    the accounting pass: the pool (SCHED_ACCT_NS times the number of CPUs
- *    the active vCPUs may use) is shared among active domains in proportion
+ *    the accounting pass: the pool (the time since the previous pass, i.e.
+ *    SCHED_ACCT_NS unless timers fire late, times the number of CPUs the
+ *    active vCPUs may use) is shared among active domains in proportion
  *    to weight times their number of active vCPUs (as in Xen, the weight
  *    counts per vCPU), then evenly among each domain's active vCPUs.  An
  *    active vCPU is one that is awake or ran in the period.  The running
- *    vCPU is debited for exactly the time it ran.  Weights compare only
- *    vCPUs competing for the same CPUs: mixing pinned and unpinned vCPUs
- *    gives approximate shares, as in Xen.
+ *    vCPU is debited for exactly the time it ran, however late the timer
+ *    that stopped it.  Weights compare only vCPUs competing for the same
+ *    CPUs: mixing pinned and unpinned vCPUs gives approximate shares, as
+ *    in Xen.
+ *  - credit bounds: a vCPU that slept during a period banks at most one
+ *    timeslice (as in Xen); one kept waiting keeps what it is owed, and
+ *    debt from overrun slices is repaid, both within 10 timeslices of
+ *    zero.  So shares hold when timer interrupts come late (QEMU TCG on a
+ *    loaded host), where clamping at one timeslice would not.
  *  - priorities: BOOST (just woken from sleep with credit left), UNDER
  *    (credit >= 0), OVER (credit < 0).  Higher priority always runs first;
  *    equal priorities round-robin with a SCHED_TSLICE_NS timeslice.
@@ -104,6 +111,7 @@ struct sched_vcpu {
     bool parked;                  /* capped and out of credit */
     bool yielded;                 /* asked to step aside once */
     bool ran;                     /* debited since the last accounting */
+    bool slept;                   /* went to sleep since the last accounting */
     bool active;                  /* earns credit this period (acct_lock) */
 };
 
