@@ -18,22 +18,30 @@ download() {
     apt-get -q -o APT::Sandbox::User=root download "$@"
 }
 
-# A fresh machine may have no package lists yet: update only then.
-if ! download linux-image-cloud-amd64 >/dev/null 2>&1; then
-    echo "dom0 fetch: no package lists, running apt-get update" >&2
+# Resolves the kernel through the metapackage, then fetches everything.
+fetch_all() {
+    local meta
+    rm -f ./*.deb
+    download linux-image-cloud-amd64 || return 1
+    meta=$(ls -t linux-image-cloud-amd64_*.deb | head -n1)
+    kpkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
+           sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
+    [[ -n "$kpkg" ]] || { echo "dom0 fetch: cannot resolve the kernel from $meta" >&2; return 1; }
+    # dropbear is linked against libtomcrypt/libtommath, which a build host
+    # need not have installed: fetch them too; the rest (libc, zlib,
+    # libcrypt, gmp) is part of every Debian 12 system and is copied from
+    # the host by mkinitramfs.sh.
+    download "$kpkg" busybox-static dropbear-bin libtomcrypt1 libtommath1
+}
+
+# A fresh machine may have no package lists, or stale ones naming files the
+# mirror no longer has: update only then.
+if ! fetch_all >/dev/null 2>&1; then
+    echo "dom0 fetch: refreshing the package lists (apt-get update)" >&2
     apt-get -q update >&2
-    download linux-image-cloud-amd64 >/dev/null
+    fetch_all >/dev/null
 fi
-
-meta=$(ls -t linux-image-cloud-amd64_*.deb | head -n1)
-kpkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p' | head -n1)
-[[ -n "$kpkg" ]] || { echo "dom0 fetch: cannot resolve the kernel from $meta" >&2; exit 1; }
 kver=${kpkg#linux-image-}
-
-# dropbear is linked against libtomcrypt/libtommath, which a build host need
-# not have installed: fetch them too, the rest (libc, zlib, libcrypt, gmp) is
-# part of every Debian 12 system and is copied from the host by mkinitramfs.sh.
-download "$kpkg" busybox-static dropbear-bin libtomcrypt1 libtommath1 >/dev/null
 
 echo "$kver" > ../kver
 touch ../stamp
