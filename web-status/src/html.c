@@ -82,6 +82,21 @@ void html_text(struct html *h, const char *s)
 		html_textn(h, s, strlen(s));
 }
 
+void html_urlpart(struct html *h, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			html_rawn(h, s, 1);
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			html_rawn(h, esc, 3);
+		}
+	}
+}
+
 char *html_take(struct html *h, size_t *len)
 {
 	if (h->oom || !grow(h, 0)) {

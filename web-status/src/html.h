@@ -23,6 +23,8 @@ void html_rawn(struct html *h, const char *s, size_t n);
 void html_fmt(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void html_text(struct html *h, const char *s);   /* escaped; NULL prints nothing */
 void html_textn(struct html *h, const char *s, size_t n);
+/* Percent-encodes s for a URL query value (safe in an attribute as is). */
+void html_urlpart(struct html *h, const char *s);
 
 /* Hands the NUL-terminated buffer to the caller (NULL after out of memory). */
 char *html_take(struct html *h, size_t *len);

@@ -6,6 +6,7 @@
  * queries, see api_model.c) however many jobs and steps there are.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ enum MHD_Result status_flights_page(struct http_req *r)
 		return page_error(r, rc, err);
 
 	struct html h = { 0 };
-	page_begin(&h, "Flights");
+	page_begin(&h, "Flights", 30);
 	json_t *flights = json_object_get(doc, "flights");
 	if (json_array_size(flights) == 0)
 		html_raw(&h, "<p>No flights yet. Submit one with <code>xenrt submit</code>.</p>\n");
@@ -259,7 +260,9 @@ enum MHD_Result status_flight_page(struct http_req *r)
 	char title[64];
 	snprintf(title, sizeof title, "Flight %" PRId64, r->ids[0]);
 	struct html h = { 0 };
-	page_begin(&h, title);
+	const char *st = json_string_value(json_object_get(f, "status"));
+	bool live = st && (!strcmp(st, "queued") || !strcmp(st, "running"));
+	page_begin(&h, title, live ? 10 : 0);
 	verdict_block(&h, f);
 	flight_facts(&h, f);
 	html_raw(&h, "<h2>Jobs and steps</h2>\n");

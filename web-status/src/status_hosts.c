@@ -22,7 +22,7 @@ enum MHD_Result status_hosts_page(struct http_req *r)
 		return page_error(r, rc, err);
 	}
 	struct html h = { 0 };
-	page_begin(&h, "Hosts");
+	page_begin(&h, "Hosts", 30);
 	html_raw(&h, "<table class=\"list\"><thead><tr><th>host</th><th>state</th><th>driver</th>"
 		     "<th>cpu</th><th>vcpus</th><th>memory</th><th>flags</th><th>job</th>"
 		     "<th>since (UTC)</th></tr></thead><tbody>\n");

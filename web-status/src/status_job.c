@@ -168,7 +168,8 @@ enum MHD_Result status_job_page(struct http_req *r)
 	char title[256];
 	const char *name = json_string_value(json_object_get(j, "name"));
 	snprintf(title, sizeof title, "Job %" PRId64 ": %s", r->ids[0], name ? name : "");
-	page_begin(&h, title);
+	const char *st = json_string_value(json_object_get(j, "status"));
+	page_begin(&h, title, st && (!strcmp(st, "queued") || !strcmp(st, "running")) ? 10 : 0);
 	job_facts(&h, j);
 	html_raw(&h, "<h2>Steps</h2>\n");
 	steps_table(&h, json_object_get(j, "steps"));

@@ -5,14 +5,17 @@
 
 #include "status_util.h"
 
-void page_begin(struct html *h, const char *title)
+void page_begin(struct html *h, const char *title, int refresh_s)
 {
-	html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		    "<meta name=\"viewport\" content=\"width=device-width\">"
+	html_raw(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+	if (refresh_s > 0)
+		html_fmt(h, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh_s);
+	html_raw(h, "<meta name=\"viewport\" content=\"width=device-width\">"
 		    "<link rel=\"stylesheet\" href=\"/static/style.css\"><title>");
 	html_text(h, title);
 	html_raw(h, " - xenrt</title></head><body><nav><a class=\"brand\" href=\"/\">xenrt</a> "
 		    "<a href=\"/\">flights</a> <a href=\"/hosts\">hosts</a> "
+		    "<a href=\"/trends\">trends</a> "
 		    "<a href=\"/api/flights\">api</a></nav><main>\n<h1>");
 	html_text(h, title);
 	html_raw(h, "</h1>\n");
@@ -95,7 +98,7 @@ enum MHD_Result page_send(struct http_req *r, struct html *h)
 enum MHD_Result page_error(struct http_req *r, int rc, const char *err)
 {
 	struct html h = { 0 };
-	page_begin(&h, rc == 404 ? "Not found" : "Error");
+	page_begin(&h, rc == 404 ? "Not found" : "Error", 0);
 	html_raw(&h, "<p class=\"error\">");
 	html_text(&h, err);
 	html_raw(&h, "</p>");

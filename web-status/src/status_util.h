@@ -7,7 +7,9 @@
 #include "html.h"
 #include "http.h"
 
-void page_begin(struct html *h, const char *title);
+/* refresh_s > 0 adds a meta refresh: pages of running work update
+ * themselves without JavaScript. */
+void page_begin(struct html *h, const char *title, int refresh_s);
 void page_end(struct html *h);
 
 /* A JSON string field, escaped ("" when absent or not a string). */

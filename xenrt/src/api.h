@@ -12,6 +12,7 @@ enum MHD_Result api_flight_cancel(struct http_req *r);  /* POST /api/flights/<id
 enum MHD_Result api_job_show(struct http_req *r);       /* GET  /api/jobs/<id> */
 enum MHD_Result api_hosts_list(struct http_req *r);     /* GET  /api/hosts */
 enum MHD_Result api_host_events(struct http_req *r);    /* GET  /api/hosts/<id>/events?limit=&before= */
+enum MHD_Result api_metrics(struct http_req *r);        /* GET  /api/metrics[?name=&limit=] */
 
 /* Files: GET /logs/<job>/<attempt>/<file> and /static/<file> (CSS). */
 enum MHD_Result http_serve_log(struct http_req *r);

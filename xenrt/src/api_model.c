@@ -565,3 +565,43 @@ int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limi
 			 "next_before", next_before(events, limit));
 	return 0;
 }
+
+int model_metrics(sqlite3 *db, const char *name, int64_t limit, json_t **out,
+		  char *err, size_t errlen)
+{
+	json_t *rows = json_array();
+	/* Distinct names by hopping through metrics_by_name: one seek per name
+	 * instead of reading every metric ever recorded. */
+	sqlite3_stmt *st = prep(db, name
+		? "SELECT f.id AS flight_id, f.created_at, f.revision, j.id AS job_id, "
+		  "j.name AS job, s.name AS step, m.value, m.unit FROM metrics m "
+		  "JOIN steps s ON m.step_id = s.id JOIN jobs j ON s.job_id = j.id "
+		  "JOIN flights f ON j.flight_id = f.id WHERE m.name = ?1 ORDER BY m.id DESC LIMIT ?2"
+		: "WITH RECURSIVE n(x) AS (SELECT min(name) FROM metrics UNION ALL "
+		  "SELECT (SELECT min(name) FROM metrics WHERE name > x) FROM n WHERE x IS NOT NULL "
+		  "LIMIT ?2) SELECT x AS name FROM n WHERE x IS NOT NULL", err, errlen);
+	int rc = st ? 0 : 500;
+	if (st) {
+		if (name)
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, limit);
+		rc = rows_into(db, st, rows, err, errlen);
+		sqlite3_finalize(st);
+	}
+	if (rc) {
+		json_decref(rows);
+		return rc;
+	}
+	if (!name) {
+		json_t *names = json_array();
+		size_t i;
+		json_t *r;
+		json_array_foreach(rows, i, r)
+			json_array_append(names, json_object_get(r, "name"));
+		json_decref(rows);
+		*out = json_pack("{s:o}", "metrics", names);
+	} else {
+		*out = json_pack("{s:o, s:o}", "metric", json_text(name, strlen(name)), "points", rows);
+	}
+	return 0;
+}

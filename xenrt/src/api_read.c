@@ -68,3 +68,16 @@ enum MHD_Result api_host_events(struct http_req *r)
 	int rc = model_host_events(r->db, r->ids[0], before, limit, &doc, err, sizeof err);
 	return reply(r, rc, doc, err);
 }
+
+enum MHD_Result api_metrics(struct http_req *r)
+{
+	int64_t limit;
+	enum MHD_Result ret;
+	if (http_query_int(r, "limit", 1, MODEL_PAGE_MAX, MODEL_PAGE_MAX, &limit, &ret) < 0)
+		return ret;
+	const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_metrics(r->db, name && *name ? name : NULL, limit, &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}

@@ -55,12 +55,14 @@ static const struct route {
 	{ "GET", "/api/jobs/#", api_job_show },
 	{ "GET", "/api/hosts", api_hosts_list },
 	{ "GET", "/api/hosts/#/events", api_host_events },
+	{ "GET", "/api/metrics", api_metrics },
 	{ "GET", "/logs/#/#/*", http_serve_log },
 	{ "GET", "/static/*", http_serve_static },
 	{ "GET", "/", status_flights_page },
 	{ "GET", "/flights/#", status_flight_page },
 	{ "GET", "/jobs/#", status_job_page },
 	{ "GET", "/hosts", status_hosts_page },
+	{ "GET", "/trends", status_trends_page },
 };
 
 static bool parse_id(const char *s, size_t n, int64_t *out)

@@ -203,6 +203,65 @@ static void unknown_ids_give_html_404(void **state)
 	free(r.body);
 }
 
+static void trends_plot_metrics_as_escaped_svg(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+		"(1, 'nightly', '/r', 'm', 't', 1, 'pass'), (2, 'nightly', '/r', 'm', 't', 2, 'pass');"
+		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+		"(1, 1, 'smoke', 'smoke', 'pass'), (2, 2, 'smoke', 'smoke', 'pass');"
+		"INSERT INTO steps(id, job_id, seq, name, status, started_at) VALUES "
+		"(1, 1, 1, 'boot', 'pass', 1), (2, 2, 1, 'boot', 'pass', 1);"
+		"INSERT INTO metrics(step_id, name, value, unit) VALUES "
+		"(1, 'boot<script>&x', 2.5, 's'), (2, 'boot<script>&x', 3.5, 's'),"
+		"(1, 'exit_cost', 15, 'us');");
+	struct response r = page(h, "/trends", 200);
+	assert_non_null(strstr(r.body, "href=\"/trends?metric=boot%3Cscript%3E%26x\""));
+	assert_non_null(strstr(r.body, "boot&lt;script&gt;&amp;x"));
+	assert_non_null(strstr(r.body, "exit_cost"));
+	assert_null(strstr(r.body, "<script>"));
+	free(r.body);
+	r = page(h, "/trends?metric=boot%3Cscript%3E%26x", 200);
+	assert_non_null(strstr(r.body, "<svg class=\"plot\""));
+	assert_non_null(strstr(r.body, "<polyline"));
+	/* Oldest flight left, newest right, each point linked to its flight. */
+	assert_non_null(strstr(r.body, "<a href=\"/flights/1\"><circle cx=\"50.0\""));
+	assert_non_null(strstr(r.body, "<a href=\"/flights/2\"><circle cx=\"750.0\""));
+	assert_non_null(strstr(r.body, "flight 2 smoke/boot: 3.5 s"));
+	assert_null(strstr(r.body, "<script>"));
+	free(r.body);
+	r = page(h, "/trends?metric=nothing", 200);
+	assert_non_null(strstr(r.body, "No values for this metric."));
+	free(r.body);
+	/* The same data over the API, newest first. */
+	r = request(h, "GET", "/api/metrics?name=exit_cost", NULL, AUTH_NONE, NULL, 0);
+	assert_int_equal(r.status, 200);
+	json_t *doc = json_loads(r.body, 0, NULL);
+	json_t *p = json_array_get(json_object_get(doc, "points"), 0);
+	assert_int_equal(json_integer_value(json_object_get(p, "flight_id")), 1);
+	assert_string_equal(json_string_value(json_object_get(p, "unit")), "us");
+	json_decref(doc);
+	free(r.body);
+	r = request(h, "GET", "/api/metrics", NULL, AUTH_NONE, NULL, 0);
+	doc = json_loads(r.body, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 2);
+	json_decref(doc);
+	free(r.body);
+}
+
+static void running_flights_refresh_themselves(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+		"(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass');");
+	struct response r = page(h, "/flights/1", 200);
+	assert_non_null(strstr(r.body, "<meta http-equiv=\"refresh\" content=\"10\">"));
+	free(r.body);
+	r = page(h, "/flights/2", 200);
+	assert_null(strstr(r.body, "http-equiv=\"refresh\""));
+	free(r.body);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -214,6 +273,8 @@ int main(void)
 		T(verdict_separates_regressions_from_known_failures),
 		T(flights_list_is_paged),
 		T(unknown_ids_give_html_404),
+		T(trends_plot_metrics_as_escaped_svg),
+		T(running_flights_refresh_themselves),
 	};
 	int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
 	curl_global_cleanup();
