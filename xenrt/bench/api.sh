@@ -138,10 +138,12 @@ run "/ (flights page)" "$Y/"
 run "/api/flights/500" "$Y/api/flights/500"
 run "/flights/500 (grid)" "$Y/flights/500"
 run "/?before=200 (old page)" "$Y/?before=200"
+run "/trends?metric=boot_time" "$Y/trends?metric=boot_time"
 echo "status page render time:"
 render "/ (flights page)" "$Y/"
 render "/flights/500 (grid)" "$Y/flights/500"
 render "/jobs/2500" "$Y/jobs/2500"
+render "/trends?metric=boot_time" "$Y/trends?metric=boot_time"
 
 echo "ratios against the baselines measured above (p50, p99):"
 ratio() { # NAME BASELINE
