@@ -213,6 +213,43 @@ static void bad_config_and_newer_database_stop_serve(void **state)
 	assert_non_null(strstr(out, "newer than this xenrt knows"));
 }
 
+/* submit --wait follows the flight to its end and exits with the verdict:
+ * 1 for a failed flight.  With --no-executor the test plays the executor. */
+static void submit_wait_exits_with_the_verdict(void **state)
+{
+	(void)state;
+	char out[4096], rcfile[128];
+	snprintf(rcfile, sizeof rcfile, "%s/wait.rc", dir);
+	assert_int_equal(run(out, sizeof out, "(cd '%s' && '%s' submit --url %s --config '%s' --repo . "
+			     "--ref HEAD --suite smoke --wait > wait.out 2>&1; echo $? > wait.rc) "
+			     "> /dev/null 2>&1 &", dir, bin, url, cfg), 0);
+	int found = 0;
+	for (int i = 0; i < 100 && !found; i++) {
+		run(out, sizeof out, "grep -o 'flight [0-9]* submitted' '%s/wait.out' 2>/dev/null", dir);
+		found = strstr(out, "submitted") != NULL;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_true(found);
+	int id = atoi(out + strlen("flight "));
+	assert_int_equal(run(out, sizeof out, "sqlite3 '%s/x.db' \"UPDATE flights SET status = "
+			     "'fail' WHERE id = %d; UPDATE jobs SET status = 'fail' WHERE flight_id = %d;"
+			     "INSERT INTO steps(job_id, seq, name, status, started_at, message) SELECT "
+			     "max(id), 1, 'boot', 'fail', 1, 'no banner' FROM jobs WHERE flight_id = %d\"",
+			     dir, id, id, id), 0);
+	int rc = -1;
+	for (int i = 0; i < 200 && rc < 0; i++) {
+		if (run(out, sizeof out, "cat '%s' 2>/dev/null", rcfile) == 0 && out[0])
+			rc = atoi(out);
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(rc, 1);
+	assert_int_equal(run(out, sizeof out, "cat '%s/wait.out'", dir), 0);
+	assert_non_null(strstr(out, ": fail (verdict fail)"));
+	assert_non_null(strstr(out, "fail boot: no banner"));
+}
+
 static void serve_stops_cleanly_on_sigterm(void **state)
 {
 	(void)state;
@@ -241,6 +278,7 @@ int main(void)
 		cmocka_unit_test(cancel_and_hosts),
 		cmocka_unit_test(tokens_on_the_local_database),
 		cmocka_unit_test(bad_config_and_newer_database_stop_serve),
+		cmocka_unit_test(submit_wait_exits_with_the_verdict),
 		cmocka_unit_test(serve_stops_cleanly_on_sigterm),
 	};
 	return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
