@@ -28,6 +28,10 @@ int cli_hosts(int argc, char **argv);
  * and returns -1 on failure. */
 int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db_path);
 
+/* Creates the state directory and the database's directory if missing, so
+ * the embedded defaults work in a fresh checkout.  Prints why on failure. */
+int cli_prepare_dirs(const struct xenrt_config *cfg);
+
 /* The API token: $XENRT_TOKEN, else the first line of <state_dir>/token.
  * Prints why on failure and returns -1. */
 int cli_read_token(const struct xenrt_config *cfg, char *out, size_t len);

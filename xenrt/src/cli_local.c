@@ -3,16 +3,53 @@
  * without starting the daemon), `xenrt token` (tokens are made on the
  * database, never over the API), and the config/token loaders shared by all
  * subcommands. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "auth.h"
 #include "db.h"
+
+/* mkdir -p: every missing directory of `path` (up to its last '/' when
+ * parent_only). */
+static int make_dirs(const char *path, bool parent_only)
+{
+	char buf[XENRT_PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	if (parent_only) {
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return 0;
+		*slash = '\0';
+	}
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (buf[0] && mkdir(buf, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "xenrt: cannot create %s: %s\n", buf, strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+int cli_prepare_dirs(const struct xenrt_config *cfg)
+{
+	if (make_dirs(cfg->state_dir, false) < 0 || make_dirs(cfg->db_path, true) < 0)
+		return -1;
+	return 0;
+}
 
 int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db_path)
 {
@@ -53,7 +90,7 @@ int cli_db(int argc, char **argv)
 		return XENRT_EXIT_USAGE;
 	}
 	struct xenrt_config cfg;
-	if (cli_config(&cfg, config_path, db_path) < 0)
+	if (cli_config(&cfg, config_path, db_path) < 0 || cli_prepare_dirs(&cfg) < 0)
 		return XENRT_EXIT_ERROR;
 	sqlite3 *db;
 	char err[512];
@@ -133,7 +170,7 @@ int cli_token(int argc, char **argv)
 		return XENRT_EXIT_USAGE;
 	}
 	struct xenrt_config cfg;
-	if (cli_config(&cfg, config_path, db_path) < 0)
+	if (cli_config(&cfg, config_path, db_path) < 0 || cli_prepare_dirs(&cfg) < 0)
 		return XENRT_EXIT_ERROR;
 	sqlite3 *db;
 	char err[1024];

@@ -62,6 +62,11 @@ int cli_serve(int argc, char **argv)
 		return XENRT_EXIT_ERROR;
 	if (port >= 0)
 		config_set_port(&cfg, (int)port);
+	if (cli_prepare_dirs(&cfg) < 0)
+		return XENRT_EXIT_ERROR;
+	/* A peer closing a socket or pipe is an error to handle, not a reason
+	 * for the daemon to die. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Signals are taken synchronously by sigwait, so no handler races. */
 	sigset_t stop;
