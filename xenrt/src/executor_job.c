@@ -109,7 +109,8 @@ static void on_event(void *ctx, const struct results_event *ev)
             long long id;
 
             snprintf(name, sizeof(name), "%s:%s", st->name, ev->step);
-            id = step_record(ss->jr, name, ev->status, ev->message[0] ? ev->message : NULL, NULL);
+            id = step_record(ss->jr, name, ev->status, ev->message[0] ? ev->message : NULL,
+                             hc->log_name);
             for (int i = 0; i < ev->n_metrics; i++)
                 metric_add(ss->jr, id, ev->metrics[i].name, ev->metrics[i].value, ev->metrics[i].unit);
             ss->failed |= strcmp(ev->status, "fail") == 0;
