@@ -93,16 +93,19 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     size_t nlen = kstrnlen(cfg->name, KILN_NAME_MAX);
     if (!nlen || nlen >= KILN_NAME_MAX)
         return -KILN_EINVAL;
-    if (!cfg->memory_kib || cfg->memory_kib % 4 ||
-        cfg->memory_kib / 4 > mm_total_pages())
-        return -KILN_EINVAL;
-    if (cfg->memory_kib / 4 > mm_free_pages())
-        return -KILN_ENOMEM;
+    if (!cfg->identity) {
+        if (!cfg->memory_kib || cfg->memory_kib % 4 ||
+            cfg->memory_kib / 4 > mm_total_pages())
+            return -KILN_EINVAL;
+        if (cfg->memory_kib / 4 > mm_free_pages())
+            return -KILN_ENOMEM;
+    }
     if (!cfg->vcpus || cfg->vcpus > KILN_MAX_VCPUS)
         return -KILN_EINVAL;
     if (cfg->flags & ~KILN_CPUID_F_PRIVILEGED)
         return -KILN_EINVAL;
-    int id = pick_domid(cfg->domid);
+    /* Id 0 is dom0's and only dom0's. */
+    int id = cfg->identity ? (domain_find(0) ? -KILN_EEXIST : 0) : pick_domid(cfg->domid);
     if (id < 0)
         return id;
 
@@ -113,12 +116,13 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
     d->state = KILN_DOMSTATE_BUILDING;
-    d->memory_kib = cfg->memory_kib;
+    d->memory_kib = cfg->identity ? cfg->identity->pages * 4 : cfg->memory_kib;
+    d->hardware = cfg->identity != NULL;
     spin_lock_init(&d->console_lock);
     list_init(&d->elem);
 
     int rc = sched_dom_init(&d->sd, cfg->weight ? cfg->weight : SCHED_WEIGHT_DEFAULT,
-                            cfg->cap, 0);
+                            cfg->cap, d->hardware ? SCHED_DOM_F_DOM0 : 0);
     if (rc) {
         free_page(d);
         return rc;
@@ -127,7 +131,7 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     d->console_ring = alloc_pages_zeroed(0);
     if (!d->console_ring)
         goto fail;
-    rc = p2m_init(d, cfg->memory_kib);
+    rc = d->hardware ? p2m_init_identity(d, cfg->identity) : p2m_init(d, cfg->memory_kib);
     if (rc)
         goto fail;
     d->nr_vcpus = cfg->vcpus;

@@ -21,6 +21,7 @@
 #include <kiln/boot.h>
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
+#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
@@ -228,6 +229,8 @@ int boot_domains_start(void)
     int started = 0, domid = 1;
     for (unsigned int i = 0; i < boot_module_count(); i++) {
         const struct boot_module *m = boot_module_get(i);
+        if (dom0_owns_module(m))
+            continue;
         if (!is_guest_elf(phys_to_virt(m->start), (size_t)(m->end - m->start))) {
             pr_info("module %u is not a guest ELF image, not started\n", i);
             continue;
@@ -244,6 +247,10 @@ void start_domains(void)
     int rc = hvm_init();
     if (!rc)
         rc = vcpu_sched_start();
+    /* dom0 first: it takes its RAM lowest address first, before boot
+     * domains scatter allocations over it. */
+    if (!rc && dom0_build() < 0)
+        panic("dom0 could not be built (see above)");
     if (!rc)
         pr_info("%d boot domain(s) started\n", boot_domains_start());
     else

@@ -89,12 +89,16 @@ void hypercall_dispatch(struct vcpu *v)
         case KILN_HC_CONSOLE_WRITE:
             ret = hc_console_write(v, a1, r.rsi);
             break;
+        /* dom0 owns CPU 0 and is never scheduled: it idles with HLT, so
+         * for it these return at once (a block may always end early). */
         case KILN_HC_SCHED_YIELD:
-            vcpu_yield(v);
+            if (!v->domain->hardware)
+                vcpu_yield(v);
             ret = 0;
             break;
         case KILN_HC_SCHED_BLOCK:
-            vcpu_block(v, a1);
+            if (!v->domain->hardware)
+                vcpu_block(v, a1);
             ret = 0;
             break;
         case KILN_HC_SHUTDOWN:

@@ -126,6 +126,12 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
         op->cmd != KILN_DOMCTL_SCHED_GET)
         return -KILN_EBUSY;
 
+    /* dom0 is not built, paused or moved by anyone: it runs the
+     * toolstack that would have to undo it, and it owns CPU 0. */
+    if (t->hardware && op->cmd != KILN_DOMCTL_SCHED_GET && op->cmd != KILN_DOMCTL_CONSOLE_READ &&
+        op->cmd != KILN_DOMCTL_SET_CPUID)
+        return -KILN_EPERM;
+
     switch (op->cmd) {
     case KILN_DOMCTL_DESTROY: {
         char why[48];

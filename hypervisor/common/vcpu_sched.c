@@ -14,6 +14,7 @@
  * deadline (sched_block, HLT) and wakes them when the deadline passes.
  */
 #include <kiln/console.h>
+#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/irq.h>
@@ -154,6 +155,33 @@ static void cpu_init(struct loop_cpu *lc)
     lc->hvm_up = true;
 }
 
+/*
+ * CPU 0 with a dom0: dom0's vCPU and nothing else, forever.  From here on
+ * CPU 0's local APIC is dom0's (Linux reprograms it), so the hypervisor's
+ * timer is disarmed, host interrupts stay off on this CPU (dom0's own go
+ * to its IDT in guest mode; the scheduler never sends CPU 0 work with
+ * SCHED_F_CPU0_DOM0), and an exit is only ever a CPUID, MSR, hypercall,
+ * nested page fault, NMI or fatal event of dom0's.
+ */
+static __noreturn void dom0_cpu_loop(struct loop_cpu *lc, struct vcpu *v)
+{
+    timer_set_deadline(0);
+    /* A timer interrupt or kick already pending is the hypervisor's: take
+     * it here, not in dom0. */
+    local_irq_enable();
+    cpu_relax();
+    local_irq_disable();
+    this_cpu()->curr = v;
+    pr_info("dom0: entering Linux on CPU 0\n");
+    for (;;) {
+        lc->need_resched = false;
+        lc->timer_fired = false;
+        hvm->run(v);
+        if (READ_ONCE(v->domain->state) == KILN_DOMSTATE_DYING)
+            dom0_ended();
+    }
+}
+
 static void cpu_loop(void)
 {
     struct loop_cpu *lc = this_loop();
@@ -161,6 +189,8 @@ static void cpu_loop(void)
 
     local_irq_disable();
     cpu_init(lc);
+    if (cpu == 0 && dom0_domain())
+        dom0_cpu_loop(lc, dom0_domain()->vcpus[0]);
     for (;;) {
         u64 now = now_ns();
         lc->need_resched = false;
@@ -206,7 +236,15 @@ int vcpu_sched_start(void)
 {
     for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
         list_init(&loop_cpus[cpu].wakeups);
-    int rc = sched_init(smp_nr_cpus(), 0, kick);
+    /* With a dom0, CPU 0 is its own and domUs run on the others. */
+    unsigned int sflags = 0;
+    if (dom0_kernel_module()) {
+        if (smp_nr_cpus() >= 2)
+            sflags = SCHED_F_CPU0_DOM0;
+        else
+            pr_warn("dom0 on the only CPU: domUs will never run\n");
+    }
+    int rc = sched_init(smp_nr_cpus(), sflags, kick);
     if (rc)
         return rc;
     smp_set_kick_handler(kick_handler);

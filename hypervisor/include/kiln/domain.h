@@ -19,6 +19,7 @@
 
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
+#include <kiln/dom0.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -40,6 +41,11 @@ struct p2m {
     u8 *big;                /* per 2 MiB region: 1 if one order-9 block */
     spinlock_t lock;        /* nested page table updates */
     u64 pt_pages;           /* page-table pages in use (for the log) */
+    /* dom0 (1:1): GPA == HPA over these host ranges, all of them mapped
+     * up front together with every non-RAM address; frames is NULL. */
+    bool identity;
+    const struct mem_range *owned;
+    unsigned int nr_owned;
 };
 
 struct vcpu {
@@ -68,6 +74,7 @@ struct domain {
     u16 id;
     char name[KILN_NAME_MAX];
     u32 flags;              /* KILN_CPUID_F_* */
+    bool hardware;          /* dom0: 1:1 memory, owns devices and CPU 0 */
     u32 state;              /* KILN_DOMSTATE_* */
     u32 shutdown_reason;
     bool paused;
@@ -103,6 +110,8 @@ struct domain_config {
     u32 flags;
     u32 weight, cap;
     int domid;              /* -1: next free id */
+    /* dom0 only: its RAM, mapped 1:1 (memory_kib is then ignored). */
+    const struct dom0_mem *identity;
 };
 
 /* Creates a paused domain in state BUILDING; *out set on success.
@@ -134,7 +143,10 @@ u64 vcpu_runtime(const struct vcpu *v);
 /* Allocates kib of zeroed RAM (2 MiB blocks where possible) and an empty
  * nested page table; pages are mapped on first touch.  0 or -KILN_ENOMEM. */
 int p2m_init(struct domain *d, u64 kib);
-/* Frees every data page and every page-table page. */
+/* dom0's nested page table: identity over every address below 512 GiB
+ * except RAM it does not own.  0 or -KILN_ENOMEM. */
+int p2m_init_identity(struct domain *d, const struct dom0_mem *m);
+/* Frees every data page and every page-table page (dom0: only the tables). */
 void p2m_destroy(struct domain *d);
 
 /* Host address of [gpa, gpa + len) when that range lies inside the

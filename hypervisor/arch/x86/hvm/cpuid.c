@@ -35,6 +35,10 @@ int hvm_cpuid_domain_init(struct domain *d)
     struct cpuid_params params = {
         .domid = d->id, .flags = d->flags, .nr_vcpus = d->nr_vcpus, .opts = 0,
     };
+    /* dom0 drives CPU 0's real local APIC (its MSRs are not intercepted),
+     * so it may use whatever APIC modes the CPU has. */
+    if (d->hardware)
+        params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
     d->cpuid = alloc_pages_zeroed(0);
     if (!d->cpuid)
         return -KILN_ENOMEM;

@@ -14,6 +14,7 @@
 
 #define EFER_LMA  (1ul << 10)
 #define CR4_PSE   (1ul << 4)
+#define CR4_LA57  (1ul << 12)
 
 /* Linear to guest-physical; 0 on success, -1 if not mapped. */
 static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64 *gpa)
@@ -44,7 +45,7 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
     int level;
     if (pg->efer & EFER_LMA) {
         table = pg->cr3 & PTE_ADDR_MASK;
-        level = 4;
+        level = (pg->cr4 & CR4_LA57) ? 5 : 4;   /* Linux uses 5 levels when offered */
     } else {
         /* PAE: the PDPTE selected by bits 31:30. */
         va &= 0xffffffffu;

@@ -10,7 +10,14 @@
  * 4 KiB entries otherwise.  A touch outside the RAM destroys the domain.
  * Entries carry U/S at every level: the CPU model checks nested entries as
  * user accesses, and without it every guest access faults.
+ *
+ * dom0 is different (p2m_init_identity): its RAM is a set of host ranges
+ * seen at their own addresses, mapped up front with the largest pages that
+ * do not cover RAM it does not own, together with every non-RAM address
+ * (its devices' MMIO, firmware tables).  A touch of any other RAM is fatal
+ * for dom0 and is logged like a domU's.
  */
+#include <kiln/boot.h>
 #include <kiln/console.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
@@ -101,12 +108,89 @@ static void free_table(u64 *t, int level)
     free_page(t);
 }
 
+/* Bytes of [a, b) that are firmware RAM dom0 does not own. */
+static u64 foreign_ram(const struct p2m *p, u64 a, u64 b)
+{
+    u64 n = 0;
+    for (unsigned int i = 0; i < boot_memmap_count(); i++) {
+        const struct boot_mem_range *m = boot_memmap_get(i);
+        if (m->type != 1)
+            continue;
+        u64 s = ALIGN_UP(m->start, PAGE_SIZE), e = ALIGN_DOWN(m->end, PAGE_SIZE);
+        s = s > a ? s : a;
+        e = e < b ? e : b;
+        if (s < e)
+            n += e - s;
+    }
+    for (unsigned int i = 0; i < p->nr_owned; i++) {
+        u64 s = p->owned[i].start > a ? p->owned[i].start : a;
+        u64 e = p->owned[i].end < b ? p->owned[i].end : b;
+        if (s < e)
+            n -= e - s;
+    }
+    return n;
+}
+
+/* Fills table (covering from base at this level) with identity entries. */
+static int identity_fill(struct p2m *p, u64 *table, int level, u64 base)
+{
+    u64 size = 1ull << (12 + 9 * (level - 1));
+    unsigned int entries = level == 4 ? 1 : 512;   /* 512 GiB in all */
+    for (unsigned int i = 0; i < entries; i++) {
+        u64 a = base + i * size;
+        u64 f = foreign_ram(p, a, a + size);
+        if (f == size)
+            continue;
+        if (!f && level == 1) {
+            table[i] = a | NPT_LEAF;
+            continue;
+        }
+        if (!f && level <= 3) {
+            table[i] = a | NPT_LEAF | PTE_PS;
+            continue;
+        }
+        u64 *n = alloc_pages_zeroed(0);
+        if (!n)
+            return -KILN_ENOMEM;
+        p->pt_pages++;
+        table[i] = virt_to_phys(n) | NPT_TABLE;
+        int rc = identity_fill(p, n, level - 1, a);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int p2m_init_identity(struct domain *d, const struct dom0_mem *m)
+{
+    struct p2m *p = &d->p2m;
+    spin_lock_init(&p->lock);
+    p->identity = true;
+    p->owned = m->r;
+    p->nr_owned = m->nr;
+    p->nr_pages = m->pages;
+    p->root = alloc_pages_zeroed(0);
+    if (!p->root)
+        return -KILN_ENOMEM;
+    p->root_pa = virt_to_phys(p->root);
+    p->pt_pages = 1;
+    int rc = identity_fill(p, p->root, 4, 0);
+    if (rc)
+        p2m_destroy(d);
+    else
+        pr_info("d%u: 1:1 nested page table, %lu table pages\n", d->id,
+                (unsigned long)p->pt_pages);
+    return rc;
+}
+
 void p2m_destroy(struct domain *d)
 {
     struct p2m *p = &d->p2m;
     if (p->root)
         free_table(p->root, 4);
     p->root = NULL;
+    if (p->identity)
+        return;   /* its RAM was never ours to free here */
     if (p->frames) {
         free_ram(p);
         free_pages(p->frames, p->frames_order);
@@ -139,6 +223,13 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
     struct p2m *p = &d->p2m;
     struct hvm_regs r;
 
+    if (p->identity) {
+        /* Everything dom0 may touch is mapped already. */
+        hvm->get_regs(v, &r);
+        domain_crash(d, "access to 0x%lx (error 0x%lx), memory that is not dom0's, at rip=0x%lx",
+                     (unsigned long)gpa, (unsigned long)error_code, (unsigned long)r.rip);
+        return -1;
+    }
     if (gpa >= p->nr_pages * PAGE_SIZE) {
         hvm->get_regs(v, &r);
         domain_crash(d, "access to GPA 0x%lx outside its RAM (%lu KiB) at rip=0x%lx",
@@ -180,6 +271,15 @@ static int copy_guest(struct domain *d, u64 gpa, void *buf, size_t len, bool to_
 {
     struct p2m *p = &d->p2m;
     u64 limit = p->nr_pages * PAGE_SIZE;
+    if (p->identity) {
+        if (gpa + len < gpa || !dom0_mem_covers(p->owned, p->nr_owned, gpa, gpa + len))
+            return -KILN_EFAULT;
+        if (to_guest)
+            kmemcpy(phys_to_virt(gpa), buf, len);
+        else
+            kmemcpy(buf, phys_to_virt(gpa), len);
+        return 0;
+    }
     if (!p->frames || gpa >= limit || len > limit - gpa)
         return -KILN_EFAULT;
     u8 *b = buf;
@@ -201,6 +301,12 @@ static int copy_guest(struct domain *d, u64 gpa, void *buf, size_t len, bool to_
 void *p2m_hva(struct domain *d, u64 gpa, size_t len)
 {
     struct p2m *p = &d->p2m;
+    if (p->identity) {
+        if (len > PAGE_SIZE || (gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE ||
+            !dom0_mem_covers(p->owned, p->nr_owned, gpa, gpa + len))
+            return NULL;
+        return phys_to_virt(gpa);
+    }
     if (!p->frames || gpa >= p->nr_pages * PAGE_SIZE || len > PAGE_SIZE ||
         (gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
         return NULL;

@@ -14,9 +14,12 @@
  * interrupts in guest mode cause an INTR exit (V_INTR_MASKING) instead of
  * being lost, and once the host state is back, STGI lets the pending
  * interrupt be taken by the hypervisor's own IDT.  Between VMRUN and the
- * host VMLOAD nothing may touch %gs.
+ * host VMLOAD nothing may touch %gs.  dom0 (host_irqs == 0) runs without
+ * V_INTR_MASKING and with the host's IF clear: its physical interrupts go
+ * to its own IDT in guest mode and stay pending across exits.
  *
- * void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa)
+ * void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa,
+ *                bool host_irqs)
  */
 #define G_RBX 0
 #define G_RCX 8
@@ -54,7 +57,10 @@ svm_enter:
     pushq %rdx              /*  0(%rsp): host save area */
 
     clgi
+    testb %cl, %cl
+    jz 1f
     sti
+1:
     movq 8(%rsp), %rax
     vmload
 

@@ -26,6 +26,38 @@ struct svm_cpu {
 
 static struct svm_cpu svm_cpus[NR_CPUS];
 static paddr_t iopm_pa, msrpm_pa;
+/* dom0's maps: every port and almost every MSR goes straight to the
+ * hardware (dom0 owns the devices and CPU 0). */
+static paddr_t dom0_iopm_pa, dom0_msrpm_pa;
+
+/* MSRs that stay the hypervisor's even for dom0: EFER (SVME must stay set
+ * and hidden), SVM's own (hidden, #GP), and PAT (with nested paging the
+ * guest's PAT is the VMCB's g_pat; the host's must not change). */
+static const u32 dom0_intercepted_msrs[] = {
+    0xc0000080, /* EFER */
+    0xc0010114, /* VM_CR */
+    0xc0010115, /* IGNNE */
+    0xc0010116, /* SMM_CTL */
+    0xc0010117, /* VM_HSAVE_PA */
+    0x277,      /* PAT */
+};
+
+/* Sets the read and write intercept bits of one MSR in an MSR permission
+ * map (three 2 KiB ranges, two bits per MSR; MSRs outside them always
+ * exit). */
+static void msrpm_intercept(u8 *pm, u32 msr)
+{
+    u32 base;
+    if (msr < 0x2000)
+        base = 0;
+    else if (msr - 0xc0000000u < 0x2000)
+        base = 0x800, msr -= 0xc0000000u;
+    else if (msr - 0xc0010000u < 0x2000)
+        base = 0x1000, msr -= 0xc0010000u;
+    else
+        return;
+    pm[base + msr / 4] |= (u8)(3u << ((msr % 4) * 2));
+}
 
 static int svm_cpu_up(void)
 {
@@ -77,6 +109,15 @@ static int svm_vcpu_init(struct vcpu *v)
     c->iopm_base_pa = iopm_pa;
     c->msrpm_base_pa = msrpm_pa;
     c->vintr = SVM_VINTR_MASKING;
+    if (v->domain->hardware) {
+        /* Physical interrupts go to dom0's IDT (no INTR exit, no virtual
+         * masking: its RFLAGS.IF decides) and HLT waits for them natively;
+         * port I/O and most MSRs pass through. */
+        c->intercept_misc1 &= ~(SVM_INTR_INTR | SVM_INTR_HLT);
+        c->vintr = 0;
+        c->iopm_base_pa = dom0_iopm_pa;
+        c->msrpm_base_pa = dom0_msrpm_pa;
+    }
     c->np_enable = SVM_NP_ENABLE;
     c->n_cr3 = v->domain->p2m.root_pa;
     c->tlb_control = SVM_TLB_FLUSH_ALL;
@@ -194,7 +235,9 @@ static void svm_run(struct vcpu *v)
         u64 t0 = rdtsc();
         WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;
-        svm_enter(&s->gprs, s->vmcb_pa, c->host_vmcb_pa);
+        /* dom0's interrupts must stay pending across an exit, to reach
+         * its IDT at the next entry: host interrupts stay off for it. */
+        svm_enter(&s->gprs, s->vmcb_pa, c->host_vmcb_pa, !v->domain->hardware);
         pc->in_guest = 0;
         u64 ran = tsc_to_ns(rdtsc() - t0);
         /* Readers add the run in progress: stop that before adding it here,
@@ -235,17 +278,26 @@ const struct hvm_ops *svm_probe(void)
     /* Everything intercepted: every port and MSR access exits, and the
      * handlers decide (most MSRs live in the VMCB anyway). */
     void *iopm = alloc_pages(IOPM_ORDER), *msrpm = alloc_pages(MSRPM_ORDER);
-    if (!iopm || !msrpm) {
+    void *d0_iopm = alloc_pages_zeroed(IOPM_ORDER), *d0_msrpm = alloc_pages_zeroed(MSRPM_ORDER);
+    if (!iopm || !msrpm || !d0_iopm || !d0_msrpm) {
         if (iopm)
             free_pages(iopm, IOPM_ORDER);
         if (msrpm)
             free_pages(msrpm, MSRPM_ORDER);
+        if (d0_iopm)
+            free_pages(d0_iopm, IOPM_ORDER);
+        if (d0_msrpm)
+            free_pages(d0_msrpm, MSRPM_ORDER);
         return NULL;
     }
     kmemset(iopm, 0xff, PAGE_SIZE << IOPM_ORDER);
     kmemset(msrpm, 0xff, PAGE_SIZE << MSRPM_ORDER);
     iopm_pa = virt_to_phys(iopm);
     msrpm_pa = virt_to_phys(msrpm);
+    for (unsigned int i = 0; i < ARRAY_SIZE(dom0_intercepted_msrs); i++)
+        msrpm_intercept(d0_msrpm, dom0_intercepted_msrs[i]);
+    dom0_iopm_pa = virt_to_phys(d0_iopm);
+    dom0_msrpm_pa = virt_to_phys(d0_msrpm);
     pr_info("svm: AMD-V with nested paging, %u ASIDs\n", cpuid(0x8000000a).ebx);
     return &svm_ops;
 }

@@ -31,7 +31,9 @@ static inline struct svm_vcpu *svm_of(struct vcpu *v)
 }
 
 void svm_save_host(paddr_t host_save_pa);
-void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa);
+/* host_irqs: let host interrupts exit guest mode and be taken by the
+ * hypervisor (domUs); false keeps them pending for the guest (dom0). */
+void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa, bool host_irqs);
 
 /* svm_exit.c */
 void svm_handle_exit(struct vcpu *v);

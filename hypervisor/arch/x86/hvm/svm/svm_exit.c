@@ -46,7 +46,12 @@ static bool skip_insn(struct vcpu *v)
     svm_paging(v, &pg);
     unsigned int len = hvm_insn_length(v, &pg, st->rip);
     if (!len) {
-        domain_crash(v->domain, "undecodable instruction at rip=0x%lx", (unsigned long)st->rip);
+        u8 b[4] = { 0, 0, 0, 0 };
+        size_t n = hvm_fetch_insn(v, &pg, st->rip, b, sizeof(b));
+        domain_crash(v->domain, "undecodable instruction at rip=0x%lx (exit 0x%lx, %zu bytes %02x %02x %02x %02x, cr0 %lx cr3 %lx cr4 %lx efer %lx cs %x)",
+                     (unsigned long)st->rip, (unsigned long)svm_of(v)->vmcb->ctl.exitcode, n,
+                     b[0], b[1], b[2], b[3], (unsigned long)pg.cr0, (unsigned long)pg.cr3,
+                     (unsigned long)pg.cr4, (unsigned long)pg.efer, st->cs.attr);
         return false;
     }
     st->rip += len;
