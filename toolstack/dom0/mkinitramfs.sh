@@ -24,7 +24,9 @@ for deb in "$cache"/debs/*.deb; do
         *) dpkg-deb -x "$deb" "$pkg" ;;
     esac
 done
-cp "$pkg/boot/vmlinuz-$kver" "$out/vmlinuz"
+# Replaced atomically: others may be booting the previous image right now.
+cp "$pkg/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/kiln,etc/dropbear,lib/modules,lib64,root/.ssh,proc,sys,dev,run,tmp}
 chmod 700 "$root/root" "$root/root/.ssh"
