@@ -149,7 +149,7 @@ static long domctl(struct kiln_domctl *c)
             memcpy(c->u.info.name, doms[i].name, KILN_NAME_MAX);
             return 0;
         }
-        return -KILN_ENOENT;
+        return -KILN_ESRCH;   /* past the last domain: as Kiln answers */
     }
     if (!d)
         return -KILN_ESRCH;
