@@ -16,6 +16,12 @@ while [ "$i" -lt "$n" ]; do
     kl destroy "$name" || { echo "cycle $i: kl destroy failed"; exit 1; }
     i=$((i + 1))
 done
+# A destroyed domain is freed once none of its vCPUs runs: wait for that.
+tries=0
+while kl list | grep -q " $name " && [ "$tries" -lt 100 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
 after=$(free_pages)
 echo "cycles=$n free_pages_before=$before free_pages_after=$after"
 [ -n "$before" ] && [ "$before" = "$after" ]
