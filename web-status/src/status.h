@@ -6,6 +6,7 @@
  *                 linking to its log, and the verdict against the baseline
  *   /jobs/<id>    steps, durations, metrics, logs and the console's tail
  *   /hosts        the pool with states and recent host events
+ *   /hosts/<id>   one host and its event history, paged
  *   /trends       metrics over recent flights as SVG plots (?metric=NAME)
  */
 #ifndef WEB_STATUS_STATUS_H
@@ -17,6 +18,7 @@ enum MHD_Result status_flights_page(struct http_req *r);
 enum MHD_Result status_flight_page(struct http_req *r);
 enum MHD_Result status_job_page(struct http_req *r);
 enum MHD_Result status_hosts_page(struct http_req *r);
+enum MHD_Result status_host_page(struct http_req *r);
 enum MHD_Result status_trends_page(struct http_req *r);
 
 #endif

@@ -265,6 +265,8 @@ enum MHD_Result status_flight_page(struct http_req *r)
 	page_begin(&h, title, live ? 10 : 0);
 	verdict_block(&h, f);
 	flight_facts(&h, f);
+	html_fmt(&h, "<p class=\"api\"><a href=\"/api/flights/%" PRId64 "\">as JSON</a> &middot; "
+		 "cancel: <code>xenrt cancel %" PRId64 "</code></p>\n", r->ids[0], r->ids[0]);
 	html_raw(&h, "<h2>Jobs and steps</h2>\n");
 	grid(&h, json_object_get(f, "jobs"));
 	page_end(&h);

@@ -171,6 +171,7 @@ enum MHD_Result status_job_page(struct http_req *r)
 	const char *st = json_string_value(json_object_get(j, "status"));
 	page_begin(&h, title, st && (!strcmp(st, "queued") || !strcmp(st, "running")) ? 10 : 0);
 	job_facts(&h, j);
+	html_fmt(&h, "<p class=\"api\"><a href=\"/api/jobs/%" PRId64 "\">as JSON</a></p>\n", r->ids[0]);
 	html_raw(&h, "<h2>Steps</h2>\n");
 	steps_table(&h, json_object_get(j, "steps"));
 	logs_block(&h, r->cfg, j);

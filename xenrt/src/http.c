@@ -62,6 +62,7 @@ static const struct route {
 	{ "GET", "/flights/#", status_flight_page },
 	{ "GET", "/jobs/#", status_job_page },
 	{ "GET", "/hosts", status_hosts_page },
+	{ "GET", "/hosts/#", status_host_page },
 	{ "GET", "/trends", status_trends_page },
 };
 

@@ -70,7 +70,7 @@ static void every_page_escapes_database_strings(void **state)
 	struct harness *h = *state;
 	hostile_flight(h);
 	char *before = snapshot(h->db);
-	static const char *const pages[] = { "/", "/flights/1", "/jobs/1", "/hosts" };
+	static const char *const pages[] = { "/", "/flights/1", "/jobs/1", "/hosts", "/hosts/1" };
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
 		struct response r = page(h, pages[i], 200);
 		assert_no_raw_markup(r.body);
@@ -190,6 +190,15 @@ static void flights_list_is_paged(void **state)
 	free(r.body);
 	r = page(h, "/?limit=nope", 400);
 	free(r.body);
+	/* A host's history pages the same way. */
+	exec(h, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) "
+		"INSERT INTO host_events(host_id, at, old_state, new_state, reason) "
+		"SELECT 1, i, 'idle', 'reserved', 'event ' || i FROM n;");
+	r = page(h, "/hosts/1", 200);
+	assert_non_null(strstr(r.body, "event 60<"));
+	assert_null(strstr(r.body, "event 10<"));
+	assert_non_null(strstr(r.body, "href=\"/hosts/1?before="));
+	free(r.body);
 }
 
 static void unknown_ids_give_html_404(void **state)
@@ -200,6 +209,9 @@ static void unknown_ids_give_html_404(void **state)
 	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
 	free(r.body);
 	r = page(h, "/jobs/77", 404);
+	free(r.body);
+	r = page(h, "/hosts/77", 404);
+	assert_non_null(strstr(r.body, "no host 77"));
 	free(r.body);
 }
 
