@@ -15,7 +15,12 @@
 
 #include "cli.h"
 
-#define DEFAULT_URL "http://127.0.0.1:8080"
+/* --url, else $XENRT_URL, else the daemon's default address. */
+static const char *default_url(void)
+{
+	const char *env = getenv("XENRT_URL");
+	return env && *env ? env : "http://127.0.0.1:8080";
+}
 #define WAIT_POLL_S 2
 
 struct reply {
@@ -245,7 +250,7 @@ int cli_submit(int argc, char **argv)
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct common c = { DEFAULT_URL, NULL };
+	struct common c = { default_url(), NULL };
 	const char *repo = NULL, *ref = NULL, *patch_file = NULL, *kind = NULL;
 	long long baseline = 0;
 	bool wait = false;
@@ -378,7 +383,7 @@ static int simple_args(int argc, char **argv, struct common *c, bool id_arg, lon
 
 int cli_list(int argc, char **argv)
 {
-	struct common c = { DEFAULT_URL, NULL };
+	struct common c = { default_url(), NULL };
 	long long limit = 20, before = 0;
 	if (simple_args(argc, argv, &c, false, NULL, &limit, &before,
 			"xenrt list [--limit N] [--before FLIGHT] [--url URL]") < 0)
@@ -410,7 +415,7 @@ int cli_list(int argc, char **argv)
 
 int cli_show(int argc, char **argv)
 {
-	struct common c = { DEFAULT_URL, NULL };
+	struct common c = { default_url(), NULL };
 	long long id;
 	if (simple_args(argc, argv, &c, true, &id, NULL, NULL, "xenrt show FLIGHT [--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
@@ -427,7 +432,7 @@ int cli_show(int argc, char **argv)
 
 int cli_cancel(int argc, char **argv)
 {
-	struct common c = { DEFAULT_URL, NULL };
+	struct common c = { default_url(), NULL };
 	long long id;
 	if (simple_args(argc, argv, &c, true, &id, NULL, NULL,
 			"xenrt cancel FLIGHT [--url URL] [--config F]") < 0)
@@ -448,7 +453,7 @@ int cli_cancel(int argc, char **argv)
 
 int cli_hosts(int argc, char **argv)
 {
-	struct common c = { DEFAULT_URL, NULL };
+	struct common c = { default_url(), NULL };
 	if (simple_args(argc, argv, &c, false, NULL, NULL, NULL, "xenrt hosts [--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
 	json_t *rep = call(c.url, "GET", "/api/hosts", NULL, NULL);

@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xenrt COMMAND [ARGS]\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  xenrt %s\n", commands[i].help);
-	fprintf(f, "remote commands take --url URL (default http://127.0.0.1:8080);\n"
+	fprintf(f, "remote commands take --url URL (default $XENRT_URL or http://127.0.0.1:8080);\n"
 		   "local ones take --config FILE and --db FILE.\n");
 }
 

@@ -181,7 +181,7 @@ static void cancel_and_hosts(void **state)
 	assert_int_equal(run(out, sizeof out, "'%s' cancel 1 --url %s --config '%s' 2>&1", bin, url,
 			     cfg), 0);
 	assert_non_null(strstr(out, "flight 1: cancel requested"));
-	assert_int_equal(run(out, sizeof out, "'%s' hosts --url %s 2>&1", bin, url), 0);
+	assert_int_equal(run(out, sizeof out, "XENRT_URL=%s '%s' hosts 2>&1", url, bin), 0);
 	assert_non_null(strstr(out, "host0"));
 	assert_non_null(strstr(out, "host1"));
 }
