@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -449,6 +450,44 @@ static void baseline_is_accepted_when_it_exists(void **state)
 	json_decref(f);
 }
 
+struct submitter {
+	struct harness *h;
+	int created;
+};
+
+static void *submit_many(void *arg)
+{
+	struct submitter *s = arg;
+	for (int i = 0; i < 10; i++) {
+		struct response r = request(s->h, "POST", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0);
+		s->created += r.status == 201;
+		free(r.body);
+	}
+	return NULL;
+}
+
+/* Parallel writers on the daemon's thread pool: every submission lands
+ * whole (flight + build + suite job) and none is lost to a busy database. */
+static void concurrent_submissions_all_land_whole(void **state)
+{
+	struct harness *h = *state;
+	pthread_t t[4];
+	struct submitter s[4];
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct submitter){ h, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, submit_many, &s[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(s[i].created, 10);
+	}
+	assert_int_equal(scalar(h->db, "SELECT count(*) FROM flights"), 40);
+	assert_int_equal(scalar(h->db, "SELECT count(*) FROM jobs"), 80);
+	assert_int_equal(scalar(h->db, "SELECT count(*) FROM flights f WHERE (SELECT count(*) "
+				"FROM jobs j WHERE j.flight_id = f.id) != 2"), 0);
+	assert_int_equal(atomic_load(&h->kicks), 40);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -471,6 +510,7 @@ int main(void)
 		T(static_css_is_served),
 		T(hosts_and_events),
 		T(baseline_is_accepted_when_it_exists),
+		T(concurrent_submissions_all_land_whole),
 	};
 	int rc = cmocka_run_group_tests_name("api", tests, NULL, NULL);
 	curl_global_cleanup();
