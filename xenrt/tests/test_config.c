@@ -158,6 +158,20 @@ static void malformed_json_names_line_and_column(void **state)
 	assert_non_null(strstr(err, "duplicate"));
 }
 
+/* The example shipped for operators spells out the defaults exactly. */
+static void shipped_example_equals_the_defaults(void **state)
+{
+	(void)state;
+	const char *top = getenv("XENRT_TOP");
+	char example[512], err[512];
+	snprintf(example, sizeof example, "%s/xenrt/etc/xenrt.example.json", top ? top : "..");
+	struct xenrt_config a, b;
+	assert_int_equal(config_load(&a, example, err, sizeof err), 0);
+	config_defaults(&b);
+	a.public_url_explicit = b.public_url_explicit;
+	assert_memory_equal(&a, &b, sizeof a);
+}
+
 static void missing_file_is_an_error(void **state)
 {
 	(void)state;
@@ -176,6 +190,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_values_are_precise, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_keys_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_json_names_line_and_column, setup, teardown),
+		cmocka_unit_test_setup_teardown(shipped_example_equals_the_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_is_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
