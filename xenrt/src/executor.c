@@ -168,14 +168,15 @@ struct claim {
 };
 
 /* Hosts that are or may become available (quarantined ones may pass their
- * health check; offline ones need an operator). */
+ * health check; offline ones need an operator; drivers we cannot run yet
+ * never will). */
 static int usable_hosts(sqlite3 *db)
 {
     sqlite3_stmt *st;
     int n = 0;
 
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM hosts WHERE state != 'offline'", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM hosts WHERE state != 'offline'"
+                               " AND driver IN " HOSTPOOL_DRIVERS, -1, &st, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int(st, 0);

@@ -75,6 +75,7 @@ int hostpool_reserve_locked(sqlite3 *db, long long job_id, int attempt, int n,
     rc = sqlite3_prepare_v2(db,
         "SELECT id, name, cpu_model, vcpus, memory_mib FROM hosts"
         " WHERE state = 'idle' AND needs_health_check = 0 AND reserved_by IS NULL"
+        " AND driver IN " HOSTPOOL_DRIVERS
         " ORDER BY name LIMIT ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlerr(db, "host query", err, errlen);
@@ -219,6 +220,7 @@ int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host
     rc = sqlite3_prepare_v2(db,
         "SELECT id, name, cpu_model, vcpus, memory_mib FROM hosts"
         " WHERE needs_health_check = 1 AND state IN ('broken', 'idle') AND reserved_by IS NULL"
+        " AND driver IN " HOSTPOOL_DRIVERS
         " AND (updated_at <= ?1 OR coalesce((SELECT e.reason FROM host_events e"
         "      WHERE e.host_id = hosts.id ORDER BY e.id DESC LIMIT 1), '') NOT LIKE 'health check failed%')"
         " ORDER BY updated_at LIMIT 1", -1, &st, NULL);

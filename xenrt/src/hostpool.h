@@ -14,6 +14,11 @@
 
 #define HOSTPOOL_MAX_HOSTS 8
 
+/* Drivers the executor can run (SQL list).  Hosts declared with another
+ * driver ("bochs", "physical") stay in the table and on the status page but
+ * are never reserved or health-checked until their driver exists. */
+#define HOSTPOOL_DRIVERS "('qemu')"
+
 struct pool_host {
     long long id;
     char name[64];

@@ -191,6 +191,21 @@ static void quarantine_and_health_check(void **state)
     assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 1);
 }
 
+/* A host whose driver does not exist yet is never reserved or checked. */
+static void unsupported_driver_not_used(void **state)
+{
+    struct fx *f = *state;
+    struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
+
+    assert_int_equal(db_exec(f->db, "UPDATE hosts SET driver = 'bochs' WHERE name = 'host0';"
+                                    "UPDATE hosts SET driver = 'physical', needs_health_check = 1,"
+                                    " state = 'broken' WHERE name = 'host1'", err, sizeof(err)), SQLITE_OK);
+    assert_int_equal(hostpool_reserve(f->db, 1, 1, 2, h, err, sizeof(err)), 1);
+    assert_int_equal(hostpool_reserve(f->db, 3, 1, 1, h, err, sizeof(err)), 0);
+    assert_string_equal(h[0].name, "host2");
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 1);
+}
+
 static void crash_recovery_resets(void **state)
 {
     struct fx *f = *state;
@@ -221,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(quarantine_and_health_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(unsupported_driver_not_used, setup, teardown),
         cmocka_unit_test_setup_teardown(crash_recovery_resets, setup, teardown),
     };
     return cmocka_run_group_tests_name("hostpool", tests, NULL, NULL);
