@@ -842,24 +842,60 @@ static void test_random_operations_keep_invariants(void **state)
 }
 
 
+/* Weights compete only among vCPUs that share CPUs: a busy vCPU pinned
+ * to CPU 0 (here waking every 10 ms, like the scenarios' observer) does
+ * not change how three vCPUs pinned to CPU 1 share that CPU. */
+static void test_weights_next_to_busy_pinned_cpu(void **state)
+{
+    struct tv *v[3], *obs;
+    const u32 w[3] = { 256, 512, 1024 };
+    double total;
+    unsigned int i;
+
+    (void)state;
+    sim_init(2, 0);
+    obs = sim_vcpu(256, 0, 0);
+    obs->burst = 1 * MS;
+    obs->sleep = 9 * MS;
+    obs->left = obs->burst;
+    assert_int_equal(sched_set_affinity(&obs->sv, 1), 0);
+    sched_wake(&obs->sv);
+    for (i = 0; i < 3; i++) {
+        v[i] = sim_vcpu(w[i], 0, 0);
+        assert_int_equal(sched_set_affinity(&v[i]->sv, 2), 0);
+        sched_wake(&v[i]->sv);
+    }
+    sim_run_until(500 * MS);
+    reset_runtimes();
+    sim_run_until(4500 * MS);
+    assert_near((double)obs->runtime, 400.0 * MS, 5);
+    total = (double)(v[0]->runtime + v[1]->runtime + v[2]->runtime);
+    assert_near(total, 4000.0 * MS, 1);
+    for (i = 0; i < 3; i++)
+        assert_near((double)v[i]->runtime / total, w[i] / 1792.0, 10);
+}
+
 /* ---- shares when timers fire late ------------------------------------------ */
 
-/* 1:2:4 on one CPU over 4 s while timers fire late.  Seeds and lateness
- * vary so that no lucky sequence can pass for all of them. */
-static void run_late_weights(unsigned int late_pct, u64 seed)
+/* 1:2:4 pinned to the last of ncpus CPUs over 4 s while timers fire
+ * late (the other CPUs idle, and run accounting passes between that
+ * CPU's ticks).  Seeds and lateness vary so that no lucky sequence can
+ * pass for all of them. */
+static void run_late_weights(unsigned int ncpus, unsigned int late_pct, u64 seed)
 {
     struct tv *v[3];
     const u32 w[3] = { 256, 512, 1024 };
     double total;
     unsigned int i;
 
-    sim_init(1, 0);
+    sim_init(ncpus, 0);
     rng_state = seed;
     sim.late_pct = late_pct;
     sim.late_min = 5 * MS;
     sim.late_max = 50 * MS;
     for (i = 0; i < 3; i++) {
         v[i] = sim_vcpu(w[i], 0, 0);
+        assert_int_equal(sched_set_affinity(&v[i]->sv, 1ull << (ncpus - 1)), 0);
         sched_wake(&v[i]->sv);
     }
     sim_run_until(500 * MS);
@@ -874,16 +910,25 @@ static void run_late_weights(unsigned int late_pct, u64 seed)
 static void test_weights_with_some_late_ticks(void **state)
 {
     (void)state;
-    run_late_weights(10, 1);
-    run_late_weights(10, 2);
-    run_late_weights(30, 3);
+    run_late_weights(1, 10, 1);
+    run_late_weights(1, 10, 2);
+    run_late_weights(1, 30, 3);
 }
 
 static void test_weights_with_every_tick_late(void **state)
 {
     (void)state;
-    run_late_weights(100, 4);
-    run_late_weights(100, 5);
+    run_late_weights(1, 100, 4);
+    run_late_weights(1, 100, 5);
+}
+
+/* As in the QEMU scenario: the observer's CPU 0 mostly idles. */
+static void test_weights_late_ticks_next_to_idle_cpu(void **state)
+{
+    (void)state;
+    run_late_weights(2, 30, 10);
+    run_late_weights(2, 100, 11);
+    run_late_weights(4, 50, 12);
 }
 
 /* A CPU-bound vCPU capped at 25% gets 25%, not less (accounting passes
@@ -971,6 +1016,33 @@ static void test_sleeper_banks_one_slice(void **state)
     assert_true(io->runtime > 90 * MS); /* it did get its bursts */
 }
 
+/* Running alone on a CPU nobody else wants takes time from nobody: when
+ * two vCPUs that each had a CPU to themselves (the light one earning far
+ * less than it ran, the heavy one far more) are then pinned together, the
+ * light one gets its weight's share from the start, give or take the one
+ * timeslice of credit Xen also lets either side keep. */
+static void test_uncontended_past_is_not_owed(void **state)
+{
+    struct tv *light, *heavy;
+
+    (void)state;
+    sim_init(2, 0);
+    light = sim_vcpu(256, 0, 0);
+    heavy = sim_vcpu(4096, 0, 0);
+    sched_wake(&light->sv);
+    sched_wake(&heavy->sv);
+    sim_run_until(2000 * MS);
+    assert_true(light->runtime > 1990 * MS && heavy->runtime > 1990 * MS);
+    assert_int_equal(sched_set_affinity(&light->sv, 1), 0);
+    assert_int_equal(sched_set_affinity(&heavy->sv, 1), 0);
+    sim_process_kicks();
+    reset_runtimes();
+    sim_run_until(3000 * MS);
+    /* 256 / 4352 of one CPU for 1 s is 59 ms. */
+    assert_true(light->runtime + SCHED_TSLICE_NS >= 1000 * MS * 256 / 4352);
+    assert_true(light->runtime <= 1000 * MS * 256 / 4352 + SCHED_TSLICE_NS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -980,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_dom_destroy_needs_no_vcpus),
         cmocka_unit_test(test_weights_one_cpu),
         cmocka_unit_test(test_weights_pinned_in_larger_machine),
+        cmocka_unit_test(test_weights_next_to_busy_pinned_cpu),
         cmocka_unit_test(test_weight_counts_per_vcpu),
         cmocka_unit_test(test_lone_uncapped_gets_whole_cpu),
         cmocka_unit_test(test_cap_alone),
@@ -1002,9 +1075,11 @@ int main(void)
         cmocka_unit_test(test_random_operations_keep_invariants),
         cmocka_unit_test(test_weights_with_some_late_ticks),
         cmocka_unit_test(test_weights_with_every_tick_late),
+        cmocka_unit_test(test_weights_late_ticks_next_to_idle_cpu),
         cmocka_unit_test(test_cap_with_late_ticks),
         cmocka_unit_test(test_stall_debt_is_repaid),
         cmocka_unit_test(test_sleeper_banks_one_slice),
+        cmocka_unit_test(test_uncontended_past_is_not_owed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,24 +20,26 @@
  * Credit is conserved: a vCPU is debited exactly the time it ran, however
  * late the tick that stops it, and each accounting pass hands out exactly
  * the time elapsed since the previous one.  So among vCPUs that compete
- * all the time, what one gains another has lost, their credits stay close
- * to zero and shares follow weights even when timers fire tens of
- * milliseconds late (QEMU TCG on a loaded host).  Bounds apply only in the
- * accounting pass and only cut what is not owed:
- *  - a vCPU that slept during the period did not want its share, so, as
- *    in Xen, it banks at most one timeslice;
- *  - one that was awake all period wanted the CPU and was kept waiting:
- *    its credit is owed, bounded only far away, so that a vCPU which can
- *    never use its share (pinned with others, see the header) stops
- *    growing;
- *  - debt is carried: a vCPU that ran 80 ms of a 30 ms slice repays 50 ms
- *    later.  Forgiving it would favour whoever overran most, i.e. the
- *    lowest weights.  The floor only stops a stall of the whole machine
- *    from keeping a vCPU OVER for long.
+ * for a CPU, what one gains another has lost and shares follow weights
+ * even when timers fire tens of milliseconds late (QEMU TCG on a loaded
+ * host).  Bounds apply in the accounting pass and cut only what is not
+ * owed to or by a competitor; elsewhere credit stays within one timeslice
+ * of zero, as in Xen:
+ *  - a vCPU that ran while others waited for its CPU owes that time: its
+ *    debt is carried (one that ran 80 ms of a 30 ms slice repays 50 ms
+ *    later; forgiving it would favour whoever overran most, i.e. the
+ *    lowest weights).  A capped vCPU always owes its overruns: the cap is
+ *    a limit whether or not anyone competes.
+ *  - one that waited for a CPU all period, never sleeping, is owed what
+ *    it earned meanwhile.
+ *  - one that slept did not want its share; one that had a CPU to itself
+ *    took time from nobody: both are bounded by one timeslice.
+ * CREDIT_OWED only bounds the damage of a stall of the whole machine, and
+ * the growth of vCPUs that can never use their share (pinned with others,
+ * see the header).
  */
-#define CREDIT_SLEPT_MAX ((s64)SCHED_TSLICE_NS)
-#define CREDIT_AWAKE_MAX ((s64)(10 * SCHED_TSLICE_NS))
-#define CREDIT_MIN       (-(s64)(10 * SCHED_TSLICE_NS))
+#define CREDIT_SLICE ((s64)SCHED_TSLICE_NS)
+#define CREDIT_OWED  ((s64)(10 * SCHED_TSLICE_NS))
 /* An accounting pass pays for at most this much elapsed time. */
 #define ACCT_MAX_NS      (32 * SCHED_ACCT_NS)
 
@@ -64,6 +66,8 @@ static struct {
     u64 last_acct;            /* time of the last accounting pass */
     u64 acct_gen;             /* accounting passes so far (atomic) */
     u64 idle_mask;            /* bit n: CPU n runs its idle loop (atomic) */
+    u64 group_cpus[SCHED_MAX_CPUS];   /* scratch of the accounting pass */
+    u64 group_weight[SCHED_MAX_CPUS];
     struct runq rq[SCHED_MAX_CPUS];
 } S;
 
@@ -107,9 +111,9 @@ static s64 credit_read(const struct sched_vcpu *v)
     return __atomic_load_n(&v->credit, __ATOMIC_RELAXED);
 }
 
-/* Adds earned credit to v's, then bounds it to [CREDIT_MIN, max].  v's own
- * CPU may debit it concurrently. */
-static void credit_earn(struct sched_vcpu *v, s64 delta, s64 max)
+/* Adds earned credit to v's, then bounds it to [min, max].  v's own CPU
+ * may debit it concurrently. */
+static void credit_earn(struct sched_vcpu *v, s64 delta, s64 min, s64 max)
 {
     s64 old = credit_read(v), new;
 
@@ -117,8 +121,8 @@ static void credit_earn(struct sched_vcpu *v, s64 delta, s64 max)
         new = old + delta;
         if (new > max)
             new = max;
-        if (new < CREDIT_MIN)
-            new = CREDIT_MIN;
+        if (new < min)
+            new = min;
     } while (!__atomic_compare_exchange_n(&v->credit, &old, new, false,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
@@ -135,12 +139,21 @@ static bool out_of_cap(const struct sched_vcpu *v)
     return v->dom->cap != 0 && credit_read(v) <= 0;
 }
 
-/* Charges the current vCPU for the time since it was last charged. */
-static void burn(struct sched_vcpu *v, u64 now)
+/* Charges v, current on cpu, for the time since it was last charged;
+ * cpu's lock held.  If others waited for cpu meanwhile, v and they
+ * competed: see the credit bounds above. */
+static void burn(unsigned int cpu, struct sched_vcpu *v, u64 now)
 {
+    struct sched_vcpu *w;
+
     if (now > v->last_burn) {
         __atomic_sub_fetch(&v->credit, (s64)(now - v->last_burn), __ATOMIC_RELAXED);
         v->last_burn = now;
+        if (S.rq[cpu].nr_queued) {
+            __atomic_store_n(&v->contended, true, __ATOMIC_RELAXED);
+            list_for_each_entry(w, &S.rq[cpu].queue, runq_elem)
+                __atomic_store_n(&w->contended, true, __ATOMIC_RELAXED);
+        }
     }
     __atomic_store_n(&v->ran, true, __ATOMIC_RELAXED);
 }
@@ -350,14 +363,78 @@ static void unpark(struct sched_vcpu *v)
         make_runnable(v, false);
 }
 
-/* Shares `elapsed` ns of CPU time among the active vCPUs; acct_lock held.
+/* Whether v competed for a CPU since the last pass: marked by burn(), or
+ * competing right now (another CPU may run this pass between two ticks of
+ * v's CPU).  A racy snapshot is fine: it only picks a credit bound. */
+static bool competed(struct sched_vcpu *v)
+{
+    bool marked = __atomic_exchange_n(&v->contended, false, __ATOMIC_RELAXED);
+
+    if (marked || READ_ONCE(v->queued))
+        return true;
+    return READ_ONCE(v->running) && READ_ONCE(S.rq[READ_ONCE(v->processor)].nr_queued) != 0;
+}
+
+/*
+ * Groups the CPUs into the sets that active vCPUs compete for: two vCPUs
+ * whose affinities overlap, directly or through others, are in one group.
+ * Fills S.group_cpus/group_weight (a domain's weight counts once per active
+ * vCPU, as in Xen) and returns the number of groups; acct_lock held.
+ */
+static unsigned int find_groups(void)
+{
+    const struct sched_dom *d;
+    const struct sched_vcpu *v;
+    unsigned int n = 0, i;
+
+    list_for_each_entry(d, &S.doms, elem) {
+        list_for_each_entry(v, &d->vcpus, dom_elem) {
+            u64 m = eff_affinity(v);
+
+            if (!v->active)
+                continue;
+            /* Merge every group m touches into m; groups stay disjoint, so
+             * there are at most SCHED_MAX_CPUS of them. */
+            for (i = 0; i < n;) {
+                if (S.group_cpus[i] & m) {
+                    m |= S.group_cpus[i];
+                    S.group_cpus[i] = S.group_cpus[--n];
+                } else {
+                    i++;
+                }
+            }
+            S.group_cpus[n++] = m;
+        }
+    }
+    for (i = 0; i < n; i++)
+        S.group_weight[i] = 0;
+    list_for_each_entry(d, &S.doms, elem) {
+        list_for_each_entry(v, &d->vcpus, dom_elem) {
+            for (i = 0; v->active && i < n; i++) {
+                if (S.group_cpus[i] & eff_affinity(v)) {
+                    S.group_weight[i] += d->weight;
+                    break;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/*
+ * Shares `elapsed` ns of CPU time among the active vCPUs; acct_lock held.
  * A vCPU is active if it wants to run or ran during the period, so blocked
- * vCPUs do not dilute the shares of the ones competing. */
+ * vCPUs do not dilute the shares of the ones competing.  Each group of
+ * CPUs (find_groups) hands out its CPUs' time to its vCPUs by weight, and
+ * no vCPU earns more than one CPU's worth.  So three vCPUs pinned to CPU 1
+ * share CPU 1 by weight whatever runs on the others.  Within a group,
+ * mixing pinned and unpinned vCPUs gives approximate shares, as in Xen.
+ */
 static void distribute_credit(u64 elapsed)
 {
     struct sched_dom *d;
     struct sched_vcpu *v;
-    u64 weight_total = 0, cpus = 0, pool;
+    unsigned int groups, i;
 
     list_for_each_entry(d, &S.doms, elem) {
         d->nr_active = 0;
@@ -365,35 +442,36 @@ static void distribute_credit(u64 elapsed)
             bool ran = __atomic_exchange_n(&v->ran, false, __ATOMIC_RELAXED);
 
             v->active = READ_ONCE(v->awake) || ran;
-            if (v->active) {
+            if (v->active)
                 d->nr_active++;
-                cpus |= eff_affinity(v);
-            }
         }
-        weight_total += (u64)d->weight * d->nr_active;
     }
-    if (weight_total == 0)
-        return;
-    /* Weights compete only for the CPUs the active vCPUs may use, so three
-     * vCPUs pinned to one CPU of four share that one CPU by weight. */
-    pool = elapsed * popcount64(cpus);
+    groups = find_groups();
 
     list_for_each_entry(d, &S.doms, elem) {
-        u64 share, each;
+        /* A cap bounds the whole domain, split evenly over its vCPUs. */
+        u64 cap_each = d->nr_active ? (elapsed * d->cap / 100 + d->nr_active - 1) / d->nr_active : 0;
 
-        if (d->nr_active == 0)
-            continue;
-        share = pool * d->weight * d->nr_active / weight_total;
-        if (d->cap != 0 && share > elapsed * d->cap / 100)
-            share = elapsed * d->cap / 100;
-        each = (share + d->nr_active - 1) / d->nr_active;
         list_for_each_entry(v, &d->vcpus, dom_elem) {
             bool slept = __atomic_exchange_n(&v->slept, false, __ATOMIC_RELAXED);
+            bool contended = competed(v);
+            bool waited = contended && !slept && READ_ONCE(v->awake);
+            u64 each = 0;
 
             if (!v->active)
                 continue;
-            credit_earn(v, (s64)each,
-                        slept || !READ_ONCE(v->awake) ? CREDIT_SLEPT_MAX : CREDIT_AWAKE_MAX);
+            for (i = 0; i < groups; i++) {
+                if (S.group_cpus[i] & eff_affinity(v)) {
+                    each = elapsed * popcount64(S.group_cpus[i]) * d->weight / S.group_weight[i];
+                    break;
+                }
+            }
+            if (each > elapsed)
+                each = elapsed;
+            if (d->cap != 0 && each > cap_each)
+                each = cap_each;
+            credit_earn(v, (s64)each, contended || d->cap ? -CREDIT_OWED : -CREDIT_SLICE,
+                        waited ? CREDIT_OWED : CREDIT_SLICE);
             if (READ_ONCE(v->parked))
                 unpark(v);
         }
@@ -535,6 +613,7 @@ int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
     v->yielded = false;
     v->ran = false;
     v->slept = true;
+    v->contended = false;
     v->active = false;
     if (eff_affinity(v) == 0)
         return -KILN_EINVAL;
@@ -724,7 +803,7 @@ struct sched_decision sched_schedule(unsigned int cpu, u64 now)
     prev = rq->curr;
     rq->curr = NULL;
     if (prev) {
-        burn(prev, now);
+        burn(cpu, prev, now);
         prev->running = false;
         yielded = prev->yielded;
         prev->yielded = false;
@@ -799,7 +878,7 @@ bool sched_tick(unsigned int cpu, u64 now, u64 *deadline_ns)
         /* An idle CPU looks for work to steal at every tick. */
         resched = tick_due || head != NULL;
     } else {
-        burn(v, now);
+        burn(cpu, v, now);
         /* BOOST lasts until the first tick that finds the vCPU running. */
         if (tick_due || v->prio != SCHED_PRIO_BOOST)
             v->prio = (s8)prio_of_credit(v, false);

@@ -10,21 +10,24 @@
  *
  * Policy, in the spirit of Xen's credit1:
  *  - credits are nanoseconds of CPU time.  Every SCHED_ACCT_NS one CPU runs
- *    the accounting pass: the pool (the time since the previous pass, i.e.
- *    SCHED_ACCT_NS unless timers fire late, times the number of CPUs the
- *    active vCPUs may use) is shared among active domains in proportion
- *    to weight times their number of active vCPUs (as in Xen, the weight
- *    counts per vCPU), then evenly among each domain's active vCPUs.  An
- *    active vCPU is one that is awake or ran in the period.  The running
- *    vCPU is debited for exactly the time it ran, however late the timer
- *    that stopped it.  Weights compare only vCPUs competing for the same
- *    CPUs: mixing pinned and unpinned vCPUs gives approximate shares, as
- *    in Xen.
- *  - credit bounds: a vCPU that slept during a period banks at most one
- *    timeslice (as in Xen); one kept waiting keeps what it is owed, and
- *    debt from overrun slices is repaid, both within 10 timeslices of
- *    zero.  So shares hold when timer interrupts come late (QEMU TCG on a
- *    loaded host), where clamping at one timeslice would not.
+ *    the accounting pass.  The CPUs fall into groups that active vCPUs
+ *    compete for (vCPUs whose affinities overlap, directly or through
+ *    others, are in one group); each group's pool (the time since the
+ *    previous pass, i.e. SCHED_ACCT_NS unless timers fire late, times its
+ *    number of CPUs) is shared among its active vCPUs in proportion to
+ *    their domains' weights (as in Xen, a domain's weight counts per
+ *    vCPU), and no vCPU earns more than one CPU's worth.  An active vCPU
+ *    is one that is awake or ran in the period.  The running vCPU is
+ *    debited for exactly the time it ran, however late the timer that
+ *    stopped it.  So vCPUs pinned to CPU 1 share it by weight whatever
+ *    runs on CPU 0; within a group, mixing pinned and unpinned vCPUs gives
+ *    approximate shares, as in Xen.
+ *  - credit bounds: as in Xen, credit stays within one timeslice of zero,
+ *    except between vCPUs competing for a CPU: one kept waiting keeps what
+ *    it is owed, and one that ran while others waited (or is capped)
+ *    repays its overruns, both within 10 timeslices.  So shares hold when
+ *    timer interrupts come late (QEMU TCG on a loaded host), where
+ *    clamping at one timeslice would not.
  *  - priorities: BOOST (just woken from sleep with credit left), UNDER
  *    (credit >= 0), OVER (credit < 0).  Higher priority always runs first;
  *    equal priorities round-robin with a SCHED_TSLICE_NS timeslice.
@@ -112,6 +115,7 @@ struct sched_vcpu {
     bool yielded;                 /* asked to step aside once */
     bool ran;                     /* debited since the last accounting */
     bool slept;                   /* went to sleep since the last accounting */
+    bool contended;               /* shared a CPU with waiting vCPUs since then */
     bool active;                  /* earns credit this period (acct_lock) */
 };
 
