@@ -10,6 +10,7 @@
 #include <kiln/boot.h>
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
+#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
@@ -228,6 +229,8 @@ void domain_try_reap(struct domain *d)
 {
     if (d->state != KILN_DOMSTATE_DYING || d->running || d->reaped)
         return;
+    if (dom0_domain() && !d->destroyed && !d->hardware)
+        return;   /* a zombie until dom0's toolstack destroys it */
     d->reaped = true;
     list_del(&d->elem);
     u16 id = d->id;

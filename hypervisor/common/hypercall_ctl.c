@@ -123,7 +123,7 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
     if (!t)
         return -KILN_ESRCH;
     if (t->state == KILN_DOMSTATE_DYING && op->cmd != KILN_DOMCTL_CONSOLE_READ &&
-        op->cmd != KILN_DOMCTL_SCHED_GET)
+        op->cmd != KILN_DOMCTL_SCHED_GET && op->cmd != KILN_DOMCTL_DESTROY)
         return -KILN_EBUSY;
 
     /* dom0 is not built, paused or moved by anyone: it runs the
@@ -136,7 +136,11 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
     case KILN_DOMCTL_DESTROY: {
         char why[48];
         ksnprintf(why, sizeof(why), "destroyed by d%u (domctl)", v->domain->id);
-        domain_kill(t, KILN_SHUTDOWN_POWEROFF, why);
+        t->destroyed = true;
+        if (t->state == KILN_DOMSTATE_DYING)
+            domain_try_reap(t);   /* shut down already: free it now */
+        else
+            domain_kill(t, KILN_SHUTDOWN_POWEROFF, why);
         return 0;
     }
     case KILN_DOMCTL_PAUSE:

@@ -79,6 +79,10 @@ struct domain {
     u32 shutdown_reason;
     bool paused;
     bool reaped;
+    /* With a dom0, a domain that shut down stays (DYING, memory and
+     * console kept) until the toolstack destroys it, as in Xen: that is
+     * how `kl` learns the shutdown reason and reads the last output. */
+    bool destroyed;
     int running;            /* vCPUs in guest mode right now (domlist_lock) */
 
     u64 memory_kib;
