@@ -15,9 +15,12 @@
  * if any job failed, else broken if any job is broken, else pass.  Blocked
  * jobs follow from a failed or broken build, which already decides.
  *
- * Health checks (LAVA's model): a host whose job ended broken is
- * quarantined; when a worker is idle it boots the newest passed build's
- * hypervisor on it through iPXE and waits for the banner.  A failed check
+ * Health checks (LAVA's model): a host whose job ended broken because of
+ * the host (it never reached the hypervisor, or its QEMU died) is
+ * quarantined; a job broken by anything else (a suite file gone, the
+ * daemon stopping) leaves its hosts idle.  When a worker is idle it checks
+ * a quarantined host: it boots the newest passed build's hypervisor on it
+ * through iPXE and waits for the banner.  A failed check
  * keeps the host broken and is retried HEALTH_RETRY_S later; after
  * HEALTH_MAX_FAILURES consecutive failures the host goes offline until an
  * operator re-declares it (a daemon restart with the host in the config).
@@ -265,15 +268,14 @@ fail:
 /* Records the end of an attempt: hosts back (quarantined if broken), the
  * job decided or requeued for another attempt, the flight settled. */
 static void finish_job(struct executor *ex, sqlite3 *db, const struct claim *c, enum verdict v,
-                       const char *msg)
+                       int host_fault, const char *msg)
 {
     char err[256], reason[300];
 
     if (c->hosts_needed) {
         snprintf(reason, sizeof(reason), "job %lld attempt %d ended %s: %.200s", c->job_id,
                  c->attempt, verdict_name(v), msg);
-        if (hostpool_release(db, c->job_id, v == V_BROKEN && !executor_stopping(ex), reason, err,
-                             sizeof(err)))
+        if (hostpool_release(db, c->job_id, v == V_BROKEN && host_fault, reason, err, sizeof(err)))
             log_err("release hosts", err);
     }
     if (db_exec(db, "BEGIN IMMEDIATE", err, sizeof(err)) != SQLITE_OK) {
@@ -314,7 +316,7 @@ static void run_claimed(struct executor *ex, sqlite3 *db, const struct claim *c)
     } else {
         v = test_job_run(&jr, NULL, 0, msg, sizeof(msg));
     }
-    finish_job(ex, db, c, v, msg);
+    finish_job(ex, db, c, v, jr.host_fault, msg);
 }
 
 /* One health check if a quarantined host is due: 0 ran one, 1 none. */

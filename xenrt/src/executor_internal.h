@@ -30,6 +30,7 @@ struct job_run {
     char log_abs[1024];
     int next_seq;
     double job_deadline;  /* monotonic seconds */
+    int host_fault;       /* broken because a host failed: quarantine it */
 };
 
 const char *verdict_name(enum verdict v);

@@ -242,6 +242,7 @@ static enum verdict provision(struct job_run *jr, struct host_console *hcs, int 
                 for (int j = 0; j < n; j++)
                     if (steps[j] >= 0 && j != i)
                         step_end(jr, steps[j], "skip", "another host failed to provision");
+                jr->host_fault = !stop;
                 return stop && !executor_stopping(jr->ex) ? V_CANCELLED : V_BROKEN;
             }
             pending++;
@@ -331,6 +332,7 @@ static enum verdict run_step(struct job_run *jr, const struct suite_step *st,
         for (int i = 0; i < n; i++) {
             if (host_died(&hcs[i])) {
                 hc->cur = NULL;
+                jr->host_fault = 1;
                 describe_exit(&hcs[i], msg, msglen);
                 step_end(jr, id, "broken", msg);
                 return V_BROKEN;
@@ -434,6 +436,8 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
         if (!hcs[i].reader || qemu_host_start(jr->cfg, &hcs[i].h, jr->log_abs, &hcs[i].q, msg, msglen)) {
             if (!hcs[i].reader)
                 snprintf(msg, msglen, "out of memory");
+            else
+                jr->host_fault = 1;   /* this host's QEMU would not start */
             step_record(jr, "provision", "broken", msg, NULL);
             v = V_BROKEN;
         } else {
