@@ -59,9 +59,8 @@ static int get_str(json_t *doc, const char *field, bool required, size_t max, co
 {
 	json_t *v = json_object_get(doc, field);
 	*out = NULL;
-	if (!v) {
+	if (!v)
 		return required ? bad(e, 400, "field '%s': %s", field, "required") : 0;
-	}
 	if (!json_is_string(v))
 		return bad(e, 400, "field '%s': %s", field, "expected string");
 	if (json_string_length(v) != strlen(json_string_value(v)))
@@ -207,9 +206,7 @@ static int insert_job(sqlite3 *db, int64_t flight, const char *name, int64_t dep
 	sqlite3_bind_int(st, 4, hosts);
 	rc = step_done(db, st);
 	*id = sqlite3_last_insert_rowid(db);
-	if (rc != SQLITE_OK)
-		return rc;
-	return SQLITE_OK;
+	return rc;
 }
 
 static int insert_runvars(sqlite3 *db, int64_t job, json_t *runvars)
