@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make-run.sh: what `make run` does: start the xenrt daemon with its embedded
 # defaults (./var/xenrt.db, http://127.0.0.1:8080, two nested QEMU hosts),
-# submit a smoke flight of the current tree, print the status page URL, and
-# on Ctrl-C stop the daemon cleanly (SIGTERM, wait, exit 0).
+# submit a smoke flight of the current tree, print the status page URL (and
+# the flight's outcome when it is known), and on Ctrl-C stop the daemon
+# cleanly (SIGTERM, wait, exit 0).
 #
 # Run from the Makefile, which sets XENRT_TOP (repository top) and XENRT_BIN.
 # XENRT_PORT overrides the port.
@@ -26,8 +27,10 @@ fi
 "$bin" serve --port "$port" &
 daemon=$!
 
+waiter=""
 stop() {
     trap - INT TERM
+    [[ -n "$waiter" ]] && kill "$waiter" 2>/dev/null
     echo
     echo "make run: stopping the daemon (SIGTERM)"
     kill -TERM "$daemon" 2>/dev/null || true
@@ -44,6 +47,17 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-"$bin" submit --url "$url" --repo "$top" --ref HEAD --suite smoke --kind branch
+line=$("$bin" submit --url "$url" --repo "$top" --ref HEAD --suite smoke --kind branch)
+echo "$line"
+flight=$(sed -n 's/^flight \([0-9]*\) submitted.*/\1/p' <<<"$line")
 echo "make run: status page: $url/   (Ctrl-C stops the daemon)"
+
+# Report the smoke flight's outcome when it has one; the daemon keeps serving.
+(
+    while curl -sf "$url/api/flights/$flight" | grep -Eq '"status": ?"(queued|running)"'; do
+        sleep 2
+    done
+    "$bin" show "$flight" --url "$url" || true
+) &
+waiter=$!
 wait "$daemon"
