@@ -1,19 +1,60 @@
 #!/usr/bin/env bash
 # sched-weights.sh - three CPU-bound guests pinned to CPU 1 with weights
-# 256/512/1024 get CPU time within 10% of 1:2:4 over 4 s, measured by a
-# privileged observer on CPU 0 through DOMCTL_GETINFO.
+# 256/512/1024 get CPU time within 10% of 1:2:4.  A privileged observer on
+# CPU 0 measures each guest's CPU time (DOMCTL_GETINFO) over 4 s; the
+# shares are checked on the sum of BOOTS such windows (12 s).
+#
+# Why several windows: credit1 hands out the CPU in 30 ms slices, and on a
+# loaded host QEMU delivers timer interrupts tens of milliseconds late, so
+# one slice may last 30-150 ms.  A slice in progress when a window opens
+# or closes is cut by the window edge: for the weight-256 guest (~570 ms
+# in 4 s) that alone moves its share by up to 20%.  The scheduler repays
+# such overruns (their average over windows is exact); only more window
+# makes the edges matter less.  Each observer's own 4 s verdicts are kept
+# as diagnostics.
 . "$(dirname "$0")/../lib.sh"
+
+BOOTS=3
 
 # Shares are wall-clock guest-mode time: an overloaded host (QEMU vCPU
 # threads preempted inside exits) lowers them, so record the load.
 echo "host load before: $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores"
 
-kiln_boot -smp 2 -timeout 60 "exit_when_idle" \
-    "build/guests/schedobs.elf name=observer cpus=0 priv" \
-    "build/guests/spin.elf name=w256 weight=256 cpus=1" \
-    "build/guests/spin.elf name=w512 weight=512 cpus=1" \
-    "build/guests/spin.elf name=w1024 weight=1024 cpus=1"
+sums="0 0 0"
+for boot in $(seq 1 $BOOTS); do
+    kiln_boot -smp 2 -timeout 60 "exit_when_idle" \
+        "build/guests/schedobs.elf name=observer cpus=0 priv" \
+        "build/guests/spin.elf name=w256 weight=256 cpus=1" \
+        "build/guests/spin.elf name=w512 weight=512 cpus=1" \
+        "build/guests/spin.elf name=w1024 weight=1024 cpus=1"
+    # The observer's results except its one-window weight checks.
+    guest_tap all "sched (boot $boot)" | sed -E 's/^((not )?ok - .* weight [0-9]+ gets .*)$/# \1/'
+    expect_exit 1 "hypervisor exits cleanly at the end of boot $boot"
+    # "(d1) # d2 w256: 580 ms of CPU in 4000 ms = 14.5%" -> add the ms up.
+    sums=$(kiln_log | awk -v sums="$sums" '
+        BEGIN { split(sums, s, " ") }
+        match($0, / w(256|512|1024): [0-9]+ ms of CPU in /) {
+            split(substr($0, RSTART + 1), f, /[: ]+/)
+            i = (f[1] == "w256") ? 1 : (f[1] == "w512") ? 2 : 3
+            s[i] += f[2]; got[i] = 1
+        }
+        END {
+            # A boot that measured nothing poisons the sums.
+            for (i = 1; i <= 3; i++) if (!got[i]) s[i] = -1e9
+            print s[1], s[2], s[3]
+        }')
+done
 
 echo "host load after: $(cut -d" " -f1-3 /proc/loadavg)"
-guest_tap all "sched"
-expect_exit 1 "hypervisor exits cleanly at the end"
+echo "ms of CPU over $BOOTS windows of 4 s: w256 w512 w1024 = $sums"
+echo "$sums" | awk -v secs=$((BOOTS * 4)) '{
+    w[1] = 256; w[2] = 512; w[3] = 1024
+    sum = $1 + $2 + $3
+    for (i = 1; i <= 3; i++) {
+        want = w[i] / 1792
+        got = ($1 >= 0 && $2 >= 0 && $3 >= 0 && sum > 0) ? $i / sum : -1
+        dev = (got - want) / want
+        printf "%s - weight %d gets %.1f%% of the pinned CPU over %d s (want %.1f%% +/- 10%%, off by %+.1f%%)\n",
+            (dev >= -0.10 && dev <= 0.10) ? "ok" : "not ok", w[i], got * 100, secs, want * 100, dev * 100
+    }
+}'
