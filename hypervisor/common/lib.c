@@ -7,12 +7,13 @@
  */
 #include <kiln/lib.h>
 
+/* REP MOVSB/STOSB: one instruction for the whole copy, which matters for
+ * big ones (dom0's 14 MB kernel, zeroed guest RAM), most of all under TCG
+ * where a byte loop costs a translated block per iteration. */
 void *kmemcpy(void *dst, const void *src, size_t n)
 {
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    while (n--)
-        *d++ = *s++;
+    void *d = dst;
+    __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
     return dst;
 }
 
@@ -32,9 +33,8 @@ void *kmemmove(void *dst, const void *src, size_t n)
 
 void *kmemset(void *dst, int c, size_t n)
 {
-    unsigned char *d = dst;
-    while (n--)
-        *d++ = (unsigned char)c;
+    void *d = dst;
+    __asm__ __volatile__("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
     return dst;
 }
 
