@@ -30,7 +30,7 @@ daemon=$!
 waiter=""
 stop() {
     trap - INT TERM
-    [[ -n "$waiter" ]] && kill "$waiter" 2>/dev/null
+    [[ -n "$waiter" ]] && { kill "$waiter" 2>/dev/null || true; }
     echo
     echo "make run: stopping the daemon (SIGTERM)"
     kill -TERM "$daemon" 2>/dev/null || true
