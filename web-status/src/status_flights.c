@@ -38,14 +38,24 @@ enum MHD_Result status_flights_page(struct http_req *r)
 	if (http_query_int(r, "limit", 1, MODEL_PAGE_MAX, MODEL_PAGE_DEFAULT, &limit, &ret) < 0 ||
 	    http_query_int(r, "before", 1, INT64_MAX, INT64_MAX, &before, &ret) < 0)
 		return ret;
+	const char *kind = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "kind");
+	if (kind && !model_kind_valid(kind))
+		return page_error(r, 404, "no such flight kind");
 	json_t *doc;
 	char err[512];
-	int rc = model_flights(r->db, before, limit, &doc, err, sizeof err);
+	int rc = model_flights(r->db, kind, before, limit, &doc, err, sizeof err);
 	if (rc)
 		return page_error(r, rc, err);
 
 	struct html h = { 0 };
-	page_begin(&h, "Flights", 30);
+	char title[32];
+	snprintf(title, sizeof title, "Flights%s%s", kind ? ": " : "", kind ? kind : "");
+	page_begin(&h, title, 30);
+	html_raw(&h, "<p class=\"filter\">show: <a href=\"/\">all</a>");
+	static const char *const kinds[] = { "patch", "branch", "nightly", "gate" };
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+		html_fmt(&h, " &middot; <a href=\"/?kind=%s\">%s</a>", kinds[k], kinds[k]);
+	html_raw(&h, "</p>\n");
 	json_t *flights = json_object_get(doc, "flights");
 	if (json_array_size(flights) == 0)
 		html_raw(&h, "<p>No flights yet. Submit one with <code>xenrt submit</code>.</p>\n");
@@ -91,8 +101,8 @@ enum MHD_Result status_flights_page(struct http_req *r)
 	json_t *next = json_object_get(doc, "next_before");
 	if (json_is_integer(next))
 		html_fmt(&h, "<p class=\"pager\"><a href=\"/?before=%" JSON_INTEGER_FORMAT
-			 "&amp;limit=%" PRId64 "\">older flights</a></p>\n",
-			 json_integer_value(next), limit);
+			 "&amp;limit=%" PRId64 "%s%s\">older flights</a></p>\n",
+			 json_integer_value(next), limit, kind ? "&amp;kind=" : "", kind ? kind : "");
 	page_end(&h);
 	json_decref(doc);
 	return page_send(r, &h);

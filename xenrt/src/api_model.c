@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -69,18 +70,29 @@ static json_t *next_before(json_t *arr, int64_t limit)
 	return json_incref(json_object_get(json_array_get(arr, n - 1), "id"));
 }
 
-int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
+int model_kind_valid(const char *kind)
+{
+	return !strcmp(kind, "patch") || !strcmp(kind, "branch") || !strcmp(kind, "nightly") ||
+	       !strcmp(kind, "gate");
+}
+
+int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, json_t **out,
 		  char *err, size_t errlen)
 {
 	json_t *flights = json_array();
+	/* Newest first along the primary key; a kind filter skips the other
+	 * kinds on the way, which stays cheap because every kind is common. */
 	sqlite3_stmt *st = prep(db,
 		"SELECT id, kind, repo, ref, revision, baseline_id, submitter, created_at, "
 		"started_at, finished_at, status, cancel_requested, patch IS NOT NULL AS has_patch "
-		"FROM flights WHERE id < ?1 ORDER BY id DESC LIMIT ?2", err, errlen);
+		"FROM flights WHERE id < ?1 AND (?3 IS NULL OR kind = ?3) ORDER BY id DESC LIMIT ?2",
+		err, errlen);
 	int rc = st ? 0 : 500;
 	if (st) {
 		sqlite3_bind_int64(st, 1, before);
 		sqlite3_bind_int64(st, 2, limit);
+		if (kind)
+			sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
 		rc = rows_into(db, st, flights, err, errlen);
 		sqlite3_finalize(st);
 	}
@@ -88,16 +100,19 @@ int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(json_array_get(flights, i), "jobs", json_object());
 	if (rc == 0 && n > 0) {
-		/* One aggregate for the whole page: job counts per flight and status. */
-		st = prep(db, "SELECT flight_id, status, count(*) FROM jobs "
-			  "WHERE flight_id BETWEEN ?1 AND ?2 GROUP BY flight_id, status",
-			  err, errlen);
+		/* One aggregate for the whole page: job counts per flight and status,
+		 * for exactly the page's flights (their ids as one JSON parameter). */
+		json_t *ids = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append(ids, json_object_get(json_array_get(flights, i), "id"));
+		char *idlist = json_dumps(ids, JSON_COMPACT);
+		json_decref(ids);
+		st = idlist ? prep(db, "SELECT flight_id, status, count(*) FROM jobs WHERE flight_id IN "
+				   "(SELECT value FROM json_each(?1)) GROUP BY flight_id, status",
+				   err, errlen) : NULL;
 		rc = st ? 0 : 500;
 		if (st) {
-			sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(
-				json_array_get(flights, n - 1), "id")));
-			sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(
-				json_array_get(flights, 0), "id")));
+			sqlite3_bind_text(st, 1, idlist, -1, SQLITE_STATIC);
 			size_t hint = 0;
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				json_t *f = find_by(flights, "id", sqlite3_column_int64(st, 0), &hint);
@@ -114,6 +129,9 @@ int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
 			}
 			sqlite3_finalize(st);
 		}
+		if (!idlist)
+			snprintf(err, errlen, "out of memory");
+		free(idlist);
 	}
 	if (rc) {
 		json_decref(flights);

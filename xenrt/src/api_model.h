@@ -21,9 +21,13 @@
 #define MODEL_PAGE_MAX 500
 
 /* {"flights": [flight + "jobs": {status: count}], "next_before": id|null}:
- * flights with id < before, newest first. */
-int model_flights(sqlite3 *db, int64_t before, int64_t limit, json_t **out,
+ * flights with id < before, newest first; only those of `kind` unless it is
+ * NULL (callers validate it with model_kind_valid). */
+int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, json_t **out,
 		  char *err, size_t errlen);
+
+/* True for the flight kinds of the schema: patch, branch, nightly, gate. */
+int model_kind_valid(const char *kind);
 
 /* A flight with its jobs, each job's steps (with log_url) and runvars, its
  * artifacts, and "verdict" (see api_model.c). */

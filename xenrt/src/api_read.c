@@ -1,6 +1,7 @@
 /* api_read.c: the public, read-only JSON endpoints: thin wrappers that turn
  * the read model (api_model.c) into responses. */
 #include <stdint.h>
+#include <string.h>
 
 #include "api.h"
 #include "api_model.h"
@@ -27,9 +28,13 @@ enum MHD_Result api_flights_list(struct http_req *r)
 	enum MHD_Result ret;
 	if (paging(r, &before, &limit, &ret) < 0)
 		return ret;
+	const char *kind = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "kind");
+	if (kind && !model_kind_valid(kind))
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "query parameter 'kind': expected one of "
+				  "patch, branch, nightly, gate");
 	json_t *doc = NULL;
 	char err[512];
-	int rc = model_flights(r->db, before, limit, &doc, err, sizeof err);
+	int rc = model_flights(r->db, kind, before, limit, &doc, err, sizeof err);
 	return reply(r, rc, doc, err);
 }
 

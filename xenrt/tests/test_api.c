@@ -301,6 +301,13 @@ static void list_is_newest_first_and_paged(void **state)
 	json_decref(p1);
 	json_decref(p2);
 	json_decref(p3);
+	json_t *none = get_json(h, "/api/flights?kind=gate", 200);
+	assert_int_equal(json_array_size(json_object_get(none, "flights")), 0);
+	json_decref(none);
+	json_t *all = get_json(h, "/api/flights?kind=branch&limit=500", 200);
+	assert_int_equal(json_array_size(json_object_get(all, "flights")), 5);
+	json_decref(all);
+	rejected(h, "GET", "/api/flights?kind=weekly", NULL, AUTH_NONE, NULL, 0, 400, "'kind'");
 	rejected(h, "GET", "/api/flights?limit=0", NULL, AUTH_NONE, NULL, 0, 400, "'limit'");
 	rejected(h, "GET", "/api/flights?limit=abc", NULL, AUTH_NONE, NULL, 0, 400, "'limit'");
 	rejected(h, "GET", "/api/flights?before=1;DROP", NULL, AUTH_NONE, NULL, 0, 400, "'before'");

@@ -190,6 +190,17 @@ static void flights_list_is_paged(void **state)
 	free(r.body);
 	r = page(h, "/?limit=nope", 400);
 	free(r.body);
+	/* Filtered by kind, paging keeps the filter. */
+	exec(h, "UPDATE flights SET kind = 'gate' WHERE id % 10 = 0");
+	r = page(h, "/?kind=gate&limit=5", 200);
+	assert_non_null(strstr(r.body, "<a href=\"/flights/120\">120</a>"));
+	assert_non_null(strstr(r.body, "<a href=\"/flights/80\">80</a>"));
+	assert_null(strstr(r.body, "<a href=\"/flights/119\">"));
+	assert_non_null(strstr(r.body, "href=\"/?before=80&amp;limit=5&amp;kind=gate\""));
+	free(r.body);
+	r = page(h, "/?kind=<script>", 404);
+	assert_null(strstr(r.body, "<script>"));
+	free(r.body);
 	/* A host's history pages the same way. */
 	exec(h, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) "
 		"INSERT INTO host_events(host_id, at, old_state, new_state, reason) "
