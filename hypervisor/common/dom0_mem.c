@@ -23,7 +23,7 @@
 #include <public/kiln.h>
 
 #define DOM0_HV_MIN_PAGES ((32ul << 20) >> PAGE_SHIFT)
-#define DOM0_MIN_PAGES    ((64ul << 20) >> PAGE_SHIFT)
+#define DOM0_MIN_PAGES    ((128ul << 20) >> PAGE_SHIFT)
 
 static void recount(struct dom0_mem *m)
 {
@@ -115,7 +115,7 @@ u64 dom0_mem_target(void)
         if (kparse_u64(opt, kstrlen(opt), &bytes) == 0 && bytes >= (DOM0_MIN_PAGES << PAGE_SHIFT))
             want = bytes >> PAGE_SHIFT;
         else
-            pr_warn("dom0: bad dom0_mem=%s (at least 64M), using %lu MiB\n", opt,
+            pr_warn("dom0: bad dom0_mem=%s (at least 128M), using %lu MiB\n", opt,
                     (unsigned long)(want >> (20 - PAGE_SHIFT)));
     }
     if (total > DOM0_HV_MIN_PAGES && want > total - DOM0_HV_MIN_PAGES)

@@ -28,7 +28,6 @@
 #include <kiln/dom0.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
-#include <kiln/x86.h>
 #include <public/kiln.h>
 
 /* Setup header fields: offsets in the image and in boot_params alike. */
@@ -68,6 +67,12 @@
 #define PT_ADDR      0x12000ul   /* PML4, PDPT, 4 PDs: 0..4 GiB in 2 MiB pages */
 #define PT_PAGES     6
 #define LOW_END      (PT_ADDR + PT_PAGES * PAGE_SIZE)
+
+/* Boot page-table entry bits (x86.h is for code that runs on the machine;
+ * this file is unit-tested on the host). */
+#define BOOT_PTE_P  (1ul << 0)
+#define BOOT_PTE_W  (1ul << 1)
+#define BOOT_PTE_PS (1ul << 7)
 
 struct e820_entry {
     u64 addr, size;
@@ -190,13 +195,13 @@ static void build_page_tables(void)
 {
     u64 *pml4 = phys_to_virt(PT_ADDR), *pdpt = phys_to_virt(PT_ADDR + PAGE_SIZE);
     kmemset(pml4, 0, PT_PAGES * PAGE_SIZE);
-    pml4[0] = (PT_ADDR + PAGE_SIZE) | PTE_P | PTE_W;
+    pml4[0] = (PT_ADDR + PAGE_SIZE) | BOOT_PTE_P | BOOT_PTE_W;
     for (u64 g = 0; g < 4; g++) {
         u64 pd_pa = PT_ADDR + (2 + g) * PAGE_SIZE;
         u64 *pd = phys_to_virt(pd_pa);
-        pdpt[g] = pd_pa | PTE_P | PTE_W;
+        pdpt[g] = pd_pa | BOOT_PTE_P | BOOT_PTE_W;
         for (u64 i = 0; i < 512; i++)
-            pd[i] = ((g << 30) + (i << 21)) | PTE_P | PTE_W | PTE_PS;
+            pd[i] = ((g << 30) + (i << 21)) | BOOT_PTE_P | BOOT_PTE_W | BOOT_PTE_PS;
     }
 }
 
