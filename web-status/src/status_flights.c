@@ -162,7 +162,26 @@ static void flight_facts(struct html *h, json_t *f)
 	put_time(h, json_object_get(f, "created_at"));
 	html_raw(h, "</td></tr><tr><th>duration</th><td>");
 	put_duration(h, json_object_get(f, "started_at"), json_object_get(f, "finished_at"));
-	html_raw(h, "</td></tr></table>\n");
+	html_raw(h, "</td></tr>");
+	/* What the build produced, by content hash (served by the boot service). */
+	json_t *arts = json_object_get(f, "artifacts");
+	if (json_object_size(arts)) {
+		html_raw(h, "<tr><th>artifacts</th><td>");
+		const char *role;
+		json_t *sha;
+		size_t k = 0;
+		json_object_foreach(arts, role, sha) {
+			html_raw(h, k++ ? "<br>" : "");
+			html_text(h, role);
+			html_raw(h, ": <a href=\"/artifacts/");
+			html_text(h, json_string_value(sha));
+			html_raw(h, "\"><code>");
+			html_textn(h, json_string_value(sha), strnlen(json_string_value(sha), 12));
+			html_raw(h, "</code></a>");
+		}
+		html_raw(h, "</td></tr>");
+	}
+	html_raw(h, "</table>\n");
 	if (json_is_string(json_object_get(f, "patch"))) {
 		html_raw(h, "<details><summary>patch</summary><pre>");
 		put_field(h, f, "patch");

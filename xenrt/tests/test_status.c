@@ -14,6 +14,7 @@
 #include "test_api_harness.h"
 
 #define XSS "<script>alert(1)</script>"
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void exec(struct harness *h, const char *sql)
 {
@@ -108,7 +109,10 @@ static void grid_links_cells_to_logs_with_status_colours(void **state)
 		"(1, 1, 1, 'compile', 'pass', 1, 'build.log'), "
 		"(2, 1, 1, 'boot', 'broken', 1, 'console-host0.log'), "
 		"(2, 2, 2, 'boot', 'pass', 1, 'console-host0.log'), (2, 2, 3, 'guests', 'fail', 1, NULL);");
+	exec(h, "INSERT INTO artifacts VALUES ('" SHA "', 10, 1);"
+		"INSERT INTO flight_artifacts VALUES (1, 'hypervisor', '" SHA "');");
 	struct response r = page(h, "/flights/1", 200);
+	assert_non_null(strstr(r.body, "hypervisor: <a href=\"/artifacts/" SHA "\"><code>0123456789ab"));
 	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
 	/* The retry's step replaces the broken first attempt in the grid. */
 	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/2/2/console-host0.log\""));
