@@ -349,26 +349,36 @@ out:
 	return rc;
 }
 
+/* `xenrt list` paging and filter. */
+struct list_opts {
+	long long limit, before;
+	const char *kind;
+};
+
 /* Parses the options of list/show/cancel/hosts; id_arg says whether one
- * FLIGHT operand is required. */
+ * FLIGHT operand is required, lo (list only) takes --limit/--before/--kind. */
 static int simple_args(int argc, char **argv, struct common *c, bool id_arg, long long *id,
-		       long long *limit, long long *before, const char *usage)
+		       struct list_opts *lo, const char *usage)
 {
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, OPT_URL },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "kind", required_argument, NULL, OPT_KIND },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o, bad = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (common_opt(o, c))
 			continue;
-		if (o == OPT_LIMIT && limit)
-			bad |= parse_id(optarg, "--limit", limit);
-		else if (o == OPT_BEFORE && before)
-			bad |= parse_id(optarg, "--before", before);
+		if (o == OPT_LIMIT && lo)
+			bad |= parse_id(optarg, "--limit", &lo->limit);
+		else if (o == OPT_BEFORE && lo)
+			bad |= parse_id(optarg, "--before", &lo->before);
+		else if (o == OPT_KIND && lo && strspn(optarg, "abcdefghijklmnopqrstuvwxyz") ==
+			 strlen(optarg))
+			lo->kind = optarg;
 		else
 			bad = 1;
 	}
@@ -384,14 +394,17 @@ static int simple_args(int argc, char **argv, struct common *c, bool id_arg, lon
 int cli_list(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
-	long long limit = 20, before = 0;
-	if (simple_args(argc, argv, &c, false, NULL, &limit, &before,
-			"xenrt list [--limit N] [--before FLIGHT] [--url URL]") < 0)
+	struct list_opts lo = { 20, 0, NULL };
+	if (simple_args(argc, argv, &c, false, NULL, &lo,
+			"xenrt list [--limit N] [--before FLIGHT] [--kind patch|branch|nightly|gate] "
+			"[--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
-	char path[96];
-	snprintf(path, sizeof path, "/api/flights?limit=%lld", limit);
-	if (before)
-		snprintf(path + strlen(path), sizeof path - strlen(path), "&before=%lld", before);
+	char path[128];
+	snprintf(path, sizeof path, "/api/flights?limit=%lld", lo.limit);
+	if (lo.before)
+		snprintf(path + strlen(path), sizeof path - strlen(path), "&before=%lld", lo.before);
+	if (lo.kind)
+		snprintf(path + strlen(path), sizeof path - strlen(path), "&kind=%.16s", lo.kind);
 	json_t *rep = call(c.url, "GET", path, NULL, NULL);
 	if (!rep)
 		return XENRT_EXIT_ERROR;
@@ -408,7 +421,8 @@ int cli_list(int argc, char **argv)
 	}
 	json_t *next = json_object_get(rep, "next_before");
 	if (json_is_integer(next))
-		printf("(older: xenrt list --before %lld)\n", (long long)json_integer_value(next));
+		printf("(older: xenrt list --before %lld%s%s)\n", (long long)json_integer_value(next),
+		       lo.kind ? " --kind " : "", lo.kind ? lo.kind : "");
 	json_decref(rep);
 	return XENRT_EXIT_OK;
 }
@@ -417,7 +431,7 @@ int cli_show(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
 	long long id;
-	if (simple_args(argc, argv, &c, true, &id, NULL, NULL, "xenrt show FLIGHT [--url URL]") < 0)
+	if (simple_args(argc, argv, &c, true, &id, NULL, "xenrt show FLIGHT [--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
 	char path[64];
 	snprintf(path, sizeof path, "/api/flights/%lld", id);
@@ -434,7 +448,7 @@ int cli_cancel(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
 	long long id;
-	if (simple_args(argc, argv, &c, true, &id, NULL, NULL,
+	if (simple_args(argc, argv, &c, true, &id, NULL,
 			"xenrt cancel FLIGHT [--url URL] [--config F]") < 0)
 		return XENRT_EXIT_USAGE;
 	struct xenrt_config cfg;
@@ -454,7 +468,7 @@ int cli_cancel(int argc, char **argv)
 int cli_hosts(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
-	if (simple_args(argc, argv, &c, false, NULL, NULL, NULL, "xenrt hosts [--url URL]") < 0)
+	if (simple_args(argc, argv, &c, false, NULL, NULL, "xenrt hosts [--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
 	json_t *rep = call(c.url, "GET", "/api/hosts", NULL, NULL);
 	if (!rep)

@@ -14,7 +14,7 @@ static const struct {
 	{ "serve", cli_serve, "serve [--config F] [--port N] [--db F]   run the daemon" },
 	{ "submit", cli_submit, "submit --repo PATH|URL --ref REF --suite S [--suite S2] "
 	  "[--patch FILE] [--kind K] [--baseline ID] [--runvar N=V] [--wait]" },
-	{ "list", cli_list, "list [--limit N] [--before ID]   recent flights" },
+	{ "list", cli_list, "list [--limit N] [--before ID] [--kind K]   recent flights" },
 	{ "show", cli_show, "show FLIGHT                     a flight's jobs and steps" },
 	{ "cancel", cli_cancel, "cancel FLIGHT" },
 	{ "hosts", cli_hosts, "hosts                           the host pool" },

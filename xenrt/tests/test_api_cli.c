@@ -134,6 +134,10 @@ static void submit_then_list_and_show(void **state)
 	assert_non_null(strstr(out, "/flights/1"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --url %s 2>&1", bin, url), 0);
 	assert_non_null(strstr(out, "1       queued"));
+	assert_int_equal(run(out, sizeof out, "'%s' list --kind gate --url %s 2>&1", bin, url), 0);
+	assert_null(strstr(out, "1       queued"));
+	assert_int_equal(run(out, sizeof out, "'%s' list --kind weekly --url %s 2>&1", bin, url), 3);
+	assert_non_null(strstr(out, "HTTP 400: query parameter 'kind'"));
 	assert_int_equal(run(out, sizeof out, "'%s' show 1 --url %s 2>&1", bin, url), 0);
 	assert_non_null(strstr(out, "flight 1: queued (verdict pending)"));
 	assert_non_null(strstr(out, "smoke"));
