@@ -175,13 +175,16 @@ int acpi_init(struct acpi_info *out)
 }
 
 /*
- * dom0 must see only CPU 0: the other CPUs are the hypervisor's.  The MADT
- * is patched where the firmware left it rather than copied: it lives in
- * memory the firmware reserved (not the allocator's, not dom0's RAM), the
- * hypervisor read everything it needs from it at boot (acpi_init, before
- * the APs started) and never reads it again, and a copy would need a new
- * RSDT/XSDT and RSDP pointing at it.  Only the enabled flags and the
- * checksum change, so the table stays valid for any later reader.
+ * dom0 must see only CPU 0: the other CPUs are the hypervisor's.  Their
+ * LAPIC/x2APIC entries are removed from the MADT (the entries after them
+ * move down, the length shrinks, the checksum is fixed) rather than marked
+ * disabled: Linux counts disabled entries as hot-pluggable CPUs, and with
+ * more than one possible CPU it declares the TSC unsynchronised and falls
+ * back to a slower clocksource.  The table is changed where the firmware
+ * left it rather than copied: it lives in memory the firmware reserved (not
+ * the allocator's, not dom0's RAM), the hypervisor read everything it
+ * needs from it at boot (acpi_init, before the APs started) and never
+ * reads it again, and a copy would need a new RSDT/XSDT and RSDP.
  */
 int acpi_madt_only_cpu(u32 apic_id)
 {
@@ -189,33 +192,29 @@ int acpi_madt_only_cpu(u32 apic_id)
     struct madt *madt = rsdp ? (struct madt *)find_table(rsdp, "APIC") : NULL;
     if (!madt)
         return -1;
-    u8 *p = madt->entries, *end = (u8 *)madt + madt->h.length;
-    unsigned int hidden = 0;
+    u8 *p = madt->entries, *end = (u8 *)madt + madt->h.length, *out = p;
+    unsigned int removed = 0;
     while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
-        u32 flags, id;
-        if (p[0] == MADT_LAPIC && p[1] >= 8) {
-            kmemcpy(&flags, p + 4, 4);
-            if ((flags & MADT_ENABLED) && p[3] != apic_id) {
-                flags &= ~MADT_ENABLED;
-                kmemcpy(p + 4, &flags, 4);
-                hidden++;
-            }
-        } else if (p[0] == MADT_X2APIC && p[1] >= 16) {
+        u8 len = p[1];
+        u32 id = apic_id;
+        if (p[0] == MADT_LAPIC && len >= 8)
+            id = p[3];
+        else if (p[0] == MADT_X2APIC && len >= 16)
             kmemcpy(&id, p + 4, 4);
-            kmemcpy(&flags, p + 8, 4);
-            if ((flags & MADT_ENABLED) && id != apic_id) {
-                flags &= ~MADT_ENABLED;
-                kmemcpy(p + 8, &flags, 4);
-                hidden++;
-            }
+        if (id != apic_id) {
+            removed++;
+        } else {
+            kmemmove(out, p, len);
+            out += len;
         }
-        p += p[1];
+        p += len;
     }
+    madt->h.length = (u32)(out - (u8 *)madt);
     u8 sum = 0;
     madt->h.checksum = 0;
     for (u32 i = 0; i < madt->h.length; i++)
         sum = (u8)(sum + ((const u8 *)madt)[i]);
     madt->h.checksum = (u8)-sum;
-    pr_info("ACPI: MADT shows dom0 only APIC id %u (%u other CPU(s) disabled)", apic_id, hidden);
+    pr_info("ACPI: MADT shows dom0 only APIC id %u (%u other CPU entries removed)", apic_id, removed);
     return 0;
 }
