@@ -6,9 +6,20 @@
 # Debian's security updates.  The resolved version is recorded in DIR/kver and
 # everything else (kiln.ko's headers, module paths) reads it from there.
 # Usage: fetch.sh DIR     (DIR/stamp exists when the cache is complete)
+#
+# DIR may be shared by many trees (the farm builds every flight in a fresh
+# checkout with `make CACHE=DIR`): a fresh checkout's fetch.sh is newer than
+# the stamp, so make runs us again, but a cache this same script filled is
+# kept (DIR/fetch.sum holds the script's hash).
 set -euo pipefail
 
 dir=$1
+sum=$(sha256sum < "$0")
+if [[ -f "$dir/stamp" && -f "$dir/fetch.sum" && "$(cat "$dir/fetch.sum")" == "$sum" ]]; then
+    touch "$dir/stamp"
+    echo "dom0 fetch: kernel $(cat "$dir/kver"), cached in $dir/debs"
+    exit 0
+fi
 mkdir -p "$dir/debs"
 cd "$dir/debs"
 
@@ -44,5 +55,6 @@ fi
 kver=${kpkg#linux-image-}
 
 echo "$kver" > ../kver
+echo "$sum" > ../fetch.sum
 touch ../stamp
 echo "dom0 fetch: kernel $kver, busybox-static, dropbear-bin cached in $dir/debs"

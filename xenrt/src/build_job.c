@@ -4,8 +4,13 @@
  * repository, a clone of a URL), applies the patch if any, runs the tree's
  * own `make -C hypervisor` (not the top-level make, which would install
  * packages and build everything) and stores kiln.elf and the test guests as
- * the flight's artifacts.  An unpatched revision that was already built is
- * not built again: its artifacts are reused, which keeps a developer's
+ * the flight's artifacts.  When one of the flight's suites boots dom0, the
+ * tree's `make -C toolstack dom0` also builds dom0's kernel, initramfs and
+ * host key; hypervisor-only flights skip it and stay fast.  Its Debian
+ * packages come from one cache under the daemon's state directory, shared
+ * by every flight (and serialised with a lock: two fetches into one cache
+ * would trample each other).  An unpatched revision that was already built
+ * is not built again: its artifacts are reused, which keeps a developer's
  * second submission of the same commit fast.
  */
 #include "executor_internal.h"
@@ -20,6 +25,7 @@
 #include "artifact.h"
 #include "config.h"
 #include "proc.h"
+#include "suite.h"
 
 #define GIT_TIMEOUT_S   120
 #define MAKE_TIMEOUT_S  900
@@ -142,8 +148,35 @@ static int is_commit_id(const char *s)
     return (n == 40 || n == 64) && s[n] == '\0';
 }
 
-/* A passed build of the same revision with no patch: returns its flight. */
-static long long reusable_build(struct job_run *jr, const char *revision)
+/* Whether any suite of the flight boots dom0 (a suite that no longer
+ * loads fails its own job; it must not fail the build). */
+static int flight_needs_dom0(struct job_run *jr)
+{
+    sqlite3_stmt *st;
+    int need = 0;
+
+    if (sqlite3_prepare_v2(jr->db,
+            "SELECT DISTINCT suite FROM jobs WHERE flight_id = ?1 AND suite != 'build'", -1, &st,
+            NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, jr->flight_id);
+    while (!need && sqlite3_step(st) == SQLITE_ROW) {
+        struct suite *s;
+        char err[256];
+
+        if (suite_load(jr->cfg->suites_dir, (const char *)sqlite3_column_text(st, 0), &s, err,
+                       sizeof(err)) == 0) {
+            need = suite_needs_dom0(s);
+            suite_free(s);
+        }
+    }
+    sqlite3_finalize(st);
+    return need;
+}
+
+/* A passed build of the same revision with no patch that stored what this
+ * flight needs: returns its flight. */
+static long long reusable_build(struct job_run *jr, const char *revision, int dom0)
 {
     sqlite3_stmt *st;
     long long id = 0;
@@ -152,10 +185,13 @@ static long long reusable_build(struct job_run *jr, const char *revision)
             "SELECT f.id FROM flights f JOIN jobs j ON j.flight_id = f.id AND j.suite = 'build'"
             " WHERE f.revision = ?1 AND (f.patch IS NULL OR f.patch = '') AND j.status = 'pass'"
             " AND f.id != ?2 AND EXISTS (SELECT 1 FROM flight_artifacts a WHERE a.flight_id = f.id"
-            " AND a.role = 'hypervisor') ORDER BY f.id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+            " AND a.role = 'hypervisor') AND (?3 = 0 OR EXISTS (SELECT 1 FROM flight_artifacts a"
+            " WHERE a.flight_id = f.id AND a.role = '" SUITE_ROLE_DOM0_KERNEL "'))"
+            " ORDER BY f.id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(st, 1, revision, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, jr->flight_id);
+    sqlite3_bind_int(st, 3, dom0);
     if (sqlite3_step(st) == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -201,7 +237,7 @@ static int set_revision(struct job_run *jr, const char *revision)
 /* Resolves the ref and prepares the source tree in `dir` (unless reused).
  * Returns a verdict; on V_PASS *reuse_from may name a flight to reuse. */
 static enum verdict checkout(struct job_run *jr, char **env, const struct flight_src *f,
-                             const char *dir, char revision[80], long long *reuse_from,
+                             const char *dir, int dom0, char revision[80], long long *reuse_from,
                              char *msg, size_t msglen)
 {
     char spec[300];
@@ -231,7 +267,7 @@ static enum verdict checkout(struct job_run *jr, char **env, const struct flight
         snprintf(msg, msglen, "recording revision: %s", sqlite3_errmsg(jr->db));
         return V_BROKEN;
     }
-    if (!f->patch && (*reuse_from = reusable_build(jr, revision)) != 0)
+    if (!f->patch && (*reuse_from = reusable_build(jr, revision, dom0)) != 0)
         return V_PASS;
     if (f->is_url) {
         char *const co[] = { "git", "-C", (char *)dir, "checkout", "--quiet", "--detach", revision, NULL };
@@ -244,7 +280,44 @@ static enum verdict checkout(struct job_run *jr, char **env, const struct flight
     return rc ? V_BROKEN : V_PASS;
 }
 
-static enum verdict store(struct job_run *jr, const char *dir, char *msg, size_t msglen)
+static int store_one(struct job_run *jr, const char *dir, const char *rel, const char *role,
+                     char *msg, size_t msglen)
+{
+    char path[1400], hex[65];
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path) ||
+        access(path, R_OK)) {
+        snprintf(msg, msglen, "the build produced no %s", rel);
+        return 1;
+    }
+    if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
+        artifact_link(jr->db, jr->flight_id, role, hex, msg, msglen))
+        return -1;
+    return 0;
+}
+
+/* dom0's image and the host key baked into it, which SSH steps pin.  The
+ * root login key the build also made stays out of the store (anyone may
+ * read the store over HTTP): the farm logs in with its own key, which the
+ * boot script passes as kiln.sshkey=. */
+static enum verdict store_dom0(struct job_run *jr, const char *dir, char *msg, size_t msglen)
+{
+    static const char *const files[][2] = {
+        { "toolstack/build/dom0/vmlinuz", SUITE_ROLE_DOM0_KERNEL },
+        { "toolstack/build/dom0/initramfs.cpio.xz", SUITE_ROLE_DOM0_INITRD },
+        { "toolstack/build/dom0/keys/host_ed25519.pub", SUITE_ROLE_DOM0_HOSTKEY },
+    };
+
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        int rc = store_one(jr, dir, files[i][0], files[i][1], msg, msglen);
+        if (rc)
+            return rc > 0 ? V_FAIL : V_BROKEN;
+    }
+    return V_PASS;
+}
+
+static enum verdict store(struct job_run *jr, const char *dir, int dom0, char *msg,
+                          size_t msglen)
 {
     char path[1400], gdir[1200], hex[65];
     struct dirent *e;
@@ -282,7 +355,13 @@ static enum verdict store(struct job_run *jr, const char *dir, char *msg, size_t
     }
     if (d)
         closedir(d);
-    snprintf(msg, msglen, "stored hypervisor and %d guest image(s)", n);
+    if (dom0) {
+        enum verdict v = store_dom0(jr, dir, msg, msglen);
+        if (v != V_PASS)
+            return v;
+    }
+    snprintf(msg, msglen, "stored hypervisor, %d guest image(s)%s", n,
+             dom0 ? " and dom0's kernel, initramfs and host key" : "");
     return V_PASS;
 }
 
@@ -313,6 +392,19 @@ static int work_tree(struct job_run *jr, int attempt, char *out, size_t outlen)
     return 0;
 }
 
+/* state_dir/dom0-cache, absolute: make runs in the work tree. */
+static int dom0_cache(struct job_run *jr, char *out, size_t outlen)
+{
+    char cwd[512] = "";
+
+    if (jr->cfg->state_dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        return -1;
+    if ((size_t)snprintf(out, outlen, "%s%s%s/dom0-cache", cwd, cwd[0] ? "/" : "",
+                         jr->cfg->state_dir) >= outlen)
+        return -1;
+    return 0;
+}
+
 /* A cancelled flight's build is cancelled; a build interrupted by the
  * daemon stopping is broken, so the next start builds it again. */
 static enum verdict stop_verdict(struct job_run *jr)
@@ -330,6 +422,34 @@ static enum verdict end(struct job_run *jr, long long step, enum verdict v, cons
     return v;
 }
 
+/* One make as a step NAME logged to NAME.log: the compiler's output is the
+ * log of a failed build. */
+static enum verdict compile(struct job_run *jr, char **env, const char *name,
+                            char *const argv[], const char *dir, char *msg, size_t msglen)
+{
+    char log[80];
+    enum verdict v;
+    long long step;
+    int rc;
+
+    snprintf(log, sizeof(log), "%s.log", name);
+    step = step_begin(jr, name, log);
+    rc = run(jr, env, argv, dir, log, MAKE_TIMEOUT_S, msg, msglen);
+    if (rc > 0 && jobrun_should_stop(jr))
+        v = stop_verdict(jr);
+    else
+        v = rc == 0 ? V_PASS : rc > 0 ? V_FAIL : V_BROKEN;
+    if (rc > 0 && v == V_FAIL) {
+        char why[200], what[120] = "";
+        snprintf(why, sizeof(why), "%s", msg);
+        for (int i = 0; argv[i]; i++)
+            if (strcmp(argv[i], "-C") == 0 && argv[i + 1])
+                snprintf(what, sizeof(what), "make -C %s", argv[i + 1]);
+        snprintf(msg, msglen, "%s failed: %s (see %s)", what, why, log);
+    }
+    return end(jr, step, v, v == V_PASS ? NULL : msg);
+}
+
 enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
 {
     struct flight_src f;
@@ -337,6 +457,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     long long step, reuse_from = 0;
     enum verdict v;
     char **env;
+    int dom0 = flight_needs_dom0(jr);
 
     if (load_flight(jr, &f, msg, msglen))
         return V_BROKEN;
@@ -363,7 +484,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     }
 
     step = step_begin(jr, "checkout", "checkout.log");
-    v = checkout(jr, env, &f, dir, revision, &reuse_from, msg, msglen);
+    v = checkout(jr, env, &f, dir, dom0, revision, &reuse_from, msg, msglen);
     if (v == V_PASS && reuse_from) {
         end(jr, step, V_PASS, revision);
         step = step_begin(jr, "compile", NULL);
@@ -398,23 +519,30 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
             goto out_clean;
     }
 
-    step = step_begin(jr, "compile", "compile.log");
     char *const make[] = { "make", "-j2", "-C", "hypervisor", NULL };
-    int rc = run(jr, env, make, dir, "compile.log", MAKE_TIMEOUT_S, msg, msglen);
-    if (rc > 0 && jobrun_should_stop(jr))
-        v = stop_verdict(jr);
-    else
-        v = rc == 0 ? V_PASS : rc > 0 ? V_FAIL : V_BROKEN;
-    if (rc > 0 && v == V_FAIL) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", msg);
-        snprintf(msg, msglen, "make -C hypervisor failed: %s (see compile.log)", why);
-    }
-    if (end(jr, step, v, v == V_PASS ? NULL : msg) != V_PASS)
+    v = compile(jr, env, "compile", make, dir, msg, msglen);
+    if (v != V_PASS)
         goto out_clean;
+    if (dom0) {
+        char cache[1200], lock[1300], cache_var[1300];
+        if (dom0_cache(jr, cache, sizeof(cache))) {
+            snprintf(msg, msglen, "state directory path too long");
+            v = V_BROKEN;
+            goto out_clean;
+        }
+        snprintf(lock, sizeof(lock), "%s.lock", cache);
+        snprintf(cache_var, sizeof(cache_var), "CACHE=%s", cache);
+        /* flock(1) holds the cache's lock for the whole make, and dies with
+         * it when a timeout or cancel kills the process group. */
+        char *const mk0[] = { "flock", lock, "make", "-j2", "-C", "toolstack", "dom0",
+                              cache_var, NULL };
+        v = compile(jr, env, "compile-dom0", mk0, dir, msg, msglen);
+        if (v != V_PASS)
+            goto out_clean;
+    }
 
     step = step_begin(jr, "store-artifacts", NULL);
-    v = end(jr, step, store(jr, dir, msg, msglen), msg);
+    v = end(jr, step, store(jr, dir, dom0, msg, msglen), msg);
 out_clean:
     cleanup(jr, env, &f, dir);
 out:

@@ -7,11 +7,14 @@
  */
 #include "driver_qemu.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,10 +33,26 @@ static int hosts_dir(const struct xenrt_config *cfg, char *out, size_t outlen)
     return 0;
 }
 
-int qemu_host_start(const struct xenrt_config *cfg, const struct pool_host *h,
-                    const char *log_dir, struct qemu_host *q, char *err, size_t errlen)
+int qemu_free_port(void)
 {
-    char dir[1024], qlog[1200], smp[16], mem[16], netdev[768], serial[1300];
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+int qemu_host_start(const struct xenrt_config *cfg, const struct pool_host *h,
+                    const char *log_dir, int ssh_port, struct qemu_host *q, char *err,
+                    size_t errlen)
+{
+    char dir[1024], qlog[1200], smp[16], mem[16], netdev[768], serial[1300], fwd[64] = "";
     const char *model = h->cpu_model[0] ? h->cpu_model : "max";
 
     memset(q, 0, sizeof(*q));
@@ -49,8 +68,13 @@ int qemu_host_start(const struct xenrt_config *cfg, const struct pool_host *h,
     snprintf(qlog, sizeof(qlog), "%s/qemu-%s.log", log_dir, h->name);
     snprintf(smp, sizeof(smp), "%d", h->vcpus > 0 ? h->vcpus : 1);
     snprintf(mem, sizeof(mem), "%d", h->memory_mib > 0 ? h->memory_mib : 1024);
-    snprintf(netdev, sizeof(netdev), "user,id=n0,bootfile=%s/boot/%s.ipxe", cfg->public_url,
-             h->name);
+    q->ssh_port = ssh_port;
+    /* Bound to loopback only: dom0 accepts the farm's key, and nobody
+     * else on the network needs to reach it. */
+    if (ssh_port > 0)
+        snprintf(fwd, sizeof(fwd), ",hostfwd=tcp:127.0.0.1:%d-:22", ssh_port);
+    snprintf(netdev, sizeof(netdev), "user,id=n0,bootfile=%s/boot/%s.ipxe%s", cfg->public_url,
+             h->name, fwd);
     snprintf(serial, sizeof(serial), "file:%s", q->console);
     /* The console file exists before QEMU runs, so tailing never races it. */
     FILE *f = fopen(q->console, "a");

@@ -21,11 +21,18 @@ struct qemu_host {
     char pidfile[1200];   /* state_dir/hosts/<host>.pid */
     int exited;
     int exit_status;      /* waitpid status once exited */
+    int ssh_port;         /* 127.0.0.1:ssh_port reaches dom0's port 22, or 0 */
 };
 
-/* Starts the host; console and QEMU's own output go to log_dir. */
+/* Starts the host; console and QEMU's own output go to log_dir.  With
+ * ssh_port, QEMU's user network forwards 127.0.0.1:ssh_port to the
+ * guest's port 22 (dom0's SSH). */
 int qemu_host_start(const struct xenrt_config *cfg, const struct pool_host *h,
-                    const char *log_dir, struct qemu_host *q, char *err, size_t errlen);
+                    const char *log_dir, int ssh_port, struct qemu_host *q, char *err,
+                    size_t errlen);
+
+/* A loopback TCP port free right now (the kernel picks it), or -1. */
+int qemu_free_port(void);
 
 /* Updates q->exited / q->exit_status without blocking. */
 void qemu_host_poll(struct qemu_host *q);

@@ -40,6 +40,7 @@
 #include "executor_internal.h"
 #include "hostpool.h"
 #include "provision_internal.h"
+#include "ssh_client.h"
 
 #define MAX_WORKERS         8
 #define IDLE_WAIT_MS        1000
@@ -452,6 +453,13 @@ struct executor *executor_start(const struct xenrt_config *cfg, char *err, size_
         return NULL;
     }
     db_close(db);
+    /* The farm's dom0 login key, made once before any worker or boot
+     * script can want it (two workers must not both run ssh-keygen). */
+    char priv[1100], pub[1100];
+    if (ssh_farm_key(cfg, priv, sizeof(priv), pub, sizeof(pub), err, errlen)) {
+        free(ex);
+        return NULL;
+    }
     /* One worker per host, plus one so a build runs while hosts are busy. */
     n = (int)cfg->nhosts + 1;
     if (n > MAX_WORKERS)

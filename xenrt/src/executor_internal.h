@@ -64,5 +64,37 @@ struct pool_host;
 enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int nhosts,
                           char *msg, size_t msglen);
 
+/* dom0 of one host, reached over SSH through QEMU's port forward
+ * (executor_dom0.c). */
+struct qemu_host;
+struct suite;
+struct suite_step;
+
+struct dom0_link {
+    const char *host;          /* the pool host's name */
+    struct qemu_host *q;       /* its QEMU: polled while waiting */
+    double handed_over;        /* mono_now() of the boot script's hand-over */
+    int reached;               /* dom0 answered SSH with the right key */
+    char hostkey[512];         /* "TYPE BASE64": the flight's dom0-hostkey */
+    char privkey[1100], pubkey[1100];   /* the farm's login key */
+};
+
+/* Loads the farm's key and the flight's pinned host key.  -1 = broken. */
+int dom0_link_init(struct job_run *jr, struct dom0_link *l, char *msg, size_t msglen);
+
+/* Waits (suite's dom0_timeout from the hand-over) for dom0's SSH; records
+ * a step "dom0-<host>" with the wait as metric dom0_ssh_s. */
+enum verdict dom0_wait(struct job_run *jr, const struct suite *s, struct dom0_link *l,
+                       char *msg, size_t msglen);
+
+/* Runs an ssh step (dom0 must be reached). */
+enum verdict dom0_ssh_step(struct job_run *jr, const struct suite_step *st, struct dom0_link *l,
+                           char *msg, size_t msglen);
+
+/* Copies dom0's `dmesg` (and with Kiln the hypervisor's log, `kl dmesg`)
+ * into the job's log directory; recorded as step "collect-logs-<host>",
+ * never changing the verdict. */
+void dom0_collect_logs(struct job_run *jr, const struct suite *s, struct dom0_link *l);
+
 
 #endif

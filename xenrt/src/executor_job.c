@@ -11,6 +11,8 @@
  * payload, QEMU not starting = broken.  After it the code under test is:
  * a banner that never comes, TAP that never finishes = fail.  A QEMU that
  * dies from a signal is always broken (the host died, not the code).
+ * Suites with a dom0 also get a loopback port forwarded to dom0's SSH on
+ * each host; their ssh steps run in executor_dom0.c.
  */
 #include "executor_internal.h"
 
@@ -45,6 +47,7 @@ struct host_console {
     int handed_over;     /* the hypervisor has control */
     int boot_failed;     /* the script reported a fetch/boot failure */
     struct step_state *cur;
+    struct dom0_link dom0;
 };
 
 struct step_state {
@@ -182,6 +185,27 @@ static void describe_exit(const struct host_console *hc, char *out, size_t outle
                  WEXITSTATUS(hc->q.exit_status));
 }
 
+/* Where dom0's SSH is forwarded, on the attempt's host row (NULL = none). */
+static int record_ssh_port(struct job_run *jr, const struct host_console *hc)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(jr->db, "UPDATE job_hosts SET ssh_port = ?4 WHERE job_id = ?1"
+                           " AND attempt = ?2 AND host_id = ?3", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, jr->job_id);
+    sqlite3_bind_int(st, 2, jr->attempt);
+    sqlite3_bind_int64(st, 3, hc->h.id);
+    if (hc->q.ssh_port)
+        sqlite3_bind_int(st, 4, hc->q.ssh_port);
+    else
+        sqlite3_bind_null(st, 4);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Waits for the boot script to hand over on every host. */
 static enum verdict provision(struct job_run *jr, struct host_console *hcs, int n, char *msg,
                               size_t msglen)
@@ -208,14 +232,19 @@ static enum verdict provision(struct job_run *jr, struct host_console *hcs, int 
             char buf[200];
             if (hc->handed_over) {
                 /* Power-on to hand-over: what a slow DHCP or HTTP shows in. */
+                hc->dom0.handed_over = mono_now();
                 metric_add(jr, steps[i], "provision_s", mono_now() - start, "s");
                 step_end(jr, steps[i], "pass", NULL);
                 steps[i] = -2;
                 if (jr->job_id) {
-                    char e[256];
+                    char e[256], reason[96] = "hypervisor booting";
+                    if (hc->q.ssh_port)
+                        snprintf(reason, sizeof(reason), "booting; dom0 SSH on 127.0.0.1:%d",
+                                 hc->q.ssh_port);
                     if (db_exec(jr->db, "BEGIN IMMEDIATE", e, sizeof(e)) == SQLITE_OK) {
                         if (hostpool_set_state(jr->db, hc->h.id, "running", jr->job_id, -1,
-                                               "hypervisor booting", e, sizeof(e)) == 0)
+                                               reason, e, sizeof(e)) == 0 &&
+                            record_ssh_port(jr, hc) == 0)
                             db_exec(jr->db, "COMMIT", e, sizeof(e));
                         else
                             db_exec(jr->db, "ROLLBACK", e, sizeof(e));
@@ -307,12 +336,15 @@ static enum verdict judge(struct step_state *ss, struct host_console *hc, int ti
     case SUITE_STEP_SSH:
         break;
     }
-    snprintf(ss->message, sizeof(ss->message), "ssh steps are not supported yet");
+    /* ssh steps never come here (dom0_ssh_step judges them). */
+    snprintf(ss->message, sizeof(ss->message), "step kind %s has no console verdict",
+             suite_step_kind_name(st->kind));
     return V_BROKEN;
 }
 
-static enum verdict run_step(struct job_run *jr, const struct suite_step *st,
-                             struct host_console *hcs, int n, char *msg, size_t msglen)
+static enum verdict run_step(struct job_run *jr, const struct suite *s,
+                             const struct suite_step *st, struct host_console *hcs, int n,
+                             char *msg, size_t msglen)
 {
     struct host_console *hc = &hcs[st->host];
     struct step_state ss = { .jr = jr, .step = st };
@@ -321,6 +353,10 @@ static enum verdict run_step(struct job_run *jr, const struct suite_step *st,
     enum verdict v;
     int timed_out = 0;
 
+    if (st->kind == SUITE_STEP_SSH) {
+        v = hc->dom0.reached ? V_PASS : dom0_wait(jr, s, &hc->dom0, msg, msglen);
+        return v == V_PASS ? dom0_ssh_step(jr, st, &hc->dom0, msg, msglen) : v;
+    }
     id = step_begin(jr, st->name, hc->log_name);
     hc->cur = &ss;
     for (;;) {
@@ -418,8 +454,17 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
         suite_free(s);
         return V_BROKEN;
     }
+    for (int i = 0; i < n && v == V_PASS && suite_needs_dom0(s); i++) {
+        hcs[i].dom0.host = hcs[i].h.name;
+        hcs[i].dom0.q = &hcs[i].q;
+        if (dom0_link_init(jr, &hcs[i].dom0, msg, msglen)) {
+            step_record(jr, "dom0-setup", "broken", msg, NULL);
+            v = V_BROKEN;
+        }
+    }
     for (int i = 0; i < n && v == V_PASS; i++) {
         char e[256];
+        int port = suite_needs_dom0(s) ? qemu_free_port() : 0;
         /* The boot service only serves a script to a provisioning host. */
         if (jr->job_id && (db_exec(jr->db, "BEGIN IMMEDIATE", e, sizeof(e)) != SQLITE_OK ||
                            hostpool_set_state(jr->db, hcs[i].h.id, "provisioning", jr->job_id, -1,
@@ -433,9 +478,11 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
         }
         snprintf(hcs[i].log_name, sizeof(hcs[i].log_name), "console-%s.log", hcs[i].h.name);
         hcs[i].reader = results_new(on_event, &hcs[i]);
-        if (!hcs[i].reader || qemu_host_start(jr->cfg, &hcs[i].h, jr->log_abs, &hcs[i].q, msg, msglen)) {
-            if (!hcs[i].reader)
-                snprintf(msg, msglen, "out of memory");
+        if (!hcs[i].reader || port < 0 ||
+            qemu_host_start(jr->cfg, &hcs[i].h, jr->log_abs, port, &hcs[i].q, msg, msglen)) {
+            if (!hcs[i].reader || port < 0)
+                snprintf(msg, msglen, port < 0 ? "no free loopback port for dom0's SSH"
+                                               : "out of memory");
             else
                 jr->host_fault = 1;   /* this host's QEMU would not start */
             step_record(jr, "provision", "broken", msg, NULL);
@@ -447,9 +494,14 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
     if (v == V_PASS)
         v = provision(jr, hcs, n, msg, msglen);
     for (int i = 0; i < s->n_steps && v == V_PASS; i++)
-        v = run_step(jr, &s->steps[i], hcs, n, msg, msglen);
+        v = run_step(jr, s, &s->steps[i], hcs, n, msg, msglen);
     if (v == V_PASS)
         snprintf(msg, msglen, "%d step(s) passed", s->n_steps);
+    /* Whatever the verdict, dom0's and the hypervisor's logs help most
+     * when a step failed; a cancelled or stopping job goes at once. */
+    for (int i = 0; i < started && v != V_CANCELLED && !executor_stopping(jr->ex); i++)
+        if (hcs[i].dom0.reached)
+            dom0_collect_logs(jr, s, &hcs[i].dom0);
     for (int i = 0; i < started; i++)
         qemu_host_stop(&hcs[i].q);
     for (int i = 0; i < n; i++) {

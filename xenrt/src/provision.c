@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suite.h"
+
 int pxe_value_valid(const char *v)
 {
     for (; *v; v++) {
@@ -118,6 +120,10 @@ void provision_role_file(const char *role, char *out, size_t outlen)
 {
     if (strcmp(role, "hypervisor") == 0)
         snprintf(out, outlen, "kiln.elf");
+    else if (strcmp(role, SUITE_ROLE_DOM0_KERNEL) == 0)
+        snprintf(out, outlen, "vmlinuz");
+    else if (strcmp(role, SUITE_ROLE_DOM0_INITRD) == 0)
+        snprintf(out, outlen, "initramfs.cpio.xz");
     else if (strncmp(role, "guest-", 6) == 0 && role[6])
         snprintf(out, outlen, "%s.elf", role + 6);
     else

@@ -31,13 +31,16 @@ int pxe_render(const char *tmpl, const char *origin, const struct pxe_var *vars,
 
 /* The script host `host` must run now: its reserved job's suite with the
  * job's flight artifacts, or the health check (newest built hypervisor) for
- * a quarantined host being checked.  Returns 0, 1 if the host has nothing to
+ * a quarantined host being checked.  A suite with a dom0 boots it too:
+ * under Kiln as its first two modules (kiln.ipxe), or alone (linux.ipxe);
+ * either way dom0's command line ends with kiln.sshkey=<the farm's key>.  Returns 0, 1 if the host has nothing to
  * boot (404), or -1 with a message. */
 int provision_host_script(sqlite3 *db, const struct xenrt_config *cfg, const char *host,
                           char **out, char *err, size_t errlen);
 
 /* File name a role's artifact is known by in module strings:
- * "hypervisor" -> "kiln.elf", "guest-hello" -> "hello.elf". */
+ * "hypervisor" -> "kiln.elf", "guest-hello" -> "hello.elf",
+ * "dom0-kernel" -> "vmlinuz", "dom0-initrd" -> "initramfs.cpio.xz". */
 void provision_role_file(const char *role, char *out, size_t outlen);
 
 /* The line the script prints just before handing over to the hypervisor:

@@ -15,6 +15,7 @@
 #include "artifact.h"
 #include "config.h"
 #include "provision_internal.h"
+#include "ssh_client.h"
 #include "suite.h"
 
 static int read_template(const struct xenrt_config *cfg, const char *name, char **out, char *err,
@@ -134,24 +135,53 @@ static int artifact_url(sqlite3 *db, const struct xenrt_config *cfg, long long f
     return 0;
 }
 
+/* dom0's command line: the suite's, then the farm's login key. */
+static int dom0_cmdline(const struct xenrt_config *cfg, const struct suite *s, char *out,
+                        size_t outlen, char *err, size_t errlen)
+{
+    char key[256];
+
+    if (ssh_farm_key_arg(cfg, key, sizeof(key), err, errlen))
+        return -1;
+    if ((size_t)snprintf(out, outlen, "%s%skiln.sshkey=%s", s->dom0_cmdline,
+                         s->dom0_cmdline[0] ? " " : "", key) >= outlen) {
+        snprintf(err, errlen, "dom0 command line too long");
+        return -1;
+    }
+    return 0;
+}
+
 static int module_lines(sqlite3 *db, const struct xenrt_config *cfg, long long flight,
                         const struct suite *s, char **out, char *err, size_t errlen)
 {
+    struct suite_module mods[SUITE_MAX_MODULES + 2];
     char *tmpl, *lines = strdup(""), *line;
-    int rc = read_template(cfg, "module.ipxe", &tmpl, err, errlen);
+    int n = 0, rc = read_template(cfg, "module.ipxe", &tmpl, err, errlen);
 
     if (rc || !lines) {
         free(lines);
+        free(tmpl);
         return -1;
     }
-    for (int i = 0; i < s->n_modules && rc == 0; i++) {
+    /* Kiln takes the first bzImage module as dom0 and the next plain
+     * module as its initramfs. */
+    if (s->dom0 == SUITE_DOM0_KILN) {
+        snprintf(mods[0].artifact, sizeof(mods[0].artifact), SUITE_ROLE_DOM0_KERNEL);
+        snprintf(mods[1].artifact, sizeof(mods[1].artifact), SUITE_ROLE_DOM0_INITRD);
+        mods[1].args[0] = '\0';
+        rc = dom0_cmdline(cfg, s, mods[0].args, sizeof(mods[0].args), err, errlen);
+        n = 2;
+    }
+    for (int i = 0; i < s->n_modules; i++)
+        mods[n++] = s->modules[i];
+    for (int i = 0; i < n && rc == 0; i++) {
         char url[512];
         struct pxe_var vars[] = {
             { "module_url", url, 0 },
-            { "module_args", s->modules[i].args, 0 },
+            { "module_args", mods[i].args, 0 },
         };
 
-        rc = artifact_url(db, cfg, flight, s->modules[i].artifact, url, sizeof(url), err, errlen);
+        rc = artifact_url(db, cfg, flight, mods[i].artifact, url, sizeof(url), err, errlen);
         if (rc == 0)
             rc = pxe_render(tmpl, "module.ipxe", vars, 2, &line, err, errlen);
         if (rc == 0) {
@@ -177,6 +207,35 @@ static int module_lines(sqlite3 *db, const struct xenrt_config *cfg, long long f
     return 0;
 }
 
+/* dom0 = plain: iPXE boots dom0's kernel and initramfs itself. */
+static int linux_script(sqlite3 *db, const struct xenrt_config *cfg, long long flight,
+                        const struct suite *s, struct pxe_var *common, size_t ncommon,
+                        char **out, char *err, size_t errlen)
+{
+    char kernel[512], initrd[512], cmdline[SUITE_TEXT_MAX];
+    char *tmpl = NULL;
+    int rc = -1;
+
+    if (artifact_url(db, cfg, flight, SUITE_ROLE_DOM0_KERNEL, kernel, sizeof(kernel), err,
+                     errlen) == 0 &&
+        artifact_url(db, cfg, flight, SUITE_ROLE_DOM0_INITRD, initrd, sizeof(initrd), err,
+                     errlen) == 0 &&
+        dom0_cmdline(cfg, s, cmdline, sizeof(cmdline), err, errlen) == 0 &&
+        read_template(cfg, "linux.ipxe", &tmpl, err, errlen) == 0) {
+        struct pxe_var vars[16];
+        size_t n = 0;
+
+        for (; n < ncommon; n++)
+            vars[n] = common[n];
+        vars[n++] = (struct pxe_var){ "kernel_url", kernel, 0 };
+        vars[n++] = (struct pxe_var){ "initrd_url", initrd, 0 };
+        vars[n++] = (struct pxe_var){ "cmdline", cmdline, 0 };
+        rc = pxe_render(tmpl, "linux.ipxe", vars, n, out, err, errlen);
+    }
+    free(tmpl);
+    return rc;
+}
+
 int provision_host_script(sqlite3 *db, const struct xenrt_config *cfg, const char *host,
                           char **out, char *err, size_t errlen)
 {
@@ -192,12 +251,26 @@ int provision_host_script(sqlite3 *db, const struct xenrt_config *cfg, const cha
         return rc;
     if (suite_load(cfg->suites_dir, suite_name, &s, err, errlen))
         return -1;
+    snprintf(job_s, sizeof(job_s), job ? "%lld" : "health-check", job);
+    snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
+    if (s->dom0 == SUITE_DOM0_PLAIN) {
+        struct pxe_var common[] = {
+            { "host", host, 0 },
+            { "job", job_s, 0 },
+            { "attempt", attempt_s, 0 },
+            { "public_url", cfg->public_url, 0 },
+            { "handover_mark", PROVISION_HANDOVER_MARK, 0 },
+            { "failed_mark", PROVISION_FAILED_MARK, 0 },
+        };
+        rc = linux_script(db, cfg, flight, s, common, sizeof(common) / sizeof(common[0]), out,
+                          err, errlen);
+        suite_free(s);
+        return rc;
+    }
     rc = -1;
     if (artifact_url(db, cfg, flight, s->hypervisor, url, sizeof(url), err, errlen) == 0 &&
         module_lines(db, cfg, flight, s, &modules, err, errlen) == 0 &&
         read_template(cfg, "kiln.ipxe", &tmpl, err, errlen) == 0) {
-        snprintf(job_s, sizeof(job_s), job ? "%lld" : "health-check", job);
-        snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);
         struct pxe_var vars[] = {
             { "host", host, 0 },
             { "job", job_s, 0 },

@@ -61,6 +61,11 @@ const char *suite_step_kind_name(enum suite_step_kind kind)
     return "?";
 }
 
+int suite_needs_dom0(const struct suite *s)
+{
+    return s->dom0 != SUITE_DOM0_NONE;
+}
+
 static char *trim(char *s)
 {
     char *end;
@@ -165,6 +170,32 @@ static int parse_module(struct parser *p, const char *value)
     return 0;
 }
 
+static int parse_dom0(struct parser *p, const char *value)
+{
+    if (strcmp(value, "none") == 0)
+        p->s->dom0 = SUITE_DOM0_NONE;
+    else if (strcmp(value, "kiln") == 0)
+        p->s->dom0 = SUITE_DOM0_KILN;
+    else if (strcmp(value, "plain") == 0)
+        p->s->dom0 = SUITE_DOM0_PLAIN;
+    else
+        return fail(p, "'dom0' must be none, kiln or plain, not '%s'", value);
+    return 0;
+}
+
+static int parse_output(struct parser *p, const char *value, enum suite_output *out)
+{
+    if (strcmp(value, "none") == 0)
+        *out = SUITE_OUTPUT_NONE;
+    else if (strcmp(value, "tap") == 0)
+        *out = SUITE_OUTPUT_TAP;
+    else if (strcmp(value, "jsonl") == 0)
+        *out = SUITE_OUTPUT_JSONL;
+    else
+        return fail(p, "'output' must be none, tap or jsonl, not '%s'", value);
+    return 0;
+}
+
 static int suite_key(struct parser *p, const char *key, char *value)
 {
     struct suite *s = p->s;
@@ -184,6 +215,12 @@ static int suite_key(struct parser *p, const char *key, char *value)
         return copy_value(p, s->cmdline, sizeof(s->cmdline), key, value);
     if (strcmp(key, "module") == 0)
         return parse_module(p, value);
+    if (strcmp(key, "dom0") == 0)
+        return parse_dom0(p, value);
+    if (strcmp(key, "dom0_cmdline") == 0)
+        return copy_value(p, s->dom0_cmdline, sizeof(s->dom0_cmdline), key, value);
+    if (strcmp(key, "dom0_timeout") == 0)
+        return parse_int(p, key, value, 1, 3600, &s->dom0_timeout_s);
     return fail(p, "unknown key '%s' before any [step]", key);
 }
 
@@ -207,6 +244,8 @@ static int step_key(struct parser *p, const char *key, char *value)
         return parse_int(p, key, value, 0, SUITE_MAX_SOURCES, &st->min_sources);
     if (strcmp(key, "exit_code") == 0)
         return parse_int(p, key, value, 0, 127, &st->exit_code);
+    if (strcmp(key, "output") == 0)
+        return parse_output(p, value, &st->output);
     return fail(p, "unknown key '%s' in [step %s]", key, st->name);
 }
 
@@ -254,10 +293,10 @@ static int check_step(struct parser *p, const struct suite_step *st)
         return fail(p, "console-match step '%s' needs 'expect'", st->name);
     if (st->kind == SUITE_STEP_SSH && !st->command[0])
         return fail(p, "ssh step '%s' needs 'command'", st->name);
-    /* Parsed so suites can be written ahead of dom0, but refused until the
-     * SSH runner exists: a suite that cannot run must not be accepted. */
-    if (st->kind == SUITE_STEP_SSH)
-        return fail(p, "step '%s': kind 'ssh' is not supported yet (needs dom0)", st->name);
+    if (st->kind == SUITE_STEP_SSH && p->s->dom0 == SUITE_DOM0_NONE)
+        return fail(p, "ssh step '%s' needs a dom0 (dom0 = kiln or plain)", st->name);
+    if (st->kind != SUITE_STEP_SSH && (st->command[0] || st->output != SUITE_OUTPUT_NONE))
+        return fail(p, "'command' and 'output' are for ssh steps, not '%s'", st->name);
     return 0;
 }
 
@@ -267,6 +306,9 @@ static int check_suite(struct parser *p)
         return fail(p, "suite has no [step] section");
     if (!p->s->job_timeout_s)
         return fail(p, "suite has no 'job_timeout'");
+    /* A plain dom0 boot has no hypervisor to give modules or a command line. */
+    if (p->s->dom0 == SUITE_DOM0_PLAIN && (p->s->n_modules || p->s->cmdline[0]))
+        return fail(p, "dom0 = plain boots no hypervisor: 'module' and 'cmdline' do not apply");
     for (int i = 0; i < p->s->n_steps; i++)
         if (check_step(p, &p->s->steps[i]))
             return -1;
@@ -316,6 +358,9 @@ int suite_parse(const char *text, const char *origin, const char *name, struct s
     snprintf(p.s->name, sizeof(p.s->name), "%s", name);
     p.s->hosts_needed = 1;
     snprintf(p.s->hypervisor, sizeof(p.s->hypervisor), "hypervisor");
+    /* quiet cuts serial exits tenfold; ttyS0 is the captured console. */
+    snprintf(p.s->dom0_cmdline, sizeof(p.s->dom0_cmdline), "console=ttyS0 quiet");
+    p.s->dom0_timeout_s = 60;
     for (cur = copy; cur && rc == 0; cur = nl) {
         nl = strchr(cur, '\n');
         if (nl)

@@ -21,7 +21,22 @@ enum suite_step_kind {
     SUITE_STEP_CONSOLE_MATCH,  /* wait for a literal string on the console */
     SUITE_STEP_CONSOLE_TAP,    /* TAP from the console, each test point a step */
     SUITE_STEP_CONSOLE_JSONL,  /* JSON lines from the console: steps + metrics */
-    SUITE_STEP_SSH,            /* a command in dom0 over SSH: not supported yet */
+    SUITE_STEP_SSH,            /* a command in dom0 over SSH */
+};
+
+/* How a suite's host boots dom0 (the Linux control domain). */
+enum suite_dom0 {
+    SUITE_DOM0_NONE,   /* no dom0: the hypervisor alone */
+    SUITE_DOM0_KILN,   /* Kiln boots dom0 from its first two Multiboot modules */
+    SUITE_DOM0_PLAIN,  /* iPXE boots dom0's kernel directly, no hypervisor:
+                        * the same image and SSH path without Kiln in it */
+};
+
+/* What an ssh step's standard output means besides its exit status. */
+enum suite_output {
+    SUITE_OUTPUT_NONE,   /* only the exit status counts */
+    SUITE_OUTPUT_TAP,    /* TAP: each test point becomes a step */
+    SUITE_OUTPUT_JSONL,  /* JSON lines: steps and metrics */
 };
 
 struct suite_step {
@@ -30,7 +45,8 @@ struct suite_step {
     int timeout_s;
     int host;                          /* index of the job's host it reads */
     char expect[SUITE_TEXT_MAX];       /* console-match: the literal to wait for */
-    char command[SUITE_TEXT_MAX];      /* ssh: the command (parsed, not run yet) */
+    char command[SUITE_TEXT_MAX];      /* ssh: the command, run by dom0's shell */
+    enum suite_output output;          /* ssh: how stdout is read */
     /* console-tap: TAP sources ("kiln", "d1", ...) that must each finish
      * their plan; none = every source seen, until the host exits. */
     char sources[SUITE_MAX_SOURCES][16];
@@ -54,6 +70,9 @@ struct suite {
     char cmdline[SUITE_TEXT_MAX];      /* hypervisor command line */
     struct suite_module modules[SUITE_MAX_MODULES];
     int n_modules;
+    enum suite_dom0 dom0;
+    char dom0_cmdline[SUITE_TEXT_MAX]; /* Linux's, before the farm's key */
+    int dom0_timeout_s;                /* hand-over to dom0's SSH answering */
     struct suite_step steps[SUITE_MAX_STEPS];
     int n_steps;
 };
@@ -74,5 +93,13 @@ void suite_free(struct suite *s);
 int suite_name_valid(const char *name);
 
 const char *suite_step_kind_name(enum suite_step_kind kind);
+
+/* The flight's build must make dom0's kernel, initramfs and host key. */
+int suite_needs_dom0(const struct suite *s);
+
+/* Artifact roles of dom0's image (see the build job). */
+#define SUITE_ROLE_DOM0_KERNEL  "dom0-kernel"
+#define SUITE_ROLE_DOM0_INITRD  "dom0-initrd"
+#define SUITE_ROLE_DOM0_HOSTKEY "dom0-hostkey"
 
 #endif

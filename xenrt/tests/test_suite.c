@@ -94,7 +94,18 @@ static void rejects_mistakes_with_line(void **state)
         { "job_timeout = 10\n[step a]\nkind = console-tap\nhost = 1\ntimeout = 5\n",
           "t.suite:2: step 'a' reads host 1 but the suite has 1 host(s)" },
         { "job_timeout = 10\n[step a]\nkind = ssh\ncommand = true\ntimeout = 5\n",
-          "t.suite:2: step 'a': kind 'ssh' is not supported yet" },
+          "t.suite:2: ssh step 'a' needs a dom0 (dom0 = kiln or plain)" },
+        { "job_timeout = 10\ndom0 = xen\n", "t.suite:2: 'dom0' must be none, kiln or plain" },
+        { "job_timeout = 10\ndom0 = kiln\ndom0_timeout = 0\n",
+          "t.suite:3: 'dom0_timeout' must be an integer in 1..3600" },
+        { "job_timeout = 10\ndom0 = kiln\n[step a]\nkind = ssh\ntimeout = 5\n",
+          "t.suite:3: ssh step 'a' needs 'command'" },
+        { "job_timeout = 10\ndom0 = kiln\n[step a]\nkind = ssh\ncommand = x\noutput = xml\n",
+          "t.suite:6: 'output' must be none, tap or jsonl" },
+        { "job_timeout = 10\n[step a]\nkind = console-tap\ncommand = ls\ntimeout = 5\n",
+          "t.suite:2: 'command' and 'output' are for ssh steps, not 'a'" },
+        { "job_timeout = 10\ndom0 = plain\nmodule = guest-hello\n[step a]\nkind = ssh\n"
+          "command = x\ntimeout = 5\n", "dom0 = plain boots no hypervisor" },
         { "job_timeout = 10\nmodule = ../etc x\n", "t.suite:2: bad module artifact role" },
         { "job_timeout = 10\ncmdline = a\x01" "b\n", "t.suite:2: value of 'cmdline' contains a control character" },
         { "job_timeout = 10\n[step a]\nsources = \n", "t.suite:3: 'sources' needs at least one name" },
@@ -108,6 +119,39 @@ static void rejects_mistakes_with_line(void **state)
             fail_msg("case %zu: rc=%d err='%s', wanted '%s'", i, rc, err, cases[i].expect);
         assert_null(s);
     }
+}
+
+static const char with_dom0[] =
+    "job_timeout = 100\n"
+    "dom0 = kiln\n"
+    "dom0_cmdline = console=ttyS0\n"
+    "dom0_timeout = 30\n"
+    "[step list]\n"
+    "kind = ssh\n"
+    "command = kl list | grep -q dom0\n"
+    "output = tap\n"
+    "timeout = 10\n";
+
+static void parses_dom0_and_ssh_steps(void **state)
+{
+    struct suite *s;
+
+    (void)state;
+    assert_int_equal(suite_parse(with_dom0, "d.suite", "d", &s, err, sizeof(err)), 0);
+    assert_int_equal(s->dom0, SUITE_DOM0_KILN);
+    assert_true(suite_needs_dom0(s));
+    assert_string_equal(s->dom0_cmdline, "console=ttyS0");
+    assert_int_equal(s->dom0_timeout_s, 30);
+    assert_int_equal(s->steps[0].kind, SUITE_STEP_SSH);
+    assert_string_equal(s->steps[0].command, "kl list | grep -q dom0");
+    assert_int_equal(s->steps[0].output, SUITE_OUTPUT_TAP);
+    suite_free(s);
+    /* Defaults: no dom0; with one, a quiet serial console and 60 s. */
+    assert_int_equal(suite_parse(good, "x.suite", "x", &s, err, sizeof(err)), 0);
+    assert_false(suite_needs_dom0(s));
+    assert_string_equal(s->dom0_cmdline, "console=ttyS0 quiet");
+    assert_int_equal(s->dom0_timeout_s, 60);
+    suite_free(s);
 }
 
 static void rejects_long_values(void **state)
@@ -169,6 +213,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_every_field),
         cmocka_unit_test(rejects_mistakes_with_line),
+        cmocka_unit_test(parses_dom0_and_ssh_steps),
         cmocka_unit_test(rejects_long_values),
         cmocka_unit_test(rejects_bad_names),
         cmocka_unit_test(unknown_suite),

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "db.h"
 #include "provision.h"
+#include "ssh_client.h"
 
 static char err[512];
 
@@ -80,7 +81,11 @@ static void role_files(void **state)
     provision_role_file("guest-hello", f, sizeof(f));
     assert_string_equal(f, "hello.elf");
     provision_role_file("dom0-kernel", f, sizeof(f));
-    assert_string_equal(f, "dom0-kernel");
+    assert_string_equal(f, "vmlinuz");
+    provision_role_file("dom0-initrd", f, sizeof(f));
+    assert_string_equal(f, "initramfs.cpio.xz");
+    provision_role_file("dom0-hostkey", f, sizeof(f));
+    assert_string_equal(f, "dom0-hostkey");
 }
 
 /* The real templates and suites, a temp database: what /boot/host0.ipxe
@@ -152,6 +157,76 @@ static void host_scripts_from_db(void **state)
     assert_int_equal(system(sql), 0);
 }
 
+/* Suites with a dom0: under Kiln its kernel and initramfs are the first
+ * modules, with the farm's key on dom0's command line; dom0 = plain boots
+ * them with iPXE's kernel/initrd and no hypervisor.  No farm key: no script. */
+static void dom0_scripts_from_db(void **state)
+{
+    struct xenrt_config cfg;
+    const char *top = getenv("XENRT_TOP") ? getenv("XENRT_TOP") : "..";
+    char dir[] = "/tmp/xenrt-tmpl-XXXXXX", src[128], art[3][65], *out;
+    char priv[1100], pub[1100], key[256], sql[1024], want[1024];
+    sqlite3 *db;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    config_defaults(&cfg);
+    snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/db", dir);
+    snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
+    snprintf(cfg.artifact_dir, sizeof(cfg.artifact_dir), "%s/art", dir);
+    snprintf(cfg.suites_dir, sizeof(cfg.suites_dir), "%s/testsuites", top);
+    snprintf(cfg.pxe_dir, sizeof(cfg.pxe_dir), "%s/pxe", top);
+    snprintf(cfg.public_url, sizeof(cfg.public_url), "http://10.0.2.2:8123");
+    assert_int_equal(db_open(cfg.db_path, &db, err, sizeof(err)), SQLITE_OK);
+    assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof(err)), SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        snprintf(src, sizeof(src), "%s/a%d", dir, i);
+        FILE *f = fopen(src, "w");
+        fprintf(f, "artifact %d", i);
+        fclose(f);
+        assert_int_equal(artifact_store_file(db, cfg.artifact_dir, src, art[i], err, sizeof(err)), 0);
+    }
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) VALUES (1,'patch','/r','main','t',0);"
+             "INSERT INTO jobs (id, flight_id, name, suite, hosts_needed, status, finished_at) VALUES (1,1,'build','build',0,'pass',1);"
+             "INSERT INTO jobs (id, flight_id, name, suite, depends_on, status) VALUES (2,1,'dom0-smoke','dom0-smoke',1,'running');"
+             "INSERT INTO jobs (id, flight_id, name, suite, depends_on, status) VALUES (3,1,'dom0-plain','dom0-plain',1,'running');"
+             "INSERT INTO flight_artifacts VALUES (1,'hypervisor','%s'), (1,'dom0-kernel','%s'), (1,'dom0-initrd','%s');"
+             "UPDATE hosts SET state='provisioning', reserved_by=2 WHERE name='host0';"
+             "UPDATE hosts SET state='provisioning', reserved_by=3 WHERE name='host1';",
+             art[0], art[1], art[2]);
+    assert_int_equal(db_exec(db, sql, err, sizeof(err)), SQLITE_OK);
+    assert_int_equal(provision_host_script(db, &cfg, "host0", &out, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "farm SSH key"));
+
+    assert_int_equal(ssh_farm_key(&cfg, priv, sizeof(priv), pub, sizeof(pub), err, sizeof(err)), 0);
+    assert_int_equal(ssh_farm_key_arg(&cfg, key, sizeof(key), err, sizeof(err)), 0);
+    assert_memory_equal(key, "ssh-ed25519:AAAA", 16);
+    if (provision_host_script(db, &cfg, "host0", &out, err, sizeof(err)))
+        fail_msg("%s", err);
+    snprintf(want, sizeof(want), "kernel http://10.0.2.2:8123/artifacts/%s/kiln.elf loglvl=info || goto failed\n"
+             "module http://10.0.2.2:8123/artifacts/%s/vmlinuz console=ttyS0 quiet kiln.sshkey=%s || goto failed\n"
+             "module http://10.0.2.2:8123/artifacts/%s/initramfs.cpio.xz  || goto failed\n"
+             "echo " PROVISION_HANDOVER_MARK "\n", art[0], art[1], key, art[2]);
+    if (!strstr(out, want))
+        fail_msg("script:\n%s\nwanted:\n%s", out, want);
+    free(out);
+
+    if (provision_host_script(db, &cfg, "host1", &out, err, sizeof(err)))
+        fail_msg("%s", err);
+    snprintf(want, sizeof(want), "kernel http://10.0.2.2:8123/artifacts/%s/vmlinuz console=ttyS0 quiet kiln.sshkey=%s || goto failed\n"
+             "initrd http://10.0.2.2:8123/artifacts/%s/initramfs.cpio.xz || goto failed\n"
+             "echo " PROVISION_HANDOVER_MARK "\n", art[1], key, art[2]);
+    if (!strstr(out, want))
+        fail_msg("script:\n%s\nwanted:\n%s", out, want);
+    assert_null(strstr(out, "kiln.elf"));
+    assert_null(strstr(out, "{{"));
+    free(out);
+    db_close(db);
+    snprintf(sql, sizeof(sql), "rm -rf %s", dir);
+    assert_int_equal(system(sql), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +235,7 @@ int main(void)
         cmocka_unit_test(rejects_injection),
         cmocka_unit_test(role_files),
         cmocka_unit_test(host_scripts_from_db),
+        cmocka_unit_test(dom0_scripts_from_db),
     };
     return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }
