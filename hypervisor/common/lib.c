@@ -7,13 +7,19 @@
  */
 #include <kiln/lib.h>
 
-/* REP MOVSB/STOSB: one instruction for the whole copy, which matters for
- * big ones (dom0's 14 MB kernel, zeroed guest RAM), most of all under TCG
- * where a byte loop costs a translated block per iteration. */
+/* Eight bytes per step when both ends allow it: big copies (dom0's 14 MB
+ * kernel, zeroed guest RAM) are 8x fewer iterations.  Not REP MOVSB/STOSB:
+ * under QEMU TCG those cost a translated-block round trip per byte. */
 void *kmemcpy(void *dst, const void *src, size_t n)
 {
-    void *d = dst;
-    __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *(u64 *)(void *)d = *(const u64 *)(const void *)s;
+    }
+    while (n--)
+        *d++ = *s++;
     return dst;
 }
 
@@ -33,8 +39,14 @@ void *kmemmove(void *dst, const void *src, size_t n)
 
 void *kmemset(void *dst, int c, size_t n)
 {
-    void *d = dst;
-    __asm__ __volatile__("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    unsigned char *d = dst;
+    if (((uintptr_t)d & 7) == 0) {
+        u64 v = 0x0101010101010101ull * (unsigned char)c;
+        for (; n >= 8; n -= 8, d += 8)
+            *(u64 *)(void *)d = v;
+    }
+    while (n--)
+        *d++ = (unsigned char)c;
     return dst;
 }
 
