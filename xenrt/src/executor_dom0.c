@@ -88,7 +88,8 @@ static int should_stop(void *ctx)
     return sc->polls++ % 10 == 0 && jobrun_should_stop(sc->jr);
 }
 
-/* The hypervisor's panic report, anywhere on the host's console. */
+/* The hypervisor's panic report ("(kiln) ERROR: PANIC on CPU n: ..."),
+ * anywhere on the host's console. */
 static int hypervisor_panicked(const struct dom0_link *l)
 {
     char line[RESULTS_LINE_MAX];
@@ -98,7 +99,7 @@ static int hypervisor_panicked(const struct dom0_link *l)
     if (!f)
         return 0;
     while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, "(kiln) PANIC") != NULL;
+        found = strstr(line, "(kiln) ") && strstr(line, "PANIC on CPU");
     fclose(f);
     return found;
 }
@@ -149,10 +150,14 @@ enum verdict dom0_wait(struct job_run *jr, const struct suite *s, struct dom0_li
     snprintf(name, sizeof(name), "dom0-%s", l->host);
     step = step_begin(jr, name, NULL);
     target(l, &t);
-    while (mono_now() < deadline && !l->q->exited) {
+    for (;;) {
         struct ssh_conn *c;
-        double left_ms = (deadline - mono_now()) * 1000;
 
+        /* A dead QEMU refuses at once: never wait out the deadline. */
+        qemu_host_poll(l->q);
+        if (mono_now() >= deadline || l->q->exited)
+            break;
+        double left_ms = (deadline - mono_now()) * 1000;
         e = ssh_connect(&t, left_ms < CONNECT_TRY_MS ? (int)left_ms + 1 : CONNECT_TRY_MS,
                         should_stop, &sc, &c, why, sizeof(why));
         if (e == SSH_OK) {
