@@ -38,13 +38,14 @@ for prog in tsc-exec; do
 done
 
 MARKER='kiln-dom0: init reached'
+calc() { awk "BEGIN { printf \"$1\", ($2) }"; }   # calc FORMAT EXPRESSION
 now() { date +%s.%N; }
 # Seconds from starting QEMU until the log shows the marker, or "fail".
 time_to_marker() {   # time_to_marker LOG PID T0
     local deadline=$(( $(date +%s) + 60 ))
     while [ "$(date +%s)" -lt "$deadline" ]; do
         if grep -q "$MARKER" "$1" 2>/dev/null; then
-            echo "$(now) - $3" | bc
+            calc %.3f "$(now) - $3"
             return 0
         fi
         kill -0 "$2" 2>/dev/null || break
@@ -94,8 +95,8 @@ echo "power-on to dom0 init, plain QEMU, 1 CPU  (a1):$(sec "${a1:-fail}") s   (r
 echo "power-on to dom0 init, plain QEMU, 2 CPUs (a2):$(sec "${a2:-fail}") s   (runs:$(sec "${plain2[@]}"))"
 echo "power-on to dom0 init, under Kiln, 2 CPUs (b): $(sec "${b:-fail}") s   (runs:$(sec "${kiln[@]}"))"
 if [ -n "$a" ] && [ -n "$b" ]; then
-    r=$(echo "scale=3; $b / $a" | bc)
-    echo "ratio (b)/(a) against the faster baseline: $r   (target <= 1.3: $( [ "$(echo "$r <= 1.3" | bc)" = 1 ] && echo met || echo MISSED))"
+    r=$(calc %.3f "$b / $a")
+    echo "ratio (b)/(a) against the faster baseline: $r   (target <= 1.3: $( [ "$(calc %d "$r <= 1.3")" = 1 ] && echo met || echo MISSED))"
 fi
 
 # The last Kiln boot stays up for the toolstack figures.
@@ -104,7 +105,7 @@ if ! onkiln_wait_for 'kiln-dom0: sshd up' 60; then
     exit 1
 fi
 khz=$(tr -d '\r' < "$ONKILN_LOG" | sed -n 's/.*(kiln) TSC: \([0-9.]*\) MHz.*/\1/p' | head -1)
-khz=$(echo "$khz * 1000" | bc)
+khz=$(calc %.0f "$khz * 1000")
 onkiln_push "$tmp/tsc-exec" /tmp/tsc-exec
 onkiln_push "$GUESTS/bench.elf" /tmp/bench.elf
 onkiln_cfg bench | onkiln_ssh -s 'cat > /tmp/bench.cfg'
@@ -120,22 +121,22 @@ for i in 1 2 3; do
     t1=$(tr -d '\r' < "$ONKILN_LOG" | sed -n 's/.*bench: first_insn_tsc=\([0-9]*\).*/\1/p' | tail -1)
     onkiln_ssh 'kl destroy bench' >/dev/null
     if [ -n "$t0" ] && [ -n "$t1" ] && [ "$t1" -gt "$t0" ]; then
-        create+=("$(echo "scale=2; ($t1 - $t0) / $khz" | bc)")
+        create+=("$(calc %.2f "($t1 - $t0) / $khz")")
     else
         create+=(fail)
     fi
 done
 # Baseline: starting a static binary in dom0 (what kl costs before any hypercall).
 exec_ms=$(onkiln_ssh '/tmp/tsc-exec /tmp/tsc-exec' | sed -n 's/^tsc=//p' |
-          { read -r x; read -r y; echo "scale=2; ($y - $x) / $khz" | bc; })
+          { read -r x; read -r y; calc %.2f "($y - $x) / $khz"; })
 c=$(best "${create[@]}")
-echo "kl create to the guest's first instruction: ${c:-fail} ms   (runs: ${create[*]}; baseline: starting a static binary in dom0 ${exec_ms} ms, ratio $(echo "scale=1; ${c:-0} / $exec_ms" | bc))"
+echo "kl create to the guest's first instruction: ${c:-fail} ms   (runs: ${create[*]}; baseline: starting a static binary in dom0 ${exec_ms} ms, ratio $(calc %.1f "${c:-0} / $exec_ms"))"
 
 N=50
 lat=$(onkiln_ssh "/tmp/tsc-exec; i=0; while [ \$i -lt $N ]; do kl list >/dev/null; i=\$((i+1)); done; /tmp/tsc-exec;
                   i=0; while [ \$i -lt $N ]; do /tmp/tsc-exec >/dev/null; i=\$((i+1)); done; /tmp/tsc-exec" |
       sed -n 's/^tsc=//p' | { read -r x; read -r y; read -r z
-          echo "$(echo "scale=3; ($y - $x) / $N / $khz" | bc) $(echo "scale=3; ($z - $y) / $N / $khz" | bc)"; })
+          echo "$(calc %.3f "($y - $x) / $N / $khz") $(calc %.3f "($z - $y) / $N / $khz")"; })
 read -r list_ms base_ms <<<"$lat"
-echo "kl list latency: ${list_ms} ms per call (mean of $N, fork+exec included; baseline: a static no-op binary ${base_ms} ms, ratio $(echo "scale=1; $list_ms / $base_ms" | bc))"
+echo "kl list latency: ${list_ms} ms per call (mean of $N, fork+exec included; baseline: a static no-op binary ${base_ms} ms, ratio $(calc %.1f "$list_ms / $base_ms"))"
 onkiln_ssh 'poweroff -f' >/dev/null 2>&1

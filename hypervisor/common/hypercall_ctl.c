@@ -169,11 +169,43 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
     }
 }
 
+/* How long DESTROY waits for the target's vCPUs to leave guest mode. */
+#define DESTROY_WAIT_NS 1000000000ull
+
+/*
+ * DESTROY returns once the domain is gone (its memory back in the
+ * allocator, its id and name no longer listed), as Xen's destroy does: a
+ * toolstack that creates a domain of the same name next, or counts free
+ * pages, must not see the old one.  Freeing waits for the target's vCPUs
+ * to leave guest mode on their CPUs (they are kicked), so this spins with
+ * the lock dropped; never for the caller's own domain, which cannot leave
+ * while it waits.
+ */
+static void wait_until_gone(u16 id)
+{
+    u64 deadline = now_ns() + DESTROY_WAIT_NS;
+    for (;;) {
+        unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        bool gone = !domain_find(id);
+        spin_unlock_irqrestore(&domlist_lock, flags);
+        if (gone)
+            return;
+        if (now_ns() > deadline) {
+            pr_warn("d%u still not freed 1 s after its destroy\n", id);
+            return;
+        }
+        cpu_relax();
+    }
+}
+
 s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op)
 {
+    u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     s64 rc = domctl_locked(v, op);
     spin_unlock_irqrestore(&domlist_lock, flags);
+    if (rc == 0 && op->cmd == KILN_DOMCTL_DESTROY && id != v->domain->id)
+        wait_until_gone((u16)id);
     return rc;
 }
 

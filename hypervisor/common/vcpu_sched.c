@@ -200,6 +200,7 @@ static void cpu_loop(void)
         u64 wake = run_wakeups(lc, now);
         struct sched_decision dec = sched_schedule(cpu, now);
         struct vcpu *v = dec.vcpu ? container_of(dec.vcpu, struct vcpu, sv) : NULL;
+        BUG_ON(v && v->domain->hardware);   /* dom0 runs on CPU 0 only, never scheduled */
         if (v)
             v->domain->running++;
         spin_unlock_irqrestore(&domlist_lock, flags);

@@ -62,7 +62,11 @@ booted() {
 check "${CHECKS[0]}" booted
 check "${CHECKS[1]}" onkiln_wait_for 'kiln-dom0: init reached' 60
 check "${CHECKS[2]}" onkiln_wait_for 'kiln-dom0: kiln.ko loaded' 20
-onkiln_wait_for 'kiln-dom0: sshd up' 30
+if ! onkiln_wait_for 'kiln-dom0: sshd up' 30; then
+    echo "# last console lines:"; kiln_log | tail -15 | sed 's/^/#   /'
+    for c in "${CHECKS[@]:3}"; do tap_fail "$c" "dom0's sshd never came up"; done
+    exit 0
+fi
 list=$(onkiln_ssh 'kl list')
 check "${CHECKS[3]}" grep -Eq '^0 +dom0 +running' <<<"$list"
 onkiln_ssh 'poweroff -f' >/dev/null 2>&1
