@@ -98,7 +98,7 @@ typedef __INT64_TYPE__  kiln_i64;
 
 enum kiln_domctl_cmd {
     KILN_DOMCTL_CREATE       = 1, /* in: create; out: domid */
-    KILN_DOMCTL_DESTROY      = 2,
+    KILN_DOMCTL_DESTROY      = 2, /* returns once freed (another domain) */
     KILN_DOMCTL_PAUSE        = 3,
     KILN_DOMCTL_UNPAUSE      = 4, /* also starts a newly built domain */
     KILN_DOMCTL_GETINFO      = 5, /* out: info; domid = first id >= domid */
