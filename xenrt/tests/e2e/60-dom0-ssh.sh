@@ -6,12 +6,13 @@
 #                     create/console/destroy a guest, credit parameters
 #   dom0-plain        the same image booted without Kiln: SSH steps, TAP
 #   dom0-fail         a command exits 3: the step and the job fail
+#   dom0-hang         a command outlives its step timeout: fail
 #   dom0-unreachable  dom0 without its network driver: broken, retried
 #   dom0-panic        the hypervisor panics before dom0: fail, not broken
 # and checks steps, verdicts, collected logs and the job page.
 . "$(dirname "$0")/lib.bash"
 
-echo "1..27"
+echo "1..28"
 
 # The shipped suites plus three that must not pass, for this test only.
 SUITES_DIR=$E2E_TMP/suites
@@ -44,6 +45,14 @@ kind = ssh
 command = true
 timeout = 20
 EOF
+cat > "$SUITES_DIR/dom0-hang.suite" <<'EOF'
+dom0 = plain
+job_timeout = 90
+[step hang]
+kind = ssh
+command = echo started; sleep 600
+timeout = 3
+EOF
 cat > "$SUITES_DIR/dom0-panic.suite" <<'EOF'
 dom0 = kiln
 cmdline = loglvl=info selftest=panic
@@ -63,7 +72,7 @@ fi
 ok "daemon serves the API on a free port"
 
 start=$(date +%s)
-F=$(submit dom0-smoke dom0-plain dom0-fail dom0-unreachable dom0-panic)
+F=$(submit dom0-smoke dom0-plain dom0-fail dom0-hang dom0-unreachable dom0-panic)
 check "flight submitted" test -n "$F" -a "$F" != null
 require_started "$F"
 status=$(wait_flight "$F" 300)
@@ -127,6 +136,11 @@ check "failing command: message and log" \
     bash -c 'grep -q "exit status 3" <<<"$1" && grep -q "about to fail" <<<"$2" && grep -q "on stderr" <<<"$2"' _ \
     "$(job_field "$F" dom0-fail '[.steps[] | select(.name == "breaks") | .message][0]')" \
     "$(api "$(api "/api/jobs/$fid" | jq -r '[.logs[] | select(.name == "ssh-breaks.log") | .url][0]')")"
+
+# dom0-hang: the step timeout ends the command; dom0 still gives its logs.
+is "hanging command: step times out, logs still collected" \
+    "$(job_field "$F" dom0-hang '[.status] + [.steps[] | select(.name | test("^(hang|collect-logs-host[0-9]+)$")) | .status + (if .status == "fail" then ":" + (.message | sub(".*timed out"; "timed out")) else "" end)] | join(" ")')" \
+    "fail fail:timed out after 3s pass"
 
 # dom0-unreachable: the farm's side failed: broken, retried to the limit.
 is "unreachable dom0: broken after 3 attempts" "$(job_field "$F" dom0-unreachable '.status + " " + (.attempt | tostring)')" "broken 3"
