@@ -12,7 +12,7 @@
 # and checks steps, verdicts, collected logs and the job page.
 . "$(dirname "$0")/lib.bash"
 
-echo "1..28"
+echo "1..30"
 
 # The shipped suites plus three that must not pass, for this test only.
 SUITES_DIR=$E2E_TMP/suites
@@ -115,6 +115,10 @@ check "job page shows the hypervisor's and dom0's console logs" \
     bash -c 'grep -Eq "<h3>console-host[0-9]+-hypervisor.log \(tail\)</h3>" <<<"$1" &&
              grep -Eq "<h3>console-host[0-9]+-dom0.log \(tail\)</h3>" <<<"$1" &&
              grep -qF -- "$2" <<<"$1" && grep -qF -- "$3" <<<"$1"' _ "$page" "$(last "$hv")" "$(last "$d0")"
+dom=$(chromium_dom "$URL/jobs/$sid")
+check "job page in Chromium shows both logs' tails" \
+    bash -c 'grep -Eq "<h3>console-host[0-9]+-hypervisor.log \(tail\)</h3>" <<<"$1" &&
+             grep -Eq "<h3>console-host[0-9]+-dom0.log \(tail\)</h3>" <<<"$1"' _ "$dom"
 ev=$(api "/api/hosts" | jq -r '.hosts[].id' | while read -r h; do api "/api/hosts/$h/events?limit=100"; done)
 check "dom0's SSH port forward recorded with the host's events" grep -q 'dom0 SSH on 127.0.0.1:' <<<"$ev"
 
@@ -123,6 +127,8 @@ is "dom0-plain passes" "$(job_field "$F" dom0-plain .status)" pass
 is "TAP from a command became steps" \
     "$(job_field "$F" dom0-plain '[.steps[] | select(.name | startswith("tap:")) | .status] | join(" ")')" "pass pass"
 pid=$(job_field "$F" dom0-plain .id)
+up=$(api "/api/jobs/$pid" | jq '[.steps[] | select(.name == "jsonl:uptime" and .status == "pass") | .metrics[] | select(.name == "uptime_s" and .unit == "s") | .value][0] // 0')
+check "JSON lines from a command became a step with a metric (uptime ${up} s)" jq -en "$up > 1 and $up < 300"
 check "a step's log holds its command and output" \
     bash -c 'grep -q "^\$ uname -sr" <<<"$1" && grep -q "^Linux " <<<"$1"' _ \
     "$(api "$(api "/api/jobs/$pid" | jq -r '[.logs[] | select(.name == "ssh-uname.log") | .url][0]')")"
