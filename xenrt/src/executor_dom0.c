@@ -140,6 +140,7 @@ enum verdict dom0_wait(struct job_run *jr, const struct suite *s, struct dom0_li
                        char *msg, size_t msglen)
 {
     double deadline = l->handed_over + s->dom0_timeout_s;
+    int job_timeout = deadline > jr->job_deadline;
     struct stop_ctx sc = { .jr = jr, .l = l };
     struct ssh_target t;
     char name[96], why[256] = "no answer";
@@ -150,6 +151,8 @@ enum verdict dom0_wait(struct job_run *jr, const struct suite *s, struct dom0_li
     snprintf(name, sizeof(name), "dom0-%s", l->host);
     step = step_begin(jr, name, NULL);
     target(l, &t);
+    if (job_timeout)
+        deadline = jr->job_deadline;
     for (;;) {
         struct ssh_conn *c;
 
@@ -183,8 +186,11 @@ enum verdict dom0_wait(struct job_run *jr, const struct suite *s, struct dom0_li
         v = V_FAIL;
     } else {
         char what[400];
-        snprintf(what, sizeof(what), "dom0 did not answer SSH within %ds of the hand-over (%s)",
-                 s->dom0_timeout_s, why);
+        if (job_timeout && mono_now() >= deadline)
+            snprintf(what, sizeof(what), "job timeout reached waiting for dom0's SSH (%s)", why);
+        else
+            snprintf(what, sizeof(what), "dom0 did not answer SSH within %ds of the hand-over (%s)",
+                     s->dom0_timeout_s, why);
         v = lost(jr, l, what, msg, msglen);
     }
     step_end(jr, step, v == V_CANCELLED ? "skip" : verdict_name(v), msg);
