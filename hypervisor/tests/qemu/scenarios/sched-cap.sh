@@ -2,15 +2,15 @@
 # sched-cap.sh - a CPU-bound guest capped at 25% gets 25% +/- 5% of its
 # CPU; then, in another boot, an uncapped CPU-bound guest alone on its CPU
 # gets more than 95%.  A privileged observer on CPU 0 measures each over
-# 4 s.  The cap is checked on the sum of CAP_BOOTS such windows: on a
-# loaded host a timer interrupt can come 100-300 ms late, and the capped
+# 4 s.  The cap is checked on the sum of CAP_BOOTS such windows (20 s): on
+# a loaded host a timer interrupt can come 100-500 ms late, and the capped
 # guest repays the overrun by staying parked as long; a single window that
 # holds only the overrun or only the repayment is off by several points
 # (see sched-weights.sh).  -smp 2 rather than one boot with -smp 3: fewer
 # QEMU vCPU threads on this 2-core machine, less noise in the shares.
 . "$(dirname "$0")/../lib.sh"
 
-CAP_BOOTS=3
+CAP_BOOTS=5
 
 # Shares are wall-clock guest-mode time: an overloaded host (QEMU vCPU
 # threads preempted inside exits) lowers them, so record the load.

@@ -4,12 +4,13 @@
 # CPU 0 measures each guest's CPU time (DOMCTL_GETINFO) over 4 s; the
 # shares are checked on the sum of BOOTS such windows (20 s).
 #
-# Why several windows: on a loaded host QEMU stalls a CPU now and then for
-# 50-300 ms, and whichever guest runs then is charged for it (its CPU time
-# is TSC time).  The scheduler makes it repay that time within about a
-# second, so shares over a long run are exact, but a window that holds
-# the stall and not the repayment (or the reverse) is off by the stall:
-# for the weight-256 guest (~570 ms in 4 s) up to 40%.  Only more window
+# Why several windows: on a loaded host QEMU delivers a CPU's timer
+# interrupt now and then 50-500 ms late, and the guest running meanwhile
+# gets all that time (its CPU time is TSC time).  The scheduler makes it
+# repay that time within about a second, so shares over a long run are
+# exact, but a window that holds the overrun and not the repayment (or
+# the reverse) is off by the overrun: for the weight-256 guest (~570 ms
+# in 4 s) by up to 80%.  Only more window
 # makes the edges matter less; one longer observer window would do better
 # than several (the error comes from the edges), but the observer's window
 # is fixed at 4 s.  Each observer's own 4 s verdicts are kept as
