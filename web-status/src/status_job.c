@@ -37,6 +37,11 @@ static void job_facts(struct html *h, json_t *j)
 		put_field(h, x, "role");
 		html_raw(h, "=");
 		put_field(h, x, "name");
+		/* Where the farm reached dom0 (suites with a dom0 only). */
+		json_t *port = json_object_get(x, "ssh_port");
+		if (json_is_integer(port))
+			html_fmt(h, " (dom0 SSH 127.0.0.1:%" JSON_INTEGER_FORMAT ")",
+				 json_integer_value(port));
 	}
 	html_raw(h, "</td></tr><tr><th>started</th><td>");
 	put_time(h, json_object_get(j, "started_at"));

@@ -511,7 +511,7 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 		json_decref(one);
 	}
 	if (rc == 0) {
-		st = prep(db, "SELECT jh.attempt, jh.role, h.id AS host_id, h.name FROM job_hosts jh "
+		st = prep(db, "SELECT jh.attempt, jh.role, h.id AS host_id, h.name, jh.ssh_port FROM job_hosts jh "
 			  "JOIN hosts h ON jh.host_id = h.id WHERE jh.job_id = ?1 "
 			  "ORDER BY jh.attempt, jh.role", err, errlen);
 		rc = st ? 0 : 500;

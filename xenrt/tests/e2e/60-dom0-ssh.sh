@@ -12,7 +12,7 @@
 # and checks steps, verdicts, collected logs and the job page.
 . "$(dirname "$0")/lib.bash"
 
-echo "1..31"
+echo "1..32"
 
 # The shipped suites plus three that must not pass, for this test only.
 SUITES_DIR=$E2E_TMP/suites
@@ -122,6 +122,9 @@ check "job page in Chromium shows both logs' tails" \
              grep -Eq "<h3>console-host[0-9]+-dom0.log \(tail\)</h3>" <<<"$1"' _ "$dom"
 ev=$(api "/api/hosts" | jq -r '.hosts[].id' | while read -r h; do api "/api/hosts/$h/events?limit=100"; done)
 check "dom0's SSH port forward recorded with the host's events" grep -q 'dom0 SSH on 127.0.0.1:' <<<"$ev"
+check "dom0's SSH port in the job's API hosts and on its page" \
+    bash -c 'test "$(jq "[.hosts[] | .ssh_port | numbers] | length" <<<"$1")" = 1 &&
+             grep -q "(dom0 SSH 127.0.0.1:[0-9]*)" <<<"$2"' _ "$sj" "$page"
 is "dom0's SSH port recorded on the job's host row" \
     "$(sqlite3 "$E2E_TMP/xenrt.db" "SELECT count(*) FROM job_hosts WHERE job_id = $sid AND ssh_port BETWEEN 1 AND 65535")" 1
 
