@@ -60,7 +60,7 @@ plain_boot() {   # plain_boot NCPUS: one direct boot, prints its seconds
     local log=$tmp/plain.log
     : > "$log"
     t0=$(now)
-    timeout -k 5 90 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$1" -nographic -no-reboot \
+    timeout --foreground -k 5 90 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp "$1" -nographic -no-reboot \
         -monitor none -serial "file:$log" -kernel "$ONKILN_DOM0/vmlinuz" \
         -initrd "$ONKILN_DOM0/initramfs.cpio.xz" -append "console=ttyS0 quiet panic=-1" \
         -netdev user,id=n -device virtio-net-pci,netdev=n,romfile= </dev/null >/dev/null 2>&1 &

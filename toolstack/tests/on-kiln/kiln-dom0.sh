@@ -24,7 +24,7 @@ onkiln_start() {
     for try in 1 2 3 4 5; do
         ONKILN_PORT=$(( 20000 + (RANDOM % 20000) ))
         : > "$ONKILN_LOG"
-        timeout -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
+        timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
             -nographic -no-reboot -monitor none -serial "file:$ONKILN_LOG" \
             -device isa-debug-exit,iobase=0x501 -kernel "$ONKILN_ELF" -append "console=com1" \
             -initrd "$ONKILN_DOM0/vmlinuz console=ttyS0 quiet panic=-1,$ONKILN_DOM0/initramfs.cpio.xz" \
@@ -50,7 +50,7 @@ onkiln_wait_for() {   # onkiln_wait_for REGEX SECONDS: 0 once the serial log mat
 }
 
 onkiln_ssh() {   # onkiln_ssh [-s] COMMAND: run in dom0 as root, status of the command
-    timeout -k 5 "${ONKILN_SSH_TIMEOUT:-120}" "$ONKILN_SSH" -p "$ONKILN_PORT" \
+    timeout --foreground -k 5 "${ONKILN_SSH_TIMEOUT:-120}" "$ONKILN_SSH" -p "$ONKILN_PORT" \
         -i "$ONKILN_DOM0/keys/id_ed25519" -k "$ONKILN_DOM0/keys/host_ed25519.pub" 127.0.0.1 "$@"
 }
 

@@ -42,7 +42,7 @@ EOF
 ONKILN_LOG=$KILN_LOG
 for try in 1 2 3; do
     ONKILN_PORT=$(( 20000 + (RANDOM % 20000) ))
-    timeout -k 5 150 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -nographic -no-reboot \
+    timeout --foreground -k 5 150 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -nographic -no-reboot \
         -monitor none -serial "file:$KILN_LOG" -device isa-debug-exit,iobase=0x501 -boot n \
         -netdev "user,id=n0,bootfile=http://10.0.2.2:$port/boot.ipxe,hostfwd=tcp:127.0.0.1:$ONKILN_PORT-:22" \
         -device virtio-net-pci,netdev=n0 </dev/null > "$KILN_TMP/qemu.out" 2>&1 &
