@@ -10,6 +10,7 @@
  * from start to end), and when it ends, so does the machine, as when
  * Xen's dom0 dies.
  */
+#include <kiln/cmdline.h>
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
@@ -101,6 +102,8 @@ int dom0_build(void)
 {
     if (!dom0_kernel_module())
         return 0;
+    if (cmdline_get_u64("dom0_cpus", 1) != 1)
+        pr_warn("dom0: dom0_cpus=%s ignored: dom0 has one vCPU, on CPU 0\n", cmdline_get("dom0_cpus"));
     int rc = collect_memory();
     if (rc) {
         pr_err("dom0: too many memory ranges\n");
