@@ -172,8 +172,17 @@ void svm_handle_exit(struct vcpu *v)
         vm->ctl.eventinj = 0;
 
     switch (code) {
-    case SVM_EXIT_INTR:
     case SVM_EXIT_NMI:
+        /* The host's IDT takes it when entry.S sets GIF again: a panic's
+         * stop NMI never comes back.  Any other NMI on CPU 0 (the chipset's,
+         * LINT1) is dom0's, which owns the platform: hand it on, unless an
+         * event is being re-delivered (then it is lost, as a second NMI
+         * would be on hardware). */
+        if (v->domain->hardware && !(vm->ctl.eventinj & SVM_EVTINJ_VALID))
+            vm->ctl.eventinj = 2 | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
+        v->stats[KT_STAT_INTR]++;
+        break;
+    case SVM_EXIT_INTR:
     case SVM_EXIT_SMI:
         /* Already taken by the host's IDT when entry.S set GIF again. */
         v->stats[KT_STAT_INTR]++;

@@ -69,6 +69,7 @@
 /* EVENTINJ. */
 #define SVM_EVTINJ_VALID     (1u << 31)
 #define SVM_EVTINJ_ERR_VALID (1u << 11)
+#define SVM_EVTINJ_TYPE_NMI  (2u << 8)
 #define SVM_EVTINJ_TYPE_EXCP (3u << 8)
 
 #define SVM_VINTR_MASKING    (1ull << 24)
