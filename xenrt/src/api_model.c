@@ -30,6 +30,16 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, char *err, size_t errlen
 	return st;
 }
 
+/* The end of a stepping loop: 0 when it ran to SQLITE_DONE, else 500 with
+ * SQLite's message. */
+static int query_end(sqlite3 *db, int rc, char *err, size_t errlen)
+{
+	if (rc == SQLITE_DONE)
+		return 0;
+	snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	return 500;
+}
+
 /* Steps a statement to the end, appending every row (as an object) to arr.
  * Returns 0 or 500. */
 static int rows_into(sqlite3 *db, sqlite3_stmt *st, json_t *arr, char *err, size_t errlen)
@@ -38,11 +48,21 @@ static int rows_into(sqlite3 *db, sqlite3_stmt *st, json_t *arr, char *err, size
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (json_array_append_new(arr, json_row(st)) < 0)
 			break;
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+	return query_end(db, rc, err, errlen);
+}
+
+/* Runs `sql` with ?1 bound to id and appends every row to arr.  Returns 0
+ * or 500. */
+static int rows_by_id(sqlite3 *db, const char *sql, int64_t id, json_t *arr, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, err, errlen);
+	if (!st)
 		return 500;
-	}
-	return 0;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = rows_into(db, st, arr, err, errlen);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* Looks up the object in `arr` whose integer field `key` equals id; arrays are
@@ -121,12 +141,7 @@ int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, 
 							    (const char *)sqlite3_column_text(st, 1),
 							    json_integer(sqlite3_column_int64(st, 2)));
 			}
-			if (rc != SQLITE_DONE) {
-				snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-				rc = 500;
-			} else {
-				rc = 0;
-			}
+			rc = query_end(db, rc, err, errlen);
 			sqlite3_finalize(st);
 		}
 		if (!idlist)
@@ -198,11 +213,7 @@ static int flight_steps(sqlite3 *db, int64_t id, json_t *jobs, char *err, size_t
 		json_array_append_new(json_object_get(job, "steps"), step);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-		return 500;
-	}
-	return 0;
+	return query_end(db, rc, err, errlen);
 }
 
 /* Attaches runvars of the jobs selected by `where` (bound to id) to jobs. */
@@ -223,11 +234,7 @@ static int job_runvars(sqlite3 *db, const char *sql, int64_t id, json_t *jobs,
 					    json_column(st, 2));
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-		return 500;
-	}
-	return 0;
+	return query_end(db, rc, err, errlen);
 }
 
 /* (job name, step name) pairs of flight `id` with status `status`, or of any
@@ -353,16 +360,9 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 		return rc;
 	json_t *jobs = json_array();
 	json_object_set_new(flight, "jobs", jobs);
-	sqlite3_stmt *st = prep(db,
-		"SELECT id, name, suite, depends_on, hosts_needed, status, attempt, max_attempts, "
-		"started_at, finished_at, log_dir FROM jobs WHERE flight_id = ?1 ORDER BY id",
-		err, errlen);
-	rc = st ? 0 : 500;
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = rows_into(db, st, jobs, err, errlen);
-		sqlite3_finalize(st);
-	}
+	rc = rows_by_id(db, "SELECT id, name, suite, depends_on, hosts_needed, status, attempt, "
+			"max_attempts, started_at, finished_at, log_dir FROM jobs WHERE flight_id = ?1 "
+			"ORDER BY id", id, jobs, err, errlen);
 	size_t i;
 	json_t *job;
 	json_array_foreach(jobs, i, job) {
@@ -378,7 +378,7 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 	json_t *arts = json_object();
 	json_object_set_new(flight, "artifacts", arts);
 	if (rc == 0) {
-		st = prep(db, "SELECT role, sha256 FROM flight_artifacts WHERE flight_id = ?1",
+		sqlite3_stmt *st = prep(db, "SELECT role, sha256 FROM flight_artifacts WHERE flight_id = ?1",
 			  err, errlen);
 		rc = st ? 0 : 500;
 		if (st) {
@@ -387,10 +387,7 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 			while ((s = sqlite3_step(st)) == SQLITE_ROW)
 				json_object_set_new(arts, (const char *)sqlite3_column_text(st, 0),
 						    json_column(st, 1));
-			if (s != SQLITE_DONE) {
-				snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-				rc = 500;
-			}
+			rc = query_end(db, s, err, errlen);
 			sqlite3_finalize(st);
 		}
 	}
@@ -465,15 +462,8 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 	json_object_set_new(job, "steps", steps);
 	json_object_set_new(job, "runvars", json_object());
 	json_object_set_new(job, "hosts", hosts);
-	sqlite3_stmt *st = prep(db, "SELECT id, attempt, seq, name, status, started_at, "
-				"finished_at, log, message FROM steps WHERE job_id = ?1 ORDER BY seq",
-				err, errlen);
-	rc = st ? 0 : 500;
-	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = rows_into(db, st, steps, err, errlen);
-		sqlite3_finalize(st);
-	}
+	rc = rows_by_id(db, "SELECT id, attempt, seq, name, status, started_at, finished_at, log, "
+			"message FROM steps WHERE job_id = ?1 ORDER BY seq", id, steps, err, errlen);
 	size_t i;
 	json_t *step;
 	json_array_foreach(steps, i, step) {
@@ -481,7 +471,7 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 		set_log_url(step, id, json_integer_value(json_object_get(step, "attempt")));
 	}
 	if (rc == 0) {
-		st = prep(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "
+		sqlite3_stmt *st = prep(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "
 			  "JOIN steps s ON m.step_id = s.id WHERE s.job_id = ?1 ORDER BY m.id",
 			  err, errlen);
 		rc = st ? 0 : 500;
@@ -498,10 +488,8 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 			else
 				json_decref(m);
 		}
-		if (st && s != SQLITE_DONE) {
-			snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-			rc = 500;
-		}
+		if (st)
+			rc = query_end(db, s, err, errlen);
 		sqlite3_finalize(st);
 	}
 	if (rc == 0) {
@@ -510,17 +498,10 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 				 id, one, err, errlen);
 		json_decref(one);
 	}
-	if (rc == 0) {
-		st = prep(db, "SELECT jh.attempt, jh.role, h.id AS host_id, h.name, jh.ssh_port FROM job_hosts jh "
-			  "JOIN hosts h ON jh.host_id = h.id WHERE jh.job_id = ?1 "
-			  "ORDER BY jh.attempt, jh.role", err, errlen);
-		rc = st ? 0 : 500;
-		if (st) {
-			sqlite3_bind_int64(st, 1, id);
-			rc = rows_into(db, st, hosts, err, errlen);
-			sqlite3_finalize(st);
-		}
-	}
+	if (rc == 0)
+		rc = rows_by_id(db, "SELECT jh.attempt, jh.role, h.id AS host_id, h.name, jh.ssh_port "
+				"FROM job_hosts jh JOIN hosts h ON jh.host_id = h.id WHERE jh.job_id = ?1 "
+				"ORDER BY jh.attempt, jh.role", id, hosts, err, errlen);
 	if (rc) {
 		json_decref(job);
 		return rc;

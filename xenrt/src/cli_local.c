@@ -68,36 +68,55 @@ int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db
 	return 0;
 }
 
-int cli_db(int argc, char **argv)
+/* The options every local subcommand takes: --config F and --db F.
+ * Returns 0, or -1 on an unknown option (getopt has said which). */
+static int local_options(int argc, char **argv, const char **config_path, const char **db_path)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *db_path = NULL;
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'c')
-			config_path = optarg;
+			*config_path = optarg;
 		else if (o == 'd')
-			db_path = optarg;
+			*db_path = optarg;
 		else
-			return XENRT_EXIT_USAGE;
+			return -1;
 	}
+	return 0;
+}
+
+/* Loads the config and opens (creating and migrating) its database,
+ * saying on stderr what went wrong. */
+static int local_db(struct xenrt_config *cfg, const char *config_path, const char *db_path,
+		    sqlite3 **db)
+{
+	char err[512];
+	if (cli_config(cfg, config_path, db_path) < 0 || cli_prepare_dirs(cfg) < 0)
+		return -1;
+	if (db_open(cfg->db_path, db, err, sizeof err) != SQLITE_OK) {
+		fprintf(stderr, "xenrt: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_db(int argc, char **argv)
+{
+	const char *config_path = NULL, *db_path = NULL;
+	if (local_options(argc, argv, &config_path, &db_path) < 0)
+		return XENRT_EXIT_USAGE;
 	if (optind != argc - 1 || (strcmp(argv[optind], "migrate") && strcmp(argv[optind], "version"))) {
 		fprintf(stderr, "usage: xenrt db migrate|version [--config F] [--db F]\n");
 		return XENRT_EXIT_USAGE;
 	}
 	struct xenrt_config cfg;
-	if (cli_config(&cfg, config_path, db_path) < 0 || cli_prepare_dirs(&cfg) < 0)
-		return XENRT_EXIT_ERROR;
 	sqlite3 *db;
-	char err[512];
-	if (db_open(cfg.db_path, &db, err, sizeof err) != SQLITE_OK) {
-		fprintf(stderr, "xenrt: %s\n", err);
+	if (local_db(&cfg, config_path, db_path, &db) < 0)
 		return XENRT_EXIT_ERROR;
-	}
 	db_close(db);
 	if (strcmp(argv[optind], "version") == 0)
 		printf("%d\n", db_schema_version());
@@ -146,21 +165,9 @@ static void print_token(void *arg, const char *name, double created_at, double r
 
 int cli_token(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "db", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *config_path = NULL, *db_path = NULL;
-	int o;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'c')
-			config_path = optarg;
-		else if (o == 'd')
-			db_path = optarg;
-		else
-			return XENRT_EXIT_USAGE;
-	}
+	if (local_options(argc, argv, &config_path, &db_path) < 0)
+		return XENRT_EXIT_USAGE;
 	const char *verb = optind < argc ? argv[optind] : "";
 	bool named = !strcmp(verb, "create") || !strcmp(verb, "revoke");
 	bool bare = !strcmp(verb, "list") || !strcmp(verb, "check");
@@ -170,14 +177,10 @@ int cli_token(int argc, char **argv)
 		return XENRT_EXIT_USAGE;
 	}
 	struct xenrt_config cfg;
-	if (cli_config(&cfg, config_path, db_path) < 0 || cli_prepare_dirs(&cfg) < 0)
-		return XENRT_EXIT_ERROR;
 	sqlite3 *db;
-	char err[1024];
-	if (db_open(cfg.db_path, &db, err, sizeof err) != SQLITE_OK) {
-		fprintf(stderr, "xenrt: %s\n", err);
+	if (local_db(&cfg, config_path, db_path, &db) < 0)
 		return XENRT_EXIT_ERROR;
-	}
+	char err[1024];
 	int rc = 0;
 	if (!strcmp(verb, "create")) {
 		char token[AUTH_TOKEN_HEX + 1];

@@ -16,16 +16,6 @@
 
 #define GOOD_BODY "{\"repo\": \"/src/kiln\", \"ref\": \"main\", \"suites\": [\"smoke\"]}"
 
-static json_t *parse(const struct response *r)
-{
-	json_error_t e;
-	json_t *j = json_loads(r->body, 0, &e);
-	if (!j)
-		fprintf(stderr, "# not JSON (%ld): %s\n", r->status, r->body);
-	assert_non_null(j);
-	return j;
-}
-
 /* Sends a request that must be rejected with `status` and an error message
  * containing `needle`, and checks nothing changed in the database. */
 static void rejected(struct harness *h, const char *method, const char *path, const char *body,
@@ -69,25 +59,6 @@ static long long submit(struct harness *h, const char *body)
 	return id;
 }
 
-static json_t *get_json(struct harness *h, const char *path, long status)
-{
-	struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
-	assert_int_equal(r.status, status);
-	json_t *j = parse(&r);
-	free(r.body);
-	return j;
-}
-
-static long long scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	long long v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void submit_creates_flight_build_and_suite_jobs(void **state)
 {
 	struct harness *h = *state;
@@ -115,7 +86,7 @@ static void submit_creates_flight_build_and_suite_jobs(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "verdict"),
 							      "summary")), "pending");
 	json_decref(f);
-	assert_int_equal(scalar(h->db, "SELECT count(*) FROM runvars"), 3);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM runvars"), 3);
 }
 
 static void sql_metacharacters_round_trip(void **state)
@@ -136,7 +107,7 @@ static void sql_metacharacters_round_trip(void **state)
 	json_t *job = json_array_get(json_object_get(f, "jobs"), 1);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(job, "runvars"),
 							      "x.y-z_1")), evil);
-	assert_int_equal(scalar(h->db, "SELECT count(*) FROM flights"), 1);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights"), 1);
 	json_decref(f);
 	json_decref(req);
 	free(body);
@@ -324,7 +295,7 @@ static void cancel_marks_and_kicks(void **state)
 	assert_int_equal(r.status, 202);
 	free(r.body);
 	assert_int_equal(atomic_load(&h->kicks), kicks + 1);
-	assert_int_equal(scalar(h->db, "SELECT cancel_requested FROM flights"), 1);
+	assert_int_equal(fx_scalar(h->db, "SELECT cancel_requested FROM flights"), 1);
 	/* A finished flight cannot be cancelled. */
 	char err[256];
 	assert_int_equal(db_exec(h->db, "UPDATE flights SET status = 'pass'", err, sizeof err),
@@ -488,9 +459,9 @@ static void concurrent_submissions_all_land_whole(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(s[i].created, 10);
 	}
-	assert_int_equal(scalar(h->db, "SELECT count(*) FROM flights"), 40);
-	assert_int_equal(scalar(h->db, "SELECT count(*) FROM jobs"), 80);
-	assert_int_equal(scalar(h->db, "SELECT count(*) FROM flights f WHERE (SELECT count(*) "
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights"), 40);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs"), 80);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights f WHERE (SELECT count(*) "
 				"FROM jobs j WHERE j.flight_id = f.id) != 2"), 0);
 	assert_int_equal(atomic_load(&h->kicks), 40);
 }

@@ -1,7 +1,7 @@
 /* test_api_harness.h: a real xenrt HTTP server for tests: libmicrohttpd on
  * an ephemeral loopback port, a temporary SQLite file and log directory, the
  * repository's testsuites/, one API token, and libcurl as the client.
- * snapshot() dumps every table so a test can prove a rejected request
+ * get_json() fetches and parses a JSON answer; snapshot() dumps every table so a test can prove a rejected request
  * changed nothing.  Included by test_api.c and test_status.c only. */
 #ifndef XENRT_TEST_API_HARNESS_H
 #define XENRT_TEST_API_HARNESS_H
@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "fixture_farm.h"
 #include "http.h"
 
 struct harness {
@@ -40,27 +42,16 @@ static void count_kick(void *arg)
 	atomic_fetch_add(&h->kicks, 1);
 }
 
-static const char *repo_top(void)
-{
-	const char *top = getenv("XENRT_TOP");
-	return top && *top ? top : "..";
-}
-
 static int harness_up(void **state)
 {
 	struct harness *h = calloc(1, sizeof *h);
 	char err[512];
 	if (!h)
 		return -1;
-	snprintf(h->dir, sizeof h->dir, "/tmp/xenrt-test-api-XXXXXX");
-	if (!mkdtemp(h->dir))
+	if (fx_farm_dirs(&h->cfg, h->dir, sizeof h->dir, "/tmp/xenrt-test-api-XXXXXX") < 0)
 		return -1;
-	config_defaults(&h->cfg);
-	snprintf(h->cfg.db_path, sizeof h->cfg.db_path, "%s/xenrt.db", h->dir);
-	snprintf(h->cfg.state_dir, sizeof h->cfg.state_dir, "%s", h->dir);
-	snprintf(h->cfg.log_dir, sizeof h->cfg.log_dir, "%s/logs", h->dir);
-	snprintf(h->cfg.suites_dir, sizeof h->cfg.suites_dir, "%s/testsuites", repo_top());
-	snprintf(h->cfg.web_dir, sizeof h->cfg.web_dir, "%s/web-status", repo_top());
+	snprintf(h->cfg.suites_dir, sizeof h->cfg.suites_dir, "%s/testsuites", fx_repo_top());
+	snprintf(h->cfg.web_dir, sizeof h->cfg.web_dir, "%s/web-status", fx_repo_top());
 	config_set_port(&h->cfg, 0);
 	if (db_open(h->cfg.db_path, &h->db, err, sizeof err) != SQLITE_OK ||
 	    db_sync_hosts(h->db, &h->cfg, err, sizeof err) != SQLITE_OK ||
@@ -160,6 +151,29 @@ static struct response request(struct harness *h, const char *method, const char
 		r.body = strdup("");
 	return r;
 }
+
+/* The body as JSON; not JSON fails the test. */
+static json_t *parse(const struct response *r)
+{
+	json_error_t e;
+	json_t *j = json_loads(r->body, 0, &e);
+	if (!j)
+		fprintf(stderr, "# not JSON (%ld): %s\n", r->status, r->body);
+	assert_non_null(j);
+	return j;
+}
+
+
+/* GET path: must answer `status` with JSON. */
+static json_t *get_json(struct harness *h, const char *path, long status)
+{
+	struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
+	assert_int_equal(r.status, status);
+	json_t *j = parse(&r);
+	free(r.body);
+	return j;
+}
+
 
 /* Every row of every table, in a fixed order, as text. */
 static char *snapshot(sqlite3 *db)

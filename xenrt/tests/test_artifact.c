@@ -12,6 +12,7 @@
 
 #include "artifact.h"
 #include "db.h"
+#include "fixture_farm.h"
 
 struct fx {
     char dir[64];
@@ -38,12 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-
     db_close(f->db);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    fx_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "fixture_farm.h"
 #include "migrate.h"
 
 static char dir[64];
@@ -36,16 +37,6 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static long long scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	long long v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 static const char *text(sqlite3 *db, const char *sql, char *buf, size_t len)
 {
 	sqlite3_stmt *st;
@@ -63,13 +54,13 @@ static void fresh_db_gets_current_version(void **state)
 	char err[512], buf[32];
 	assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
 	assert_true(db_schema_version() >= 1);
-	assert_int_equal(scalar(db, "PRAGMA user_version"), db_schema_version());
-	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), db_schema_version());
-	assert_int_equal(scalar(db, "SELECT max(version) FROM schema_migrations"), db_schema_version());
+	assert_int_equal(fx_scalar(db, "PRAGMA user_version"), db_schema_version());
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM schema_migrations"), db_schema_version());
+	assert_int_equal(fx_scalar(db, "SELECT max(version) FROM schema_migrations"), db_schema_version());
 	assert_string_equal(text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-	assert_int_equal(scalar(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(fx_scalar(db, "PRAGMA foreign_keys"), 1);
 	/* The contract's tables are all there. */
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
 				"name IN ('flights', 'jobs', 'runvars', 'steps', 'metrics', 'hosts', "
 				"'host_events', 'api_tokens', 'artifacts', 'job_hosts')"), 10);
 	db_close(db);
@@ -82,9 +73,9 @@ static void reopen_is_idempotent(void **state)
 	char err[512];
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
-		assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"),
+		assert_int_equal(fx_scalar(db, "SELECT count(*) FROM schema_migrations"),
 				 db_schema_version());
-		assert_int_equal(scalar(db, "PRAGMA user_version"), db_schema_version());
+		assert_int_equal(fx_scalar(db, "PRAGMA user_version"), db_schema_version());
 		db_close(db);
 	}
 }
@@ -97,7 +88,7 @@ static void foreign_keys_are_enforced(void **state)
 	assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
 	assert_int_not_equal(db_exec(db, "INSERT INTO jobs(flight_id, name, suite) "
 				     "VALUES (999, 'x', 'x')", err, sizeof err), SQLITE_OK);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM jobs"), 0);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM jobs"), 0);
 	db_close(db);
 }
 
@@ -134,10 +125,10 @@ static void failing_migration_rolls_back(void **state)
 	assert_non_null(strstr(err, "no_such_table"));
 	/* Version 1 committed on its own; version 2 left no trace. */
 	assert_int_equal(db_open_with(path, good_then_bad, 1, &db, err, sizeof err), SQLITE_OK);
-	assert_int_equal(scalar(db, "PRAGMA user_version"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM schema_migrations"), 1);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'b'"), 0);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM a"), 0);
+	assert_int_equal(fx_scalar(db, "PRAGMA user_version"), 1);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'b'"), 0);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM a"), 0);
 	db_close(db);
 }
 
@@ -174,12 +165,12 @@ static void host_sync_follows_config(void **state)
 	config_defaults(&cfg);
 	assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM hosts WHERE state = 'idle'"), 2);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM host_events"), 2);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM hosts WHERE state = 'idle'"), 2);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events"), 2);
 
 	/* Idempotent: a second sync changes nothing and logs nothing. */
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM host_events"), 2);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events"), 2);
 
 	/* host1 dropped, host0 resized: host1 goes offline, host0 is updated. */
 	cfg.nhosts = 1;
@@ -187,15 +178,15 @@ static void host_sync_follows_config(void **state)
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
 	assert_string_equal(text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf),
 			    "offline");
-	assert_int_equal(scalar(db, "SELECT memory_mib FROM hosts WHERE name = 'host0'"), 2048);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM host_events WHERE new_state = 'offline'"), 1);
+	assert_int_equal(fx_scalar(db, "SELECT memory_mib FROM hosts WHERE name = 'host0'"), 2048);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events WHERE new_state = 'offline'"), 1);
 
 	/* Declared again: back to idle. */
 	cfg.nhosts = 2;
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
 	assert_string_equal(text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf),
 			    "idle");
-	assert_int_equal(scalar(db, "SELECT count(*) FROM host_events"), 4);
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events"), 4);
 	db_close(db);
 }
 

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "db.h"
 #include "executor.h"
+#include "fixture_farm.h"
 
 struct fx {
     char dir[64];
@@ -28,39 +29,19 @@ struct fx {
 
 static char err[512];
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    const char *top = getenv("XENRT_TOP") ? getenv("XENRT_TOP") : "..";
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/xenrt-exec-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f || fx_farm_dirs(&f->cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-exec-XXXXXX") < 0)
         return -1;
-    config_defaults(&f->cfg);
     f->cfg.nhosts = 0;
-    snprintf(f->cfg.db_path, XENRT_PATH_MAX, "%s/xenrt.db", f->dir);
-    snprintf(f->cfg.state_dir, XENRT_PATH_MAX, "%s", f->dir);
-    snprintf(f->cfg.log_dir, XENRT_PATH_MAX, "%s/logs", f->dir);
-    snprintf(f->cfg.artifact_dir, XENRT_PATH_MAX, "%s/artifacts", f->dir);
-    snprintf(f->cfg.work_dir, XENRT_PATH_MAX, "%s/work", f->dir);
-    snprintf(f->cfg.suites_dir, XENRT_PATH_MAX, "%s/testsuites", top);
-    snprintf(f->cfg.pxe_dir, XENRT_PATH_MAX, "%s/pxe", top);
+    snprintf(f->cfg.suites_dir, XENRT_PATH_MAX, "%s/testsuites", fx_repo_top());
+    snprintf(f->cfg.pxe_dir, XENRT_PATH_MAX, "%s/pxe", fx_repo_top());
     if (db_open(f->cfg.db_path, &f->db, err, sizeof(err)) != SQLITE_OK)
         return -1;
     /* A tree whose hypervisor build is a stand-in: kiln.elf and one guest. */
-    sh("set -e; cd %s && git init -q -b main repo && cd repo && mkdir hypervisor &&"
+    fx_sh("set -e; cd %s && git init -q -b main repo && cd repo && mkdir hypervisor &&"
        " printf 'all:\\n\\tmkdir -p build/guests\\n\\techo kernel > build/kiln.elf\\n"
        "\\techo guest > build/guests/hello.elf\\n' > hypervisor/Makefile &&"
        " git add . && git -c user.email=t@t -c user.name=t commit -q -m one", f->dir);
@@ -73,7 +54,7 @@ static int teardown(void **state)
     struct fx *f = *state;
 
     db_close(f->db);
-    sh("rm -rf %s", f->dir);
+    fx_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }
@@ -111,38 +92,9 @@ static long long submit(struct fx *f, const char *ref, const char *patch, int wi
     return flight;
 }
 
-static void text_of(sqlite3 *db, char *out, size_t outlen, const char *fmt, ...)
-{
-    char sql[1024];
-    sqlite3_stmt *st;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static void wait_flight(struct fx *f, long long flight, const char *want)
-{
-    char status[32];
-
-    for (int i = 0; i < 600; i++) {
-        text_of(f->db, status, sizeof(status), "SELECT status FROM flights WHERE id = %lld", flight);
-        if (strcmp(status, "queued") && strcmp(status, "running"))
-            break;
-        usleep(100000);
-    }
-    assert_string_equal(status, want);
-}
-
 static void steps_of(struct fx *f, long long flight, const char *job, char *out, size_t outlen)
 {
-    text_of(f->db, out, outlen, "SELECT group_concat(name || '=' || status, ' ') FROM"
+    fx_text(f->db, out, outlen, "SELECT group_concat(name || '=' || status, ' ') FROM"
             " (SELECT s.name, s.status FROM steps s JOIN jobs j ON j.id = s.job_id"
             " WHERE j.flight_id = %lld AND j.name = '%s' ORDER BY s.seq)", flight, job);
 }
@@ -157,7 +109,7 @@ static void build_pass_then_reuse(void **state)
     assert_non_null(ex);
     long long a = submit(f, "main", NULL, 0);
     executor_kick(ex);
-    wait_flight(f, a, "pass");
+    fx_wait_flight(f->db, a, "pass");
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=pass store-artifacts=pass");
     snprintf(path, sizeof(path), "git -C %s/repo rev-parse HEAD", f->dir);
@@ -165,13 +117,13 @@ static void build_pass_then_reuse(void **state)
     assert_non_null(fgets(rev, sizeof(rev), p));
     pclose(p);
     rev[strcspn(rev, "\n")] = '\0';
-    text_of(f->db, buf, sizeof(buf), "SELECT revision FROM flights WHERE id = %lld", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT revision FROM flights WHERE id = %lld", a);
     assert_string_equal(buf, rev);
-    text_of(f->db, buf, sizeof(buf), "SELECT group_concat(role, ' ') FROM (SELECT role FROM flight_artifacts"
+    fx_text(f->db, buf, sizeof(buf), "SELECT group_concat(role, ' ') FROM (SELECT role FROM flight_artifacts"
             " WHERE flight_id = %lld ORDER BY role)", a);
     assert_string_equal(buf, "guest-hello hypervisor");
     /* The stored file is the build output, named by its hash. */
-    text_of(f->db, buf, sizeof(buf), "SELECT sha256 FROM flight_artifacts WHERE flight_id = %lld AND role = 'hypervisor'", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT sha256 FROM flight_artifacts WHERE flight_id = %lld AND role = 'hypervisor'", a);
     snprintf(path, sizeof(path), "%s/artifacts/%s", f->dir, buf);
     assert_int_equal(access(path, R_OK), 0);
     /* The worktree is gone after the build. */
@@ -180,13 +132,13 @@ static void build_pass_then_reuse(void **state)
 
     long long b = submit(f, rev, NULL, 0);
     executor_kick(ex);
-    wait_flight(f, b, "pass");
+    fx_wait_flight(f->db, b, "pass");
     steps_of(f, b, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=pass");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps s JOIN jobs j ON j.id = s.job_id"
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps s JOIN jobs j ON j.id = s.job_id"
             " WHERE j.flight_id = %lld AND s.name = 'compile'", b);
     assert_non_null(strstr(buf, "artifacts reused"));
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM flight_artifacts x JOIN flight_artifacts y"
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM flight_artifacts x JOIN flight_artifacts y"
             " ON x.role = y.role AND x.sha256 = y.sha256 WHERE x.flight_id = %lld AND y.flight_id = %lld", a, b);
     assert_string_equal(buf, "2");
     executor_stop(ex);
@@ -199,21 +151,21 @@ static void compile_error_blocks_tests(void **state)
     char buf[512], path[1024], log[4096] = "";
     FILE *fp;
 
-    sh("set -e; cd %s/repo && printf 'all:\\n\\t@echo \"kiln.c:3: error: deliberate\" >&2; exit 1\\n'"
+    fx_sh("set -e; cd %s/repo && printf 'all:\\n\\t@echo \"kiln.c:3: error: deliberate\" >&2; exit 1\\n'"
        " > hypervisor/Makefile && git -c user.email=t@t -c user.name=t commit -q -am broken", f->dir);
     ex = executor_start(&f->cfg, err, sizeof(err));
     assert_non_null(ex);
     long long a = submit(f, "main", NULL, 1);
     executor_kick(ex);
-    wait_flight(f, a, "fail");
+    fx_wait_flight(f->db, a, "fail");
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=fail");
-    text_of(f->db, buf, sizeof(buf), "SELECT status FROM jobs WHERE flight_id = %lld AND name = 'smoke'", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT status FROM jobs WHERE flight_id = %lld AND name = 'smoke'", a);
     assert_string_equal(buf, "blocked");
     steps_of(f, a, "smoke", buf, sizeof(buf));
     assert_string_equal(buf, "blocked=blocked");
     /* The compiler's output is the failed step's log. */
-    text_of(f->db, buf, sizeof(buf), "SELECT j.log_dir || '/' || s.log FROM steps s JOIN jobs j ON j.id = s.job_id"
+    fx_text(f->db, buf, sizeof(buf), "SELECT j.log_dir || '/' || s.log FROM steps s JOIN jobs j ON j.id = s.job_id"
             " WHERE j.flight_id = %lld AND s.name = 'compile'", a);
     snprintf(path, sizeof(path), "%s/logs/%s", f->dir, buf);
     fp = fopen(path, "r");
@@ -240,17 +192,17 @@ static void patches(void **state)
     long long b = submit(f, "main", good, 0);
     long long c = submit(f, "no-such-branch", NULL, 0);
     executor_kick(ex);
-    wait_flight(f, a, "fail");
+    fx_wait_flight(f->db, a, "fail");
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass patch=fail");
-    wait_flight(f, b, "pass");
+    fx_wait_flight(f->db, b, "pass");
     steps_of(f, b, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass patch=pass compile=pass store-artifacts=pass");
     /* sha256("patched\n") */
-    text_of(f->db, buf, sizeof(buf), "SELECT sha256 FROM flight_artifacts WHERE flight_id = %lld AND role = 'hypervisor'", b);
+    fx_text(f->db, buf, sizeof(buf), "SELECT sha256 FROM flight_artifacts WHERE flight_id = %lld AND role = 'hypervisor'", b);
     assert_string_equal(buf, "1094f4a608520e6cd87446d714acc1d2a9fab625af2e03e561bfa50639443eae");
-    wait_flight(f, c, "fail");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.flight_id = %lld", c);
+    fx_wait_flight(f->db, c, "fail");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.flight_id = %lld", c);
     assert_non_null(strstr(buf, "cannot resolve ref 'no-such-branch' in /"));
     executor_stop(ex);
 }
@@ -283,7 +235,7 @@ static void crash_recovery(void **state)
     /* host1 is quarantined and no build exists to health-check it with, so
      * the requeued 2-host job stays queued here. */
     snprintf(fake, sizeof(fake), "%s/qemu-system-x86_64", f->dir);
-    sh("cp /bin/sleep %s && mkdir -p %s/hosts", fake, f->dir);
+    fx_sh("cp /bin/sleep %s && mkdir -p %s/hosts", fake, f->dir);
     pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
@@ -302,19 +254,19 @@ static void crash_recovery(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status));
     assert_int_not_equal(access(buf, F_OK), 0);
-    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE id = 10");
+    fx_text(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE id = 10");
     assert_string_equal(buf, "queued 2");
-    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE id = 11");
+    fx_text(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE id = 11");
     assert_string_equal(buf, "broken 3");
     /* Committed steps are all there; the interrupted ones say why. */
-    text_of(f->db, buf, sizeof(buf), "SELECT group_concat(job_id || ':' || name || '=' || status, ' ') FROM"
+    fx_text(f->db, buf, sizeof(buf), "SELECT group_concat(job_id || ':' || name || '=' || status, ' ') FROM"
             " (SELECT * FROM steps WHERE job_id IN (10, 11) ORDER BY job_id, seq)");
     assert_string_equal(buf, "10:provision-host0=pass 10:boot-host0=broken 11:provision-host0=broken");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE job_id = 11");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE job_id = 11");
     assert_string_equal(buf, "the daemon died during this step");
-    text_of(f->db, buf, sizeof(buf), "SELECT state || ' ' || coalesce(reserved_by, 'none') FROM hosts WHERE id = 1");
+    fx_text(f->db, buf, sizeof(buf), "SELECT state || ' ' || coalesce(reserved_by, 'none') FROM hosts WHERE id = 1");
     assert_string_equal(buf, "idle none");
-    text_of(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
     assert_string_equal(buf, "running");
     executor_stop(ex);
 }
@@ -343,6 +295,28 @@ static int procs_under(const char *dir)
     return n;
 }
 
+/* Commits a build that sleeps, submits it (with a test job behind it when
+ * with_test_job) to a new executor and waits until it compiles. */
+static long long start_slow_build(struct fx *f, struct executor **ex, int with_test_job)
+{
+    char buf[512];
+
+    fx_sh("set -e; cd %s/repo && printf 'all:\\n\\tsleep 60\\n' > hypervisor/Makefile &&"
+          " git -c user.email=t@t -c user.name=t commit -q -am slow", f->dir);
+    *ex = executor_start(&f->cfg, err, sizeof(err));
+    assert_non_null(*ex);
+    long long a = submit(f, "main", NULL, with_test_job);
+    executor_kick(*ex);
+    for (int i = 0; i < 100; i++) {
+        steps_of(f, a, "build", buf, sizeof(buf));
+        if (strstr(buf, "compile=running"))
+            break;
+        usleep(100000);
+    }
+    assert_non_null(strstr(buf, "compile=running"));
+    return a;
+}
+
 /* Cancel stops a running build (its whole process group) and cancels the
  * queued test job; the flight ends cancelled in seconds, not after make. */
 static void cancel_running_build(void **state)
@@ -351,26 +325,14 @@ static void cancel_running_build(void **state)
     struct executor *ex;
     char buf[512], sql[128];
 
-    sh("set -e; cd %s/repo && printf 'all:\\n\\tsleep 60\\n' > hypervisor/Makefile &&"
-       " git -c user.email=t@t -c user.name=t commit -q -am slow", f->dir);
-    ex = executor_start(&f->cfg, err, sizeof(err));
-    assert_non_null(ex);
-    long long a = submit(f, "main", NULL, 1);
-    executor_kick(ex);
-    for (int i = 0; i < 100; i++) {
-        steps_of(f, a, "build", buf, sizeof(buf));
-        if (strstr(buf, "compile=running"))
-            break;
-        usleep(100000);
-    }
-    assert_non_null(strstr(buf, "compile=running"));
+    long long a = start_slow_build(f, &ex, 1);
     snprintf(sql, sizeof(sql), "UPDATE flights SET cancel_requested = 1 WHERE id = %lld", a);
     assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
     executor_kick(ex);
-    wait_flight(f, a, "cancelled");
+    fx_wait_flight(f->db, a, "cancelled");
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=skip");
-    text_of(f->db, buf, sizeof(buf), "SELECT group_concat(status, ' ') FROM (SELECT status FROM jobs WHERE flight_id = %lld ORDER BY id)", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT group_concat(status, ' ') FROM (SELECT status FROM jobs WHERE flight_id = %lld ORDER BY id)", a);
     assert_string_equal(buf, "cancelled cancelled");
     /* make and its sleep are gone with their process group: no process
      * runs in the build's work tree any more. */
@@ -386,24 +348,13 @@ static void stop_requeues_running_build(void **state)
     struct executor *ex;
     char buf[512];
 
-    sh("set -e; cd %s/repo && printf 'all:\\n\\tsleep 60\\n' > hypervisor/Makefile &&"
-       " git -c user.email=t@t -c user.name=t commit -q -am slow", f->dir);
-    ex = executor_start(&f->cfg, err, sizeof(err));
-    assert_non_null(ex);
-    long long a = submit(f, "main", NULL, 0);
-    executor_kick(ex);
-    for (int i = 0; i < 100; i++) {
-        steps_of(f, a, "build", buf, sizeof(buf));
-        if (strstr(buf, "compile=running"))
-            break;
-        usleep(100000);
-    }
+    long long a = start_slow_build(f, &ex, 0);
     executor_stop(ex);
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=broken");
-    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE flight_id = %lld", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE flight_id = %lld", a);
     assert_string_equal(buf, "queued 2");
-    text_of(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT status FROM flights WHERE id = %lld", a);
     assert_string_equal(buf, "running");
     assert_int_equal(procs_under(f->dir), 0);
 }
@@ -425,10 +376,10 @@ static void impossible_job_is_broken(void **state)
     assert_int_equal(db_exec(f->db, sql, err, sizeof(err)), SQLITE_OK);
     ex = executor_start(&f->cfg, err, sizeof(err));
     assert_non_null(ex);
-    wait_flight(f, a, "broken");
+    fx_wait_flight(f->db, a, "broken");
     steps_of(f, a, "smoke-2host", buf, sizeof(buf));
     assert_string_equal(buf, "hosts-allocate=broken");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'hosts-allocate'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'hosts-allocate'");
     assert_string_equal(buf, "suite needs 2 hosts, the pool has 1 usable");
     executor_stop(ex);
 }
@@ -446,10 +397,10 @@ static void builds_from_url(void **state)
     long long a = submit(f, "main", NULL, 0);
     repo_form = "%s/repo";
     executor_kick(ex);
-    wait_flight(f, a, "pass");
+    fx_wait_flight(f->db, a, "pass");
     steps_of(f, a, "build", buf, sizeof(buf));
     assert_string_equal(buf, "checkout=pass compile=pass store-artifacts=pass");
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM flight_artifacts WHERE flight_id = %lld", a);
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM flight_artifacts WHERE flight_id = %lld", a);
     assert_string_equal(buf, "2");
     snprintf(path, sizeof(path), "%s/work/flight-%lld-job-1-1", f->dir, a);
     assert_int_not_equal(access(path, F_OK), 0);

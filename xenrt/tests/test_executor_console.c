@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "executor.h"
+#include "fixture_farm.h"
 
 struct fx {
     char dir[64];
@@ -26,18 +27,6 @@ struct fx {
 };
 
 static char err[512];
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
 
 static const char suites[] =
     "printf 'hosts = 1\\njob_timeout = 30\\n[step boot]\\nkind = console-match\\n"
@@ -55,27 +44,20 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     char path[4096];
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/xenrt-console-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f || fx_farm_dirs(&f->cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-console-XXXXXX") < 0)
         return -1;
-    config_defaults(&f->cfg);
     f->cfg.nhosts = 2;
-    snprintf(f->cfg.db_path, XENRT_PATH_MAX, "%s/xenrt.db", f->dir);
-    snprintf(f->cfg.state_dir, XENRT_PATH_MAX, "%s", f->dir);
-    snprintf(f->cfg.log_dir, XENRT_PATH_MAX, "%s/logs", f->dir);
-    snprintf(f->cfg.artifact_dir, XENRT_PATH_MAX, "%s/artifacts", f->dir);
-    snprintf(f->cfg.work_dir, XENRT_PATH_MAX, "%s/work", f->dir);
     snprintf(f->cfg.suites_dir, XENRT_PATH_MAX, "%s/suites", f->dir);
     if (db_open(f->cfg.db_path, &f->db, err, sizeof(err)) != SQLITE_OK ||
         db_sync_hosts(f->db, &f->cfg, err, sizeof(err)) != SQLITE_OK)
         return -1;
-    sh("set -e; cd %s && mkdir suites bin && git init -q -b main repo && cd repo && mkdir hypervisor &&"
+    fx_sh("set -e; cd %s && mkdir suites bin && git init -q -b main repo && cd repo && mkdir hypervisor &&"
        " printf 'all:\\n\\tmkdir -p build\\n\\techo kernel > build/kiln.elf\\n' > hypervisor/Makefile &&"
        " git add . && git -c user.email=t@t -c user.name=t commit -q -m one", f->dir);
-    sh(suites, f->dir);
+    fx_sh(suites, f->dir);
     /* The stand-in QEMU: console from $FAKE_CONSOLE, then exit like QEMU
      * after isa-debug-exit(0) (status 1), or die from SIGKILL, or hang. */
-    sh("printf '#!/bin/bash\\nfor a in \"$@\"; do case $a in file:*) out=${a#file:};; esac; done\\n"
+    fx_sh("printf '#!/bin/bash\\nfor a in \"$@\"; do case $a in file:*) out=${a#file:};; esac; done\\n"
        "cat \"$FAKE_CONSOLE\" >> \"$out\"\\ncase $FAKE_END in kill) kill -9 $$;; hang) exec sleep 60;; esac\\n"
        "exit 1\\n' > %s/bin/qemu-system-x86_64 && chmod +x %s/bin/qemu-system-x86_64", f->dir, f->dir);
     snprintf(path, sizeof(path), "%s/bin:%s", f->dir, getenv("PATH"));
@@ -93,7 +75,7 @@ static int teardown(void **state)
 
     executor_stop(f->ex);
     db_close(f->db);
-    sh("rm -rf %s", f->dir);
+    fx_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }
@@ -137,38 +119,9 @@ static long long submit(struct fx *f, const char *suite)
     return flight;
 }
 
-static void text_of(sqlite3 *db, char *out, size_t outlen, const char *fmt, ...)
-{
-    char sql[1024];
-    sqlite3_stmt *st;
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-static void wait_flight(struct fx *f, long long flight, const char *want)
-{
-    char status[32];
-
-    for (int i = 0; i < 600; i++) {
-        text_of(f->db, status, sizeof(status), "SELECT status FROM flights WHERE id = %lld", flight);
-        if (strcmp(status, "queued") && strcmp(status, "running"))
-            break;
-        usleep(100000);
-    }
-    assert_string_equal(status, want);
-}
-
 static void steps_of(struct fx *f, long long flight, char *out, size_t outlen)
 {
-    text_of(f->db, out, outlen, "SELECT group_concat(name || '=' || status, ' ') FROM"
+    fx_text(f->db, out, outlen, "SELECT group_concat(name || '=' || status, ' ') FROM"
             " (SELECT s.name, s.status FROM steps s JOIN jobs j ON j.id = s.job_id"
             " WHERE j.flight_id = %lld AND j.name != 'build' ORDER BY s.seq)", flight);
 }
@@ -184,15 +137,15 @@ static void json_lines_steps_and_metrics(void **state)
             "[    0.3] (d1) {\"step\": \"exit-pio\", \"status\": \"skip\", \"message\": \"no port\"}\n"
             "[    0.3] (d1) {\"end\": true}\n");
     long long a = submit(f, "perf");
-    wait_flight(f, a, "pass");
+    fx_wait_flight(f->db, a, "pass");
     steps_of(f, a, buf, sizeof(buf));
     assert_string_equal(buf, "provision-host0=pass boot=pass perf=pass perf:exit-cpuid=pass perf:exit-pio=skip");
-    text_of(f->db, buf, sizeof(buf), "SELECT m.name || '=' || m.value || ' ' || m.unit FROM metrics m"
+    fx_text(f->db, buf, sizeof(buf), "SELECT m.name || '=' || m.value || ' ' || m.unit FROM metrics m"
             " JOIN steps s ON s.id = m.step_id WHERE s.name = 'perf:exit-cpuid'");
     assert_string_equal(buf, "exit_us=14.2 us");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'perf'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'perf'");
     assert_string_equal(buf, "2 result(s), 1 unparsable line(s)");
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM metrics WHERE name = 'provision_s'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM metrics WHERE name = 'provision_s'");
     assert_string_equal(buf, "1");
 }
 
@@ -203,14 +156,14 @@ static void failing_tap_is_fail(void **state)
 
     console(f, "exit", "[    0.2] (d1) 1..2\n[    0.2] (d1) ok 1 - boots\n[    0.3] (d1) not ok 2 - cpuid leaf\n");
     long long a = submit(f, "tap");
-    wait_flight(f, a, "fail");
+    fx_wait_flight(f->db, a, "fail");
     steps_of(f, a, buf, sizeof(buf));
     assert_string_equal(buf, "provision-host0=pass boot=pass guests=fail guests:d1:1 boots=pass guests:d1:2 cpuid leaf=fail");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'guests'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'guests'");
     assert_string_equal(buf, "d1: 1 of 2 test(s) failed");
-    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE name = 'tap'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE name = 'tap'");
     assert_string_equal(buf, "fail 1");
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1 OR state != 'idle'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1 OR state != 'idle'");
     assert_string_equal(buf, "0");
 }
 
@@ -224,21 +177,21 @@ static void dying_host_is_broken_and_bounded(void **state)
                              err, sizeof(err)), SQLITE_OK);
     console(f, "kill", "");
     long long a = submit(f, "tap");
-    wait_flight(f, a, "broken");
-    text_of(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE name = 'tap'");
+    fx_wait_flight(f->db, a, "broken");
+    fx_text(f->db, buf, sizeof(buf), "SELECT status || ' ' || attempt FROM jobs WHERE name = 'tap'");
     assert_string_equal(buf, "broken 3");
     /* Three attempts, each on another host; each says the host died. */
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM steps WHERE status = 'broken'"
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM steps WHERE status = 'broken'"
             " AND message LIKE '%%QEMU killed by signal 9'");
     assert_string_equal(buf, "3");
-    text_of(f->db, buf, sizeof(buf), "SELECT count(DISTINCT s.attempt) FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.name = 'tap'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(DISTINCT s.attempt) FROM steps s JOIN jobs j ON j.id = s.job_id WHERE j.name = 'tap'");
     assert_string_equal(buf, "3");
-    text_of(f->db, buf, sizeof(buf), "SELECT group_concat(DISTINCT h.name) FROM job_hosts jh"
+    fx_text(f->db, buf, sizeof(buf), "SELECT group_concat(DISTINCT h.name) FROM job_hosts jh"
             " JOIN hosts h ON h.id = jh.host_id JOIN jobs j ON j.id = jh.job_id WHERE j.name = 'tap'");
     assert_string_equal(buf, "host0,host1,host2");
     /* All three quarantined; their health checks fail too (this stand-in
      * host always dies), so none is back in the pool. */
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1");
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1");
     assert_string_equal(buf, "3");
 }
 
@@ -249,12 +202,12 @@ static void hang_is_fail_at_job_timeout(void **state)
 
     console(f, "hang", "");
     long long a = submit(f, "hang");
-    wait_flight(f, a, "fail");
+    fx_wait_flight(f->db, a, "fail");
     steps_of(f, a, buf, sizeof(buf));
     assert_string_equal(buf, "provision-host0=pass boot=pass never=fail");
-    text_of(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'never'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT message FROM steps WHERE name = 'never'");
     assert_string_equal(buf, "job timeout reached");
-    text_of(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1 OR state != 'idle'");
+    fx_text(f->db, buf, sizeof(buf), "SELECT count(*) FROM hosts WHERE needs_health_check = 1 OR state != 'idle'");
     assert_string_equal(buf, "0");
 }
 

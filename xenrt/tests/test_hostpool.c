@@ -14,6 +14,7 @@
 #include "config.h"
 #include "db.h"
 #include "hostpool.h"
+#include "fixture_farm.h"
 
 struct fx {
     char dir[64];
@@ -52,12 +53,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char cmd[128];
-
     db_close(f->db);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-    if (system(cmd))
-        return -1;
+    fx_sh("rm -rf %s", f->dir);
     free(f);
     return 0;
 }

@@ -127,11 +127,9 @@ static void grid_links_cells_to_logs_with_status_colours(void **state)
 	assert_non_null(strstr(r.body, "href=\"/logs/2/1/console-host0.log\""));
 	free(r.body);
 	/* The broken first attempt is history: not part of the verdict. */
-	r = request(h, "GET", "/api/flights/1", NULL, AUTH_NONE, NULL, 0);
-	json_t *f = json_loads(r.body, 0, NULL);
+	json_t *f = get_json(h, "/api/flights/1", 200);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(f, "verdict"), "broken")), 0);
 	json_decref(f);
-	free(r.body);
 }
 
 static void verdict_separates_regressions_from_known_failures(void **state)
@@ -146,9 +144,7 @@ static void verdict_separates_regressions_from_known_failures(void **state)
 		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
 		"(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
 		"(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), (2, 3, 'net', 'broken', 1);");
-	struct response r = request(h, "GET", "/api/flights/2", NULL, AUTH_NONE, NULL, 0);
-	assert_int_equal(r.status, 200);
-	json_t *f = json_loads(r.body, 0, NULL);
+	json_t *f = get_json(h, "/api/flights/2", 200);
 	json_t *v = json_object_get(f, "verdict");
 	assert_string_equal(json_string_value(json_object_get(v, "summary")), "regression");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "regressions"), 0)),
@@ -158,8 +154,7 @@ static void verdict_separates_regressions_from_known_failures(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "broken"), 0)),
 			    "smoke/net");
 	json_decref(f);
-	free(r.body);
-	r = page(h, "/flights/2", 200);
+	struct response r = page(h, "/flights/2", 200);
 	assert_non_null(strstr(r.body, "Regressions (passed in the baseline)"));
 	free(r.body);
 
@@ -168,14 +163,12 @@ static void verdict_separates_regressions_from_known_failures(void **state)
 		"VALUES (3, 'branch', '/r', 'm', 'bbb', 't', 3, 'pass');"
 		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (3, 3, 'smoke', 'smoke', 'pass');"
 		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES (3, 1, 'boot', 'pass', 1);");
-	r = request(h, "GET", "/api/flights/2", NULL, AUTH_NONE, NULL, 0);
-	f = json_loads(r.body, 0, NULL);
+	f = get_json(h, "/api/flights/2", 200);
 	v = json_object_get(f, "verdict");
 	assert_string_equal(json_string_value(json_object_get(v, "summary")), "broken");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(v, "flaky"), 0)),
 			    "smoke/boot");
 	json_decref(f);
-	free(r.body);
 }
 
 static void flights_list_is_paged(void **state)
@@ -261,19 +254,14 @@ static void trends_plot_metrics_as_escaped_svg(void **state)
 	assert_non_null(strstr(r.body, "No values for this metric."));
 	free(r.body);
 	/* The same data over the API, newest first. */
-	r = request(h, "GET", "/api/metrics?name=exit_cost", NULL, AUTH_NONE, NULL, 0);
-	assert_int_equal(r.status, 200);
-	json_t *doc = json_loads(r.body, 0, NULL);
+	json_t *doc = get_json(h, "/api/metrics?name=exit_cost", 200);
 	json_t *p = json_array_get(json_object_get(doc, "points"), 0);
 	assert_int_equal(json_integer_value(json_object_get(p, "flight_id")), 1);
 	assert_string_equal(json_string_value(json_object_get(p, "unit")), "us");
 	json_decref(doc);
-	free(r.body);
-	r = request(h, "GET", "/api/metrics", NULL, AUTH_NONE, NULL, 0);
-	doc = json_loads(r.body, 0, NULL);
+	doc = get_json(h, "/api/metrics", 200);
 	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 2);
 	json_decref(doc);
-	free(r.body);
 }
 
 static void running_flights_refresh_themselves(void **state)

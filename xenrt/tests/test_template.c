@@ -12,6 +12,7 @@
 #include "artifact.h"
 #include "config.h"
 #include "db.h"
+#include "fixture_farm.h"
 #include "provision.h"
 #include "ssh_client.h"
 
@@ -90,24 +91,29 @@ static void role_files(void **state)
 
 /* The real templates and suites, a temp database: what /boot/host0.ipxe
  * returns for a reserved host, a health check, and an idle host. */
+/* A farm in a temporary directory (defaults: host0, host1) whose boot
+ * scripts point at a fixed public URL. */
+static sqlite3 *script_farm(struct xenrt_config *cfg, char *dir, size_t dirlen)
+{
+    sqlite3 *db;
+
+    assert_int_equal(fx_farm_dirs(cfg, dir, dirlen, "/tmp/xenrt-tmpl-XXXXXX"), 0);
+    snprintf(cfg->suites_dir, sizeof(cfg->suites_dir), "%s/testsuites", fx_repo_top());
+    snprintf(cfg->pxe_dir, sizeof(cfg->pxe_dir), "%s/pxe", fx_repo_top());
+    snprintf(cfg->public_url, sizeof(cfg->public_url), "http://10.0.2.2:8123");
+    assert_int_equal(db_open(cfg->db_path, &db, err, sizeof(err)), SQLITE_OK);
+    assert_int_equal(db_sync_hosts(db, cfg, err, sizeof(err)), SQLITE_OK);
+    return db;
+}
+
 static void host_scripts_from_db(void **state)
 {
     struct xenrt_config cfg;
-    const char *top = getenv("XENRT_TOP") ? getenv("XENRT_TOP") : "..";
-    char dir[] = "/tmp/xenrt-tmpl-XXXXXX", src[128], hv[65], guest[65], *out;
-    sqlite3 *db;
+    char dir[64], src[128], hv[65], guest[65], *out;
+    sqlite3 *db = script_farm(&cfg, dir, sizeof(dir));
     FILE *f;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    config_defaults(&cfg);
-    snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/db", dir);
-    snprintf(cfg.artifact_dir, sizeof(cfg.artifact_dir), "%s/art", dir);
-    snprintf(cfg.suites_dir, sizeof(cfg.suites_dir), "%s/testsuites", top);
-    snprintf(cfg.pxe_dir, sizeof(cfg.pxe_dir), "%s/pxe", top);
-    snprintf(cfg.public_url, sizeof(cfg.public_url), "http://10.0.2.2:8123");
-    assert_int_equal(db_open(cfg.db_path, &db, err, sizeof(err)), SQLITE_OK);
-    assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/k", dir);
     f = fopen(src, "w");
     fputs("kernel", f);
@@ -153,8 +159,7 @@ static void host_scripts_from_db(void **state)
     assert_non_null(strstr(out, hv));
     free(out);
     db_close(db);
-    snprintf(sql, sizeof(sql), "rm -rf %s", dir);
-    assert_int_equal(system(sql), 0);
+    fx_sh("rm -rf %s", dir);
 }
 
 /* Suites with a dom0: under Kiln its kernel and initramfs are the first
@@ -163,22 +168,11 @@ static void host_scripts_from_db(void **state)
 static void dom0_scripts_from_db(void **state)
 {
     struct xenrt_config cfg;
-    const char *top = getenv("XENRT_TOP") ? getenv("XENRT_TOP") : "..";
-    char dir[] = "/tmp/xenrt-tmpl-XXXXXX", src[128], art[3][65], *out;
+    char dir[64], src[128], art[3][65], *out;
     char priv[1100], pub[1100], key[256], sql[1024], want[1024];
-    sqlite3 *db;
+    sqlite3 *db = script_farm(&cfg, dir, sizeof(dir));
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    config_defaults(&cfg);
-    snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/db", dir);
-    snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
-    snprintf(cfg.artifact_dir, sizeof(cfg.artifact_dir), "%s/art", dir);
-    snprintf(cfg.suites_dir, sizeof(cfg.suites_dir), "%s/testsuites", top);
-    snprintf(cfg.pxe_dir, sizeof(cfg.pxe_dir), "%s/pxe", top);
-    snprintf(cfg.public_url, sizeof(cfg.public_url), "http://10.0.2.2:8123");
-    assert_int_equal(db_open(cfg.db_path, &db, err, sizeof(err)), SQLITE_OK);
-    assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof(err)), SQLITE_OK);
     for (int i = 0; i < 3; i++) {
         snprintf(src, sizeof(src), "%s/a%d", dir, i);
         FILE *f = fopen(src, "w");
@@ -223,8 +217,7 @@ static void dom0_scripts_from_db(void **state)
     assert_null(strstr(out, "{{"));
     free(out);
     db_close(db);
-    snprintf(sql, sizeof(sql), "rm -rf %s", dir);
-    assert_int_equal(system(sql), 0);
+    fx_sh("rm -rf %s", dir);
 }
 
 int main(void)

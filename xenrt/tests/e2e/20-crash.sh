@@ -6,16 +6,12 @@
 . "$(dirname "$0")/lib.bash"
 
 echo "1..11"
-setup_farm
-start_daemon || { echo "Bail out! daemon did not start"; exit 1; }
+start_farm
 F=$(submit smoke)
 require_started "$F"
 
 # Mid-flight: the test job is provisioning its host (QEMU running).
-provisioning() {
-    [ "$(job_field "$F" smoke '[.steps[] | select(.status == "running" and (.name | startswith("provision-")))] | length')" = 1 ]
-}
-if wait_for 120 provisioning; then ok "test job is provisioning its host"; else not_ok "test job is provisioning its host"; fi
+if wait_for 120 provisioning "$F" smoke; then ok "test job is provisioning its host"; else not_ok "test job is provisioning its host"; fi
 before=$(flight "$F" | jq -c '[.jobs[].steps[] | {id, name, started_at}] | sort_by(.id)')
 before_done=$(flight "$F" | jq -c '[.jobs[].steps[] | select(.status != "running") | {id, name, status, finished_at}] | sort_by(.id)')
 host=$(job_field "$F" smoke '[.steps[] | select(.name | startswith("provision-")) | .name][0] | sub("provision-"; "")')

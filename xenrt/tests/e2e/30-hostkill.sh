@@ -6,15 +6,11 @@
 . "$(dirname "$0")/lib.bash"
 
 echo "1..11"
-setup_farm
-start_daemon || { echo "Bail out! daemon did not start"; exit 1; }
+start_farm
 F=$(submit smoke)
 require_started "$F"
 
-provisioning() {
-    [ "$(job_field "$F" smoke '[.steps[] | select(.status == "running" and (.name | startswith("provision-")))] | length')" = 1 ]
-}
-if wait_for 120 provisioning; then ok "test job is provisioning its host"; else not_ok "test job is provisioning its host"; fi
+if wait_for 120 provisioning "$F" smoke; then ok "test job is provisioning its host"; else not_ok "test job is provisioning its host"; fi
 host=$(job_field "$F" smoke '[.steps[] | select(.name | startswith("provision-")) | .name][0] | sub("provision-"; "")')
 qemu_pid=$(cat "$E2E_TMP/hosts/$host.pid" 2>/dev/null)
 check "the host's QEMU is killed" kill -9 "$qemu_pid"

@@ -24,8 +24,7 @@ kind = console-match
 expect = this line is never printed
 timeout = 3
 SUITE
-setup_farm
-start_daemon || { echo "Bail out! daemon did not start"; exit 1; }
+start_farm
 
 F=$(submit hang)
 require_started "$F"
@@ -39,10 +38,10 @@ is "no host quarantined" "$(api /api/hosts | jq '[.hosts[] | select(.needs_healt
 
 # Cancel while the test job provisions its host (the build is reused).
 G=$(submit smoke)
-provisioning() {
+smoke_running() {
     [ "$(job_field "$G" smoke '[.steps[] | select(.status == "running")] | length')" -ge 1 ]
 }
-wait_for 60 provisioning
+wait_for 60 smoke_running
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" "$URL/api/flights/$G/cancel")
 check "cancel accepted" test "$code" -ge 200 -a "$code" -lt 300
 is "the flight is cancelled" "$(wait_flight "$G" 20)" cancelled

@@ -94,6 +94,14 @@ start_daemon() {
     return 1
 }
 
+# A fresh farm and its daemon, or a bail-out saying why it did not start.
+start_farm() {
+    setup_farm
+    start_daemon && return 0
+    echo "Bail out! daemon did not start: $(tail -3 "$E2E_TMP/daemon.log" | tr '\n' ' ')"
+    exit 1
+}
+
 kill9_daemon() {
     kill -9 "$DAEMON_PID" 2>/dev/null
     wait "$DAEMON_PID" 2>/dev/null
@@ -146,6 +154,11 @@ wait_for() {
 
 # job_field FLIGHT JOBNAME JQ-EXPR
 job_field() { flight "$1" | jq -r --arg n "$2" ".jobs[] | select(.name == \$n) | $3"; }
+
+# provisioning FLIGHT JOBNAME: the job is provisioning one host right now.
+provisioning() {
+    [ "$(job_field "$1" "$2" '[.steps[] | select(.status == "running" and (.name | startswith("provision-")))] | length')" = 1 ]
+}
 
 hosts_all_idle() {
     [ "$(api /api/hosts | jq -r '[.hosts[] | select(.state != "idle" or .reserved_by != null)] | length')" = 0 ]
