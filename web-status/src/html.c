@@ -76,6 +76,56 @@ void html_textn(struct html *h, const char *s, size_t n)
 	html_rawn(h, s + start, n - start);
 }
 
+/* Length of the escape sequence at s[0] == ESC (all of what is left when
+ * it is cut off at the end).  ECMA-48: CSI is ESC [ parameters,
+ * intermediates, one final byte; OSC, DCS, SOS, PM and APC run to BEL or
+ * ESC \; any other is ESC, intermediates, one final byte. */
+static size_t escape_len(const unsigned char *s, size_t n)
+{
+	size_t i = 1;
+	if (i < n && s[i] == '[') {
+		for (i++; i < n && s[i] >= 0x20 && s[i] <= 0x3f; i++)
+			;
+		return i < n ? i + 1 : n;
+	}
+	if (i < n && (s[i] == ']' || s[i] == 'P' || s[i] == 'X' || s[i] == '^' || s[i] == '_')) {
+		for (i++; i < n; i++) {
+			if (s[i] == 0x07)
+				return i + 1;
+			if (s[i] == 0x1b && i + 1 < n && s[i + 1] == '\\')
+				return i + 2;
+		}
+		return n;
+	}
+	for (; i < n && s[i] >= 0x20 && s[i] <= 0x2f; i++)
+		;
+	return i < n ? i + 1 : n;
+}
+
+void html_terminal(struct html *h, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = 0, i = 0;
+	while (i < n) {
+		size_t skip;
+		if (u[i] == 0x1b)
+			skip = escape_len(u + i, n - i);
+		else if ((u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') || u[i] == 0x7f)
+			skip = 1;
+		else {
+			i++;
+			continue;
+		}
+		html_textn(h, s + start, i - start);
+		/* A lone CR redraws the line: show each drawing on its own. */
+		if (u[i] == '\r' && (i + 1 >= n || u[i + 1] != '\n'))
+			html_raw(h, "\n");
+		i += skip;
+		start = i;
+	}
+	html_textn(h, s + start, n - start);
+}
+
 void html_text(struct html *h, const char *s)
 {
 	if (s)

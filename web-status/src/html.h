@@ -23,6 +23,10 @@ void html_rawn(struct html *h, const char *s, size_t n);
 void html_fmt(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void html_text(struct html *h, const char *s);   /* escaped; NULL prints nothing */
 void html_textn(struct html *h, const char *s, size_t n);
+/* Like html_textn for a terminal's output (a serial console): drops ANSI/VT
+ * escape sequences (CSI, OSC, DCS, ESC + final byte) and control
+ * characters other than newline and tab; a carriage return ends a line. */
+void html_terminal(struct html *h, const char *s, size_t n);
 /* Percent-encodes s for a URL query value (safe in an attribute as is). */
 void html_urlpart(struct html *h, const char *s);
 

@@ -163,30 +163,35 @@ static void flight_facts(struct html *h, json_t *f)
 	html_raw(h, "</td></tr><tr><th>duration</th><td>");
 	put_duration(h, json_object_get(f, "started_at"), json_object_get(f, "finished_at"));
 	html_raw(h, "</td></tr>");
-	/* What the build produced, by content hash (served by the boot service). */
-	json_t *arts = json_object_get(f, "artifacts");
-	if (json_object_size(arts)) {
-		html_raw(h, "<tr><th>artifacts</th><td>");
-		const char *role;
-		json_t *sha;
-		size_t k = 0;
-		json_object_foreach(arts, role, sha) {
-			html_raw(h, k++ ? "<br>" : "");
-			html_text(h, role);
-			html_raw(h, ": <a href=\"/artifacts/");
-			html_text(h, json_string_value(sha));
-			html_raw(h, "\"><code>");
-			html_textn(h, json_string_value(sha), strnlen(json_string_value(sha), 12));
-			html_raw(h, "</code></a>");
-		}
-		html_raw(h, "</td></tr>");
-	}
 	html_raw(h, "</table>\n");
 	if (json_is_string(json_object_get(f, "patch"))) {
 		html_raw(h, "<details><summary>patch</summary><pre>");
 		put_field(h, f, "patch");
 		html_raw(h, "</pre></details>\n");
 	}
+}
+
+/* What the build produced, by content hash (served by the boot service):
+ * folded, since one reads it rarely and a build makes many. */
+static void artifacts_block(struct html *h, json_t *f)
+{
+	json_t *arts = json_object_get(f, "artifacts");
+	if (!json_object_size(arts))
+		return;
+	html_fmt(h, "<details class=\"artifacts\"><summary>artifacts: %zu</summary><ul>",
+		 json_object_size(arts));
+	const char *role;
+	json_t *sha;
+	json_object_foreach(arts, role, sha) {
+		html_raw(h, "<li>");
+		html_text(h, role);
+		html_raw(h, ": <a href=\"/artifacts/");
+		html_text(h, json_string_value(sha));
+		html_raw(h, "\"><code>");
+		html_textn(h, json_string_value(sha), strnlen(json_string_value(sha), 12));
+		html_raw(h, "</code></a></li>");
+	}
+	html_raw(h, "</ul></details>\n");
 }
 
 /* Columns: distinct step names in order of first appearance, as an object
@@ -292,12 +297,17 @@ enum MHD_Result status_flight_page(struct http_req *r)
 	const char *st = json_string_value(json_object_get(f, "status"));
 	bool live = st && (!strcmp(st, "queued") || !strcmp(st, "running"));
 	page_begin(&h, title, live ? 10 : 0);
+	/* What users come for first: the verdict and the grid; the facts
+	 * and artifacts below. */
 	verdict_block(&h, f);
-	flight_facts(&h, f);
-	html_fmt(&h, "<p class=\"api\"><a href=\"/api/flights/%" PRId64 "\">as JSON</a> &middot; "
-		 "cancel: <code>xenrt cancel %" PRId64 "</code></p>\n", r->ids[0], r->ids[0]);
-	html_raw(&h, "<h2>Jobs and steps</h2>\n");
 	grid(&h, json_object_get(f, "jobs"));
+	html_raw(&h, "<h2>Flight</h2>\n");
+	flight_facts(&h, f);
+	artifacts_block(&h, f);
+	html_fmt(&h, "<p class=\"api\"><a href=\"/api/flights/%" PRId64 "\">as JSON</a>", r->ids[0]);
+	if (live)
+		html_fmt(&h, " &middot; cancel: <code>xenrt cancel %" PRId64 "</code>", r->ids[0]);
+	html_raw(&h, "</p>\n");
 	page_end(&h);
 	json_decref(f);
 	return page_send(r, &h);

@@ -32,11 +32,19 @@ static void job_facts(struct html *h, json_t *j)
 	size_t i;
 	json_t *x;
 	json_array_foreach(json_object_get(j, "hosts"), i, x) {
-		html_fmt(h, "%s#%" JSON_INTEGER_FORMAT " ", i ? ", " : "",
-			 json_integer_value(json_object_get(x, "attempt")));
-		put_field(h, x, "role");
-		html_raw(h, "=");
+		html_fmt(h, "%sattempt %" JSON_INTEGER_FORMAT ": <a href=\"/hosts/%" JSON_INTEGER_FORMAT
+			 "\">", i ? "<br>" : "", json_integer_value(json_object_get(x, "attempt")),
+			 json_integer_value(json_object_get(x, "host_id")));
 		put_field(h, x, "name");
+		html_raw(h, "</a>");
+		/* The role only says something when it is not the host's name
+		 * (src/dst of a migration). */
+		const char *role = json_string_value(json_object_get(x, "role"));
+		const char *name = json_string_value(json_object_get(x, "name"));
+		if (role && name && strcmp(role, name)) {
+			html_raw(h, " as ");
+			html_text(h, role);
+		}
 		/* Where the farm reached dom0 (suites with a dom0 only). */
 		json_t *port = json_object_get(x, "ssh_port");
 		if (json_is_integer(port))
@@ -103,7 +111,9 @@ static void steps_table(struct html *h, json_t *steps)
 	html_raw(h, "</tbody></table>\n");
 }
 
-/* The last CONSOLE_TAIL bytes of a log file, escaped, in a <pre>. */
+/* The last CONSOLE_TAIL bytes of a log file, escaped and without the
+ * terminal control sequences firmware prints (the raw file stays one click
+ * away), in a <pre>. */
 static void console_tail(struct html *h, const struct xenrt_config *cfg, json_t *job, json_t *log)
 {
 	const char *name = json_string_value(json_object_get(log, "name"));
@@ -131,7 +141,7 @@ static void console_tail(struct html *h, const struct xenrt_config *cfg, json_t 
 	html_raw(h, "<h3>");
 	html_text(h, name);
 	html_raw(h, " (tail)</h3><pre class=\"console\">");
-	html_textn(h, buf, (size_t)n);
+	html_terminal(h, buf, (size_t)n);
 	html_raw(h, "</pre>\n");
 }
 

@@ -49,6 +49,17 @@ void put_time(struct html *h, json_t *t)
 	html_raw(h, buf);
 }
 
+/* Seconds as one reads them: "4.2 s", "8 min 05 s", "2 h 03 min". */
+static void put_seconds(struct html *h, double s)
+{
+	if (s < 60)
+		html_fmt(h, "%.1f s", s);
+	else if (s < 3600)
+		html_fmt(h, "%d min %02d s", (int)s / 60, (int)s % 60);
+	else
+		html_fmt(h, "%d h %02d min", (int)(s / 3600), (int)s % 3600 / 60);
+}
+
 void put_duration(struct html *h, json_t *start, json_t *end)
 {
 	if (!json_is_number(start))
@@ -56,7 +67,7 @@ void put_duration(struct html *h, json_t *start, json_t *end)
 	else if (!json_is_number(end))
 		html_raw(h, "running");
 	else
-		html_fmt(h, "%.1f s", json_number_value(end) - json_number_value(start));
+		put_seconds(h, json_number_value(end) - json_number_value(start));
 }
 
 const char *status_class(const char *status)

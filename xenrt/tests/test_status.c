@@ -1,7 +1,7 @@
 /* test_status.c: the status pages, served by a real daemon: every string
  * from the database is HTML-escaped, the grid links each cell to its log,
- * the verdict compares with the baseline, pages are paged, and unknown ids
- * give an HTML 404. */
+ * the verdict compares with the baseline, console tails lose their
+ * terminal escapes, pages are paged, and unknown ids give an HTML 404. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +113,12 @@ static void grid_links_cells_to_logs_with_status_colours(void **state)
 		"INSERT INTO flight_artifacts VALUES (1, 'hypervisor', '" SHA "');");
 	struct response r = page(h, "/flights/1", 200);
 	assert_non_null(strstr(r.body, "hypervisor: <a href=\"/artifacts/" SHA "\"><code>0123456789ab"));
+	/* The grid comes right after the verdict; facts and artifacts below it. */
+	const char *grid = strstr(r.body, "<table class=\"grid\"");
+	assert_non_null(grid);
+	assert_true(strstr(r.body, "verdict: ") < grid);
+	assert_true(grid < strstr(r.body, "<table class=\"facts\""));
+	assert_true(grid < strstr(r.body, "<details class=\"artifacts\">"));
 	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
 	/* The retry's step replaces the broken first attempt in the grid. */
 	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/2/2/console-host0.log\""));
@@ -277,6 +283,37 @@ static void running_flights_refresh_themselves(void **state)
 	free(r.body);
 }
 
+/* Firmware paints the console with terminal control sequences; the page
+ * shows the text without them, the raw log keeps every byte. */
+static void console_tail_drops_terminal_escapes(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+		"(1, 'branch', '/r', 'm', 't', 1, 'pass');"
+		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (1, 1, 'smoke', 'smoke', 'pass');");
+	static const char raw[] = "\033c\033[?7l\033[2J\033[0mSeaBIOS (version 1.16)\r\n"
+		"\033]0;title\007\033[1miPXE\033[0m initialising...\rok\r\n\033(Bx\ty<b>\x7f\bz\n\033[1";
+	char path[256];
+	snprintf(path, sizeof path, "%s/logs/1/1/1", h->dir);
+	fx_sh("mkdir -p '%s'", path);
+	snprintf(path, sizeof path, "%s/logs/1/1/1/console-host0.log", h->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(raw, 1, sizeof raw - 1, f), sizeof raw - 1);
+	assert_int_equal(fclose(f), 0);
+	struct response r = page(h, "/jobs/1", 200);
+	assert_non_null(strstr(r.body, "<pre class=\"console\">SeaBIOS (version 1.16)\n"
+			       "iPXE initialising...\nok\nx\ty&lt;b&gt;z\n</pre>"));
+	for (const char *c = r.body; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t')
+			fail_msg("control byte 0x%02x in the page", (unsigned char)*c);
+	free(r.body);
+	r = page(h, "/logs/1/1/console-host0.log", 200);
+	assert_int_equal(r.len, sizeof raw - 1);
+	assert_memory_equal(r.body, raw, sizeof raw - 1);
+	free(r.body);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -290,6 +327,7 @@ int main(void)
 		T(unknown_ids_give_html_404),
 		T(trends_plot_metrics_as_escaped_svg),
 		T(running_flights_refresh_themselves),
+		T(console_tail_drops_terminal_escapes),
 	};
 	int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
 	curl_global_cleanup();
