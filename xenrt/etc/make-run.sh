@@ -3,7 +3,8 @@
 # defaults (./var/xenrt.db, http://127.0.0.1:8080, two nested QEMU hosts),
 # submit a smoke flight of the current tree, print the status page URL (and
 # the flight's outcome when it is known), and on Ctrl-C stop the daemon
-# cleanly (SIGTERM, wait, exit 0).
+# cleanly (SIGTERM, wait) and say, last, that it stopped and where the
+# database and logs are kept; exit 0 (the daemon's status if it failed).
 #
 # Run from the Makefile, which sets XENRT_TOP (repository top) and XENRT_BIN.
 # XENRT_PORT overrides the port.
@@ -36,8 +37,14 @@ stop() {
     kill -TERM "$daemon" 2>/dev/null || true
     status=0
     wait "$daemon" || status=$?
-    echo "make run: daemon exited with status $status"
-    exit "$status"
+    if (( status != 0 )); then
+        echo "make run: the daemon exited with status $status (its messages are above);" \
+             "database $top/var/xenrt.db, logs $top/var/logs/" >&2
+        exit "$status"
+    fi
+    echo "make run: daemon stopped; database $top/var/xenrt.db and logs $top/var/logs/ are kept" \
+         "(the next make run carries on with them)"
+    exit 0
 }
 trap stop INT TERM
 
