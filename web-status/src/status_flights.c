@@ -114,6 +114,20 @@ static void verdict_block(struct html *h, json_t *flight)
 	html_raw(h, "<p class=\"verdict\">verdict: ");
 	put_status(h, json_string_value(json_object_get(v, "summary")));
 	html_raw(h, "</p>\n");
+	/* A gate flight answers the one question its submitter has. */
+	json_t *g = json_object_get(flight, "gate");
+	if (json_is_object(g)) {
+		const char *d = json_string_value(json_object_get(g, "decision"));
+		html_raw(h, "<p class=\"gate gate-");
+		html_raw(h, !strcmp(d, "push") ? "push" : !strcmp(d, "no push") ? "nopush" :
+			    !strcmp(d, "rerun") ? "rerun" : "wait");
+		html_raw(h, "\">gate: <strong>");
+		html_raw(h, !strcmp(d, "push") ? "push the branch" : !strcmp(d, "no push") ?
+			    "do not push" : !strcmp(d, "rerun") ? "rerun the flight" : "wait");
+		html_raw(h, "</strong> &mdash; ");
+		put_field(h, g, "reason");
+		html_raw(h, "</p>\n");
+	}
 	static const char *const lists[][2] = {
 		{ "regressions", "Regressions (passed in the baseline)" },
 		{ "failures", "Failures" },

@@ -266,6 +266,71 @@ static int step_set(sqlite3 *db, const char *sql, int64_t id, const char *rev, j
 	return 0;
 }
 
+/* Appends ": a, b, c" (the first few names of a verdict list) to buf. */
+static void name_list(char *buf, size_t len, json_t *arr)
+{
+	size_t i, used = strlen(buf);
+	json_t *v;
+	json_array_foreach(arr, i, v) {
+		if (i == 5) {
+			snprintf(buf + used, len - used, " and %zu more", json_array_size(arr) - 5);
+			return;
+		}
+		snprintf(buf + used, len - used, "%s%s", i ? ", " : ": ", json_string_value(v));
+		used = strlen(buf);
+	}
+}
+
+/* The release gate's answer for a flight of kind gate: may the branch be
+ * pushed, and why.  pass and tolerable push; a regression or a failure
+ * does not; broken is the farm's fault and cancelled is no answer, so both
+ * say rerun.  {push: true|false|null, decision, reason}. */
+static json_t *gate(json_t *flight, json_t *lists, const char *summary)
+{
+	char reason[1024], base[64] = "no baseline";
+	json_t *b = json_object_get(flight, "baseline_id");
+	if (json_is_integer(b))
+		snprintf(base, sizeof base, "baseline flight %" JSON_INTEGER_FORMAT,
+			 json_integer_value(b));
+	const char *decision;
+	json_t *push;
+	if (!strcmp(summary, "pass")) {
+		decision = "push", push = json_true();
+		snprintf(reason, sizeof reason, "every step passed (compared with %s)", base);
+	} else if (!strcmp(summary, "tolerable")) {
+		decision = "push", push = json_true();
+		snprintf(reason, sizeof reason, "no regression against %s; only known or flaky failures",
+			 base);
+		name_list(reason, sizeof reason, json_object_get(lists, "known"));
+		name_list(reason, sizeof reason, json_object_get(lists, "flaky"));
+	} else if (!strcmp(summary, "regression")) {
+		decision = "no push", push = json_false();
+		snprintf(reason, sizeof reason, "regressed against %s (passed there, fails here)", base);
+		name_list(reason, sizeof reason, json_object_get(lists, "regressions"));
+	} else if (!strcmp(summary, "fail")) {
+		decision = "no push", push = json_false();
+		if (!json_array_size(json_object_get(lists, "failures")))
+			snprintf(reason, sizeof reason, "a job failed without a failing step");
+		else if (json_is_integer(b))
+			snprintf(reason, sizeof reason, "failed, and %s has no result to compare with",
+				 base);
+		else
+			snprintf(reason, sizeof reason, "failed, and there is no baseline to compare with");
+		name_list(reason, sizeof reason, json_object_get(lists, "failures"));
+	} else if (!strcmp(summary, "broken")) {
+		decision = "rerun", push = json_false();
+		snprintf(reason, sizeof reason, "the farm broke, the code was not judged; rerun the flight");
+		name_list(reason, sizeof reason, json_object_get(lists, "broken"));
+	} else if (!strcmp(summary, "cancelled")) {
+		decision = "rerun", push = json_false();
+		snprintf(reason, sizeof reason, "the flight was cancelled before it could judge the branch");
+	} else {
+		decision = "wait", push = json_null();
+		snprintf(reason, sizeof reason, "the flight is still running");
+	}
+	return json_pack("{s:o, s:s, s:s}", "push", push, "decision", decision, "reason", reason);
+}
+
 static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t errlen)
 {
 	int64_t id = json_integer_value(json_object_get(flight, "id"));
@@ -347,6 +412,8 @@ static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t 
 		summary = "pass";
 	json_object_set_new(lists, "summary", json_string(summary));
 	json_object_set_new(flight, "verdict", lists);
+	json_object_set_new(flight, "gate", strcmp(json_string_value(json_object_get(flight, "kind")),
+						   "gate") ? json_null() : gate(flight, lists, summary));
 	return 0;
 }
 

@@ -204,6 +204,9 @@ static void print_flight(json_t *f)
 	if (json_is_string(json_object_get(f, "revision")))
 		printf(" (%s)", str(f, "revision"));
 	printf("\n  submitted by %s at %s UTC\n", str(f, "submitter"), created);
+	json_t *gate = json_object_get(f, "gate");
+	if (json_is_object(gate))
+		printf("  gate: %s - %s\n", str(gate, "decision"), str(gate, "reason"));
 	size_t i, k;
 	json_t *job, *step;
 	json_array_foreach(json_object_get(f, "jobs"), i, job) {

@@ -1,7 +1,8 @@
 /* test_status.c: the status pages, served by a real daemon: every string
  * from the database is HTML-escaped, the grid links each cell to its log,
- * the verdict compares with the baseline, console tails lose their
- * terminal escapes, pages are paged, and unknown ids give an HTML 404. */
+ * the verdict compares with the baseline, a gate flight says whether to
+ * push, console tails lose their terminal escapes, pages are paged, and
+ * unknown ids give an HTML 404. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -314,6 +315,71 @@ static void console_tail_drops_terminal_escapes(void **state)
 	free(r.body);
 }
 
+/* A gate flight says whether the branch may be pushed and why, in the API
+ * and on its page; other kinds have no gate. */
+static void gate_says_push_or_not_and_why(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'gate', '/r', 'm', 'ccc', 't', 3, 'fail'), "
+		"(4, 'gate', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'gate', '/r', 'm', 'eee', 't', 5, 'pass'), "
+		"(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'gate', '/r', 'm', 'ggg', 't', 7, 'fail');"
+		"UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
+		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+		"(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail'), "
+		"(3, 3, 'smoke', 'smoke', 'fail'), (4, 4, 'smoke', 'smoke', 'broken'), "
+		"(5, 5, 'smoke', 'smoke', 'pass'), (6, 6, 'smoke', 'smoke', 'running'), "
+		"(7, 7, 'smoke', 'smoke', 'fail');"
+		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
+		"(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
+		"(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), "
+		"(3, 1, 'boot', 'pass', 1), (3, 2, 'old-bug', 'fail', 1), "
+		"(4, 1, 'boot', 'broken', 1), (5, 1, 'boot', 'pass', 1), (6, 1, 'boot', 'running', 1), "
+		"(7, 1, 'boot', 'fail', 1);");
+	static const struct {
+		int flight;
+		int push;           /* 1 true, 0 false, -1 null */
+		const char *decision, *reason, *page;
+	} want[] = {
+		{ 2, 0, "no push", "regressed against baseline flight 1 (passed there, fails here): smoke/boot",
+		  "<p class=\"gate gate-nopush\">gate: <strong>do not push</strong>" },
+		{ 3, 1, "push", "no regression against baseline flight 1; only known or flaky failures: "
+		  "smoke/old-bug", "<p class=\"gate gate-push\">gate: <strong>push the branch</strong>" },
+		{ 4, 0, "rerun", "the farm broke, the code was not judged; rerun the flight: smoke/boot",
+		  "<p class=\"gate gate-rerun\">gate: <strong>rerun the flight</strong>" },
+		{ 5, 1, "push", "every step passed (compared with baseline flight 1)",
+		  "<p class=\"gate gate-push\">" },
+		{ 6, -1, "wait", "the flight is still running", "<p class=\"gate gate-wait\">" },
+		{ 7, 0, "no push", "failed, and there is no baseline to compare with: smoke/boot",
+		  "<p class=\"gate gate-nopush\">" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/api/flights/%d", want[i].flight);
+		json_t *f = get_json(h, path, 200);
+		json_t *g = json_object_get(f, "gate");
+		assert_true(json_is_object(g));
+		json_t *push = json_object_get(g, "push");
+		assert_true(want[i].push < 0 ? json_is_null(push) :
+			    json_is_boolean(push) && json_is_true(push) == want[i].push);
+		assert_string_equal(json_string_value(json_object_get(g, "decision")), want[i].decision);
+		assert_string_equal(json_string_value(json_object_get(g, "reason")), want[i].reason);
+		json_decref(f);
+		snprintf(path, sizeof path, "/flights/%d", want[i].flight);
+		struct response r = page(h, path, 200);
+		assert_non_null(strstr(r.body, want[i].page));
+		assert_non_null(strstr(r.body, want[i].reason));
+		free(r.body);
+	}
+	json_t *f = get_json(h, "/api/flights/1", 200);
+	assert_true(json_is_null(json_object_get(f, "gate")));
+	json_decref(f);
+	struct response r = page(h, "/flights/1", 200);
+	assert_null(strstr(r.body, "gate:"));
+	free(r.body);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -328,6 +394,7 @@ int main(void)
 		T(trends_plot_metrics_as_escaped_svg),
 		T(running_flights_refresh_themselves),
 		T(console_tail_drops_terminal_escapes),
+		T(gate_says_push_or_not_and_why),
 	};
 	int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
 	curl_global_cleanup();
