@@ -8,6 +8,7 @@
  */
 #include <kiln/console.h>
 #include <kiln/domain.h>
+#include <kiln/foreign.h>
 #include <kiln/hypercall.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
@@ -103,6 +104,18 @@ static s64 dom_console_read(struct vcpu *v, struct kiln_domctl_console *c, struc
     return 0;
 }
 
+/* Foreign mappings are dom0's own window: checked in foreign.c, the
+ * target looked up here (dom0 itself and DOMID_SELF are refused there). */
+static s64 dom_foreign(struct vcpu *v, struct kiln_domctl *op)
+{
+    struct kiln_domctl_foreign *f = &op->u.foreign;
+    if (op->cmd == KILN_DOMCTL_UNMAP_FOREIGN)
+        return op->domid == KILN_DOMID_SELF ? foreign_unmap(v->domain, f->local_gpa) : -KILN_EINVAL;
+    u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
+    struct domain *t = id < KILN_DOMID_SELF ? domain_find((u16)id) : NULL;
+    return foreign_map(v->domain, t, f->gfn, f->local_gpa);
+}
+
 static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
 {
     if (op->cmd == KILN_DOMCTL_CREATE)
@@ -115,6 +128,8 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
         dom_getinfo(op, t);
         return 0;
     }
+    if (op->cmd == KILN_DOMCTL_MAP_FOREIGN || op->cmd == KILN_DOMCTL_UNMAP_FOREIGN)
+        return dom_foreign(v, op);
     if (op->cmd < KILN_DOMCTL_CREATE || op->cmd > KILN_DOMCTL_CONSOLE_READ)
         return -KILN_ENOSYS;
 
@@ -134,6 +149,12 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
 
     switch (op->cmd) {
     case KILN_DOMCTL_DESTROY: {
+        /* dom0's mappings of t's pages go first, on dom0's CPU where its
+         * TLB flush is sure to precede its next access; anyone else
+         * destroying a domain dom0 has mapped could not guarantee that. */
+        if (!v->domain->hardware && foreign_count(t->id))
+            return -KILN_EBUSY;
+        foreign_release(t);
         char why[48];
         ksnprintf(why, sizeof(why), "destroyed by d%u (domctl)", v->domain->id);
         t->destroyed = true;
@@ -214,7 +235,14 @@ s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op)
     switch (op->cmd) {
     case KILN_SYSCTL_PHYSINFO: {
         struct kiln_sysctl_physinfo *p = &op->u.physinfo;
+        p->foreign_base = 0;
+        p->foreign_pages = 0;
+        p->_pad = 0;
         unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        /* Built on dom0's first ask, before the free count is read, so
+         * that count never moves because of it later. */
+        if (v->domain->hardware)
+            foreign_window(&p->foreign_base, &p->foreign_pages);
         p->nr_domains = domain_count();
         spin_unlock_irqrestore(&domlist_lock, flags);
         p->total_pages = mm_total_pages();

@@ -31,7 +31,7 @@ typedef __UINT64_TYPE__ kiln_u64;
 typedef __INT64_TYPE__  kiln_i64;
 
 #define KILN_ABI_MAJOR 1
-#define KILN_ABI_MINOR 0
+#define KILN_ABI_MINOR 1
 
 /* ---- CPUID leaves seen by every guest ---------------------------------- */
 
@@ -109,7 +109,22 @@ enum kiln_domctl_cmd {
     KILN_DOMCTL_VCPU_PIN     = 10,/* in: pin */
     KILN_DOMCTL_SET_CPUID    = 11,/* in: cpuid override, one leaf per call */
     KILN_DOMCTL_CONSOLE_READ = 12,/* read the domain's console ring */
+    /* ABI 1.1: dom0 maps page gfn of domain domid at local_gpa, a page of
+     * its foreign window (physinfo.foreign_base/foreign_pages).  Errors:
+     * EPERM caller not dom0 or domid is dom0, ESRCH no such domain, EBUSY
+     * domain dying, EFAULT gfn not in its RAM, EINVAL local_gpa unaligned
+     * or outside the window, EEXIST that window page is mapped already,
+     * E2BIG KILN_FOREIGN_MAX_PER_DOMAIN pages of that domain mapped,
+     * ENOSYS no window (no dom0).  Destroying the domain unmaps its pages
+     * first: the window page then shows a zeroed hypervisor page until
+     * dom0 unmaps it. */
+    KILN_DOMCTL_MAP_FOREIGN  = 13,/* in: foreign */
+    /* ABI 1.1: domid = KILN_DOMID_SELF, foreign.local_gpa = the window page
+     * to free (gfn ignored).  ENOENT when nothing is mapped there. */
+    KILN_DOMCTL_UNMAP_FOREIGN = 14,/* in: foreign */
 };
+
+#define KILN_FOREIGN_MAX_PER_DOMAIN 512
 
 /* Domain states reported by GETINFO. */
 #define KILN_DOMSTATE_BUILDING 0 /* created, never unpaused */
@@ -170,6 +185,11 @@ struct kiln_domctl_console {
     kiln_u64 offset;          /* in/out: ring position to continue from */
 };
 
+struct kiln_domctl_foreign {
+    kiln_u64 gfn;             /* page frame number in the target domain */
+    kiln_u64 local_gpa;       /* page-aligned, inside the caller's window */
+};
+
 struct kiln_domctl {
     kiln_u32 cmd;             /* enum kiln_domctl_cmd */
     kiln_u32 domid;           /* in/out */
@@ -182,6 +202,7 @@ struct kiln_domctl {
         struct kiln_domctl_pin       pin;
         struct kiln_domctl_cpuid     cpuid;
         struct kiln_domctl_console   console;
+        struct kiln_domctl_foreign   foreign;   /* ABI 1.1 */
         kiln_u8                      _size[128];
     } u;
 };
@@ -199,6 +220,12 @@ struct kiln_sysctl_physinfo {
     kiln_u64 cpu_khz;
     kiln_u32 nr_cpus;
     kiln_u32 nr_domains;
+    /* ABI 1.1: dom0's foreign window, a range of its physical address
+     * space that is neither its RAM nor MMIO (reserved in its e820) where
+     * MAP_FOREIGN puts other domains' pages.  0/0 for other callers. */
+    kiln_u64 foreign_base;
+    kiln_u32 foreign_pages;
+    kiln_u32 _pad;
 };
 
 struct kiln_sysctl {
