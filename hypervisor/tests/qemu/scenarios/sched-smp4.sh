@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sched-smp4.sh - with -smp 4, four unpinned CPU-bound guests end up on
-# four CPUs: each gets more than 90% of a CPU over 4 s.
+# four CPUs: each gets more than 90% of a CPU over 4 s (after a 1 s warm-up).
 . "$(dirname "$0")/../lib.sh"
 
 # Shares are wall-clock guest-mode time: an overloaded host (QEMU vCPU
