@@ -75,8 +75,9 @@ static int pick_domid(int wanted)
     return -KILN_ENOMEM;
 }
 
-/* Undoes a partly built domain; only for domains nobody else has seen. */
-static void domain_free(struct domain *d)
+/* Frees a domain no list and no CPU can reach (never published, or
+ * unlisted with no vCPU in guest mode). */
+void domain_discard(struct domain *d)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i])
@@ -89,7 +90,7 @@ static void domain_free(struct domain *d)
     free_page(d);
 }
 
-int domain_create(const struct domain_config *cfg, struct domain **out)
+int domain_build(const struct domain_config *cfg, struct domain **out)
 {
     size_t nlen = kstrnlen(cfg->name, KILN_NAME_MAX);
     if (!nlen || nlen >= KILN_NAME_MAX)
@@ -105,15 +106,10 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
         return -KILN_EINVAL;
     if (cfg->flags & ~KILN_CPUID_F_PRIVILEGED)
         return -KILN_EINVAL;
-    /* Id 0 is dom0's and only dom0's. */
-    int id = cfg->identity ? (domain_find(0) ? -KILN_EEXIST : 0) : pick_domid(cfg->domid);
-    if (id < 0)
-        return id;
 
     struct domain *d = alloc_pages_zeroed(0);
     if (!d)
         return -KILN_ENOMEM;
-    d->id = (u16)id;
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
     d->state = KILN_DOMSTATE_BUILDING;
@@ -136,24 +132,51 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     if (rc)
         goto fail;
     d->nr_vcpus = cfg->vcpus;
-    rc = hvm_cpuid_domain_init(d);
-    if (rc)
-        goto fail;
     for (unsigned int i = 0; i < cfg->vcpus; i++) {
         rc = vcpu_create(d, i);
         if (rc)
             goto fail;
     }
-    list_add_tail(&d->elem, &domains);
-    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
-            (unsigned long)d->memory_kib, d->nr_vcpus,
-            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
     *out = d;
     return 0;
 
 fail:
-    domain_free(d);
+    domain_discard(d);
     return rc;
+}
+
+int domain_publish(struct domain *d, int domid)
+{
+    /* Id 0 is dom0's and only dom0's. */
+    int id = d->hardware ? (domain_find(0) ? -KILN_EEXIST : 0) : pick_domid(domid);
+    if (id < 0)
+        return id;
+    d->id = (u16)id;
+    /* The policy reports the domain's id (leaf 0x40000001 EBX); deriving
+     * it takes tens of microseconds. */
+    int rc = hvm_cpuid_domain_init(d);
+    if (rc)
+        return rc;
+    list_add_tail(&d->elem, &domains);
+    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
+            (unsigned long)d->memory_kib, d->nr_vcpus,
+            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
+    return 0;
+}
+
+int domain_create(const struct domain_config *cfg, struct domain **out)
+{
+    struct domain *d;
+    int rc = domain_build(cfg, &d);
+    if (rc)
+        return rc;
+    rc = domain_publish(d, cfg->domid);
+    if (rc) {
+        domain_discard(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
 }
 
 static void update_all_vcpus(struct domain *d)
@@ -241,7 +264,7 @@ void domain_try_reap(struct domain *d)
                  (unsigned long)v->stats[KT_STAT_TOTAL], (unsigned long)v->stats[KT_STAT_INTR],
                  (unsigned long)v->stats[KT_STAT_NPF], (unsigned long)v->stats[KT_STAT_HLT]);
     }
-    domain_free(d);
+    domain_discard(d);
     pr_debug("d%u freed, %lu pages free\n", id, (unsigned long)mm_free_pages());
     if (boot_done && list_empty(&domains) && cmdline_has("exit_when_idle")) {
         pr_info("no domains left, exiting (exit_when_idle)\n");

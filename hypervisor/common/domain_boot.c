@@ -196,10 +196,12 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
         return -KILN_EINVAL;
     }
 
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    /* Built and loaded unseen, without domlist_lock (zeroing its RAM takes
+     * milliseconds per MiB under TCG, and every CPU's scheduling loop needs
+     * the lock); listed and started in one step once ready. */
     struct domain *d;
     u64 entry = 0;
-    int rc = domain_create(&cfg, &d);
+    int rc = domain_build(&cfg, &d);
     if (rc)
         goto out;
     rc = domain_load_elf(d, image, size, &entry);
@@ -213,12 +215,18 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
             vcpu_set_boot_state(d->vcpus[i], &st);
     }
     if (rc) {
-        domain_kill(d, KILN_SHUTDOWN_CRASH, "could not be built from its boot module");
+        domain_discard(d);
         goto out;
     }
-    rc = domain_unpause(d);
-out:
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    rc = domain_publish(d, domid);
+    /* Unpausing a domain nobody else has seen yet cannot fail. */
+    if (!rc)
+        BUG_ON(domain_unpause(d));
     spin_unlock_irqrestore(&domlist_lock, flags);
+    if (rc)
+        domain_discard(d);
+out:
     if (rc)
         pr_err("module %u: cannot start '%s': error %d\n", idx, m->string, rc);
     return rc;

@@ -192,11 +192,13 @@ static void cpu_loop(void)
     if (cpu == 0 && dom0_domain())
         dom0_cpu_loop(lc, dom0_domain()->vcpus[0]);
     for (;;) {
-        u64 now = now_ns();
         lc->need_resched = false;
         lc->timer_fired = false;
 
         unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        /* The clock is read once the lock is ours: time spent waiting for
+         * it must not count as the next vCPU's slice. */
+        u64 now = now_ns();
         u64 wake = run_wakeups(lc, now);
         struct sched_decision dec = sched_schedule(cpu, now);
         struct vcpu *v = dec.vcpu ? container_of(dec.vcpu, struct vcpu, sv) : NULL;
