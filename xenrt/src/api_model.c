@@ -191,34 +191,11 @@ static void set_log_url(json_t *step, json_int_t job_id, json_int_t attempt)
 	json_object_set_new(step, "log_url", json_text(url, strlen(url)));
 }
 
-/* Attaches the flight's steps (one query) to its jobs. */
-static int flight_steps(sqlite3 *db, int64_t id, json_t *jobs, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = prep(db,
-		"SELECT s.job_id, s.id, s.attempt, s.seq, s.name, s.status, s.started_at, "
-		"s.finished_at, s.log, s.message FROM steps s JOIN jobs j ON s.job_id = j.id "
-		"WHERE j.flight_id = ?1 ORDER BY s.job_id, s.seq", err, errlen);
-	if (!st)
-		return 500;
-	sqlite3_bind_int64(st, 1, id);
-	int rc;
-	size_t hint = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *job = find_by(jobs, "id", sqlite3_column_int64(st, 0), &hint);
-		if (!job)
-			continue;
-		json_t *step = json_row(st);
-		json_object_del(step, "job_id");
-		set_log_url(step, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2));
-		json_array_append_new(json_object_get(job, "steps"), step);
-	}
-	sqlite3_finalize(st);
-	return query_end(db, rc, err, errlen);
-}
-
-/* Attaches runvars of the jobs selected by `where` (bound to id) to jobs. */
-static int job_runvars(sqlite3 *db, const char *sql, int64_t id, json_t *jobs,
-		       char *err, size_t errlen)
+/* Runs `sql` with ?1 bound to id; its first column is the id of an object
+ * in `owners`, and add() attaches the row to that object (rows of unknown
+ * owners are skipped).  One query for all the owners. */
+static int attach_rows(sqlite3 *db, const char *sql, int64_t id, json_t *owners,
+		       void (*add)(json_t *owner, sqlite3_stmt *st), char *err, size_t errlen)
 {
 	sqlite3_stmt *st = prep(db, sql, err, errlen);
 	if (!st)
@@ -227,14 +204,36 @@ static int job_runvars(sqlite3 *db, const char *sql, int64_t id, json_t *jobs,
 	int rc;
 	size_t hint = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *job = find_by(jobs, "id", sqlite3_column_int64(st, 0), &hint);
-		if (job)
-			json_object_set_new(json_object_get(job, "runvars"),
-					    (const char *)sqlite3_column_text(st, 1),
-					    json_column(st, 2));
+		json_t *owner = find_by(owners, "id", sqlite3_column_int64(st, 0), &hint);
+		if (owner)
+			add(owner, st);
 	}
 	sqlite3_finalize(st);
 	return query_end(db, rc, err, errlen);
+}
+
+/* Row: job_id, then the step's columns (attempt third). */
+static void add_step(json_t *job, sqlite3_stmt *st)
+{
+	json_t *step = json_row(st);
+	json_object_del(step, "job_id");
+	set_log_url(step, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2));
+	json_array_append_new(json_object_get(job, "steps"), step);
+}
+
+/* Row: job_id, name, value. */
+static void add_runvar(json_t *job, sqlite3_stmt *st)
+{
+	json_object_set_new(json_object_get(job, "runvars"), (const char *)sqlite3_column_text(st, 1),
+			    json_column(st, 2));
+}
+
+/* Row: step_id, then the metric's columns. */
+static void add_metric(json_t *step, sqlite3_stmt *st)
+{
+	json_t *m = json_row(st);
+	json_object_del(m, "step_id");
+	json_array_append_new(json_object_get(step, "metrics"), m);
 }
 
 /* (job name, step name) pairs of flight `id` with status `status`, or of any
@@ -437,11 +436,14 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 		json_object_set_new(job, "runvars", json_object());
 	}
 	if (rc == 0)
-		rc = flight_steps(db, id, jobs, err, errlen);
+		rc = attach_rows(db, "SELECT s.job_id, s.id, s.attempt, s.seq, s.name, s.status, "
+				 "s.started_at, s.finished_at, s.log, s.message FROM steps s "
+				 "JOIN jobs j ON s.job_id = j.id WHERE j.flight_id = ?1 "
+				 "ORDER BY s.job_id, s.seq", id, jobs, add_step, err, errlen);
 	if (rc == 0)
-		rc = job_runvars(db, "SELECT r.job_id, r.name, r.value FROM runvars r "
+		rc = attach_rows(db, "SELECT r.job_id, r.name, r.value FROM runvars r "
 				 "JOIN jobs j ON r.job_id = j.id WHERE j.flight_id = ?1",
-				 id, jobs, err, errlen);
+				 id, jobs, add_runvar, err, errlen);
 	json_t *arts = json_object();
 	json_object_set_new(flight, "artifacts", arts);
 	if (rc == 0) {
@@ -537,32 +539,14 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 		json_object_set_new(step, "metrics", json_array());
 		set_log_url(step, id, json_integer_value(json_object_get(step, "attempt")));
 	}
-	if (rc == 0) {
-		sqlite3_stmt *st = prep(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "
-			  "JOIN steps s ON m.step_id = s.id WHERE s.job_id = ?1 ORDER BY m.id",
-			  err, errlen);
-		rc = st ? 0 : 500;
-		if (st)
-			sqlite3_bind_int64(st, 1, id);
-		size_t hint = 0;
-		int s = SQLITE_DONE;
-		while (st && (s = sqlite3_step(st)) == SQLITE_ROW) {
-			json_t *owner = find_by(steps, "id", sqlite3_column_int64(st, 0), &hint);
-			json_t *m = json_row(st);
-			json_object_del(m, "step_id");
-			if (owner)
-				json_array_append_new(json_object_get(owner, "metrics"), m);
-			else
-				json_decref(m);
-		}
-		if (st)
-			rc = query_end(db, s, err, errlen);
-		sqlite3_finalize(st);
-	}
+	if (rc == 0)
+		rc = attach_rows(db, "SELECT m.step_id, m.name, m.value, m.unit FROM metrics m "
+				 "JOIN steps s ON m.step_id = s.id WHERE s.job_id = ?1 ORDER BY m.id",
+				 id, steps, add_metric, err, errlen);
 	if (rc == 0) {
 		json_t *one = json_pack("[O]", job);
-		rc = job_runvars(db, "SELECT job_id, name, value FROM runvars WHERE job_id = ?1",
-				 id, one, err, errlen);
+		rc = attach_rows(db, "SELECT job_id, name, value FROM runvars WHERE job_id = ?1",
+				 id, one, add_runvar, err, errlen);
 		json_decref(one);
 	}
 	if (rc == 0)

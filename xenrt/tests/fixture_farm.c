@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "db.h"
 #include "fixture_farm.h"
 
 void fx_sh(const char *fmt, ...)
@@ -61,6 +62,24 @@ int fx_farm_dirs(struct xenrt_config *cfg, char *dir, size_t dirlen, const char 
 	snprintf(cfg->artifact_dir, sizeof cfg->artifact_dir, "%s/artifacts", dir);
 	snprintf(cfg->work_dir, sizeof cfg->work_dir, "%s/work", dir);
 	return 0;
+}
+
+int fx_open_db(const struct xenrt_config *cfg, sqlite3 **db)
+{
+	char err[512];
+
+	if (db_open(cfg->db_path, db, err, sizeof err) != SQLITE_OK ||
+	    db_sync_hosts(*db, cfg, err, sizeof err) != SQLITE_OK) {
+		fprintf(stderr, "# %s: %s\n", cfg->db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+void fx_farm_close(sqlite3 *db, const char *dir)
+{
+	db_close(db);
+	fx_sh("rm -rf %s", dir);
 }
 
 void fx_wait_flight(sqlite3 *db, long long flight, const char *want)

@@ -29,6 +29,13 @@ long long fx_scalar(sqlite3 *db, const char *sql);
  * logs, artifacts, work.  Returns 0, or -1 if the directory cannot be made. */
 int fx_farm_dirs(struct xenrt_config *cfg, char *dir, size_t dirlen, const char *pattern);
 
+/* Opens (creating) cfg's database and declares cfg's hosts in it; on
+ * failure prints why and returns -1. */
+int fx_open_db(const struct xenrt_config *cfg, sqlite3 **db);
+
+/* Closes the database and removes the farm's directory. */
+void fx_farm_close(sqlite3 *db, const char *dir);
+
 /* Waits up to a minute for a flight to leave queued/running, then checks
  * that it ended with status `want`. */
 void fx_wait_flight(sqlite3 *db, long long flight, const char *want);

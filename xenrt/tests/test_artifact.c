@@ -16,22 +16,19 @@
 
 struct fx {
     char dir[64];
-    char store[128];
+    char store[XENRT_PATH_MAX];
     sqlite3 *db;
 };
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
-    char path[128], err[256];
+    struct xenrt_config cfg;
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/xenrt-art-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f || fx_farm_dirs(&cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-art-XXXXXX") < 0 ||
+        fx_open_db(&cfg, &f->db) < 0)
         return -1;
-    snprintf(f->store, sizeof(f->store), "%s/artifacts", f->dir);
-    snprintf(path, sizeof(path), "%s/db.sqlite", f->dir);
-    if (db_open(path, &f->db, err, sizeof(err)) != SQLITE_OK)
-        return -1;
+    snprintf(f->store, sizeof(f->store), "%s", cfg.artifact_dir);
     *state = f;
     return 0;
 }
@@ -39,8 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    db_close(f->db);
-    fx_sh("rm -rf %s", f->dir);
+    fx_farm_close(f->db, f->dir);
     free(f);
     return 0;
 }

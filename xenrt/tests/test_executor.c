@@ -53,8 +53,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
 
-    db_close(f->db);
-    fx_sh("rm -rf %s", f->dir);
+    fx_farm_close(f->db, f->dir);
     free(f);
     return 0;
 }

@@ -48,8 +48,7 @@ static int setup(void **state)
         return -1;
     f->cfg.nhosts = 2;
     snprintf(f->cfg.suites_dir, XENRT_PATH_MAX, "%s/suites", f->dir);
-    if (db_open(f->cfg.db_path, &f->db, err, sizeof(err)) != SQLITE_OK ||
-        db_sync_hosts(f->db, &f->cfg, err, sizeof(err)) != SQLITE_OK)
+    if (fx_open_db(&f->cfg, &f->db) < 0)
         return -1;
     fx_sh("set -e; cd %s && mkdir suites bin && git init -q -b main repo && cd repo && mkdir hypervisor &&"
        " printf 'all:\\n\\tmkdir -p build\\n\\techo kernel > build/kiln.elf\\n' > hypervisor/Makefile &&"
@@ -74,8 +73,7 @@ static int teardown(void **state)
     struct fx *f = *state;
 
     executor_stop(f->ex);
-    db_close(f->db);
-    fx_sh("rm -rf %s", f->dir);
+    fx_farm_close(f->db, f->dir);
     free(f);
     return 0;
 }

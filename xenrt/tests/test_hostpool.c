@@ -18,7 +18,7 @@
 
 struct fx {
     char dir[64];
-    char path[128];
+    char path[XENRT_PATH_MAX];
     sqlite3 *db;
 };
 
@@ -29,16 +29,13 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     struct xenrt_config cfg;
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/xenrt-pool-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f || fx_farm_dirs(&cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-pool-XXXXXX") < 0)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
-    config_defaults(&cfg);
+    snprintf(f->path, sizeof(f->path), "%s", cfg.db_path);
     cfg.nhosts = 3;
     cfg.hosts[2] = cfg.hosts[1];
     snprintf(cfg.hosts[2].name, sizeof(cfg.hosts[2].name), "host2");
-    if (db_open(f->path, &f->db, err, sizeof(err)) != SQLITE_OK ||
-        db_sync_hosts(f->db, &cfg, err, sizeof(err)) != SQLITE_OK)
+    if (fx_open_db(&cfg, &f->db) < 0)
         return -1;
     if (db_exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at)"
                        " VALUES (1, 'patch', '/r', 'main', 't', 0);"
@@ -53,8 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    db_close(f->db);
-    fx_sh("rm -rf %s", f->dir);
+    fx_farm_close(f->db, f->dir);
     free(f);
     return 0;
 }

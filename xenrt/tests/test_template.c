@@ -101,8 +101,7 @@ static sqlite3 *script_farm(struct xenrt_config *cfg, char *dir, size_t dirlen)
     snprintf(cfg->suites_dir, sizeof(cfg->suites_dir), "%s/testsuites", fx_repo_top());
     snprintf(cfg->pxe_dir, sizeof(cfg->pxe_dir), "%s/pxe", fx_repo_top());
     snprintf(cfg->public_url, sizeof(cfg->public_url), "http://10.0.2.2:8123");
-    assert_int_equal(db_open(cfg->db_path, &db, err, sizeof(err)), SQLITE_OK);
-    assert_int_equal(db_sync_hosts(db, cfg, err, sizeof(err)), SQLITE_OK);
+    assert_int_equal(fx_open_db(cfg, &db), 0);
     return db;
 }
 
@@ -158,8 +157,7 @@ static void host_scripts_from_db(void **state)
     assert_non_null(strstr(out, "job health-check"));
     assert_non_null(strstr(out, hv));
     free(out);
-    db_close(db);
-    fx_sh("rm -rf %s", dir);
+    fx_farm_close(db, dir);
 }
 
 /* Suites with a dom0: under Kiln its kernel and initramfs are the first
@@ -216,8 +214,7 @@ static void dom0_scripts_from_db(void **state)
     assert_null(strstr(out, "kiln.elf"));
     assert_null(strstr(out, "{{"));
     free(out);
-    db_close(db);
-    fx_sh("rm -rf %s", dir);
+    fx_farm_close(db, dir);
 }
 
 int main(void)
