@@ -15,7 +15,6 @@
 
 #include <linux/ioctl.h>
 #include "kiln.h"
-#include "kiln_abi_ext.h"
 
 #define KILN_DEVICE_PATH "/dev/kiln"
 
@@ -30,6 +29,8 @@
  *       pointers (one page at most: longer reads are cut to one page).
  *   KILN_HC_SYSCTL: arg[0] = user pointer to struct kiln_sysctl; LOG_READ's
  *       buf_gpa is a user pointer, as for CONSOLE_READ.
+ *   MAP_FOREIGN/UNMAP_FOREIGN pass through unchanged: the hypervisor only
+ *   accepts window addresses there (kiln.ko skips window pages so taken).
  * Anything else (shutdown or blocking of dom0's own vCPU from a process,
  * unknown numbers) is refused with EPERM or ENOSYS without a hypercall.
  * The ioctl fails (-1/errno) only when the module could not make the call;
@@ -47,10 +48,13 @@ struct kiln_ioctl_hypercall {
  * starting at gfn, at addr in the caller.  addr..addr+nr_pages*4096 must lie
  * inside one shared mmap() of /dev/kiln and not be mapped already.  All or
  * nothing: on error no page of the request stays mapped.  The pages stay
- * mapped until the mmap() is unmapped.  Errors: EINVAL (bad range), EBUSY
- * (part of the range is mapped already), ENOMEM,
- * and the hypervisor's refusal (ESRCH no such domain, EFAULT gfn not owned by
- * it, ENOSYS hypervisor without foreign mapping).
+ * mapped until the mmap() is unmapped; if the domain is destroyed first they
+ * read as zeros (the hypervisor's sink page), never as freed memory.
+ * Errors: EINVAL (bad range), EBUSY (part of the range is mapped already),
+ * ENOMEM (the foreign window is full), ENOSYS (the hypervisor has no
+ * window), and the hypervisor's refusals of KILN_DOMCTL_MAP_FOREIGN (kiln.h:
+ * ESRCH, EPERM for dom0 itself, EBUSY dying, EFAULT gfn outside its RAM,
+ * E2BIG over KILN_FOREIGN_MAX_PER_DOMAIN pages of one domain).
  */
 struct kiln_ioctl_mmap_foreign {
     kiln_u64 addr;

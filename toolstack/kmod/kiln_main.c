@@ -61,6 +61,7 @@ static int __init kiln_init(void)
 static void __exit kiln_exit(void)
 {
     misc_deregister(&kiln_dev);
+    kiln_foreign_exit();
 }
 
 module_init(kiln_init);

@@ -21,5 +21,7 @@ long kiln_domctl_kernel(struct kiln_domctl *d);
 long kiln_ioctl_hypercall(void __user *uarg);
 long kiln_ioctl_mmap_foreign(void __user *uarg);
 int kiln_mmap(struct file *file, struct vm_area_struct *vma);
+/* Module unload: frees the foreign window's slot map. */
+void kiln_foreign_exit(void);
 
 #endif /* KILN_PRIV_H */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "kiln_private.h"
 
@@ -22,9 +23,33 @@ static void dev_close(void *ctx)
     close((int)(intptr_t)ctx);
 }
 
+/* A shared mapping of the device reserves the range; the ioctl fills it. */
+static int dev_mmap_foreign(void *ctx, uint32_t domid, uint64_t gfn, size_t nr, void **out)
+{
+    int fd = (int)(intptr_t)ctx;
+    struct kiln_ioctl_mmap_foreign req = { .gfn = gfn, .nr_pages = (uint32_t)nr, .domid = domid };
+    void *p;
+
+    if (!nr || nr > UINT32_MAX)
+        return -EINVAL;
+    p = mmap(NULL, nr * KILN_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    req.addr = (uint64_t)(uintptr_t)p;
+    if (ioctl(fd, KILN_IOCTL_MMAP_FOREIGN, &req) < 0) {
+        int err = -errno;
+
+        munmap(p, nr * KILN_PAGE_SIZE);
+        return err;
+    }
+    *out = p;
+    return 0;
+}
+
 static const struct kiln_transport dev_transport = {
     .hypercall = dev_hypercall,
     .close = dev_close,
+    .mmap_foreign = dev_mmap_foreign,
 };
 
 int kiln_open_transport(const struct kiln_transport *t, void *ctx, kiln_handle **out)

@@ -16,6 +16,8 @@ struct kiln_transport {
     /* Performs hc (fills hc->result); 0, or -errno if no call was made. */
     int (*hypercall)(void *ctx, struct kiln_ioctl_hypercall *hc);
     void (*close)(void *ctx);
+    /* kiln_map_foreign; NULL where there is no device to mmap. */
+    int (*mmap_foreign)(void *ctx, uint32_t domid, uint64_t gfn, size_t nr, void **out);
 };
 
 struct kiln_handle {
