@@ -3,7 +3,7 @@
  * inside dom0 against the test build of the module (kiln_fakehv.ko): who may
  * open the device, which hypercalls the module refuses before any reaches
  * the hypervisor, and the foreign-mapping ioctl's argument checks and its
- * clean ENOSYS while no hypervisor supports it.
+ * clean ENOSYS when the hypervisor offers no foreign window (the fake has none).
  * Prints one line per check, "PASS name" or "FAIL name: detail"; the host
  * side (tests/kmod-fake.sh) turns them into TAP.
  */
