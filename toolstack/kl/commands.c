@@ -323,5 +323,6 @@ int kl_cmd_info(kiln_handle *h, int argc, char **argv)
     printf("free_memory   : %llu MiB\n", (unsigned long long)(pi.free_pages >> 8));
     printf("free_pages    : %llu\n", (unsigned long long)pi.free_pages);
     printf("nr_domains    : %u\n", pi.nr_domains);
+    printf("foreign_window: %#llx, %u pages\n", (unsigned long long)pi.foreign_base, pi.foreign_pages);
     return 0;
 }

@@ -25,6 +25,7 @@ static const struct {
     { "vcpu-pin",     kl_cmd_vcpu_pin,     "vcpu-pin DOM VCPU CPUS|all" },
     { "info",         kl_cmd_info,         "info                       hypervisor version, CPUs, memory" },
     { "dmesg",        kl_cmd_dmesg,        "dmesg                      the hypervisor's log" },
+    { "peek",         kl_cmd_peek,         "peek DOM GFN [BYTES]       hexdump a page of DOM (foreign mapping)" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -22,5 +22,6 @@ int kl_cmd_sched_credit(kiln_handle *h, int argc, char **argv);
 int kl_cmd_vcpu_pin(kiln_handle *h, int argc, char **argv);
 int kl_cmd_info(kiln_handle *h, int argc, char **argv);
 int kl_cmd_dmesg(kiln_handle *h, int argc, char **argv);
+int kl_cmd_peek(kiln_handle *h, int argc, char **argv);
 
 #endif /* KL_H */

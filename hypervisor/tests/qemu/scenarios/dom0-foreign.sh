@@ -37,8 +37,8 @@ NAMES=(
     "a new domain on the freed pages is not visible through the old mapping"
     "free page count back to its start after destroy and munmap"
 )
-EXTRA=("hypervisor logs unmapping dom0's mappings before freeing" "the hypervisor never panicked, dom0 alive"
-       "dom0 powers the machine off")
+EXTRA=("hypervisor logs unmapping dom0's mappings before freeing" "kl peek hexdumps a page of a running guest"
+       "the hypervisor never panicked, dom0 alive" "dom0 powers the machine off")
 
 skip_all() { for n in "${NAMES[@]}" "${EXTRA[@]}"; do tap_skip "$n" "$1"; done; exit 0; }
 fail_all() { for n in "${NAMES[@]}" "${EXTRA[@]}"; do tap_fail "$n" "$1"; done; exit 0; }
@@ -79,13 +79,23 @@ if log | grep -Eq '\(kiln\) d[0-9]+: 5 page\(s\) mapped by dom0 unmapped before 
 else
     tap_fail "${EXTRA[0]}" "no such log line"
 fi
-alive=$(onkiln_ssh 'kl list')
-if ! log | grep -Eq 'PANIC on CPU|dom0 has ended' && grep -q dom0 <<<"$alive"; then
+peek=$(onkiln_ssh 'kl create /tmp/foreign64.cfg >/dev/null &&
+    for i in 1 2 3 4 5 6 7 8 9 10; do kl console foreign64 | grep -q "pattern ready" && break; sleep 0.5; done
+    kl peek foreign64 0x200 32; kl destroy foreign64')
+echo "$peek" | sed 's/^/# /'
+# Words 0x6b696c6e, 0x6b696c6f, ... little-endian: "nlik", "olik", ...
+if grep -q '^0x200000: 6e 6c 69 6b 6f 6c 69 6b 70 6c 69 6b 71 6c 69 6b  |nlikolikplikqlik|$' <<<"$peek"; then
     tap_ok "${EXTRA[1]}"
 else
-    tap_fail "${EXTRA[1]}" "$(log | grep -E -m1 'PANIC on CPU|dom0 has ended')"
+    tap_fail "${EXTRA[1]}" "no such hexdump line"
+fi
+alive=$(onkiln_ssh 'kl list')
+if ! log | grep -Eq 'PANIC on CPU|dom0 has ended' && grep -q dom0 <<<"$alive"; then
+    tap_ok "${EXTRA[2]}"
+else
+    tap_fail "${EXTRA[2]}" "$(log | grep -E -m1 'PANIC on CPU|dom0 has ended')"
 fi
 onkiln_ssh 'poweroff -f' >/dev/null 2>&1
 deadline=$(( $(date +%s) + 20 ))
 while kill -0 "$ONKILN_PID" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-if ! kill -0 "$ONKILN_PID" 2>/dev/null; then tap_ok "${EXTRA[2]}"; else tap_fail "${EXTRA[2]}" "QEMU still running"; fi
+if ! kill -0 "$ONKILN_PID" 2>/dev/null; then tap_ok "${EXTRA[3]}"; else tap_fail "${EXTRA[3]}" "QEMU still running"; fi
