@@ -8,7 +8,8 @@
  *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
- * pinned to.  Domains get ids 1, 2, ... in module order.
+ * pinned to.  Domains get ids 1, 2, ... in module order and are unpaused
+ * together once all are built.
  *
  * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
  * paging off (like Multiboot), RDI = RAM size in KiB, RSI = vCPU number;
@@ -176,7 +177,8 @@ static int parse_opts(const char *str, struct boot_opts *o)
     return 0;
 }
 
-static int start_one(unsigned int idx, const struct boot_module *m, int domid)
+/* Builds, loads and lists one boot domain (paused); logs why if it cannot. */
+static void start_one(unsigned int idx, const struct boot_module *m, int domid)
 {
     const void *image = phys_to_virt(m->start);
     size_t size = (size_t)(m->end - m->start);
@@ -184,7 +186,7 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
                            .weight = SCHED_WEIGHT_DEFAULT };
     if (parse_opts(m->string, &o)) {
         pr_err("module %u: bad options in '%s'\n", idx, m->string);
-        return -KILN_EINVAL;
+        return;
     }
     struct domain_config cfg = {
         .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
@@ -193,7 +195,7 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
     };
     if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() || o.vcpus > KILN_MAX_VCPUS) {
         pr_err("module %u: weight, cap or vcpus out of range in '%s'\n", idx, m->string);
-        return -KILN_EINVAL;
+        return;
     }
 
     /* Built and loaded unseen, without domlist_lock (zeroing its RAM takes
@@ -220,18 +222,17 @@ static int start_one(unsigned int idx, const struct boot_module *m, int domid)
     }
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     rc = domain_publish(d, domid);
-    /* Unpausing a domain nobody else has seen yet cannot fail. */
-    if (!rc)
-        BUG_ON(domain_unpause(d));
     spin_unlock_irqrestore(&domlist_lock, flags);
     if (rc)
         domain_discard(d);
 out:
     if (rc)
         pr_err("module %u: cannot start '%s': error %d\n", idx, m->string, rc);
-    return rc;
 }
 
+/* Every boot domain is built and listed first and only then are they all
+ * unpaused: a privileged one that creates domains as soon as it runs must
+ * not take the ids of boot domains not built yet. */
 int boot_domains_start(void)
 {
     int started = 0, domid = 1;
@@ -243,9 +244,16 @@ int boot_domains_start(void)
             pr_info("module %u is not a guest ELF image, not started\n", i);
             continue;
         }
-        if (start_one(i, m, domid++) == 0)
+        start_one(i, m, domid++);
+    }
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    for (int id = 1; id < domid; id++) {
+        /* Looked up again: dom0 may already be running and destroying. */
+        struct domain *d = domain_find((u16)id);
+        if (d && domain_unpause(d) == 0)
             started++;
     }
+    spin_unlock_irqrestore(&domlist_lock, flags);
     return started;
 }
 

@@ -23,6 +23,7 @@ int vcpu_create(struct domain *d, unsigned int id)
     v->domain = d;
     v->id = id;
     v->wake_cpu = -1;
+    v->run_cpu = -1;
     list_init(&v->wake_elem);
     int rc = hvm->vcpu_init(v);
     if (rc) {
@@ -42,6 +43,8 @@ int vcpu_create(struct domain *d, unsigned int id)
 
 void vcpu_destroy(struct vcpu *v)
 {
+    if (v->run_cpu >= 0)
+        panic("d%u v%u freed while CPU %d still runs it", v->domain->id, v->id, v->run_cpu);
     vcpu_sched_del_wakeup(v);
     if (v->in_sched)
         sched_vcpu_destroy(&v->sv);

@@ -138,6 +138,7 @@ static void run_vcpu(struct loop_cpu *lc, struct vcpu *v)
         break;
     }
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    v->run_cpu = -1;
     d->running--;
     domain_try_reap(d);
     spin_unlock_irqrestore(&domlist_lock, flags);
@@ -203,8 +204,13 @@ static void cpu_loop(void)
         struct sched_decision dec = sched_schedule(cpu, now);
         struct vcpu *v = dec.vcpu ? container_of(dec.vcpu, struct vcpu, sv) : NULL;
         BUG_ON(v && v->domain->hardware);   /* dom0 runs on CPU 0 only, never scheduled */
-        if (v)
+        if (v) {
+            if (v->run_cpu >= 0)
+                panic("d%u v%u picked on CPU %u while CPU %d runs it", v->domain->id, v->id,
+                      cpu, v->run_cpu);
+            v->run_cpu = (int)cpu;
             v->domain->running++;
+        }
         spin_unlock_irqrestore(&domlist_lock, flags);
         local_irq_disable();
 

@@ -60,6 +60,10 @@ struct vcpu {
     u64 wake_deadline;      /* absolute ns, 0 = none */
     int wake_cpu;           /* CPU whose wake list holds us, -1 = none */
     struct list_head wake_elem;
+    /* CPU between picking this vCPU and being done with its state (VMCB,
+     * registers), -1 = none: checked so that a vCPU is never run on two
+     * CPUs at once, nor freed while a CPU still uses it. */
+    int run_cpu;
 
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
