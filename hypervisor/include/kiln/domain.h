@@ -12,6 +12,9 @@
  *    scheduler (nobody can pick them again) and kicks their CPUs; the
  *    memory is freed ("reaped") by whoever sees the last vCPU leave guest
  *    mode, or at once when none is running;
+ *  - v->run_cpu names the one CPU using v's backend state (VMCB, saved
+ *    registers) from the pick to the put-back; picking a vCPU another CPU
+ *    still uses, or freeing one in use, panics (domain-churn scenario);
  *  - a guest's fault only ever ends in domain_crash() of that domain.
  */
 #ifndef KILN_DOMAIN_H
