@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 echo "host load before: $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores"
-kiln_boot -smp 4 -timeout 60 "exit_when_idle" \
+kiln_boot -smp 4 -timeout 30 "exit_when_idle" \
     "build/guests/churn.elf name=churn-a cpus=0 priv" \
     "build/guests/churn.elf name=churn-b cpus=1 priv" \
     "build/guests/canary.elf name=canary cpus=3"
