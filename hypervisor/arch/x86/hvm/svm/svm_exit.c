@@ -9,6 +9,7 @@
  */
 #include <kiln/console.h>
 #include <kiln/hypercall.h>
+#include <kiln/percpu.h>
 #include <kiln/time.h>
 #include <kiln/x86.h>
 #include "svm.h"
@@ -144,12 +145,27 @@ static void exit_hlt(struct vcpu *v)
 }
 
 /* A triple fault's log line says what the guest was executing and whether
- * it had an IDT at all: that is usually the whole story. */
+ * it had an IDT at all: that is usually the whole story.  When it is not
+ * (an instruction that cannot fault, a guest that worked a moment ago), the
+ * state line before it tells a guest bug from hypervisor damage: the event
+ * being delivered, the control registers and the VMCB and CPU it ran with
+ * (the crash line's reason is cut at 160 characters, hence two lines). */
 static void exit_shutdown(struct vcpu *v)
 {
-    struct vmcb_save *st = &svm_of(v)->vmcb->save;
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb_save *st = &s->vmcb->save;
+    struct vmcb_control *c = &s->vmcb->ctl;
     struct hvm_paging pg;
     u8 b[3] = { 0, 0, 0 };
+    pr_warn("d%u v%u triple fault state: exitintinfo %lx eventinj %lx rflags %lx "
+            "cr0 %lx cr2 %lx cr3 %lx cr4 %lx efer %lx cs %x/%x rsp %lx rax %lx "
+            "ncr3 %lx (p2m %lx) asid %u/cpu%d vmcb %lx run_cpu %d cpu %u\n",
+            v->domain->id, v->id, (unsigned long)c->exitintinfo, (unsigned long)c->eventinj,
+            (unsigned long)st->rflags, (unsigned long)st->cr0, (unsigned long)st->cr2,
+            (unsigned long)st->cr3, (unsigned long)st->cr4, (unsigned long)st->efer,
+            st->cs.sel, st->cs.attr, (unsigned long)st->rsp, (unsigned long)st->rax,
+            (unsigned long)c->n_cr3, (unsigned long)v->domain->p2m.root_pa, c->asid, s->asid_cpu, (unsigned long)s->vmcb_pa,
+            v->run_cpu, smp_processor_id());
     svm_paging(v, &pg);
     size_t n = hvm_fetch_insn(v, &pg, st->rip, b, sizeof(b));
     domain_crash(v->domain, "triple fault at rip=0x%lx (bytes %02x %02x %02x%s, IDT limit %u)",
