@@ -99,8 +99,38 @@ static void push_block(u64 pfn, unsigned int order)
     pa.nr_free[order]++;
 }
 
+/* True if n can be a node on free_list[order]: that list's head, or the
+ * start of a block the bitmap says is free at that order. */
+static bool node_sane(const struct list_head *n, unsigned int order)
+{
+    if (n == &pa.free_list[order])
+        return true;
+    unsigned long off = (unsigned long)n - (unsigned long)phys_to_virt(0);
+    u64 pfn = off >> PAGE_SHIFT;
+    return !(off & ((PAGE_SIZE << order) - 1)) && pfn < pa.max_pfn && test_bit(order, pfn);
+}
+
+/*
+ * A free block's list node lives in the free memory itself, so a write into
+ * memory after it was freed (a stale pointer, a guest or CPU still using a
+ * freed page) hits it first.  Checked whenever a block leaves its list: such
+ * a write is reported here, naming the block, instead of sending the
+ * allocator off to hand out a page its owner still uses (to be zeroed under
+ * it).  Lock held.
+ */
+static void check_node(u64 pfn, unsigned int order)
+{
+    struct list_head *n = node_of(pfn);
+    if (!test_bit(order, pfn) || !node_sane(n->next, order) || !node_sane(n->prev, order) ||
+        n->next->prev != n || n->prev->next != n)
+        panic("page_alloc: free block pfn %llx order %u overwritten after it was freed "
+              "(node next %p prev %p)", (unsigned long long)pfn, order, (void *)n->next,
+              (void *)n->prev);
+}
+
 static void remove_block(u64 pfn, unsigned int order)
 {
+    check_node(pfn, order);
     clear_bit(order, pfn);
     list_del(node_of(pfn));
     pa.nr_free[order]--;
@@ -167,6 +197,9 @@ long long page_alloc_pfn(unsigned int order)
         spin_unlock_irqrestore(&pa.lock, flags);
         return -1;
     }
+    if (!node_sane(pa.free_list[k].next, k))
+        panic("page_alloc: free list %u head points at %p, not a free block "
+              "(memory written after it was freed)", k, (void *)pa.free_list[k].next);
     pfn = pfn_of(pa.free_list[k].next);
     remove_block(pfn, k);
     /* Split: keep the low half, free the high half one order down. */

@@ -185,6 +185,22 @@ static void test_double_free_is_caught(void **state)
     assert_int_equal(mm_free_pages(), 64);
 }
 
+/* A write into a freed page (a guest or CPU still using it) lands on the
+ * free list node the page holds: the allocator must stop there, not hand
+ * out whatever the broken node points at. */
+static void test_write_after_free_is_caught(void **state)
+{
+    (void)state;
+    page_alloc_add_range(0, 64);
+    void *p = alloc_pages(0);
+    void *buddy = alloc_pages(0);   /* keeps p from merging */
+    assert_non_null(p);
+    assert_non_null(buddy);
+    free_pages(p, 0);
+    *(volatile u32 *)p = 1;         /* what `movl $1, (page)` leaves */
+    expect_assert_failure(alloc_pages(0));
+}
+
 static void test_bad_frees_are_caught(void **state)
 {
     (void)state;
@@ -361,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_holes_are_never_handed_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_2m_blocks_coalesce_after_fragmentation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_free_is_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_after_free_is_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frees_are_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zeroed_allocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_pattern, setup, teardown),
