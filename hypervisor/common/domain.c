@@ -82,7 +82,10 @@ void domain_discard(struct domain *d)
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i])
             vcpu_destroy(d->vcpus[i]);
-    sched_dom_destroy(&d->sd);
+    /* Freeing a domain the scheduler still lists would let its accounting
+     * write into whatever the page becomes next. */
+    if (sched_dom_destroy(&d->sd))
+        panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
     p2m_destroy(d);
     if (d->console_ring)
