@@ -137,6 +137,16 @@ void smp_stop_others(void)
         cpu_relax();
 }
 
+void smp_nmi_others(void)
+{
+    unsigned int me = smp_processor_id();
+    for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+        struct percpu *p = percpu_of(cpu);
+        if (cpu != me && p->online)
+            lapic_send_ipi(p->apic_id, ICR_NMI);
+    }
+}
+
 void smp_stop_self(void)
 {
     local_irq_disable();

@@ -179,8 +179,17 @@ void trap_dispatch(struct cpu_regs *r)
         if (r->vector == 2) {
             if (panic_in_progress())   /* smp_stop_others() */
                 smp_stop_self();
+            /* Also where this CPU is: an NMI sent to a wedged machine (the
+             * QEMU harness injects one before it kills a run that timed
+             * out) then shows what each CPU was doing.  The first one is
+             * passed on to every other CPU, once. */
+            static int fanned_out;
+            if (!__atomic_exchange_n(&fanned_out, 1, __ATOMIC_ACQ_REL))
+                smp_nmi_others();
             pr_warn("NMI on CPU %u at %016llx, ignored", smp_processor_id(),
                     (unsigned long long)r->rip);
+            print_address("at", r->rip);
+            backtrace_print(r->rbp);
             return;
         }
         fatal_exception(r);

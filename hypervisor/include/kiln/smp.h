@@ -46,6 +46,11 @@ void smp_set_main_loop(void (*fn)(void));
 /* Halts every other online CPU for good (NMI), whatever it is doing, and
  * waits (up to 100 ms) until they have stopped.  For panic(). */
 void smp_stop_others(void);
+/* An NMI to every other online CPU, not waiting: lets the first NMI from
+ * outside (QEMU's inject-nmi reaches CPU 0 only) show every CPU's state.
+ * Called from the NMI handler, it may spoil an IPI the interrupted code
+ * was sending: for wedged machines. */
+void smp_nmi_others(void);
 /* The NMI handler's end during a panic: counts this CPU stopped, halts. */
 __noreturn void smp_stop_self(void);
 

@@ -54,13 +54,30 @@ kiln_boot() {
         mods=${mods:+$mods,}$m
     done
     [ -n "$mods" ] && initrd=(-initrd "$mods")
-    rm -f "$KILN_LOG"
+    rm -f "$KILN_LOG" "$KILN_TMP/qmp.sock"
+    # A run that reaches its timeout has hung: 3 s before QEMU is killed,
+    # every CPU gets an NMI, and Kiln logs where each one is (traps.c).
+    python3 -c 'import socket, sys, time
+time.sleep(float(sys.argv[2]))
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(2)
+s.connect(sys.argv[1])
+s.recv(4096)
+for c in (b"{\"execute\": \"qmp_capabilities\"}", b"{\"execute\": \"inject-nmi\"}"):
+    s.sendall(c)
+    s.recv(4096)
+print("NMI sent to every CPU", flush=True)' "$KILN_TMP/qmp.sock" "$((tmo > 6 ? tmo - 3 : tmo / 2))" \
+        >"$KILN_TMP/nmi.out" 2>&1 &
+    local nmi=$!
     (cd "$KILN_DIR" && timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max \
         -m "$mem" -smp "$smp" -nographic -no-reboot -monitor none \
+        -qmp "unix:$KILN_TMP/qmp.sock,server=on,wait=off" \
         -serial "file:$KILN_LOG" -device isa-debug-exit,iobase=0x501 \
         -kernel "$KILN_ELF" -append "$cmdline" "${initrd[@]}" "${extra[@]}" \
         </dev/null >"$KILN_TMP/qemu.out" 2>&1)
     KILN_RC=$?
+    kill "$nmi" 2>/dev/null
+    wait "$nmi" 2>/dev/null
     if [ "$KILN_RC" = 124 ] || [ "$KILN_RC" = 137 ]; then
         echo "# QEMU timed out after ${tmo}s"
     fi
