@@ -3,9 +3,8 @@
  * privileged test guest) may do to other domains and ask of the hypervisor.
  *
  * The structure has already been copied in by hypercall.c; every field is
- * still checked here before use.  All domctls but CREATE run under
- * domlist_lock, so the target cannot be freed half-way through; CREATE
- * builds its new domain unlocked and takes the lock only to list it.
+ * still checked here before use.  All domctls run under domlist_lock, so
+ * the target cannot be freed half-way through.
  */
 #include <kiln/console.h>
 #include <kiln/domain.h>
@@ -21,9 +20,6 @@ static bool canonical(u64 a)
     return (u64)((s64)(a << 16) >> 16) == a;
 }
 
-/* Called WITHOUT domlist_lock: the domain is built (its RAM zeroed, ~370 ms
- * for 64 MiB under TCG) unseen, as boot domains are, and only listed under
- * the lock, so every other CPU's scheduling loop and domctl go on meanwhile. */
 static s64 dom_create(struct kiln_domctl *op)
 {
     struct kiln_domctl_create *c = &op->u.create;
@@ -34,17 +30,11 @@ static s64 dom_create(struct kiln_domctl *op)
         .flags = c->flags, .weight = SCHED_WEIGHT_DEFAULT, .cap = 0, .domid = -1,
     };
     struct domain *d;
-    int rc = domain_build(&cfg, &d);
+    int rc = domain_create(&cfg, &d);
     if (rc)
         return rc;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
-    rc = domain_publish(d, -1);
-    if (!rc)
-        op->domid = d->id;
-    spin_unlock_irqrestore(&domlist_lock, flags);
-    if (rc)
-        domain_discard(d);
-    return rc;
+    op->domid = d->id;
+    return 0;
 }
 
 static void dom_getinfo(struct kiln_domctl *op, struct domain *t)
@@ -128,6 +118,8 @@ static s64 dom_foreign(struct vcpu *v, struct kiln_domctl *op)
 
 static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
 {
+    if (op->cmd == KILN_DOMCTL_CREATE)
+        return dom_create(op);
     if (op->cmd == KILN_DOMCTL_GETINFO) {
         struct domain *t = domain_find_from(op->domid == KILN_DOMID_SELF ? v->domain->id
                                                                           : (u16)op->domid);
@@ -229,8 +221,6 @@ static void wait_until_gone(u16 id)
 
 s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op)
 {
-    if (op->cmd == KILN_DOMCTL_CREATE)
-        return dom_create(op);
     u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     s64 rc = domctl_locked(v, op);

@@ -135,8 +135,7 @@ struct domain_config {
  * next free one) and the CPUID policy that reports it, and lists it.  A
  * domain that fails either step goes to domain_discard().  domain_create()
  * does both under the lock, for callers that already hold it (dom0's
- * build; boot domains and domctl CREATE build unlocked).  All return 0 or
- * a negated KILN_E* code.
+ * build, domctl CREATE).  All return 0 or a negated KILN_E* code.
  */
 int domain_build(const struct domain_config *cfg, struct domain **out);
 int domain_publish(struct domain *d, int domid);
