@@ -12,19 +12,6 @@ SSH_EXEC=$2
 
 log=$DOM0/boot-test.serial.log
 trap dom0_stop EXIT
-n=0 failed=0
-result() {   # result OK NAME [diagnostic]
-    n=$((n + 1))
-    if [[ $1 == 0 ]]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        failed=$((failed + 1))
-        # Diagnostics may hold console or remote output: keep every line a comment.
-        [[ -n "${3:-}" ]] && sed 's/^/# /' <<<"$3"
-    fi
-    return 0
-}
 
 echo "1..11"
 if ! dom0_start "$log"; then

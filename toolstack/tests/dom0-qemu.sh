@@ -1,4 +1,4 @@
-# dom0-qemu.sh - sourced by the dom0 boot test and the boot benchmark: starts
+# dom0-qemu.sh - sourced by the dom0 test scripts and the boot benchmark: starts
 # dom0's kernel+initramfs directly under QEMU (TCG) and waits for its marker
 # lines on the serial console.  Not a test by itself.
 #
@@ -72,4 +72,20 @@ dom0_stop() {   # ends QEMU if it is still running; never leaves it behind
         wait "$QEMU_PID" 2>/dev/null
     fi
     QEMU_PID=
+}
+
+# TAP result lines shared by the dom0 test scripts: `n` counts results and
+# `failed` the failures; diagnostics may hold console or remote output, so
+# every line of them is kept a TAP comment.
+n=0 failed=0
+result() {   # result OK NAME [diagnostic]
+    n=$((n + 1))
+    if [[ $1 == 0 ]]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        failed=$((failed + 1))
+        [[ -n "${3:-}" ]] && sed 's/^/# /' <<<"$3"
+    fi
+    return 0
 }

@@ -12,18 +12,6 @@ DOM0=$1
 
 log=$DOM0/kmod-test.serial.log
 trap dom0_stop EXIT
-n=0 failed=0
-result() {   # result OK NAME [diagnostic]
-    n=$((n + 1))
-    if [[ $1 == 0 ]]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        failed=$((failed + 1))
-        [[ -n "${3:-}" ]] && sed 's/^/# /' <<<"$3"
-    fi
-    return 0
-}
 # expect NAME COMMAND PATTERN: the command's output (stdout+stderr, then
 # "status=N") must match the glob PATTERN.
 expect() {
