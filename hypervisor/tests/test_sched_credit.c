@@ -242,6 +242,19 @@ static void reset_runtimes(void)
         sim.tv[i].runtime = 0;
 }
 
+/* After 100 ms to settle, each of the n vCPUs must run > 99% of the next
+ * second: only true when every one has a CPU of its own. */
+static void assert_each_gets_a_whole_cpu(struct tv **v, unsigned int n)
+{
+    unsigned int i;
+
+    sim_run_until(100 * MS);
+    reset_runtimes();
+    sim_run_until(1100 * MS);
+    for (i = 0; i < n; i++)
+        assert_true(v[i]->runtime > 990 * MS);
+}
+
 /* Asserts got is within pct percent of want. */
 static void assert_near(double got, double want, double pct)
 {
@@ -475,11 +488,7 @@ static void test_four_spread_on_four_cpus(void **state)
         v[i] = sim_vcpu(256, 0, 0);
         sched_wake(&v[i]->sv);
     }
-    sim_run_until(100 * MS);
-    reset_runtimes();
-    sim_run_until(1100 * MS);
-    for (i = 0; i < 4; i++)
-        assert_true(v[i]->runtime > 990 * MS);
+    assert_each_gets_a_whole_cpu(v, 4);
 }
 
 /* All four start queued on CPU 0; only stealing can spread them. */
@@ -499,11 +508,7 @@ static void test_idle_cpus_steal_queued_work(void **state)
         assert_int_equal(sched_vcpu_cpu(&v[i]->sv), 0);
     for (i = 0; i < 4; i++)
         assert_int_equal(sched_set_affinity(&v[i]->sv, 0), 0); /* queued on CPU 0 still */
-    sim_run_until(100 * MS);
-    reset_runtimes();
-    sim_run_until(1100 * MS);
-    for (i = 0; i < 4; i++)
-        assert_true(v[i]->runtime > 990 * MS);
+    assert_each_gets_a_whole_cpu(v, 4);
 }
 
 /* Three equal vCPUs on two CPUs: a CPU running OVER work steals UNDER work
