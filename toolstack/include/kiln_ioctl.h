@@ -2,7 +2,7 @@
  * kiln_ioctl.h - the /dev/kiln interface between kiln.ko and libkiln.
  *
  * Shared unchanged by the kernel module and dom0 user space, so it includes
- * only <linux/ioctl.h> (present in both worlds) and the public ABI.
+ * only <linux/errno.h>, <linux/ioctl.h> (present in both worlds) and the public ABI.
  *
  * User space cannot know physical addresses, so the module marshals every
  * hypercall that takes one: wherever kiln.h says "gpa in the caller", user
@@ -13,6 +13,7 @@
 #ifndef KILN_IOCTL_H
 #define KILN_IOCTL_H
 
+#include <linux/errno.h>
 #include <linux/ioctl.h>
 #include "kiln.h"
 
@@ -66,5 +67,30 @@ struct kiln_ioctl_mmap_foreign {
 #define KILN_IOCTL_MAGIC 'K'
 #define KILN_IOCTL_HYPERCALL    _IOWR(KILN_IOCTL_MAGIC, 0, struct kiln_ioctl_hypercall)
 #define KILN_IOCTL_MMAP_FOREIGN _IOW(KILN_IOCTL_MAGIC, 1, struct kiln_ioctl_mmap_foreign)
+
+/*
+ * The hypervisor's answer as a negative Linux errno (or the value itself when
+ * it is not an error).  The module and libkiln both translate hypervisor
+ * results, so the one table lives here; a code this build does not know
+ * becomes -EIO rather than a number that could mean something else.
+ */
+static inline long kiln_hv_result_to_errno(long r)
+{
+    if (r >= 0)
+        return r;
+    switch (-r) {
+    case KILN_EPERM:  return -EPERM;
+    case KILN_ENOENT: return -ENOENT;
+    case KILN_ESRCH:  return -ESRCH;
+    case KILN_E2BIG:  return -E2BIG;
+    case KILN_ENOMEM: return -ENOMEM;
+    case KILN_EFAULT: return -EFAULT;
+    case KILN_EBUSY:  return -EBUSY;
+    case KILN_EEXIST: return -EEXIST;
+    case KILN_EINVAL: return -EINVAL;
+    case KILN_ENOSYS: return -ENOSYS;
+    default:          return -EIO;
+    }
+}
 
 #endif /* KILN_IOCTL_H */

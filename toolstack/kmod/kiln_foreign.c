@@ -59,7 +59,7 @@ static long window_probe(void)
         return -ENOMEM;
     s = page_address(pg);
     s->cmd = KILN_SYSCTL_PHYSINFO;
-    r = kiln_errno(kiln_vmmcall(KILN_HC_SYSCTL, page_to_phys(pg), 0, 0, 0, 0));
+    r = kiln_hv_result_to_errno(kiln_vmmcall(KILN_HC_SYSCTL, page_to_phys(pg), 0, 0, 0, 0));
     if (r >= 0 && s->u.physinfo.foreign_pages && !(s->u.physinfo.foreign_base & ~PAGE_MASK)) {
         window.used = bitmap_zalloc(s->u.physinfo.foreign_pages, GFP_KERNEL);
         if (!window.used)

@@ -17,25 +17,6 @@
 #include <asm/io.h>
 #include "kiln_priv.h"
 
-long kiln_errno(long r)
-{
-    if (r >= 0)
-        return r;
-    switch (-r) {
-    case KILN_EPERM:  return -EPERM;
-    case KILN_ENOENT: return -ENOENT;
-    case KILN_ESRCH:  return -ESRCH;
-    case KILN_E2BIG:  return -E2BIG;
-    case KILN_ENOMEM: return -ENOMEM;
-    case KILN_EFAULT: return -EFAULT;
-    case KILN_EBUSY:  return -EBUSY;
-    case KILN_EEXIST: return -EEXIST;
-    case KILN_EINVAL: return -EINVAL;
-    case KILN_ENOSYS: return -ENOSYS;
-    default:          return -EIO;
-    }
-}
-
 long kiln_domctl_kernel(struct kiln_domctl *d)
 {
     struct page *pg = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -48,7 +29,7 @@ long kiln_domctl_kernel(struct kiln_domctl *d)
     r = kiln_vmmcall(KILN_HC_DOMCTL, page_to_phys(pg), 0, 0, 0, 0);
     memcpy(d, page_address(pg), sizeof(*d));
     __free_page(pg);
-    return kiln_errno(r);
+    return kiln_hv_result_to_errno(r);
 }
 
 /* kiln_u64 is unsigned long, not the u64 that u64_to_user_ptr() insists on. */

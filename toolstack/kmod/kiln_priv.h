@@ -13,8 +13,6 @@ int kiln_check_platform(void);
 /* The raw VMMCALL (kiln_vmmcall.c).  Returns the hypervisor's RAX. */
 long kiln_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2,
                   unsigned long a3, unsigned long a4, unsigned long a5);
-/* A negated KILN_E* code as a negated Linux errno. */
-long kiln_errno(long hv_result);
 /* One domctl on a kernel copy of the structure (kiln_hypercall.c). */
 long kiln_domctl_kernel(struct kiln_domctl *d);
 

@@ -88,21 +88,7 @@ void kiln_close(kiln_handle *h)
 
 int kiln_hv_errno(int64_t r)
 {
-    if (r >= 0)
-        return r > INT32_MAX ? INT32_MAX : (int)r;
-    switch (-r) {
-    case KILN_EPERM:  return -EPERM;
-    case KILN_ENOENT: return -ENOENT;
-    case KILN_ESRCH:  return -ESRCH;
-    case KILN_E2BIG:  return -E2BIG;
-    case KILN_ENOMEM: return -ENOMEM;
-    case KILN_EFAULT: return -EFAULT;
-    case KILN_EBUSY:  return -EBUSY;
-    case KILN_EEXIST: return -EEXIST;
-    case KILN_EINVAL: return -EINVAL;
-    case KILN_ENOSYS: return -ENOSYS;
-    default:          return -EIO;
-    }
+    return r > INT32_MAX ? INT32_MAX : (int)kiln_hv_result_to_errno(r);
 }
 
 static int call(kiln_handle *h, uint64_t op, uint64_t arg0)
