@@ -61,7 +61,7 @@ enum MHD_Result status_flights_page(struct http_req *r)
 		html_raw(&h, "<p>No flights yet. Submit one with <code>xenrt submit</code>.</p>\n");
 	else
 		html_raw(&h, "<table class=\"list\"><thead><tr><th>flight</th><th>status</th>"
-			     "<th>kind</th><th>repository</th><th>ref</th><th>revision</th>"
+			     "<th>verdict</th><th>kind</th><th>repository</th><th>ref</th><th>revision</th>"
 			     "<th>jobs</th><th>submitter</th><th>created (UTC)</th></tr></thead>"
 			     "<tbody>\n");
 	size_t i;
@@ -71,6 +71,9 @@ enum MHD_Result status_flights_page(struct http_req *r)
 		flight_link(&h, f);
 		html_raw(&h, "</td><td>");
 		put_status(&h, json_string_value(json_object_get(f, "status")));
+		html_raw(&h, "</td><td>");
+		put_status(&h, json_string_value(json_object_get(json_object_get(f, "verdict"),
+								 "summary")));
 		html_raw(&h, "</td><td>");
 		put_field(&h, f, "kind");
 		html_raw(&h, "</td><td class=\"repo\">");

@@ -1,6 +1,6 @@
 /* status_hosts.c: the host pool (/hosts): every host with its state and the
- * most recent host events across the pool; and one host's page
- * (/hosts/<id>) with its whole event history, paged. */
+ * most recent host events across the pool, health checks linking their logs;
+ * and one host's page (/hosts/<id>) with its whole event history, paged. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 static void events_table(struct html *h, json_t *events)
 {
 	html_raw(h, "<table class=\"list\"><thead><tr><th>when (UTC)</th><th>host</th><th>from</th>"
-		    "<th>to</th><th>job</th><th>reason</th></tr></thead><tbody>\n");
+		    "<th>to</th><th>job</th><th>reason</th><th>logs</th></tr></thead><tbody>\n");
 	size_t i;
 	json_t *x;
 	json_array_foreach(events, i, x) {
@@ -34,6 +34,17 @@ static void events_table(struct html *h, json_t *events)
 				 "</a>", json_integer_value(job), json_integer_value(job));
 		html_raw(h, "</td><td>");
 		put_field(h, x, "reason");
+		html_raw(h, "</td><td>");
+		/* A health check's console: why a host stays quarantined. */
+		size_t k;
+		json_t *log;
+		json_array_foreach(json_object_get(x, "logs"), k, log) {
+			html_raw(h, "<a href=\"");
+			put_field(h, log, "url");
+			html_raw(h, "\">");
+			put_field(h, log, "name");
+			html_raw(h, "</a> ");
+		}
 		html_raw(h, "</td></tr>\n");
 	}
 	html_raw(h, "</tbody></table>\n");
@@ -46,7 +57,7 @@ enum MHD_Result status_hosts_page(struct http_req *r)
 	int rc = model_hosts(r->db, &hosts, err, sizeof err);
 	if (rc)
 		return page_error(r, rc, err);
-	rc = model_host_events(r->db, 0, INT64_MAX, RECENT_EVENTS, &events, err, sizeof err);
+	rc = model_host_events(r->db, r->cfg, 0, INT64_MAX, RECENT_EVENTS, &events, err, sizeof err);
 	if (rc) {
 		json_decref(hosts);
 		return page_error(r, rc, err);
@@ -104,7 +115,7 @@ enum MHD_Result status_host_page(struct http_req *r)
 		return ret;
 	json_t *doc;
 	char err[512];
-	int rc = model_host_events(r->db, r->ids[0], before, limit, &doc, err, sizeof err);
+	int rc = model_host_events(r->db, r->cfg, r->ids[0], before, limit, &doc, err, sizeof err);
 	if (rc)
 		return page_error(r, rc, err);
 	json_t *host = json_object_get(doc, "host");

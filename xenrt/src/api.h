@@ -14,8 +14,10 @@ enum MHD_Result api_hosts_list(struct http_req *r);     /* GET  /api/hosts */
 enum MHD_Result api_host_events(struct http_req *r);    /* GET  /api/hosts/<id>/events?limit=&before= */
 enum MHD_Result api_metrics(struct http_req *r);        /* GET  /api/metrics[?name=&limit=] */
 
-/* Files: GET /logs/<job>/<attempt>/<file> and /static/<file> (CSS). */
+/* Files: GET /logs/<job>/<attempt>/<file>, /logs/events/<host event>/<file>
+ * (a health check's logs) and /static/<file> (CSS). */
 enum MHD_Result http_serve_log(struct http_req *r);
+enum MHD_Result http_serve_event_log(struct http_req *r);
 enum MHD_Result http_serve_static(struct http_req *r);
 
 /* True for a file name the log and static routes may serve: 1..128

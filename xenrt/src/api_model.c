@@ -1,14 +1,5 @@
-/* api_model.c: read queries behind the API and the status pages.
- *
- * Verdict (design.md section 4): a failed step is "flaky" if the same step of
- * the same job passed in another flight of the same revision, a "regression"
- * if it passed in the baseline flight, "known" if the baseline had it failing
- * too, and plain "fail" when there is no baseline to compare with.  broken is
- * infrastructure and never the code's fault.  The flight's verdict is the
- * worst of its steps: regression > fail > broken > known/flaky (tolerable) >
- * pass; "pending" while it runs.  Only the steps of each job's latest attempt
- * count: earlier attempts were broken and retried.
- */
+/* api_model.c: read queries behind the API and the status pages.  Flights
+ * get their verdict from verdict.c, the one place it is computed. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -19,6 +10,7 @@
 
 #include "api_model.h"
 #include "json_util.h"
+#include "verdict.h"
 
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -122,11 +114,7 @@ int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, 
 	if (rc == 0 && n > 0) {
 		/* One aggregate for the whole page: job counts per flight and status,
 		 * for exactly the page's flights (their ids as one JSON parameter). */
-		json_t *ids = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append(ids, json_object_get(json_array_get(flights, i), "id"));
-		char *idlist = json_dumps(ids, JSON_COMPACT);
-		json_decref(ids);
+		char *idlist = json_ids(flights);
 		st = idlist ? prep(db, "SELECT flight_id, status, count(*) FROM jobs WHERE flight_id IN "
 				   "(SELECT value FROM json_each(?1)) GROUP BY flight_id, status",
 				   err, errlen) : NULL;
@@ -148,6 +136,8 @@ int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, 
 			snprintf(err, errlen, "out of memory");
 		free(idlist);
 	}
+	if (rc == 0)
+		rc = verdict_attach(db, flights, err, errlen);
 	if (rc) {
 		json_decref(flights);
 		return rc;
@@ -236,186 +226,6 @@ static void add_metric(json_t *step, sqlite3_stmt *st)
 	json_array_append_new(json_object_get(step, "metrics"), m);
 }
 
-/* (job name, step name) pairs of flight `id` with status `status`, or of any
- * other flight of revision `rev`, as an object keyed "job\nstep". */
-static int step_set(sqlite3 *db, const char *sql, int64_t id, const char *rev, json_t **out,
-		    char *err, size_t errlen)
-{
-	sqlite3_stmt *st = prep(db, sql, err, errlen);
-	if (!st)
-		return 500;
-	sqlite3_bind_int64(st, 1, id);
-	if (rev)
-		sqlite3_bind_text(st, 2, rev, -1, SQLITE_STATIC);
-	json_t *set = json_object();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char key[512];
-		snprintf(key, sizeof key, "%s\n%s", (const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1));
-		json_object_set_new(set, key, json_column(st, 2));
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(set);
-		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
-		return 500;
-	}
-	*out = set;
-	return 0;
-}
-
-/* Appends ": a, b, c" (the first few names of a verdict list) to buf. */
-static void name_list(char *buf, size_t len, json_t *arr)
-{
-	size_t i, used = strlen(buf);
-	json_t *v;
-	json_array_foreach(arr, i, v) {
-		if (i == 5) {
-			snprintf(buf + used, len - used, " and %zu more", json_array_size(arr) - 5);
-			return;
-		}
-		snprintf(buf + used, len - used, "%s%s", i ? ", " : ": ", json_string_value(v));
-		used = strlen(buf);
-	}
-}
-
-/* The release gate's answer for a flight of kind gate: may the branch be
- * pushed, and why.  pass and tolerable push; a regression or a failure
- * does not; broken is the farm's fault and cancelled is no answer, so both
- * say rerun.  {push: true|false|null, decision, reason}. */
-static json_t *gate(json_t *flight, json_t *lists, const char *summary)
-{
-	char reason[1024], base[64] = "no baseline";
-	json_t *b = json_object_get(flight, "baseline_id");
-	if (json_is_integer(b))
-		snprintf(base, sizeof base, "baseline flight %" JSON_INTEGER_FORMAT,
-			 json_integer_value(b));
-	const char *decision;
-	json_t *push;
-	if (!strcmp(summary, "pass")) {
-		decision = "push", push = json_true();
-		snprintf(reason, sizeof reason, "every step passed (compared with %s)", base);
-	} else if (!strcmp(summary, "tolerable")) {
-		decision = "push", push = json_true();
-		snprintf(reason, sizeof reason, "no regression against %s; only known or flaky failures",
-			 base);
-		name_list(reason, sizeof reason, json_object_get(lists, "known"));
-		name_list(reason, sizeof reason, json_object_get(lists, "flaky"));
-	} else if (!strcmp(summary, "regression")) {
-		decision = "no push", push = json_false();
-		snprintf(reason, sizeof reason, "regressed against %s (passed there, fails here)", base);
-		name_list(reason, sizeof reason, json_object_get(lists, "regressions"));
-	} else if (!strcmp(summary, "fail")) {
-		decision = "no push", push = json_false();
-		if (!json_array_size(json_object_get(lists, "failures")))
-			snprintf(reason, sizeof reason, "a job failed without a failing step");
-		else if (json_is_integer(b))
-			snprintf(reason, sizeof reason, "failed, and %s has no result to compare with",
-				 base);
-		else
-			snprintf(reason, sizeof reason, "failed, and there is no baseline to compare with");
-		name_list(reason, sizeof reason, json_object_get(lists, "failures"));
-	} else if (!strcmp(summary, "broken")) {
-		decision = "rerun", push = json_false();
-		snprintf(reason, sizeof reason, "the farm broke, the code was not judged; rerun the flight");
-		name_list(reason, sizeof reason, json_object_get(lists, "broken"));
-	} else if (!strcmp(summary, "cancelled")) {
-		decision = "rerun", push = json_false();
-		snprintf(reason, sizeof reason, "the flight was cancelled before it could judge the branch");
-	} else {
-		decision = "wait", push = json_null();
-		snprintf(reason, sizeof reason, "the flight is still running");
-	}
-	return json_pack("{s:o, s:s, s:s}", "push", push, "decision", decision, "reason", reason);
-}
-
-static int verdict(sqlite3 *db, json_t *flight, json_t *jobs, char *err, size_t errlen)
-{
-	int64_t id = json_integer_value(json_object_get(flight, "id"));
-	const char *status = json_string_value(json_object_get(flight, "status"));
-	json_t *baseline_id = json_object_get(flight, "baseline_id");
-	const char *rev = json_string_value(json_object_get(flight, "revision"));
-	json_t *baseline = NULL, *same_rev = NULL;
-	int rc = 0;
-	if (json_is_integer(baseline_id))
-		rc = step_set(db, "SELECT j.name, s.name, s.status FROM steps s "
-			      "JOIN jobs j ON s.job_id = j.id WHERE j.flight_id = ?1",
-			      json_integer_value(baseline_id), NULL, &baseline, err, errlen);
-	if (rc == 0 && rev)
-		rc = step_set(db, "SELECT j.name, s.name, 'pass' FROM flights f "
-			      "JOIN jobs j ON j.flight_id = f.id JOIN steps s ON s.job_id = j.id "
-			      "WHERE f.revision = ?2 AND f.id != ?1 AND s.status = 'pass'",
-			      id, rev, &same_rev, err, errlen);
-	if (rc) {
-		json_decref(baseline);
-		return rc;
-	}
-	json_t *lists = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "regressions", "failures",
-				  "broken", "known", "flaky");
-	size_t i, k;
-	json_t *job, *step;
-	json_array_foreach(jobs, i, job) {
-		const char *jname = json_string_value(json_object_get(job, "name"));
-		json_int_t attempt = json_integer_value(json_object_get(job, "attempt"));
-		json_array_foreach(json_object_get(job, "steps"), k, step) {
-			/* Earlier attempts were retried: history, not the verdict. */
-			if (json_integer_value(json_object_get(step, "attempt")) != attempt)
-				continue;
-			const char *sname = json_string_value(json_object_get(step, "name"));
-			const char *s = json_string_value(json_object_get(step, "status"));
-			char key[512];
-			snprintf(key, sizeof key, "%s\n%s", jname, sname);
-			const char *list = NULL;
-			if (!strcmp(s, "broken")) {
-				list = "broken";
-			} else if (!strcmp(s, "fail")) {
-				const char *was = baseline ? json_string_value(
-					json_object_get(baseline, key)) : NULL;
-				if (same_rev && json_object_get(same_rev, key))
-					list = "flaky";
-				else if (was && !strcmp(was, "pass"))
-					list = "regressions";
-				else if (was && !strcmp(was, "fail"))
-					list = "known";
-				else
-					list = "failures";
-			}
-			if (list) {
-				char what[512];
-				snprintf(what, sizeof what, "%s/%s", jname, sname);
-				json_array_append_new(json_object_get(lists, list),
-						      json_text(what, strlen(what)));
-			}
-		}
-	}
-	json_decref(baseline);
-	json_decref(same_rev);
-	const char *summary;
-	if (!strcmp(status, "queued") || !strcmp(status, "running"))
-		summary = "pending";
-	else if (!strcmp(status, "cancelled"))
-		summary = "cancelled";
-	else if (json_array_size(json_object_get(lists, "regressions")))
-		summary = "regression";
-	else if (json_array_size(json_object_get(lists, "failures")) ||
-		 (!strcmp(status, "fail") && !json_array_size(json_object_get(lists, "known")) &&
-		  !json_array_size(json_object_get(lists, "flaky"))))
-		summary = "fail"; /* also a job that failed without a failing step */
-	else if (json_array_size(json_object_get(lists, "broken")) || !strcmp(status, "broken"))
-		summary = "broken";
-	else if (json_array_size(json_object_get(lists, "known")) ||
-		 json_array_size(json_object_get(lists, "flaky")))
-		summary = "tolerable";
-	else
-		summary = "pass";
-	json_object_set_new(lists, "summary", json_string(summary));
-	json_object_set_new(flight, "verdict", lists);
-	json_object_set_new(flight, "gate", strcmp(json_string_value(json_object_get(flight, "kind")),
-						   "gate") ? json_null() : gate(flight, lists, summary));
-	return 0;
-}
-
 int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen)
 {
 	json_t *flight = NULL;
@@ -460,8 +270,11 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 			sqlite3_finalize(st);
 		}
 	}
-	if (rc == 0)
-		rc = verdict(db, flight, jobs, err, errlen);
+	if (rc == 0) {
+		json_t *one = json_pack("[O]", flight);
+		rc = verdict_attach(db, one, err, errlen);
+		json_decref(one);
+	}
 	if (rc) {
 		json_decref(flight);
 		return rc;
@@ -470,8 +283,45 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 	return 0;
 }
 
-/* Lists log files of every attempt of a job, from the disk (console logs
- * are files the executor writes, not step rows). */
+/* Appends {name, size, url} for every regular file in dir (read from the
+ * disk: console logs are files the executor writes, not rows), sorted by
+ * name; url is url_prefix + name.  A missing dir adds nothing. */
+static void dir_logs(const char *dir, const char *url_prefix, json_t *logs)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	json_t *names = json_array();
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			json_array_append_new(names, json_text(e->d_name, strlen(e->d_name)));
+	closedir(d);
+	/* readdir order is arbitrary; a stable order reads better. */
+	size_t n = json_array_size(names);
+	for (size_t x = 1; x < n; x++)
+		for (size_t y = x; y > 0 && strcmp(json_string_value(json_array_get(names, y - 1)),
+						   json_string_value(json_array_get(names, y))) > 0; y--) {
+			json_t *t = json_incref(json_array_get(names, y));
+			json_array_set(names, y, json_array_get(names, y - 1));
+			json_array_set_new(names, y - 1, t);
+		}
+	size_t k;
+	json_t *nm;
+	json_array_foreach(names, k, nm) {
+		char path[XENRT_PATH_MAX + 512], url[512];
+		struct stat sb;
+		snprintf(path, sizeof path, "%s/%s", dir, json_string_value(nm));
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		snprintf(url, sizeof url, "%s%s", url_prefix, json_string_value(nm));
+		json_array_append_new(logs, json_pack("{s:O, s:I, s:s}", "name", nm, "size",
+						      (json_int_t)sb.st_size, "url", url));
+	}
+	json_decref(names);
+}
+
+/* Lists log files of every attempt of a job. */
 static void job_logs(const struct xenrt_config *cfg, json_t *job)
 {
 	json_t *logs = json_array();
@@ -480,42 +330,32 @@ static void job_logs(const struct xenrt_config *cfg, json_t *job)
 	json_int_t flight = json_integer_value(json_object_get(job, "flight_id"));
 	json_int_t attempts = json_integer_value(json_object_get(job, "attempt"));
 	for (json_int_t a = 1; a <= attempts && a <= 100; a++) {
-		char dir[XENRT_PATH_MAX + 96];
+		char dir[XENRT_PATH_MAX + 96], prefix[128];
 		snprintf(dir, sizeof dir, "%s/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
 			 "/%" JSON_INTEGER_FORMAT, cfg->log_dir, flight, id, a);
-		DIR *d = opendir(dir);
-		if (!d)
-			continue;
-		struct dirent *e;
-		json_t *names = json_array();
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.')
-				json_array_append_new(names, json_text(e->d_name, strlen(e->d_name)));
-		closedir(d);
-		/* readdir order is arbitrary; a stable order reads better. */
-		size_t n = json_array_size(names);
-		for (size_t x = 1; x < n; x++)
-			for (size_t y = x; y > 0 && strcmp(json_string_value(json_array_get(names, y - 1)),
-							   json_string_value(json_array_get(names, y))) > 0; y--) {
-				json_t *t = json_incref(json_array_get(names, y));
-				json_array_set(names, y, json_array_get(names, y - 1));
-				json_array_set_new(names, y - 1, t);
-			}
-		size_t k;
-		json_t *nm;
-		json_array_foreach(names, k, nm) {
-			char path[XENRT_PATH_MAX + 512], url[512];
-			struct stat sb;
-			snprintf(path, sizeof path, "%s/%s", dir, json_string_value(nm));
-			if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-				continue;
-			snprintf(url, sizeof url, "/logs/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
-				 "/%s", id, a, json_string_value(nm));
-			json_array_append_new(logs, json_pack("{s:I, s:O, s:I, s:s}", "attempt",
-				(json_int_t)a, "name", nm, "size", (json_int_t)sb.st_size, "url", url));
-		}
-		json_decref(names);
+		snprintf(prefix, sizeof prefix, "/logs/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+			 "/", id, a);
+		size_t from = json_array_size(logs);
+		dir_logs(dir, prefix, logs);
+		for (size_t k = from; k < json_array_size(logs); k++)
+			json_object_set_new(json_array_get(logs, k), "attempt", json_integer(a));
 	}
+}
+
+/* A health check's events carry its log directory: list its files, served
+ * by /logs/events/<event>/<file>.  Other events get an empty list. */
+static void event_logs(const struct xenrt_config *cfg, json_t *event)
+{
+	json_t *logs = json_array();
+	const char *rel = json_string_value(json_object_get(event, "log_dir"));
+	if (rel) {
+		char dir[XENRT_PATH_MAX + 256], prefix[64];
+		snprintf(dir, sizeof dir, "%s/%s", cfg->log_dir, rel);
+		snprintf(prefix, sizeof prefix, "/logs/events/%" JSON_INTEGER_FORMAT "/",
+			 json_integer_value(json_object_get(event, "id")));
+		dir_logs(dir, prefix, logs);
+	}
+	json_object_set_new(event, "logs", logs);
 }
 
 int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **out,
@@ -579,8 +419,8 @@ int model_hosts(sqlite3 *db, json_t **out, char *err, size_t errlen)
 	return 0;
 }
 
-int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limit,
-		      json_t **out, char *err, size_t errlen)
+int model_host_events(sqlite3 *db, const struct xenrt_config *cfg, int64_t host_id,
+		      int64_t before, int64_t limit, json_t **out, char *err, size_t errlen)
 {
 	json_t *host = NULL;
 	if (host_id) {
@@ -593,10 +433,10 @@ int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limi
 	json_t *events = json_array();
 	sqlite3_stmt *st = prep(db, host_id
 		? "SELECT e.id, e.host_id, h.name AS host, e.at, e.old_state, e.new_state, e.job_id, "
-		  "e.reason FROM host_events e JOIN hosts h ON e.host_id = h.id "
+		  "e.reason, e.log_dir FROM host_events e JOIN hosts h ON e.host_id = h.id "
 		  "WHERE e.host_id = ?1 AND e.id < ?2 ORDER BY e.id DESC LIMIT ?3"
 		: "SELECT e.id, e.host_id, h.name AS host, e.at, e.old_state, e.new_state, e.job_id, "
-		  "e.reason FROM host_events e JOIN hosts h ON e.host_id = h.id "
+		  "e.reason, e.log_dir FROM host_events e JOIN hosts h ON e.host_id = h.id "
 		  "WHERE ?1 = 0 AND e.id < ?2 ORDER BY e.id DESC LIMIT ?3", err, errlen);
 	int rc = st ? 0 : 500;
 	if (st) {
@@ -611,6 +451,10 @@ int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limi
 		json_decref(events);
 		return rc;
 	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e)
+		event_logs(cfg, e);
 	*out = json_pack("{s:o, s:o, s:o}", "host", host ? host : json_null(), "events", events,
 			 "next_before", next_before(events, limit));
 	return 0;

@@ -20,7 +20,8 @@
 #define MODEL_PAGE_DEFAULT 50
 #define MODEL_PAGE_MAX 500
 
-/* {"flights": [flight + "jobs": {status: count}], "next_before": id|null}:
+/* {"flights": [flight + "jobs": {status: count}, "verdict", "gate"],
+ * "next_before": id|null}:
  * flights with id < before, newest first; only those of `kind` unless it is
  * NULL (callers validate it with model_kind_valid). */
 int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, json_t **out,
@@ -30,7 +31,7 @@ int model_flights(sqlite3 *db, const char *kind, int64_t before, int64_t limit, 
 int model_kind_valid(const char *kind);
 
 /* A flight with its jobs, each job's steps (with log_url) and runvars, its
- * artifacts, and "verdict" (see api_model.c). */
+ * artifacts, "verdict" and "gate" (verdict.h). */
 int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen);
 
 /* A job with its steps (each with its metrics), runvars, hosts by attempt,
@@ -42,9 +43,11 @@ int model_job(sqlite3 *db, const struct xenrt_config *cfg, int64_t id, json_t **
 int model_hosts(sqlite3 *db, json_t **out, char *err, size_t errlen);
 
 /* {"host": {...}, "events": [...], "next_before": id|null}; host_id 0 means
- * every host (newest first, with the host's name on each event). */
-int model_host_events(sqlite3 *db, int64_t host_id, int64_t before, int64_t limit,
-		      json_t **out, char *err, size_t errlen);
+ * every host (newest first, with the host's name on each event).  Each
+ * event has "logs": [{name, size, url}], the files of the health check it
+ * starts or ends (empty for other events). */
+int model_host_events(sqlite3 *db, const struct xenrt_config *cfg, int64_t host_id,
+		      int64_t before, int64_t limit, json_t **out, char *err, size_t errlen);
 
 /* {"metrics": [names]} when name is NULL (one index seek per distinct
  * name); otherwise {"metric": name, "points": [...]} with the `limit` most

@@ -70,7 +70,7 @@ enum MHD_Result api_host_events(struct http_req *r)
 		return ret;
 	json_t *doc = NULL;
 	char err[512];
-	int rc = model_host_events(r->db, r->ids[0], before, limit, &doc, err, sizeof err);
+	int rc = model_host_events(r->db, r->cfg, r->ids[0], before, limit, &doc, err, sizeof err);
 	return reply(r, rc, doc, err);
 }
 

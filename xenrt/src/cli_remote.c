@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "buf.h"
 #include "cli.h"
 
 /* --url, else $XENRT_URL, else the daemon's default address. */
@@ -22,24 +23,6 @@ static const char *default_url(void)
 	return env && *env ? env : "http://127.0.0.1:8080";
 }
 #define WAIT_POLL_S 2
-
-struct reply {
-	char *buf;
-	size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	char *nb = realloc(r->buf, r->len + size * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, data, size * n);
-	r->buf = nb;
-	r->len += size * n;
-	r->buf[r->len] = '\0';
-	return size * n;
-}
 
 /* One API call.  Returns the parsed JSON reply for 2xx; otherwise prints the
  * daemon's error (or the transport error) and returns NULL. */
@@ -53,7 +36,7 @@ static json_t *call(const char *base, const char *method, const char *path, json
 	}
 	char url[2048];
 	snprintf(url, sizeof url, "%s%s", base, path);
-	struct reply rep = { 0 };
+	struct buf rep = { 0 };
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
 	char auth[256];
 	if (token) {
@@ -70,7 +53,7 @@ static json_t *call(const char *base, const char *method, const char *path, json
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_append);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	CURLcode rc = curl_easy_perform(c);
@@ -85,7 +68,7 @@ static json_t *call(const char *base, const char *method, const char *path, json
 			curl_easy_strerror(rc));
 	} else {
 		json_error_t jerr;
-		doc = rep.buf ? json_loads(rep.buf, 0, &jerr) : NULL;
+		doc = rep.data ? json_loads(rep.data, 0, &jerr) : NULL;
 		if (status < 200 || status > 299) {
 			const char *msg = json_string_value(json_object_get(doc, "error"));
 			fprintf(stderr, "xenrt: %s %s: HTTP %ld: %s\n", method, path, status,
@@ -96,7 +79,7 @@ static json_t *call(const char *base, const char *method, const char *path, json
 			fprintf(stderr, "xenrt: %s %s: reply is not JSON\n", method, path);
 		}
 	}
-	free(rep.buf);
+	free(rep.data);
 	return doc;
 }
 
@@ -158,23 +141,24 @@ static char *read_file(const char *path)
 		fprintf(stderr, "xenrt: %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	struct reply r = { 0 };
+	struct buf r = { 0 };
 	char chunk[65536];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (!collect(chunk, 1, n, &r)) {
+		if (!buf_append(chunk, 1, n, &r)) {
+			fprintf(stderr, "xenrt: %s: out of memory\n", path);
 			fclose(f);
-			free(r.buf);
+			free(r.data);
 			return NULL;
 		}
 	bool failed = ferror(f);
 	fclose(f);
 	if (failed) {
 		fprintf(stderr, "xenrt: %s: read error\n", path);
-		free(r.buf);
+		free(r.data);
 		return NULL;
 	}
-	return r.buf ? r.buf : strdup("");
+	return r.data ? r.data : strdup("");
 }
 
 /* A local repository path becomes absolute: the daemon runs elsewhere. */
@@ -411,16 +395,16 @@ int cli_list(int argc, char **argv)
 	json_t *rep = call(c.url, "GET", path, NULL, NULL);
 	if (!rep)
 		return XENRT_EXIT_ERROR;
-	printf("%-7s %-10s %-8s %-20s %-16s %s\n", "FLIGHT", "STATUS", "KIND", "REF", "SUBMITTER",
-	       "CREATED (UTC)");
+	printf("%-7s %-10s %-11s %-8s %-20s %-16s %s\n", "FLIGHT", "STATUS", "VERDICT", "KIND", "REF",
+	       "SUBMITTER", "CREATED (UTC)");
 	size_t i;
 	json_t *f;
 	json_array_foreach(json_object_get(rep, "flights"), i, f) {
 		char created[32];
 		when(json_object_get(f, "created_at"), created, sizeof created);
-		printf("%-7lld %-10s %-8s %-20s %-16s %s\n",
+		printf("%-7lld %-10s %-11s %-8s %-20s %-16s %s\n",
 		       (long long)json_integer_value(json_object_get(f, "id")), str(f, "status"),
-		       str(f, "kind"), str(f, "ref"), str(f, "submitter"), created);
+		       verdict_of(f), str(f, "kind"), str(f, "ref"), str(f, "submitter"), created);
 	}
 	json_t *next = json_object_get(rep, "next_before");
 	if (json_is_integer(next))

@@ -331,11 +331,11 @@ static int health_check(struct executor *ex, sqlite3 *db)
 
     if (provision_health_artifact(db, hex, err, sizeof(err)) != 0)
         return 1;   /* nothing built yet to check with: stay quarantined */
-    rc = hostpool_begin_health_check(db, db_now() - HEALTH_RETRY_S, &h, err, sizeof(err));
+    rc = hostpool_begin_health_check(db, db_now() - HEALTH_RETRY_S, &h, jr.log_rel,
+                                     sizeof(jr.log_rel), err, sizeof(err));
     if (rc)
         return 1;
     snprintf(jr.suite, sizeof(jr.suite), "health");
-    snprintf(jr.log_rel, sizeof(jr.log_rel), "health/%s-%ld", h.name, (long)time(NULL));
     snprintf(jr.log_abs, sizeof(jr.log_abs), "%s/health", ex->cfg->log_dir);
     mkdir(ex->cfg->log_dir, 0755);
     mkdir(jr.log_abs, 0755);
@@ -348,7 +348,8 @@ static int health_check(struct executor *ex, sqlite3 *db)
     }
     if (executor_stopping(ex)) {
         /* Interrupted, not failed: the next start checks it again. */
-        hostpool_end_health_check(db, h.id, 0, 0, "health check interrupted", err, sizeof(err));
+        hostpool_end_health_check(db, h.id, jr.log_rel, 0, 0, "health check interrupted", err,
+                                  sizeof(err));
         return 0;
     }
     failures = hostpool_health_failures(db, h.id);
@@ -356,8 +357,9 @@ static int health_check(struct executor *ex, sqlite3 *db)
         snprintf(err, sizeof(err), "health check passed");
     else
         snprintf(err, sizeof(err), "health check failed: %.400s", msg);
-    if (hostpool_end_health_check(db, h.id, v == V_PASS, v != V_PASS && failures + 1 >= HEALTH_MAX_FAILURES,
-                                  err, msg, sizeof(msg)))
+    if (hostpool_end_health_check(db, h.id, jr.log_rel, v == V_PASS,
+                                  v != V_PASS && failures + 1 >= HEALTH_MAX_FAILURES, err, msg,
+                                  sizeof(msg)))
         log_err("health check", msg);
     executor_kick(ex);
     return 0;

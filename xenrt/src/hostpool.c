@@ -209,8 +209,25 @@ int hostpool_reset_stale(sqlite3 *db, char *err, size_t errlen)
     return n;
 }
 
-int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h, char *err,
-                                size_t errlen)
+/* Names log_dir on the event hostpool_set_state just wrote (this
+ * connection's last insert, inside the caller's transaction). */
+static int event_log_dir(sqlite3 *db, const char *log_dir, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "UPDATE host_events SET log_dir = ?1 WHERE id = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return sqlerr(db, "host event", err, errlen);
+    sqlite3_bind_text(st, 1, log_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(db));
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlerr(db, "host event", err, errlen);
+}
+
+int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h,
+                                char *log_dir, size_t log_dir_len, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     int rc;
@@ -239,11 +256,17 @@ int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host
     sqlite3_finalize(st);
     if (rc == 0)
         rc = hostpool_set_state(db, h->id, "provisioning", 0, 0, "health check", err, errlen);
+    if (rc == 0) {
+        /* The event id makes the name unique however often the host is checked. */
+        snprintf(log_dir, log_dir_len, "health/%s-%lld", h->name,
+                 (long long)sqlite3_last_insert_rowid(db));
+        rc = event_log_dir(db, log_dir, err, errlen);
+    }
     return in_transaction(db, rc, err, errlen);
 }
 
-int hostpool_end_health_check(sqlite3 *db, long long host_id, int pass, int give_up,
-                              const char *reason, char *err, size_t errlen)
+int hostpool_end_health_check(sqlite3 *db, long long host_id, const char *log_dir, int pass,
+                              int give_up, const char *reason, char *err, size_t errlen)
 {
     char sql[160];
     int rc;
@@ -252,6 +275,8 @@ int hostpool_end_health_check(sqlite3 *db, long long host_id, int pass, int give
         return -1;
     rc = hostpool_set_state(db, host_id, pass ? "idle" : give_up ? "offline" : "broken", 0, 0,
                             reason, err, errlen);
+    if (rc == 0)
+        rc = event_log_dir(db, log_dir, err, errlen);
     if (rc == 0 && pass) {
         snprintf(sql, sizeof(sql), "UPDATE hosts SET needs_health_check = 0 WHERE id = %lld", host_id);
         rc = db_exec(db, sql, err, errlen) == SQLITE_OK ? 0 : -1;

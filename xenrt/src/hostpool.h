@@ -58,14 +58,17 @@ int hostpool_reset_stale(sqlite3 *db, char *err, size_t errlen);
  * needs_health_check, not offline) and moves it to provisioning.  Returns 0
  * with *h filled, 1 if none, -1 on error.  The first check is due at once;
  * after a failed check the host is due again only if its last change is
- * older than `not_before` (retry spacing). */
-int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h, char *err,
-                                size_t errlen);
+ * older than `not_before` (retry spacing).  The check's log directory,
+ * "health/<host>-<event id>" under the log root, is written to log_dir and
+ * recorded on the event, so the API can serve the check's console. */
+int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h,
+                                char *log_dir, size_t log_dir_len, char *err, size_t errlen);
 
 /* Ends a health check: pass -> idle and healthy; fail -> broken again, or
- * offline after `failures` consecutive failures reached the limit. */
-int hostpool_end_health_check(sqlite3 *db, long long host_id, int pass, int give_up,
-                              const char *reason, char *err, size_t errlen);
+ * offline after `failures` consecutive failures reached the limit.  The
+ * event names the check's log_dir (from hostpool_begin_health_check). */
+int hostpool_end_health_check(sqlite3 *db, long long host_id, const char *log_dir, int pass,
+                              int give_up, const char *reason, char *err, size_t errlen);
 
 /* Consecutive failed health checks since the host last passed one. */
 int hostpool_health_failures(sqlite3 *db, long long host_id);

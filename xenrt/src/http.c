@@ -57,6 +57,7 @@ static const struct route {
 	{ "GET", "/api/hosts/#/events", api_host_events },
 	{ "GET", "/api/metrics", api_metrics },
 	{ "GET", "/logs/#/#/*", http_serve_log },
+	{ "GET", "/logs/events/#/*", http_serve_event_log },
 	{ "GET", "/static/*", http_serve_static },
 	{ "GET", "/", status_flights_page },
 	{ "GET", "/flights/#", status_flight_page },

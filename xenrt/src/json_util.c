@@ -88,3 +88,15 @@ json_t *json_row(sqlite3_stmt *st)
 	}
 	return obj;
 }
+
+char *json_ids(json_t *objects)
+{
+	json_t *ids = json_array();
+	size_t i;
+	json_t *o;
+	json_array_foreach(objects, i, o)
+		json_array_append(ids, json_object_get(o, "id"));
+	char *text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	return text;
+}

@@ -20,4 +20,10 @@ json_t *json_column(sqlite3_stmt *st, int i);
 /* The current row as an object of all its columns. */
 json_t *json_row(sqlite3_stmt *st);
 
+/* The "id" of every object in `objects` as compact JSON text ("[3,2,1]"),
+ * bound as one parameter of "IN (SELECT value FROM json_each(?))" so a page
+ * of rows costs one query, not one per row.  malloc'd; NULL when out of
+ * memory. */
+char *json_ids(json_t *objects);
+
 #endif

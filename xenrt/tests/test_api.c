@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "hostpool.h"
 #include "test_api_harness.h"
 
 #define GOOD_BODY "{\"repo\": \"/src/kiln\", \"ref\": \"main\", \"suites\": [\"smoke\"]}"
@@ -412,6 +413,97 @@ static void hosts_and_events(void **state)
 	rejected(h, "GET", "/api/hosts/1/events?limit=100000", NULL, AUTH_NONE, NULL, 0, 400, "'limit'");
 }
 
+/* A failed health check of host0 through the executor's own calls, with
+ * its console (and a planted symlink) on disk.  Returns the ending event. */
+static long long failed_health_check(struct harness *h)
+{
+	char err[256], log_dir[128];
+	struct pool_host c;
+	assert_int_equal(db_exec(h->db, "UPDATE hosts SET state = 'broken', needs_health_check = 1 "
+				 "WHERE name = 'host0'", err, sizeof err), SQLITE_OK);
+	assert_int_equal(hostpool_begin_health_check(h->db, 1e12, &c, log_dir, sizeof log_dir, err,
+						     sizeof err), 0);
+	fx_sh("mkdir -p '%s/%s' && printf 'no banner\\n' > '%s/%s/console-host0.log' && "
+	      "ln -s /etc/passwd '%s/%s/leak.log'", h->cfg.log_dir, log_dir, h->cfg.log_dir, log_dir,
+	      h->cfg.log_dir, log_dir);
+	assert_int_equal(hostpool_end_health_check(h->db, c.id, log_dir, 0, 0,
+						   "health check failed: no banner", err, sizeof err), 0);
+	return fx_scalar(h->db, "SELECT max(id) FROM host_events");
+}
+
+static void health_check_logs_are_listed_and_served(void **state)
+{
+	struct harness *h = *state;
+	long long end = failed_health_check(h);
+	json_t *j = get_json(h, "/api/hosts/1/events", 200);
+	json_t *events = json_object_get(j, "events");
+	/* Newest first: the check's end, its start, then the host's first event. */
+	assert_int_equal(json_array_size(events), 3);
+	char url[128];
+	for (size_t i = 0; i < 2; i++) {
+		json_t *ev = json_array_get(events, i), *logs = json_object_get(ev, "logs");
+		assert_int_equal(json_array_size(logs), 1); /* not the symlink */
+		snprintf(url, sizeof url, "/logs/events/%lld/console-host0.log", end - (long long)i);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "url")),
+				    url);
+		assert_int_equal(json_integer_value(json_object_get(json_array_get(logs, 0), "size")),
+				 10);
+	}
+	assert_int_equal(json_array_size(json_object_get(json_array_get(events, 2), "logs")), 0);
+	json_decref(j);
+	snprintf(url, sizeof url, "/logs/events/%lld/console-host0.log", end);
+	struct response r = request(h, "GET", url, NULL, AUTH_NONE, NULL, 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "no banner\n");
+	free(r.body);
+	/* The host pool page links the console beside the event. */
+	r = request(h, "GET", "/hosts", NULL, AUTH_NONE, NULL, 0);
+	assert_int_equal(r.status, 200);
+	char link[192];
+	snprintf(link, sizeof link, "<a href=\"%s\">console-host0.log</a>", url);
+	assert_non_null(strstr(r.body, link));
+	free(r.body);
+}
+
+static void health_check_logs_refuse_traversal(void **state)
+{
+	struct harness *h = *state;
+	long long end = failed_health_check(h);
+	char err[256];
+	/* A damaged row must not lead outside the log root either. */
+	assert_int_equal(db_exec(h->db, "UPDATE host_events SET log_dir = '../../../etc' WHERE id = 1",
+				 err, sizeof err), SQLITE_OK);
+	static const char *const bad[] = {
+		"..", "../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "%2e%2e", ".hidden",
+		"leak.log", "a%00b", "", "con%20sole.log", "console-host0.log/x",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0] + 3; i++) {
+		char path[256];
+		if (i < sizeof bad / sizeof bad[0])
+			snprintf(path, sizeof path, "/logs/events/%lld/%s", end, bad[i]);
+		else if (i == sizeof bad / sizeof bad[0])
+			snprintf(path, sizeof path, "/logs/events/1/passwd");     /* damaged row */
+		else if (i == sizeof bad / sizeof bad[0] + 1)
+			snprintf(path, sizeof path, "/logs/events/2/group");      /* host1: no logs */
+		else
+			snprintf(path, sizeof path, "/logs/events/999/console-host0.log");
+		char *before = snapshot(h->db);
+		struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
+		if (r.status != 400 && r.status != 404)
+			fprintf(stderr, "# %s -> %ld\n", path, r.status);
+		assert_true(r.status == 400 || r.status == 404);
+		assert_null(strstr(r.body, "root:"));
+		char *after = snapshot(h->db);
+		assert_string_equal(before, after);
+		free(before);
+		free(after);
+		free(r.body);
+	}
+	rejected(h, "GET", "/logs/events/1/passwd", NULL, AUTH_NONE, NULL, 0, 404, "has no logs");
+	rejected(h, "GET", "/logs/events/999/x.log", NULL, AUTH_NONE, NULL, 0, 404, "no host event 999");
+	rejected(h, "GET", "/logs/events/1/.x", NULL, AUTH_NONE, NULL, 0, 400, "bad log file name");
+}
+
 static void baseline_is_accepted_when_it_exists(void **state)
 {
 	struct harness *h = *state;
@@ -487,6 +579,8 @@ int main(void)
 		T(logs_are_served_without_traversal),
 		T(static_css_is_served),
 		T(hosts_and_events),
+		T(health_check_logs_are_listed_and_served),
+		T(health_check_logs_refuse_traversal),
 		T(baseline_is_accepted_when_it_exists),
 		T(concurrent_submissions_all_land_whole),
 	};

@@ -1,6 +1,7 @@
 /* test_api_harness.h: a real xenrt HTTP server for tests: libmicrohttpd on
  * an ephemeral loopback port, a temporary SQLite file and log directory, the
- * repository's testsuites/, one API token, and libcurl as the client.
+ * repository's testsuites/, one API token, and libcurl as the client
+ * (bodies collected with src/buf.h, as the CLI does).
  * get_json() fetches and parses a JSON answer; snapshot() dumps every table so a test can prove a rejected request
  * changed nothing.  Included by test_api.c and test_status.c only. */
 #ifndef XENRT_TEST_API_HARNESS_H
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "auth.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "fixture_farm.h"
@@ -80,19 +82,6 @@ static int harness_down(void **state)
 	return rc;
 }
 
-static size_t gather(char *data, size_t size, size_t n, void *arg)
-{
-	struct response *r = arg;
-	char *nb = realloc(r->body, r->len + size * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, data, size * n);
-	r->body = nb;
-	r->len += size * n;
-	r->body[r->len] = '\0';
-	return size * n;
-}
-
 /* Body source for chunked uploads: `left` bytes of 'x'. */
 static size_t feed(char *buf, size_t size, size_t n, void *arg)
 {
@@ -112,6 +101,7 @@ static struct response request(struct harness *h, const char *method, const char
 			       const char *body, int auth, const char *authz, size_t chunked)
 {
 	struct response r = { 0 };
+	struct buf got = { 0 };
 	CURL *c = curl_easy_init();
 	char url[2048], hdr[512];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port(h->srv), path);
@@ -137,8 +127,8 @@ static struct response request(struct harness *h, const char *method, const char
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gather);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_append);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	CURLcode rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
@@ -147,8 +137,8 @@ static struct response request(struct harness *h, const char *method, const char
 		fprintf(stderr, "# %s %s: %s\n", method, path, curl_easy_strerror(rc));
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
-	if (!r.body)
-		r.body = strdup("");
+	r.body = got.data ? got.data : strdup("");
+	r.len = got.len;
 	return r;
 }
 
@@ -181,26 +171,27 @@ static char *snapshot(sqlite3 *db)
 	static const char *const tables[] = { "flights", "jobs", "runvars", "steps", "metrics",
 		"artifacts", "flight_artifacts", "hosts", "job_hosts", "host_events", "api_tokens",
 		"schema_migrations" };
-	struct response out = { 0 };
+	struct buf out = { 0 };
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY rowid", tables[t]);
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 			return NULL;
-		gather((char *)tables[t], 1, strlen(tables[t]), &out);
-		gather(":\n", 1, 2, &out);
+		buf_append((char *)tables[t], 1, strlen(tables[t]), &out);
+		buf_append(":\n", 1, 2, &out);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			for (int i = 0; i < sqlite3_column_count(st); i++) {
 				const unsigned char *v = sqlite3_column_text(st, i);
-				gather(v ? (char *)v : "NULL", 1, v ? strlen((const char *)v) : 4, &out);
-				gather("|", 1, 1, &out);
+				buf_append(v ? (char *)v : "NULL", 1, v ? strlen((const char *)v) : 4,
+					   &out);
+				buf_append("|", 1, 1, &out);
 			}
-			gather("\n", 1, 1, &out);
+			buf_append("\n", 1, 1, &out);
 		}
 		sqlite3_finalize(st);
 	}
-	return out.body;
+	return out.data;
 }
 
 #endif

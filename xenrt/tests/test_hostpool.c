@@ -144,6 +144,7 @@ static void quarantine_and_health_check(void **state)
 {
     struct fx *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
+    char ld[128], want[128], want2[300], got[300];
 
     assert_int_equal(hostpool_reserve(f->db, 3, 1, 1, h, err, sizeof(err)), 0);
     assert_string_equal(h[0].name, "host0");
@@ -158,18 +159,28 @@ static void quarantine_and_health_check(void **state)
     assert_int_equal(db_exec(f->db, "UPDATE hosts SET state = 'broken' WHERE name = 'host0'", err, sizeof(err)), SQLITE_OK);
 
     /* A failing health check keeps it broken, then gives up to offline. */
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 0);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 0);
     assert_string_equal(c.name, "host0");
     assert_int_equal(count(f->db, "SELECT count(*) FROM hosts WHERE name = 'host0' AND state = 'provisioning'"), 1);
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 1);
-    assert_int_equal(hostpool_end_health_check(f->db, c.id, 0, 0, "health check failed: no banner", err, sizeof(err)), 0);
+    /* The check's logs are named after the event that starts it, and
+     * both that event and the one ending the check point at them. */
+    snprintf(want, sizeof(want), "health/host0-%d",
+             count(f->db, "SELECT max(id) FROM host_events WHERE reason = 'health check'"));
+    assert_string_equal(ld, want);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 1);
+    assert_int_equal(hostpool_end_health_check(f->db, c.id, ld, 0, 0, "health check failed: no banner", err, sizeof(err)), 0);
     assert_int_equal(hostpool_health_failures(f->db, c.id), 1);
+    assert_int_equal(count(f->db, "SELECT count(*) FROM host_events WHERE log_dir IS NOT NULL"), 2);
+    fx_text(f->db, got, sizeof(got), "SELECT group_concat(log_dir, ' ') FROM host_events"
+            " WHERE reason LIKE 'health check%%'");
+    snprintf(want2, sizeof(want2), "%s %s", want, want);
+    assert_string_equal(got, want2);
     assert_int_equal(count(f->db, "SELECT count(*) FROM hosts WHERE name = 'host0' AND state = 'broken'"
                                   " AND needs_health_check = 1"), 1);
     /* Retry spacing: not due before its last change. */
-    assert_int_equal(hostpool_begin_health_check(f->db, 1.0, &c, err, sizeof(err)), 1);
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 0);
-    assert_int_equal(hostpool_end_health_check(f->db, c.id, 1, 0, "health check passed", err, sizeof(err)), 0);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1.0, &c, ld, sizeof(ld), err, sizeof(err)), 1);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 0);
+    assert_int_equal(hostpool_end_health_check(f->db, c.id, ld, 1, 0, "health check passed", err, sizeof(err)), 0);
     assert_int_equal(hostpool_health_failures(f->db, c.id), 0);
     assert_int_equal(count(f->db, "SELECT count(*) FROM hosts WHERE name = 'host0' AND state = 'idle'"
                                   " AND needs_health_check = 0"), 1);
@@ -178,10 +189,10 @@ static void quarantine_and_health_check(void **state)
 
     assert_int_equal(hostpool_reserve(f->db, 3, 2, 1, h, err, sizeof(err)), 0);
     assert_int_equal(hostpool_release(f->db, 3, 1, "broken again", err, sizeof(err)), 0);
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 0);
-    assert_int_equal(hostpool_end_health_check(f->db, c.id, 0, 1, "health check failed: gave up", err, sizeof(err)), 0);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 0);
+    assert_int_equal(hostpool_end_health_check(f->db, c.id, ld, 0, 1, "health check failed: gave up", err, sizeof(err)), 0);
     assert_int_equal(count(f->db, "SELECT count(*) FROM hosts WHERE name = 'host0' AND state = 'offline'"), 1);
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 1);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 1);
 }
 
 /* A host whose driver does not exist yet is never reserved or checked. */
@@ -189,6 +200,7 @@ static void unsupported_driver_not_used(void **state)
 {
     struct fx *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
+    char ld[128];
 
     assert_int_equal(db_exec(f->db, "UPDATE hosts SET driver = 'bochs' WHERE name = 'host0';"
                                     "UPDATE hosts SET driver = 'physical', needs_health_check = 1,"
@@ -196,13 +208,14 @@ static void unsupported_driver_not_used(void **state)
     assert_int_equal(hostpool_reserve(f->db, 1, 1, 2, h, err, sizeof(err)), 1);
     assert_int_equal(hostpool_reserve(f->db, 3, 1, 1, h, err, sizeof(err)), 0);
     assert_string_equal(h[0].name, "host2");
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 1);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 1);
 }
 
 static void crash_recovery_resets(void **state)
 {
     struct fx *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
+    char ld[128];
     char e[128];
 
     assert_int_equal(hostpool_reserve(f->db, 1, 1, 2, h, err, sizeof(err)), 0);
@@ -212,7 +225,7 @@ static void crash_recovery_resets(void **state)
     /* host2 quarantined and interrupted mid health check. */
     assert_int_equal(hostpool_reserve(f->db, 3, 1, 1, &c, err, sizeof(err)), 0);
     assert_int_equal(hostpool_release(f->db, 3, 1, "broken", err, sizeof(err)), 0);
-    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, err, sizeof(err)), 0);
+    assert_int_equal(hostpool_begin_health_check(f->db, 1e12, &c, ld, sizeof(ld), err, sizeof(err)), 0);
 
     assert_int_equal(hostpool_reset_stale(f->db, err, sizeof(err)), 3);
     assert_int_equal(count(f->db, "SELECT count(*) FROM hosts WHERE reserved_by IS NOT NULL"), 0);

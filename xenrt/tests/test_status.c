@@ -1,7 +1,7 @@
 /* test_status.c: the status pages, served by a real daemon: every string
  * from the database is HTML-escaped, the grid links each cell to its log,
  * the verdict compares with the baseline, a gate flight says whether to
- * push, console tails lose their terminal escapes, pages are paged, and
+ * push (and the flights list agrees), console tails lose their terminal escapes, pages are paged, and
  * unknown ids give an HTML 404. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -380,6 +380,60 @@ static void gate_says_push_or_not_and_why(void **state)
 	free(r.body);
 }
 
+/* The flights list gives every flight the verdict and gate answer its own
+ * page gives (the one `xenrt submit --wait` exits by), beside its status. */
+static void flights_list_shows_each_verdict(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'patch', '/r', 'm', 'ccc', 't', 3, 'fail'), "
+		"(4, 'nightly', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'branch', '/r', 'm', 'bbb', 't', 5, 'pass'), "
+		"(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'branch', '/r', 'm', NULL, 't', 7, 'fail');"
+		"UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
+		"INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
+		"(1, 1, 'smoke', 'smoke', 'fail', 1), (2, 2, 'smoke', 'smoke', 'fail', 1), "
+		"(3, 3, 'smoke', 'smoke', 'fail', 1), (4, 4, 'smoke', 'smoke', 'broken', 1), "
+		"(5, 5, 'smoke', 'smoke', 'pass', 1), (6, 6, 'smoke', 'smoke', 'running', 1), "
+		"(7, 7, 'smoke', 'smoke', 'fail', 2);"
+		"INSERT INTO steps(job_id, seq, name, status, started_at, attempt) VALUES "
+		"(1, 1, 'boot', 'pass', 1, 1), (1, 2, 'old-bug', 'fail', 1, 1), "
+		"(2, 1, 'boot', 'fail', 1, 1), (2, 2, 'net', 'fail', 1, 1), "
+		"(3, 1, 'boot', 'pass', 1, 1), (3, 2, 'old-bug', 'fail', 1, 1), "
+		"(4, 1, 'boot', 'broken', 1, 1), (5, 1, 'net', 'pass', 1, 1), (6, 1, 'boot', 'fail', 1, 1), "
+		"(7, 1, 'boot', 'broken', 1, 1), (7, 2, 'boot', 'fail', 1, 2);");
+	static const char *const want[] = { NULL, "fail", "regression", "tolerable", "broken", "pass",
+					     "pending", "fail" };
+	json_t *list = get_json(h, "/api/flights", 200);
+	json_t *flights = json_object_get(list, "flights");
+	assert_int_equal(json_array_size(flights), 7);
+	size_t i;
+	json_t *lf;
+	json_array_foreach(flights, i, lf) {
+		json_int_t id = json_integer_value(json_object_get(lf, "id"));
+		char path[64];
+		snprintf(path, sizeof path, "/api/flights/%" JSON_INTEGER_FORMAT, id);
+		json_t *one = get_json(h, path, 200);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(lf, "verdict"),
+								      "summary")), want[id]);
+		assert_true(json_equal(json_object_get(lf, "verdict"), json_object_get(one, "verdict")));
+		assert_true(json_equal(json_object_get(lf, "gate"), json_object_get(one, "gate")));
+		json_decref(one);
+	}
+	/* Flight 2's net step passed in flight 5 of the same revision: flaky. */
+	json_t *v2 = json_object_get(json_array_get(flights, 5), "verdict");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(v2, "flaky"), 0)),
+			    "smoke/net");
+	json_decref(list);
+	struct response r = page(h, "/", 200);
+	assert_non_null(strstr(r.body, "<th>status</th><th>verdict</th>"));
+	assert_non_null(strstr(r.body, "<a href=\"/flights/2\">2</a></td><td><span class=\"st st-fail\">"
+			       "fail</span></td><td><span class=\"st st-fail\">regression</span>"));
+	assert_non_null(strstr(r.body, "<a href=\"/flights/3\">3</a></td><td><span class=\"st st-fail\">"
+			       "fail</span></td><td><span class=\"st st-tolerable\">tolerable</span>"));
+	free(r.body);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -395,6 +449,7 @@ int main(void)
 		T(running_flights_refresh_themselves),
 		T(console_tail_drops_terminal_escapes),
 		T(gate_says_push_or_not_and_why),
+		T(flights_list_shows_each_verdict),
 	};
 	int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
 	curl_global_cleanup();

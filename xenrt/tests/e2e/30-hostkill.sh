@@ -2,10 +2,11 @@
 # 30-hostkill.sh: a host's QEMU process dies in the middle of a job.  The
 # job is broken (the farm failed, not the code), the host is quarantined,
 # the job is retried on the other host and passes, and the quarantined host
-# returns to the pool only after a health check boots Kiln on it.
+# returns to the pool only after a health check boots Kiln on it (its
+# console served through the event that ended the check).
 . "$(dirname "$0")/lib.bash"
 
-echo "1..11"
+echo "1..12"
 start_farm
 F=$(submit smoke)
 require_started "$F"
@@ -29,5 +30,9 @@ healthy() {
 }
 check "a health check returned it to the pool" wait_for 90 healthy
 check "the health check booted Kiln" grep -q "health check passed" <<<"$(api "/api/hosts/$hid/events")"
+# The check's console, linked from its event, is what shows why a host stays broken.
+console_url=$(api "/api/hosts/$hid/events" | jq -r --arg c "console-$host.log" \
+    '[.events[] | select(.reason == "health check passed") | .logs[] | select(.name == $c) | .url][0]')
+check "the health check's console is served from its event" grep -q "(kiln)" <<<"$(api "$console_url")"
 check "hosts idle at the end" hosts_all_idle
 is "no QEMU left running" "$(our_qemus | wc -l)" 0
