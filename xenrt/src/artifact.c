@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,18 +102,15 @@ static int record(sqlite3 *db, const char *hex, long long size, char *err, size_
     return 0;
 }
 
-int artifact_store_file(sqlite3 *db, const char *artifact_dir, const char *src,
-                        char hex[ARTIFACT_HEX_LEN + 1], char *err, size_t errlen)
+/* Writes src into the store under its hash; returns its size or -1. */
+static long long store_file(const char *artifact_dir, const char *src,
+                            char hex[ARTIFACT_HEX_LEN + 1], char *err, size_t errlen)
 {
     char tmp[4096], final[4096];
     unsigned char md[32];
     long long size;
     int in, out;
 
-    if (mkdir(artifact_dir, 0755) && errno != EEXIST) {
-        snprintf(err, errlen, "%s: %s", artifact_dir, strerror(errno));
-        return -1;
-    }
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", artifact_dir) >= sizeof(tmp)) {
         snprintf(err, errlen, "artifact directory path too long");
         return -1;
@@ -152,11 +150,11 @@ int artifact_store_file(sqlite3 *db, const char *artifact_dir, const char *src,
         unlink(tmp);
         return -1;
     }
-    return record(db, hex, size, err, errlen);
+    return size;
 }
 
-int artifact_link(sqlite3 *db, long long flight_id, const char *role, const char *hex,
-                  char *err, size_t errlen)
+static int link_flight(sqlite3 *db, long long flight_id, const char *role, const char *hex,
+                       char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db,
@@ -175,6 +173,64 @@ int artifact_link(sqlite3 *db, long long flight_id, const char *role, const char
         return -1;
     }
     return 0;
+}
+
+int artifact_lock(const char *artifact_dir, int exclusive, char *err, size_t errlen)
+{
+    char path[4096];
+    int fd;
+
+    if (mkdir(artifact_dir, 0755) && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", artifact_dir, strerror(errno));
+        return -1;
+    }
+    if ((size_t)snprintf(path, sizeof(path), "%s/.lock", artifact_dir) >= sizeof(path)) {
+        snprintf(err, errlen, "artifact directory path too long");
+        return -1;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
+        if (errno == EINTR)
+            continue;
+        snprintf(err, errlen, "locking %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void artifact_unlock(int fd)
+{
+    /* Closing the only descriptor of the open file releases the flock. */
+    close(fd);
+}
+
+int artifact_store(sqlite3 *db, const char *artifact_dir, const char *src, long long flight_id,
+                   const char *role, char hex[ARTIFACT_HEX_LEN + 1], char *err, size_t errlen)
+{
+    char e2[128];
+    int fd = artifact_lock(artifact_dir, 0, err, errlen);
+    long long size;
+    int rc = -1;
+
+    if (fd < 0)
+        return -1;
+    size = store_file(artifact_dir, src, hex, err, errlen);
+    if (size >= 0 && db_exec(db, "BEGIN IMMEDIATE", err, errlen) == SQLITE_OK) {
+        rc = record(db, hex, size, err, errlen);
+        if (rc == 0)
+            rc = link_flight(db, flight_id, role, hex, err, errlen);
+        if (rc == 0 && db_exec(db, "COMMIT", err, errlen) != SQLITE_OK)
+            rc = -1;
+        if (rc)
+            db_exec(db, "ROLLBACK", e2, sizeof(e2));
+    }
+    artifact_unlock(fd);
+    return rc;
 }
 
 int artifact_lookup(sqlite3 *db, long long flight_id, const char *role,

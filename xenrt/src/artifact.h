@@ -19,14 +19,21 @@
 int artifact_name_valid(const char *s);
 
 /* Copies `src` into the store (temp file, fsync, rename: a crash leaves
- * either no file or the whole file) and records it in `artifacts`.
- * Returns 0 with the hash in hex, or -1 with a message. */
-int artifact_store_file(sqlite3 *db, const char *artifact_dir, const char *src,
-                        char hex[ARTIFACT_HEX_LEN + 1], char *err, size_t errlen);
+ * either no file or the whole file) and records, in one transaction, the
+ * artifact and that `flight_id` uses it as `role`: the row never exists
+ * unused, so `xenrt gc` cannot take it between the two.  Holds the store's
+ * lock (shared) meanwhile.  Returns 0 with the hash in hex, or -1 with a
+ * message. */
+int artifact_store(sqlite3 *db, const char *artifact_dir, const char *src, long long flight_id,
+                   const char *role, char hex[ARTIFACT_HEX_LEN + 1], char *err, size_t errlen);
 
-/* Records that `flight_id` uses artifact `hex` as `role`. */
-int artifact_link(sqlite3 *db, long long flight_id, const char *role, const char *hex,
-                  char *err, size_t errlen);
+/* The store's lock (artifact_dir/.lock, flock): stores hold it shared from
+ * writing a file to committing its rows, garbage collection exclusive from
+ * choosing what to delete to unlinking it, so a file being stored again is
+ * never unlinked under its new row.  Returns the fd to pass to
+ * artifact_unlock, or -1 with a message. */
+int artifact_lock(const char *artifact_dir, int exclusive, char *err, size_t errlen);
+void artifact_unlock(int fd);
 
 /* Looks up the artifact of `role` for a flight; 0 found, 1 none, -1 error. */
 int artifact_lookup(sqlite3 *db, long long flight_id, const char *role,

@@ -215,6 +215,12 @@ static int copy_artifacts(struct job_run *jr, long long from, char *msg, size_t 
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         snprintf(msg, msglen, "reuse: %s", sqlite3_errmsg(jr->db));
+    /* `xenrt gc` may have taken them since reusable_build looked: broken,
+     * so the retry builds instead. */
+    else if (sqlite3_changes(jr->db) == 0) {
+        snprintf(msg, msglen, "reuse: flight %lld's artifacts were garbage-collected", from);
+        rc = -1;
+    }
     sqlite3_finalize(st);
     return rc;
 }
@@ -290,8 +296,7 @@ static int store_one(struct job_run *jr, const char *dir, const char *rel, const
         snprintf(msg, msglen, "the build produced no %s", rel);
         return 1;
     }
-    if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
-        artifact_link(jr->db, jr->flight_id, role, hex, msg, msglen))
+    if (artifact_store(jr->db, jr->cfg->artifact_dir, path, jr->flight_id, role, hex, msg, msglen))
         return -1;
     return 0;
 }
@@ -329,8 +334,8 @@ static enum verdict store(struct job_run *jr, const char *dir, int dom0, char *m
         snprintf(msg, msglen, "make succeeded but produced no hypervisor/build/kiln.elf");
         return V_FAIL;
     }
-    if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
-        artifact_link(jr->db, jr->flight_id, "hypervisor", hex, msg, msglen))
+    if (artifact_store(jr->db, jr->cfg->artifact_dir, path, jr->flight_id, "hypervisor", hex, msg,
+                       msglen))
         return V_BROKEN;
     if ((size_t)snprintf(gdir, sizeof(gdir), "%s/hypervisor/build/guests", dir) >= sizeof(gdir)) {
         snprintf(msg, msglen, "work directory path too long");
@@ -346,8 +351,8 @@ static enum verdict store(struct job_run *jr, const char *dir, int dom0, char *m
         snprintf(role, sizeof(role), "guest-%.*s", (int)(len - 4), e->d_name);
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", gdir, e->d_name) >= sizeof(path))
             continue;
-        if (artifact_store_file(jr->db, jr->cfg->artifact_dir, path, hex, msg, msglen) ||
-            artifact_link(jr->db, jr->flight_id, role, hex, msg, msglen)) {
+        if (artifact_store(jr->db, jr->cfg->artifact_dir, path, jr->flight_id, role, hex, msg,
+                           msglen)) {
             closedir(d);
             return V_BROKEN;
         }

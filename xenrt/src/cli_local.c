@@ -1,8 +1,8 @@
 /* cli_local.c: subcommands that work on the local database directly:
  * `xenrt db migrate|version` (operators upgrading or inspecting a database
  * without starting the daemon), `xenrt token` (tokens are made on the
- * database, never over the API), and the config/token loaders shared by all
- * subcommands. */
+ * database, never over the API), `xenrt gc` (the artifact store, beside a
+ * running daemon), and the config/token loaders shared by all subcommands. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "artifact_gc.h"
 #include "auth.h"
 #include "db.h"
 
@@ -68,23 +69,52 @@ int cli_config(struct xenrt_config *cfg, const char *config_path, const char *db
 	return 0;
 }
 
-/* The options every local subcommand takes: --config F and --db F.
- * Returns 0, or -1 on an unknown option (getopt has said which). */
-static int local_options(int argc, char **argv, const char **config_path, const char **db_path)
+/* `xenrt gc`'s own options. */
+struct gc_opts {
+	long long keep_flights;
+	bool dry_run;
+};
+
+#define GC_KEEP_DEFAULT 50
+#define GC_KEEP_MAX 1000000
+
+/* The options every local subcommand takes: --config F and --db F, and
+ * with gc non-NULL `xenrt gc`'s.  Returns 0, or -1 on an unknown option
+ * (getopt has said which) or a bad value (said here). */
+static int local_options(int argc, char **argv, const char **config_path, const char **db_path,
+			 struct gc_opts *gc)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "keep-flights", required_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'c')
+		if (o == 'c') {
 			*config_path = optarg;
-		else if (o == 'd')
+		} else if (o == 'd') {
 			*db_path = optarg;
-		else
+		} else if (o == 'k' && gc) {
+			char *end;
+			errno = 0;
+			gc->keep_flights = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || gc->keep_flights < 0 ||
+			    gc->keep_flights > GC_KEEP_MAX) {
+				fprintf(stderr, "xenrt: --keep-flights: expected an integer 0..%d, "
+					"got '%s'\n", GC_KEEP_MAX, optarg);
+				return -1;
+			}
+		} else if (o == 'n' && gc) {
+			gc->dry_run = true;
+		} else {
+			if (o == 'k' || o == 'n')
+				fprintf(stderr, "xenrt: --%s is an option of 'xenrt gc' only\n",
+					o == 'k' ? "keep-flights" : "dry-run");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -107,7 +137,7 @@ static int local_db(struct xenrt_config *cfg, const char *config_path, const cha
 int cli_db(int argc, char **argv)
 {
 	const char *config_path = NULL, *db_path = NULL;
-	if (local_options(argc, argv, &config_path, &db_path) < 0)
+	if (local_options(argc, argv, &config_path, &db_path, NULL) < 0)
 		return XENRT_EXIT_USAGE;
 	if (optind != argc - 1 || (strcmp(argv[optind], "migrate") && strcmp(argv[optind], "version"))) {
 		fprintf(stderr, "usage: xenrt db migrate|version [--config F] [--db F]\n");
@@ -166,7 +196,7 @@ static void print_token(void *arg, const char *name, double created_at, double r
 int cli_token(int argc, char **argv)
 {
 	const char *config_path = NULL, *db_path = NULL;
-	if (local_options(argc, argv, &config_path, &db_path) < 0)
+	if (local_options(argc, argv, &config_path, &db_path, NULL) < 0)
 		return XENRT_EXIT_USAGE;
 	const char *verb = optind < argc ? argv[optind] : "";
 	bool named = !strcmp(verb, "create") || !strcmp(verb, "revoke");
@@ -214,5 +244,42 @@ int cli_token(int argc, char **argv)
 			fprintf(stderr, "xenrt token %s: %s\n", verb, err);
 		return XENRT_EXIT_ERROR;
 	}
+	return XENRT_EXIT_OK;
+}
+
+static void print_freed(void *arg, const char hex[ARTIFACT_HEX_LEN + 1], long long bytes)
+{
+	const struct gc_opts *gc = arg;
+	if (bytes < 0)
+		printf("%s %s (its file was already gone)\n", gc->dry_run ? "would remove" : "removed",
+		       hex);
+	else
+		printf("%s %s (%lld bytes)\n", gc->dry_run ? "would remove" : "removed", hex, bytes);
+}
+
+int cli_gc(int argc, char **argv)
+{
+	const char *config_path = NULL, *db_path = NULL;
+	struct gc_opts gc = { GC_KEEP_DEFAULT, false };
+	if (local_options(argc, argv, &config_path, &db_path, &gc) < 0 || optind != argc) {
+		fprintf(stderr, "usage: xenrt gc [--keep-flights N] [--dry-run] [--config F] [--db F]\n");
+		return XENRT_EXIT_USAGE;
+	}
+	struct xenrt_config cfg;
+	sqlite3 *db;
+	if (local_db(&cfg, config_path, db_path, &db) < 0)
+		return XENRT_EXIT_ERROR;
+	struct gc_report rep;
+	char err[1024];
+	int rc = artifact_gc(db, cfg.artifact_dir, gc.keep_flights, gc.dry_run, print_freed, &gc, &rep,
+			     err, sizeof err);
+	db_close(db);
+	if (rc < 0) {
+		fprintf(stderr, "xenrt gc: %s\n", err);
+		return XENRT_EXIT_ERROR;
+	}
+	printf("%s %lld artifact file(s), %lld bytes; kept %lld in use (newest %lld flights, "
+	       "unfinished flights, health check)\n", gc.dry_run ? "would free" : "freed", rep.files,
+	       rep.bytes, rep.kept, gc.keep_flights);
 	return XENRT_EXIT_OK;
 }

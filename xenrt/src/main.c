@@ -20,6 +20,8 @@ static const struct {
 	{ "hosts", cli_hosts, "hosts                           the host pool" },
 	{ "token", cli_token, "token create|list|revoke|check [NAME]   API tokens (local database)" },
 	{ "db", cli_db, "db migrate|version              the local database" },
+	{ "gc", cli_gc, "gc [--keep-flights N] [--dry-run]   remove artifacts no recent or unfinished "
+	  "flight uses" },
 };
 
 static void usage(FILE *f)

@@ -1,5 +1,6 @@
-/* provision_internal.h: shared between the script renderer and the
- * executor's health checks, which must agree on what a check boots. */
+/* provision_internal.h: shared between the script renderer, the executor's
+ * health checks and artifact garbage collection (which must keep it), all
+ * of which must agree on what a check boots. */
 #ifndef XENRT_PROVISION_INTERNAL_H
 #define XENRT_PROVISION_INTERNAL_H
 

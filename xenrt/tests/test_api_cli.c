@@ -133,7 +133,7 @@ static void submit_then_list_and_show(void **state)
 	assert_non_null(strstr(out, "flight 1 submitted: "));
 	assert_non_null(strstr(out, "/flights/1"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --url %s 2>&1", bin, url), 0);
-	assert_non_null(strstr(out, "1       queued"));
+	assert_non_null(strstr(out, "1       queued     pending"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --kind gate --url %s 2>&1", bin, url), 0);
 	assert_null(strstr(out, "1       queued"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --kind weekly --url %s 2>&1", bin, url), 3);
@@ -200,6 +200,46 @@ static void tokens_on_the_local_database(void **state)
 	assert_int_equal(run(out, sizeof out, "'%s' token revoke nobody --config '%s' 2>&1", bin, cfg), 3);
 	assert_non_null(strstr(out, "no live token named 'nobody'"));
 	assert_int_equal(run(out, sizeof out, "'%s' token create 'a b' --config '%s' 2>&1", bin, cfg), 3);
+}
+
+/* `xenrt gc` on the local database: what it would free, what it frees. */
+static void gc_frees_old_artifacts(void **state)
+{
+	(void)state;
+	char out[4096], gcfg[128], text[512];
+	static const char hex[] = "5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5";
+	snprintf(gcfg, sizeof gcfg, "%s/gc.json", dir);
+	snprintf(text, sizeof text, "{\"db_path\": \"%s/gc.db\", \"state_dir\": \"%s\", "
+		 "\"artifact_dir\": \"%s/art\"}", dir, dir, dir);
+	write_file(gcfg, text);
+	assert_int_equal(run(out, sizeof out, "'%s' db migrate --config '%s' 2>&1 && mkdir '%s/art' && "
+			     "printf 12345 > '%s/art/%s' && sqlite3 '%s/gc.db' \"INSERT INTO flights "
+			     "(id, kind, repo, ref, submitter, created_at, status) VALUES (1, 'branch', "
+			     "'/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass'); "
+			     "INSERT INTO artifacts VALUES ('%s', 5, 1); INSERT INTO flight_artifacts "
+			     "VALUES (1, 'hypervisor', '%s')\"", bin, gcfg, dir, dir, hex, dir, hex, hex),
+			 0);
+	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 1 --dry-run --config '%s' 2>&1",
+			     bin, gcfg), 0);
+	char want[256];
+	snprintf(want, sizeof want, "would remove %s (5 bytes)\nwould free 1 artifact file(s), "
+		 "5 bytes; kept 0 in use", hex);
+	assert_non_null(strstr(out, want));
+	assert_int_equal(run(out, sizeof out, "test -f '%s/art/%s'", dir, hex), 0);
+	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 2 --config '%s' 2>&1", bin, gcfg),
+			 0);
+	assert_non_null(strstr(out, "freed 0 artifact file(s), 0 bytes; kept 1 in use"));
+	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 1 --config '%s' 2>&1", bin, gcfg),
+			 0);
+	snprintf(want, sizeof want, "removed %s (5 bytes)\nfreed 1 artifact file(s), 5 bytes", hex);
+	assert_non_null(strstr(out, want));
+	assert_int_equal(run(out, sizeof out, "test -e '%s/art/%s'", dir, hex), 1);
+	assert_int_equal(run(out, sizeof out, "sqlite3 '%s/gc.db' 'SELECT count(*) FROM artifacts'",
+			     dir), 0);
+	assert_string_equal(out, "0\n");
+	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights -1 --config '%s' 2>&1", bin,
+			     gcfg), 2);
+	assert_non_null(strstr(out, "--keep-flights: expected an integer 0..1000000, got '-1'"));
 }
 
 static void bad_config_and_newer_database_stop_serve(void **state)
@@ -281,6 +321,7 @@ int main(void)
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(cancel_and_hosts),
 		cmocka_unit_test(tokens_on_the_local_database),
+		cmocka_unit_test(gc_frees_old_artifacts),
 		cmocka_unit_test(bad_config_and_newer_database_stop_serve),
 		cmocka_unit_test(submit_wait_exits_with_the_verdict),
 		cmocka_unit_test(serve_stops_cleanly_on_sigterm),

@@ -71,9 +71,11 @@ static void stores_by_sha256_once(void **state)
     sqlite3_stmt *st;
     FILE *fp;
 
+    assert_int_equal(db_exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) "
+                                    "VALUES (7, 'patch', '/r', 'main', 't', 0)", err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/a.txt", f->dir);
     write_file(src, "abc");
-    assert_int_equal(artifact_store_file(f->db, f->store, src, hex, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->store, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
     /* sha256("abc"), the FIPS 180-2 test vector. */
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_int_equal(artifact_path(f->store, hex, path, sizeof(path)), 0);
@@ -86,7 +88,7 @@ static void stores_by_sha256_once(void **state)
     /* Same content again: same name, one file, one row, no temp left. */
     snprintf(src, sizeof(src), "%s/b.txt", f->dir);
     write_file(src, "abc");
-    assert_int_equal(artifact_store_file(f->db, f->store, src, hex2, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->store, src, 7, "guest-x", hex2, err, sizeof(err)), 0);
     assert_string_equal(hex, hex2);
     assert_int_equal(count_files(f->store), 1);
     assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT count(*), max(size) FROM artifacts", -1, &st, NULL),
@@ -106,14 +108,15 @@ static void links_roles_to_flights(void **state)
                                     "VALUES (7, 'patch', '/r', 'main', 't', 0)", err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/k.elf", f->dir);
     write_file(src, "kernel");
-    assert_int_equal(artifact_store_file(f->db, f->store, src, hex, err, sizeof(err)), 0);
-    assert_int_equal(artifact_link(f->db, 7, "hypervisor", hex, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->store, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
     assert_int_equal(artifact_lookup(f->db, 7, "hypervisor", got, err, sizeof(err)), 0);
     assert_string_equal(got, hex);
     assert_int_equal(artifact_lookup(f->db, 7, "guest-none", got, err, sizeof(err)), 1);
-    /* Unknown hash: the foreign key refuses a link to nothing. */
-    assert_int_equal(artifact_link(f->db, 7, "x", "0000000000000000000000000000000000000000000000000000000000000000",
-                                   err, sizeof(err)), -1);
+    /* No such flight: neither the link nor the artifact's row is kept. */
+    write_file(src, "other kernel");
+    assert_int_equal(artifact_store(f->db, f->store, src, 8, "hypervisor", hex, err, sizeof(err)), -1);
+    assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM artifacts"), 1);
+    assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM flight_artifacts"), 1);
 }
 
 static void missing_source_is_an_error(void **state)
@@ -121,7 +124,8 @@ static void missing_source_is_an_error(void **state)
     struct fx *f = *state;
     char hex[65], err[256];
 
-    assert_int_equal(artifact_store_file(f->db, f->store, "/nonexistent/x", hex, err, sizeof(err)), -1);
+    assert_int_equal(artifact_store(f->db, f->store, "/nonexistent/x", 7, "hypervisor", hex, err,
+                                    sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent/x: No such file"));
 }
 

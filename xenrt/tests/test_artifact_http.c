@@ -60,7 +60,9 @@ static int setup(void **state)
     f = fopen(src, "w");
     fputs("kernel bytes", f);
     fclose(f);
-    if (artifact_store_file(db, cfg.artifact_dir, src, hex, err, sizeof(err)))
+    if (db_exec(db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) "
+                    "VALUES (1, 'patch', '/r', 'main', 't', 0)", err, sizeof(err)) != SQLITE_OK ||
+        artifact_store(db, cfg.artifact_dir, src, 1, "hypervisor", hex, err, sizeof(err)))
         return -1;
     db_close(db);
     mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, NULL,

@@ -113,15 +113,17 @@ static void host_scripts_from_db(void **state)
     FILE *f;
 
     (void)state;
+    assert_int_equal(db_exec(db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) "
+                             "VALUES (1,'patch','/r','main','t',0)", err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/k", dir);
     f = fopen(src, "w");
     fputs("kernel", f);
     fclose(f);
-    assert_int_equal(artifact_store_file(db, cfg.artifact_dir, src, hv, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(db, cfg.artifact_dir, src, 1, "hypervisor", hv, err, sizeof(err)), 0);
     f = fopen(src, "w");
     fputs("guest", f);
     fclose(f);
-    assert_int_equal(artifact_store_file(db, cfg.artifact_dir, src, guest, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(db, cfg.artifact_dir, src, 1, "guest-hello", guest, err, sizeof(err)), 0);
 
     /* Idle host: nothing to boot. */
     assert_int_equal(provision_host_script(db, &cfg, "host0", &out, err, sizeof(err)), 1);
@@ -133,11 +135,9 @@ static void host_scripts_from_db(void **state)
 
     char sql[1024];
     snprintf(sql, sizeof(sql),
-             "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) VALUES (1,'patch','/r','main','t',0);"
              "INSERT INTO jobs (id, flight_id, name, suite, hosts_needed, status, finished_at) VALUES (1,1,'build','build',0,'pass',1);"
              "INSERT INTO jobs (id, flight_id, name, suite, depends_on, status, attempt) VALUES (2,1,'smoke','smoke',1,'running',2);"
-             "INSERT INTO flight_artifacts VALUES (1,'hypervisor','%s'), (1,'guest-hello','%s');"
-             "UPDATE hosts SET state='provisioning', reserved_by=2 WHERE name='host0';", hv, guest);
+             "UPDATE hosts SET state='provisioning', reserved_by=2 WHERE name='host0';");
     assert_int_equal(db_exec(db, sql, err, sizeof(err)), SQLITE_OK);
     if (provision_host_script(db, &cfg, "host0", &out, err, sizeof(err)))
         fail_msg("%s", err);
@@ -171,22 +171,23 @@ static void dom0_scripts_from_db(void **state)
     sqlite3 *db = script_farm(&cfg, dir, sizeof(dir));
 
     (void)state;
+    static const char *const roles[] = { "hypervisor", "dom0-kernel", "dom0-initrd" };
+    assert_int_equal(db_exec(db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) "
+                             "VALUES (1,'patch','/r','main','t',0)", err, sizeof(err)), SQLITE_OK);
     for (int i = 0; i < 3; i++) {
         snprintf(src, sizeof(src), "%s/a%d", dir, i);
         FILE *f = fopen(src, "w");
         fprintf(f, "artifact %d", i);
         fclose(f);
-        assert_int_equal(artifact_store_file(db, cfg.artifact_dir, src, art[i], err, sizeof(err)), 0);
+        assert_int_equal(artifact_store(db, cfg.artifact_dir, src, 1, roles[i], art[i], err,
+                                        sizeof(err)), 0);
     }
     snprintf(sql, sizeof(sql),
-             "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) VALUES (1,'patch','/r','main','t',0);"
              "INSERT INTO jobs (id, flight_id, name, suite, hosts_needed, status, finished_at) VALUES (1,1,'build','build',0,'pass',1);"
              "INSERT INTO jobs (id, flight_id, name, suite, depends_on, status) VALUES (2,1,'dom0-smoke','dom0-smoke',1,'running');"
              "INSERT INTO jobs (id, flight_id, name, suite, depends_on, status) VALUES (3,1,'dom0-plain','dom0-plain',1,'running');"
-             "INSERT INTO flight_artifacts VALUES (1,'hypervisor','%s'), (1,'dom0-kernel','%s'), (1,'dom0-initrd','%s');"
              "UPDATE hosts SET state='provisioning', reserved_by=2 WHERE name='host0';"
-             "UPDATE hosts SET state='provisioning', reserved_by=3 WHERE name='host1';",
-             art[0], art[1], art[2]);
+             "UPDATE hosts SET state='provisioning', reserved_by=3 WHERE name='host1';");
     assert_int_equal(db_exec(db, sql, err, sizeof(err)), SQLITE_OK);
     assert_int_equal(provision_host_script(db, &cfg, "host0", &out, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "farm SSH key"));
