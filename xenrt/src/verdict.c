@@ -10,9 +10,10 @@
  * count: earlier attempts were broken and retried.
  *
  * Only failed and broken steps can change a verdict, so the query reads just
- * those (with what the baseline and the revision's other flights say about
- * each): a page of fifty flights costs what their few red steps cost, not
- * what their thousands of green ones would.
+ * those, through the partial index steps_red (migration 0006), with what the
+ * baseline and the revision's other flights say about each: a page of fifty
+ * flights costs what their few red steps cost, not what their thousands of
+ * green ones would.
  */
 #include "verdict.h"
 
