@@ -26,6 +26,10 @@ static int console_owner = -1;   /* CPU id holding console_lock */
 static bool console_lockless;    /* panic: the lock holder may be stopped */
 static enum log_level loglevel = LOG_INFO;
 static bool loglevel_parsed;
+/* Under console_lock: dom0's last byte to the transmitter was not '\n';
+ * dom0_cpu is where its accesses came from (where it runs). */
+static bool dom0_midline;
+static int dom0_cpu = -1;
 
 enum log_level console_loglevel(void)
 {
@@ -63,6 +67,50 @@ static void console_leave(bool locked, unsigned long flags)
         spin_unlock(&console_lock);
     }
     local_irq_restore(flags);
+}
+
+/*
+ * console_enter() for printing a line: first lets dom0 finish a line it is
+ * in the middle of (console.h).  The lock is dropped while waiting, since
+ * dom0 needs it to write the rest of its line.
+ */
+static bool console_enter_line(unsigned long *flags)
+{
+    bool locked = console_enter(flags);
+    u64 deadline = 0;
+
+    while (locked && dom0_midline && (int)smp_processor_id() != dom0_cpu) {
+        console_leave(locked, *flags);
+        u64 now = now_ns();
+        if (!deadline)
+            deadline = now + CONSOLE_DOM0_WAIT_NS;
+        cpu_relax();
+        locked = console_enter(flags);
+        if (now >= deadline)
+            break;
+    }
+    if (dom0_midline) {
+        serial_write("\n", 1);
+        dom0_midline = false;
+    }
+    return locked;
+}
+
+u32 console_dom0_uart(unsigned int reg, unsigned int size, bool in, u32 val)
+{
+    unsigned long flags;
+    bool locked = console_enter(&flags);
+
+    dom0_cpu = (int)smp_processor_id();
+    if (in) {
+        val = serial_reg_read(reg, size);
+    } else {
+        if (reg == 0 && !serial_dlab_open())
+            dom0_midline = (u8)val != '\n';   /* a wider OUT: low byte to THR */
+        serial_reg_write(reg, size, val);
+    }
+    console_leave(locked, flags);
+    return val;
 }
 
 static void emit(const char *s, size_t len)
@@ -113,7 +161,7 @@ void vprintk(enum log_level level, const char *fmt, va_list ap)
     if (len && line[len - 1] == '\n')
         len--;
 
-    bool locked = console_enter(&flags);
+    bool locked = console_enter_line(&flags);
     emit_lines(level == LOG_ERR ? "(kiln) ERROR:" : level == LOG_WARN ? "(kiln) WARN:" : "(kiln)",
                line, len);
     console_leave(locked, flags);
@@ -135,7 +183,7 @@ void console_guest_write(u16 domid, const char *buf, size_t len)
     ksnprintf(tag, sizeof(tag), "(d%u)", domid);
     if (len && buf[len - 1] == '\n')
         len--;
-    bool locked = console_enter(&flags);
+    bool locked = console_enter_line(&flags);
     emit_lines(tag, buf, len);
     console_leave(locked, flags);
 }

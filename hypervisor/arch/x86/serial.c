@@ -7,7 +7,7 @@
 #include <kiln/serial.h>
 #include <kiln/x86.h>
 
-#define COM1 0x3f8
+#define COM1 SERIAL_COM1
 #define UART_THR 0   /* transmit holding (DLAB=0) */
 #define UART_DLL 0   /* divisor low (DLAB=1) */
 #define UART_IER 1
@@ -41,9 +41,31 @@ static void serial_putc(char c)
 
 void serial_write(const char *s, size_t len)
 {
+    /* dom0 programs the divisor in several separate accesses; a line
+     * logged between them would be written into the divisor latch. */
+    u8 lcr = inb(COM1 + UART_LCR);
+    if (lcr & LCR_DLAB)
+        outb(COM1 + UART_LCR, lcr & ~LCR_DLAB);
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '\n')
             serial_putc('\r');
         serial_putc(s[i]);
     }
+    if (lcr & LCR_DLAB)
+        outb(COM1 + UART_LCR, lcr);
+}
+
+u32 serial_reg_read(unsigned int reg, unsigned int size)
+{
+    return port_read((u16)(COM1 + reg), size);
+}
+
+void serial_reg_write(unsigned int reg, unsigned int size, u32 val)
+{
+    port_write((u16)(COM1 + reg), size, val);
+}
+
+bool serial_dlab_open(void)
+{
+    return inb(COM1 + UART_LCR) & LCR_DLAB;
 }

@@ -44,6 +44,22 @@ void console_guest_write(u16 domid, const char *buf, size_t len);
  */
 size_t console_ring_read(char *buf, size_t len, u64 *offset);
 
+/*
+ * dom0's access to COM1 + reg (reg < SERIAL_SHARED_REGS, size 1, 2 or 4),
+ * forwarded to the UART under the console lock; returns what an IN read.
+ * dom0 and the log share the one UART, and written straight through their
+ * lines interleaved byte by byte ("kiln-dom0: init [ 4.81] (kiln) d416
+ * destroyed"), corrupting the serial log the farm and the tests parse.  So
+ * the console tracks whether dom0 is in the middle of a line (its last
+ * byte to the transmitter was not '\n'), and a hypervisor or guest line
+ * waits, lock released, for dom0 to end it: at most CONSOLE_DOM0_WAIT_NS,
+ * and not at all on the CPU dom0 runs on (dom0 cannot go on while that CPU
+ * waits).  A dom0 line still open then is ended with a line break first,
+ * so every log line starts at the beginning of a line.
+ */
+#define CONSOLE_DOM0_WAIT_NS 20000000ull    /* 20 ms */
+u32 console_dom0_uart(unsigned int reg, unsigned int size, bool in, u32 val);
+
 /* Current threshold, parsed from loglvl= (error|warn|info|debug). */
 enum log_level console_loglevel(void);
 

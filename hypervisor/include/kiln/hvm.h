@@ -79,6 +79,9 @@ void hvm_cpuid_domain_free(struct domain *d);
 /* Emulated port I/O (debug/console ports, COM1 stub); size 1, 2 or 4.
  * Unknown ports read as all ones and ignore writes, as on real hardware. */
 void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val);
+/* dom0's port accesses that exit (its IOPM intercepts only COM1's shared
+ * registers, SERIAL_SHARED_REGS): forwarded to the hardware. */
+void dom0_port_io(u16 port, unsigned int size, bool in, u32 *val);
 
 /* A nested page fault at gpa: maps the page when it is inside the domain's
  * RAM and returns 0; otherwise the domain is destroyed and -1 returned. */

@@ -43,6 +43,24 @@ static inline void outb(u16 port, u8 v) { __asm__ __volatile__("outb %0, %1" :: 
 static inline void outw(u16 port, u16 v) { __asm__ __volatile__("outw %0, %1" :: "a"(v), "Nd"(port)); }
 static inline void outl(u16 port, u32 v) { __asm__ __volatile__("outl %0, %1" :: "a"(v), "Nd"(port)); }
 static inline u8 inb(u16 port) { u8 v; __asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline u16 inw(u16 port) { u16 v; __asm__ __volatile__("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline u32 inl(u16 port) { u32 v; __asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+/* A port access of 1, 2 or 4 bytes, for code forwarding another's access. */
+static inline u32 port_read(u16 port, unsigned int size)
+{
+    return size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
+}
+
+static inline void port_write(u16 port, unsigned int size, u32 v)
+{
+    if (size == 4)
+        outl(port, v);
+    else if (size == 2)
+        outw(port, (u16)v);
+    else
+        outb(port, (u8)v);
+}
 
 static inline u64 rdmsr(u32 msr)
 {

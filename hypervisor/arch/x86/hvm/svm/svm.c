@@ -12,6 +12,7 @@
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/percpu.h>
+#include <kiln/serial.h>
 #include <kiln/time.h>
 #include <kiln/x86.h>
 #include "svm.h"
@@ -26,8 +27,8 @@ struct svm_cpu {
 
 static struct svm_cpu svm_cpus[NR_CPUS];
 static paddr_t iopm_pa, msrpm_pa;
-/* dom0's maps: every port and almost every MSR goes straight to the
- * hardware (dom0 owns the devices and CPU 0). */
+/* dom0's maps: every port but COM1's shared registers and almost every
+ * MSR go straight to the hardware (dom0 owns the devices and CPU 0). */
 static paddr_t dom0_iopm_pa, dom0_msrpm_pa;
 
 /* MSRs that stay the hypervisor's even for dom0: EFER (SVME must stay set
@@ -296,6 +297,9 @@ const struct hvm_ops *svm_probe(void)
     msrpm_pa = virt_to_phys(msrpm);
     for (unsigned int i = 0; i < ARRAY_SIZE(dom0_intercepted_msrs); i++)
         msrpm_intercept(d0_msrpm, dom0_intercepted_msrs[i]);
+    /* COM1's shared registers: dom0 writes through the console (serial.h). */
+    for (unsigned int port = SERIAL_COM1; port < SERIAL_COM1 + SERIAL_SHARED_REGS; port++)
+        ((u8 *)d0_iopm)[port / 8] |= (u8)(1u << (port % 8));
     dom0_iopm_pa = virt_to_phys(d0_iopm);
     dom0_msrpm_pa = virt_to_phys(d0_msrpm);
     pr_info("svm: AMD-V with nested paging, %u ASIDs\n", cpuid(0x8000000a).ebx);
