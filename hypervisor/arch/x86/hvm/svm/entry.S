@@ -80,7 +80,8 @@ svm_enter:
     movq G_RDI(%rdi), %rdi
 
     vmrun                   /* rax = vmcb; back here on #VMEXIT */
-
+    .globl svm_vmrun_next
+svm_vmrun_next:             /* the host RIP VMRUN saves (svm_check_vmcb_holds_guest) */
     pushq %rdi
     movq 24(%rsp), %rdi     /* gprs (stack shifted by the push) */
     movq %rbx, G_RBX(%rdi)

@@ -13,6 +13,7 @@
 #include <kiln/mm.h>
 #include <kiln/percpu.h>
 #include <kiln/serial.h>
+#include <kiln/smp.h>
 #include <kiln/time.h>
 #include <kiln/x86.h>
 #include "svm.h"
@@ -250,6 +251,23 @@ static void svm_run(struct vcpu *v)
         svm_handle_exit(v);
     }
     __asm__ __volatile__("fxsave64 %0" : "=m"(s->fpu));
+}
+
+void svm_check_vmcb_holds_guest(struct vcpu *v)
+{
+    extern const u8 svm_vmrun_next[];
+    struct svm_vcpu *s = svm_of(v);
+    const struct vmcb_save *st = &s->vmcb->save;
+
+    if (likely(st->rip != (u64)svm_vmrun_next))
+        return;
+    pr_err("BUG: d%u v%u: VMCB %lx came back holding the host's state: rip %lx cr3 %lx "
+           "(host cr3 %lx) exit %lx on CPU %u\n", v->domain->id, v->id,
+           (unsigned long)s->vmcb_pa, (unsigned long)st->rip, (unsigned long)st->cr3,
+           (unsigned long)read_cr3(), (unsigned long)s->vmcb->ctl.exitcode, smp_processor_id());
+    for (unsigned int cpu = 0; cpu < smp_nr_cpus(); cpu++)
+        pr_err("BUG:   CPU %u: VM_HSAVE_PA %lx, host VMSAVE area %lx\n", cpu,
+               (unsigned long)svm_cpus[cpu].hsave_pa, (unsigned long)svm_cpus[cpu].host_vmcb_pa);
 }
 
 static const struct hvm_ops svm_ops = {

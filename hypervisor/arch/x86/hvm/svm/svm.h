@@ -35,6 +35,15 @@ void svm_save_host(paddr_t host_save_pa);
  * hypervisor (domUs); false keeps them pending for the guest (dom0). */
 void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa, bool host_irqs);
 
+/*
+ * Seen twice, never explained: dom0's VMCB came back from an exit holding
+ * the host's own state (RIP just after VMRUN, the hypervisor's CR3), as if
+ * VMRUN had saved the host into it.  Logs the facts that tell the possible
+ * causes apart (which pages each CPU uses as its host save areas) when an
+ * exit looks like that; the exit is then handled as usual.
+ */
+void svm_check_vmcb_holds_guest(struct vcpu *v);
+
 /* svm_exit.c */
 void svm_handle_exit(struct vcpu *v);
 void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);

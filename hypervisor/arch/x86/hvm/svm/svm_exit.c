@@ -180,6 +180,7 @@ void svm_handle_exit(struct vcpu *v)
     unsigned long rip = (unsigned long)vm->save.rip;
 
     v->stats[KT_STAT_TOTAL]++;
+    svm_check_vmcb_holds_guest(v);
     /* An exit in the middle of delivering an event (e.g. a nested page
      * fault on the guest's IDT or stack) must deliver it again. */
     if (vm->ctl.exitintinfo & SVM_EVTINJ_VALID)
