@@ -6,7 +6,8 @@
 #   kiln_boot [-smp N] [-mem SIZE] [-timeout S] CMDLINE [MODULE-SPEC...]
 #       boots build/kiln.elf (modules are "file args" strings, file paths
 #       relative to hypervisor/), log in $KILN_LOG, QEMU status in $KILN_RC
-#       (isa-debug-exit: 1 = clean exit 0, 3 = panic; 124 = timeout)
+#       (isa-debug-exit: 1 = clean exit 0, 3 = panic; 124 = timeout);
+#       a run in which QEMU itself crashed is said and booted once more
 #   expect_log REGEX NAME      ok if an extended regex matches a log line
 #   expect_no_log REGEX NAME   ok if no log line matches
 #   expect_count REGEX N NAME  ok if exactly N log lines match
