@@ -261,13 +261,16 @@ void svm_check_vmcb_holds_guest(struct vcpu *v)
 
     if (likely(st->rip != (u64)svm_vmrun_next))
         return;
-    pr_err("BUG: d%u v%u: VMCB %lx came back holding the host's state: rip %lx cr3 %lx "
-           "(host cr3 %lx) exit %lx on CPU %u\n", v->domain->id, v->id,
-           (unsigned long)s->vmcb_pa, (unsigned long)st->rip, (unsigned long)st->cr3,
-           (unsigned long)read_cr3(), (unsigned long)s->vmcb->ctl.exitcode, smp_processor_id());
+    /* The saved RSP tells whose host state it is: each CPU has its own stack. */
+    pr_err("BUG: d%u v%u: VMCB %lx came back holding the host's state: rip %lx rsp %lx "
+           "cr3 %lx (host cr3 %lx) exit %lx on CPU %u\n", v->domain->id, v->id,
+           (unsigned long)s->vmcb_pa, (unsigned long)st->rip, (unsigned long)st->rsp,
+           (unsigned long)st->cr3, (unsigned long)read_cr3(),
+           (unsigned long)s->vmcb->ctl.exitcode, smp_processor_id());
     for (unsigned int cpu = 0; cpu < smp_nr_cpus(); cpu++)
-        pr_err("BUG:   CPU %u: VM_HSAVE_PA %lx, host VMSAVE area %lx\n", cpu,
-               (unsigned long)svm_cpus[cpu].hsave_pa, (unsigned long)svm_cpus[cpu].host_vmcb_pa);
+        pr_err("BUG:   CPU %u: VM_HSAVE_PA %lx, host VMSAVE area %lx, stack top %p\n", cpu,
+               (unsigned long)svm_cpus[cpu].hsave_pa, (unsigned long)svm_cpus[cpu].host_vmcb_pa,
+               percpu_of(cpu)->stack_top);
 }
 
 static const struct hvm_ops svm_ops = {
