@@ -82,6 +82,42 @@ void fx_farm_close(sqlite3 *db, const char *dir)
 	fx_sh("rm -rf %s", dir);
 }
 
+struct fx_farm *fx_farm_new(const char *pattern)
+{
+	struct fx_farm *f = calloc(1, sizeof *f);
+
+	if (f && fx_farm_dirs(&f->cfg, f->dir, sizeof f->dir, pattern) < 0) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int fx_farm_setup(void **state, const char *pattern)
+{
+	struct fx_farm *f = fx_farm_new(pattern);
+
+	if (!f)
+		return -1;
+	*state = f;
+	if (fx_open_db(&f->cfg, &f->db) < 0) {
+		/* cmocka runs no tear-down after a failed set-up. */
+		fx_farm_teardown(state);
+		*state = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int fx_farm_teardown(void **state)
+{
+	struct fx_farm *f = *state;
+
+	fx_farm_close(f->db, f->dir);
+	free(f);
+	return 0;
+}
+
 void fx_wait_flight(sqlite3 *db, long long flight, const char *want)
 {
 	char status[32];

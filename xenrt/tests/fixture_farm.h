@@ -36,6 +36,27 @@ int fx_open_db(const struct xenrt_config *cfg, sqlite3 **db);
 /* Closes the database and removes the farm's directory. */
 void fx_farm_close(sqlite3 *db, const char *dir);
 
+/* A farm as a test's cmocka state: cfg points into dir (see fx_farm_dirs),
+ * db is the test's own connection to cfg's database. */
+struct fx_farm {
+	char dir[64];
+	struct xenrt_config cfg;
+	sqlite3 *db;
+};
+
+/* A new farm from `pattern` whose database is not open yet, so that a
+ * set-up can change cfg first; NULL if it cannot be made. */
+struct fx_farm *fx_farm_new(const char *pattern);
+
+/* cmocka set-up helper for tests that need only the database: a new farm
+ * from `pattern` with cfg's defaults and its database open (fx_open_db),
+ * in *state.  Returns 0, or -1 (nothing left behind). */
+int fx_farm_setup(void **state, const char *pattern);
+
+/* cmocka tear-down for a struct fx_farm state: closes its database,
+ * removes its directory and frees it. */
+int fx_farm_teardown(void **state);
+
 /* Waits up to a minute for a flight to leave queued/running, then checks
  * that it ended with status `want`. */
 void fx_wait_flight(sqlite3 *db, long long flight, const char *want);

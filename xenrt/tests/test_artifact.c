@@ -14,31 +14,9 @@
 #include "db.h"
 #include "fixture_farm.h"
 
-struct fx {
-    char dir[64];
-    char store[XENRT_PATH_MAX];
-    sqlite3 *db;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct xenrt_config cfg;
-
-    if (!f || fx_farm_dirs(&cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-art-XXXXXX") < 0 ||
-        fx_open_db(&cfg, &f->db) < 0)
-        return -1;
-    snprintf(f->store, sizeof(f->store), "%s", cfg.artifact_dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    fx_farm_close(f->db, f->dir);
-    free(f);
-    return 0;
+    return fx_farm_setup(state, "/tmp/xenrt-art-XXXXXX");
 }
 
 static void write_file(const char *path, const char *text)
@@ -66,7 +44,7 @@ static int count_files(const char *dir)
 
 static void stores_by_sha256_once(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     char src[128], hex[65], hex2[65], path[256], err[256], buf[16];
     sqlite3_stmt *st;
     FILE *fp;
@@ -75,10 +53,10 @@ static void stores_by_sha256_once(void **state)
                                     "VALUES (7, 'patch', '/r', 'main', 't', 0)", err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/a.txt", f->dir);
     write_file(src, "abc");
-    assert_int_equal(artifact_store(f->db, f->store, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->cfg.artifact_dir, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
     /* sha256("abc"), the FIPS 180-2 test vector. */
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert_int_equal(artifact_path(f->store, hex, path, sizeof(path)), 0);
+    assert_int_equal(artifact_path(f->cfg.artifact_dir, hex, path, sizeof(path)), 0);
     fp = fopen(path, "r");
     assert_non_null(fp);
     assert_non_null(fgets(buf, sizeof(buf), fp));
@@ -88,9 +66,9 @@ static void stores_by_sha256_once(void **state)
     /* Same content again: same name, one file, one row, no temp left. */
     snprintf(src, sizeof(src), "%s/b.txt", f->dir);
     write_file(src, "abc");
-    assert_int_equal(artifact_store(f->db, f->store, src, 7, "guest-x", hex2, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->cfg.artifact_dir, src, 7, "guest-x", hex2, err, sizeof(err)), 0);
     assert_string_equal(hex, hex2);
-    assert_int_equal(count_files(f->store), 1);
+    assert_int_equal(count_files(f->cfg.artifact_dir), 1);
     assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT count(*), max(size) FROM artifacts", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -101,30 +79,30 @@ static void stores_by_sha256_once(void **state)
 
 static void links_roles_to_flights(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     char src[128], hex[65], got[65], err[256];
 
     assert_int_equal(db_exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at) "
                                     "VALUES (7, 'patch', '/r', 'main', 't', 0)", err, sizeof(err)), SQLITE_OK);
     snprintf(src, sizeof(src), "%s/k.elf", f->dir);
     write_file(src, "kernel");
-    assert_int_equal(artifact_store(f->db, f->store, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
+    assert_int_equal(artifact_store(f->db, f->cfg.artifact_dir, src, 7, "hypervisor", hex, err, sizeof(err)), 0);
     assert_int_equal(artifact_lookup(f->db, 7, "hypervisor", got, err, sizeof(err)), 0);
     assert_string_equal(got, hex);
     assert_int_equal(artifact_lookup(f->db, 7, "guest-none", got, err, sizeof(err)), 1);
     /* No such flight: neither the link nor the artifact's row is kept. */
     write_file(src, "other kernel");
-    assert_int_equal(artifact_store(f->db, f->store, src, 8, "hypervisor", hex, err, sizeof(err)), -1);
+    assert_int_equal(artifact_store(f->db, f->cfg.artifact_dir, src, 8, "hypervisor", hex, err, sizeof(err)), -1);
     assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM artifacts"), 1);
     assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM flight_artifacts"), 1);
 }
 
 static void missing_source_is_an_error(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     char hex[65], err[256];
 
-    assert_int_equal(artifact_store(f->db, f->store, "/nonexistent/x", 7, "hypervisor", hex, err,
+    assert_int_equal(artifact_store(f->db, f->cfg.artifact_dir, "/nonexistent/x", 7, "hypervisor", hex, err,
                                     sizeof(err)), -1);
     assert_non_null(strstr(err, "/nonexistent/x: No such file"));
 }
@@ -152,9 +130,9 @@ static void only_64_hex_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(stores_by_sha256_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(links_roles_to_flights, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_source_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(stores_by_sha256_once, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(links_roles_to_flights, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(missing_source_is_an_error, setup, fx_farm_teardown),
         cmocka_unit_test(only_64_hex_names),
     };
     return cmocka_run_group_tests_name("artifact", tests, NULL, NULL);

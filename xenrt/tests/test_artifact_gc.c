@@ -19,30 +19,11 @@
 #include "db.h"
 #include "fixture_farm.h"
 
-struct fx {
-	char dir[64];
-	struct xenrt_config cfg;
-	sqlite3 *db;
-};
-
 static char err[512];
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-	if (!f || fx_farm_dirs(&f->cfg, f->dir, sizeof f->dir, "/tmp/xenrt-gc-XXXXXX") < 0 ||
-	    fx_open_db(&f->cfg, &f->db) < 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	fx_farm_close(f->db, f->dir);
-	free(f);
-	return 0;
+	return fx_farm_setup(state, "/tmp/xenrt-gc-XXXXXX");
 }
 
 static void exec(sqlite3 *db, const char *sql)
@@ -52,7 +33,7 @@ static void exec(sqlite3 *db, const char *sql)
 }
 
 /* Stores `content` (as a file) for flight `flight` as `role`. */
-static void store(sqlite3 *db, struct fx *f, long long flight, const char *role,
+static void store(sqlite3 *db, struct fx_farm *f, long long flight, const char *role,
 		  const char *content, char hex[ARTIFACT_HEX_LEN + 1])
 {
 	char src[128];
@@ -66,7 +47,7 @@ static void store(sqlite3 *db, struct fx *f, long long flight, const char *role,
 	unlink(src);
 }
 
-static int on_disk(struct fx *f, const char *hex)
+static int on_disk(struct fx_farm *f, const char *hex)
 {
 	char path[XENRT_PATH_MAX + 80];
 	struct stat sb;
@@ -74,7 +55,7 @@ static int on_disk(struct fx *f, const char *hex)
 	return stat(path, &sb) == 0;
 }
 
-static long long rows(struct fx *f, const char *hex)
+static long long rows(struct fx_farm *f, const char *hex)
 {
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM artifacts WHERE sha256 = '%.64s') + "
@@ -88,7 +69,7 @@ static long long rows(struct fx *f, const char *hex)
  * 5 queued. */
 enum { RUNNING, OLD_HV, OLD_ONLY, HEALTH_HV, HEALTH_GUEST, SHARED, N_ART };
 
-static void old_farm(struct fx *f, char hex[N_ART][ARTIFACT_HEX_LEN + 1])
+static void old_farm(struct fx_farm *f, char hex[N_ART][ARTIFACT_HEX_LEN + 1])
 {
 	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
 		"(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass'), "
@@ -121,20 +102,26 @@ static void record_seen(void *arg, const char hex[ARTIFACT_HEX_LEN + 1], long lo
 	s->bytes[s->n++] = bytes;
 }
 
-static void keeps_what_is_in_use_and_frees_the_rest(void **state)
+/* gc (a dry run or not) of old_farm() keeping flights 3, 4 and 5: it
+ * reports flight 2's hypervisor and its own guest as freed, into `seen`. */
+static void gc_keeping_three(struct fx_farm *f, int dry_run, struct seen *seen)
 {
-	struct fx *f = *state;
-	char hex[N_ART][ARTIFACT_HEX_LEN + 1];
-	old_farm(f, hex);
 	struct gc_report rep;
-	struct seen seen = { 0 };
-	/* Keeping flights 3, 4 and 5: flight 2's hypervisor and its own guest go. */
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 3, 0, record_seen, &seen, &rep, err,
-				     sizeof err), 0);
+	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 3, dry_run, record_seen, seen, &rep,
+				     err, sizeof err), 0);
 	assert_int_equal(rep.files, 2);
 	assert_int_equal(rep.bytes, strlen("old kiln") + strlen("old guest"));
 	assert_int_equal(rep.kept, 4);
-	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen->n, 2);
+}
+
+static void keeps_what_is_in_use_and_frees_the_rest(void **state)
+{
+	struct fx_farm *f = *state;
+	char hex[N_ART][ARTIFACT_HEX_LEN + 1];
+	old_farm(f, hex);
+	struct seen seen = { 0 };
+	gc_keeping_three(f, 0, &seen);
 	int first_hv = !strcmp(seen.hex[0], hex[OLD_HV]);
 	assert_string_equal(seen.hex[!first_hv], hex[OLD_HV]);
 	assert_int_equal(seen.bytes[!first_hv], strlen("old kiln"));
@@ -149,6 +136,7 @@ static void keeps_what_is_in_use_and_frees_the_rest(void **state)
 	/* Keeping only flight 5: the health check's guest is not what it
 	 * boots, so it goes, and so does the guest only flight 4 kept; the
 	 * health check's hypervisor stays. */
+	struct gc_report rep;
 	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err,
 				     sizeof err), 0);
 	assert_int_equal(rep.files, 2);
@@ -170,7 +158,7 @@ static void keeps_what_is_in_use_and_frees_the_rest(void **state)
 }
 
 /* Every row of the two tables plus the store's file names. */
-static void state_text(struct fx *f, char *out, size_t len)
+static void state_text(struct fx_farm *f, char *out, size_t len)
 {
 	fx_text(f->db, out, len, "SELECT (SELECT group_concat(sha256 || size, ',') FROM artifacts) "
 		"|| '|' || (SELECT group_concat(flight_id || role || sha256, ',') FROM flight_artifacts)");
@@ -186,18 +174,12 @@ static void state_text(struct fx *f, char *out, size_t len)
 
 static void dry_run_reports_and_changes_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct fx_farm *f = *state;
 	char hex[N_ART][ARTIFACT_HEX_LEN + 1], before[4096], after[4096];
 	old_farm(f, hex);
 	state_text(f, before, sizeof before);
-	struct gc_report rep;
 	struct seen seen = { 0 };
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 3, 1, record_seen, &seen, &rep, err,
-				     sizeof err), 0);
-	assert_int_equal(rep.files, 2);
-	assert_int_equal(rep.bytes, strlen("old kiln") + strlen("old guest"));
-	assert_int_equal(rep.kept, 4);
-	assert_int_equal(seen.n, 2);
+	gc_keeping_three(f, 1, &seen);
 	assert_true(!strcmp(seen.hex[0], hex[OLD_HV]) || !strcmp(seen.hex[1], hex[OLD_HV]));
 	state_text(f, after, sizeof after);
 	assert_string_equal(before, after);
@@ -205,7 +187,7 @@ static void dry_run_reports_and_changes_nothing(void **state)
 
 /* A build of a running flight stores, again, content gc is removing. */
 struct restore {
-	struct fx *f;
+	struct fx_farm *f;
 	const char *content;
 	char hex[ARTIFACT_HEX_LEN + 1];
 	int rc;
@@ -235,7 +217,7 @@ static void *restore_main(void *arg)
 
 static void never_removes_what_a_running_build_stores(void **state)
 {
-	struct fx *f = *state;
+	struct fx_farm *f = *state;
 	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
 		"(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'running'), "
 		"(3, 'branch', '/r', 'm', 't', 3, 'pass')");
@@ -265,7 +247,7 @@ static void never_removes_what_a_running_build_stores(void **state)
 }
 
 struct gc_run {
-	struct fx *f;
+	struct fx_farm *f;
 	atomic_int done;
 	int rc;
 	struct gc_report rep;
@@ -290,7 +272,7 @@ static void *gc_main(void *arg)
  * unlink the file the build just renamed into place. */
 static void waits_for_a_store_in_progress(void **state)
 {
-	struct fx *f = *state;
+	struct fx_farm *f = *state;
 	char hex[ARTIFACT_HEX_LEN + 1];
 	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
 		"(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass')");
@@ -314,10 +296,10 @@ static void waits_for_a_store_in_progress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(keeps_what_is_in_use_and_frees_the_rest, setup, teardown),
-		cmocka_unit_test_setup_teardown(dry_run_reports_and_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(never_removes_what_a_running_build_stores, setup, teardown),
-		cmocka_unit_test_setup_teardown(waits_for_a_store_in_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(keeps_what_is_in_use_and_frees_the_rest, setup, fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(dry_run_reports_and_changes_nothing, setup, fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(never_removes_what_a_running_build_stores, setup, fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(waits_for_a_store_in_progress, setup, fx_farm_teardown),
 	};
 	return cmocka_run_group_tests_name("artifact_gc", tests, NULL, NULL);
 }

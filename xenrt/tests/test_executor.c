@@ -21,19 +21,13 @@
 #include "executor.h"
 #include "fixture_farm.h"
 
-struct fx {
-    char dir[64];
-    struct xenrt_config cfg;
-    sqlite3 *db;
-};
-
 static char err[512];
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
+    struct fx_farm *f = fx_farm_new("/tmp/xenrt-exec-XXXXXX");
 
-    if (!f || fx_farm_dirs(&f->cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-exec-XXXXXX") < 0)
+    if (!f)
         return -1;
     f->cfg.nhosts = 0;
     snprintf(f->cfg.suites_dir, XENRT_PATH_MAX, "%s/testsuites", fx_repo_top());
@@ -49,18 +43,9 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-
-    fx_farm_close(f->db, f->dir);
-    free(f);
-    return 0;
-}
-
 static const char *repo_form = "%s/repo";   /* or "file://%s/repo": a URL, cloned */
 
-static long long submit(struct fx *f, const char *ref, const char *patch, int with_test_job)
+static long long submit(struct fx_farm *f, const char *ref, const char *patch, int with_test_job)
 {
     sqlite3_stmt *st;
     char repo[128];
@@ -91,7 +76,7 @@ static long long submit(struct fx *f, const char *ref, const char *patch, int wi
     return flight;
 }
 
-static void steps_of(struct fx *f, long long flight, const char *job, char *out, size_t outlen)
+static void steps_of(struct fx_farm *f, long long flight, const char *job, char *out, size_t outlen)
 {
     fx_text(f->db, out, outlen, "SELECT group_concat(name || '=' || status, ' ') FROM"
             " (SELECT s.name, s.status FROM steps s JOIN jobs j ON j.id = s.job_id"
@@ -100,7 +85,7 @@ static void steps_of(struct fx *f, long long flight, const char *job, char *out,
 
 static void build_pass_then_reuse(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex = executor_start(&f->cfg, err, sizeof(err));
     char buf[512], rev[80], path[1024];
     FILE *p;
@@ -145,7 +130,7 @@ static void build_pass_then_reuse(void **state)
 
 static void compile_error_blocks_tests(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex;
     char buf[512], path[1024], log[4096] = "";
     FILE *fp;
@@ -178,7 +163,7 @@ static void compile_error_blocks_tests(void **state)
 
 static void patches(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex = executor_start(&f->cfg, err, sizeof(err));
     char buf[512];
     static const char good[] =
@@ -210,7 +195,7 @@ static void patches(void **state)
  * a host reserved and a "QEMU" (a renamed sleep) still running. */
 static void crash_recovery(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex;
     char buf[512], fake[128];
     pid_t pid;
@@ -296,7 +281,7 @@ static int procs_under(const char *dir)
 
 /* Commits a build that sleeps, submits it (with a test job behind it when
  * with_test_job) to a new executor and waits until it compiles. */
-static long long start_slow_build(struct fx *f, struct executor **ex, int with_test_job)
+static long long start_slow_build(struct fx_farm *f, struct executor **ex, int with_test_job)
 {
     char buf[512];
 
@@ -320,7 +305,7 @@ static long long start_slow_build(struct fx *f, struct executor **ex, int with_t
  * queued test job; the flight ends cancelled in seconds, not after make. */
 static void cancel_running_build(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex;
     char buf[512], sql[128];
 
@@ -343,7 +328,7 @@ static void cancel_running_build(void **state)
  * processes killed) and requeued for the next start, not cancelled. */
 static void stop_requeues_running_build(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex;
     char buf[512];
 
@@ -362,7 +347,7 @@ static void stop_requeues_running_build(void **state)
  * once, saying why, instead of holding every later host job in the queue. */
 static void impossible_job_is_broken(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex;
     char buf[512], sql[512];
 
@@ -387,7 +372,7 @@ static void impossible_job_is_broken(void **state)
  * resolve through origin/, and the clone is removed afterwards. */
 static void builds_from_url(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct executor *ex = executor_start(&f->cfg, err, sizeof(err));
     char buf[512], path[1024];
 
@@ -409,14 +394,14 @@ static void builds_from_url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(build_pass_then_reuse, setup, teardown),
-        cmocka_unit_test_setup_teardown(compile_error_blocks_tests, setup, teardown),
-        cmocka_unit_test_setup_teardown(patches, setup, teardown),
-        cmocka_unit_test_setup_teardown(crash_recovery, setup, teardown),
-        cmocka_unit_test_setup_teardown(cancel_running_build, setup, teardown),
-        cmocka_unit_test_setup_teardown(stop_requeues_running_build, setup, teardown),
-        cmocka_unit_test_setup_teardown(impossible_job_is_broken, setup, teardown),
-        cmocka_unit_test_setup_teardown(builds_from_url, setup, teardown),
+        cmocka_unit_test_setup_teardown(build_pass_then_reuse, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(compile_error_blocks_tests, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(patches, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(crash_recovery, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(cancel_running_build, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(stop_requeues_running_build, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(impossible_job_is_broken, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(builds_from_url, setup, fx_farm_teardown),
     };
     return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
 }

@@ -16,26 +16,18 @@
 #include "hostpool.h"
 #include "fixture_farm.h"
 
-struct fx {
-    char dir[64];
-    char path[XENRT_PATH_MAX];
-    sqlite3 *db;
-};
-
 static char err[512];
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct xenrt_config cfg;
+    struct fx_farm *f = fx_farm_new("/tmp/xenrt-pool-XXXXXX");
 
-    if (!f || fx_farm_dirs(&cfg, f->dir, sizeof(f->dir), "/tmp/xenrt-pool-XXXXXX") < 0)
+    if (!f)
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s", cfg.db_path);
-    cfg.nhosts = 3;
-    cfg.hosts[2] = cfg.hosts[1];
-    snprintf(cfg.hosts[2].name, sizeof(cfg.hosts[2].name), "host2");
-    if (fx_open_db(&cfg, &f->db) < 0)
+    f->cfg.nhosts = 3;
+    f->cfg.hosts[2] = f->cfg.hosts[1];
+    snprintf(f->cfg.hosts[2].name, sizeof(f->cfg.hosts[2].name), "host2");
+    if (fx_open_db(&f->cfg, &f->db) < 0)
         return -1;
     if (db_exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at)"
                        " VALUES (1, 'patch', '/r', 'main', 't', 0);"
@@ -44,14 +36,6 @@ static int setup(void **state)
                        " (4, 1, 'd', 'smoke', 1)", err, sizeof(err)) != SQLITE_OK)
         return -1;
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    fx_farm_close(f->db, f->dir);
-    free(f);
     return 0;
 }
 
@@ -69,7 +53,7 @@ static int count(sqlite3 *db, const char *sql)
 
 static void all_or_nothing(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS];
     int events = count(f->db, "SELECT count(*) FROM host_events");
 
@@ -119,12 +103,12 @@ static void *race(void *arg)
  * moment: exactly one wins, and no host is held by both. */
 static void concurrent_connections(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
 
     for (int round = 0; round < 20; round++) {
         pthread_barrier_t go;
-        struct racer a = { .path = f->path, .job = 1, .go = &go };
-        struct racer b = { .path = f->path, .job = 2, .go = &go };
+        struct racer a = { .path = f->cfg.db_path, .job = 1, .go = &go };
+        struct racer b = { .path = f->cfg.db_path, .job = 2, .go = &go };
         pthread_t ta, tb;
 
         pthread_barrier_init(&go, NULL, 2);
@@ -142,7 +126,7 @@ static void concurrent_connections(void **state)
 
 static void quarantine_and_health_check(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
     char ld[128], want[128], want2[300], got[300];
 
@@ -198,7 +182,7 @@ static void quarantine_and_health_check(void **state)
 /* A host whose driver does not exist yet is never reserved or checked. */
 static void unsupported_driver_not_used(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
     char ld[128];
 
@@ -213,7 +197,7 @@ static void unsupported_driver_not_used(void **state)
 
 static void crash_recovery_resets(void **state)
 {
-    struct fx *f = *state;
+    struct fx_farm *f = *state;
     struct pool_host h[HOSTPOOL_MAX_HOSTS], c;
     char ld[128];
     char e[128];
@@ -239,11 +223,11 @@ static void crash_recovery_resets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(all_or_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(concurrent_connections, setup, teardown),
-        cmocka_unit_test_setup_teardown(quarantine_and_health_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(unsupported_driver_not_used, setup, teardown),
-        cmocka_unit_test_setup_teardown(crash_recovery_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(all_or_nothing, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(concurrent_connections, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(quarantine_and_health_check, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(unsupported_driver_not_used, setup, fx_farm_teardown),
+        cmocka_unit_test_setup_teardown(crash_recovery_resets, setup, fx_farm_teardown),
     };
     return cmocka_run_group_tests_name("hostpool", tests, NULL, NULL);
 }
