@@ -14,6 +14,7 @@
 
 #include "artifact.h"
 #include "boot_service.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 
@@ -83,57 +84,46 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-struct body {
-    char buf[4096];
-    size_t len;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *ctx)
-{
-    struct body *b = ctx;
-    size_t len = size * n;
-
-    if (b->len + len < sizeof(b->buf)) {
-        memcpy(b->buf + b->len, p, len);
-        b->len += len;
-        b->buf[b->len] = '\0';
-    }
-    return len;
-}
-
-/* GET path (sent as is, no normalisation); returns the status code. */
-static long get(const char *path, struct body *b)
+/* GET path (sent as is, no normalisation) with its body in b->data ("" when
+ * empty); returns the status code.  The body of b's previous GET is freed,
+ * so a test reuses one zeroed struct buf and frees b->data once at the end. */
+static long get(const char *path, struct buf *b)
 {
     char url[512];
     CURL *c = curl_easy_init();
     long code = 0;
 
-    memset(b, 0, sizeof(*b));
+    free(b->data);
+    *b = (struct buf){ 0 };
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_append);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
+    if (!b->data)
+        b->data = strdup("");
+    assert_non_null(b->data);
     return code;
 }
 
 static void serves_artifacts_by_hash(void **state)
 {
-    struct body b;
+    struct buf b = { 0 };
     char path[200];
 
     (void)state;
     snprintf(path, sizeof(path), "/artifacts/%s", hex);
     assert_int_equal(get(path, &b), 200);
-    assert_string_equal(b.buf, "kernel bytes");
+    assert_string_equal(b.data, "kernel bytes");
     snprintf(path, sizeof(path), "/artifacts/%s/kiln.elf", hex);
     assert_int_equal(get(path, &b), 200);
-    assert_string_equal(b.buf, "kernel bytes");
+    assert_string_equal(b.data, "kernel bytes");
     assert_int_equal(get("/artifacts/0000000000000000000000000000000000000000000000000000000000000000", &b), 404);
+    free(b.data);
 }
 
 static void rejects_bad_names(void **state)
@@ -146,7 +136,7 @@ static void rejects_bad_names(void **state)
         "/artifacts/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad/.hidden",
         "/artifacts/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'%20OR%201=1",
     };
-    struct body b;
+    struct buf b = { 0 };
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -154,22 +144,24 @@ static void rejects_bad_names(void **state)
         if (code != 400)
             fail_msg("%s: HTTP %ld, wanted 400", bad[i], code);
     }
+    free(b.data);
 }
 
 static void boot_scripts(void **state)
 {
-    struct body b;
+    struct buf b = { 0 };
 
     (void)state;
     /* An idle host has nothing to boot; unknown and malformed hosts neither. */
     assert_int_equal(get("/boot/host0.ipxe", &b), 404);
-    assert_non_null(strstr(b.buf, "nothing to boot"));
+    assert_non_null(strstr(b.data, "nothing to boot"));
     assert_int_equal(get("/boot/nohost.ipxe", &b), 404);
     assert_int_equal(get("/boot/host0", &b), 404);
     assert_int_equal(get("/boot/..%2fhost0.ipxe", &b), 400);
     assert_int_equal(get("/boot/Host0';--.ipxe", &b), 400);
     /* Not a boot-service route: left to the API router. */
     assert_int_equal(get("/api/flights", &b), 418);
+    free(b.data);
 }
 
 int main(void)
