@@ -2,7 +2,7 @@
  * exits.c - every kind of exit the hypervisor handles, each proven by the
  * guest-visible result AND by the vCPU's exit counter (KT_PORT_STAT):
  * CPUID, RDMSR/WRMSR (allowed, and #GP for refused ones), port I/O in and
- * out, VMMCALL, nested page faults that map memory on demand, HLT, a timed
+ * out, string port I/O (REP INS/OUTS, DF, a segment prefix), VMMCALL, nested page faults that map memory on demand, HLT, a timed
  * sched_block, physical interrupts arriving while the guest spins, and
  * SVM instructions (intercepted, #UD injected).
  * The clean shutdown at the end is checked by the scenario.
@@ -52,6 +52,61 @@ static void test_io(void)
     /* After the access that read `before`: 5 above, 19 + 16 bytes, 2 to read. */
     u32 n = kt_stat(KT_STAT_IO) - before;
     kt_ok(n == 5 + 19 + 16 + 2, "every port access exited (%u)", n);
+}
+
+#define MSR_FS_BASE 0xc0000100
+
+static u64 rep_outsb(u16 port, const void *buf, u64 n, bool backwards)
+{
+    __asm__ __volatile__("testb %b3, %b3; jz 1f; std; 1: rep outsb; cld"
+                         : "+S"(buf), "+c"(n) : "d"(port), "q"(backwards) : "memory", "cc");
+    return (u64)(uintptr_t)buf;
+}
+
+/* INS/OUTS (string port I/O), each with its registers checked after. */
+static void test_string_io(void)
+{
+    static const char fwd[] = "rep outsb works\n";
+    static const char back[] = "\nsdrawkcab bstuo";   /* "outsb backwards\n" read from its end */
+    static const char via_fs[] = "fs outsb works\n";
+    static char big[10000];
+    u16 words[4] = { 0, 0, 0, 0 };
+
+    u64 end = rep_outsb(KT_PORT_CONSOLE, fwd, sizeof(fwd) - 1, false);
+    kt_ok(end == (u64)(uintptr_t)fwd + sizeof(fwd) - 1, "REP OUTSB: RSI past the string");
+    end = rep_outsb(KT_PORT_CONSOLE, back + sizeof(back) - 2, sizeof(back) - 1, true);
+    kt_ok(end == (u64)(uintptr_t)back - 1, "REP OUTSB with DF set walks down");
+
+    /* FS:[RSI] with FS.base = the string - 0x1000: only a decoded FS prefix finds it. */
+    u64 fsbase = (u64)(uintptr_t)via_fs - 0x1000, rsi = 0x1000, rcx = sizeof(via_fs) - 1;
+    kt_ok(kt_wrmsr_safe(MSR_FS_BASE, fsbase) == 0, "FS base set");
+    __asm__ __volatile__("rep outsb %%fs:(%%rsi), (%%dx)"
+                         : "+S"(rsi), "+c"(rcx) : "d"(KT_PORT_CONSOLE) : "memory");
+    kt_wrmsr_safe(MSR_FS_BASE, 0);
+
+    /* A 0x67 prefix: ESI, not RSI, whose upper half would point at
+     * nothing; the result zero-extends as any 32-bit register write. */
+    static const char a32[] = "addr32 outsb works\n";
+    rsi = (1ull << 32) | (u64)(uintptr_t)a32;
+    rcx = sizeof(a32) - 1;
+    __asm__ __volatile__("rep outsb (%%esi), (%%dx)"
+                         : "+S"(rsi), "+c"(rcx) : "d"(KT_PORT_CONSOLE) : "memory");
+    kt_ok(rsi == (u64)(uintptr_t)a32 + sizeof(a32) - 1 && rcx == 0,
+          "REP OUTSB with a 32-bit address size uses ESI (RSI now %#lx)", (unsigned long)rsi);
+
+    kt_outl(KT_PORT_SCRATCH, 0x1234abcd);
+    u16 *di = words;
+    u64 n = 4;
+    __asm__ __volatile__("cld; rep insw" : "+D"(di), "+c"(n) : "d"(KT_PORT_SCRATCH) : "memory");
+    kt_ok(n == 0 && di == words + 4 && words[0] == 0xabcd && words[3] == 0xabcd,
+          "REP INSW: 4 words from the scratch port (%#x %#x), RDI and RCX updated",
+          words[0], words[3]);
+
+    u32 io0 = kt_stat(KT_STAT_IO);
+    end = rep_outsb(KT_PORT_NULL, big, sizeof(big), false);
+    u32 exits = kt_stat(KT_STAT_IO) - io0 - 1;   /* the last is kt_stat's own OUT */
+    kt_ok(end == (u64)(uintptr_t)big + sizeof(big) && exits > 1 && exits < 100,
+          "a 10000-byte REP OUTSB completes in slices (%u exits)", exits);
 }
 
 static void test_vmmcall(void)
@@ -131,7 +186,7 @@ static void test_svm_insns(void)
 
 void kt_main(void)
 {
-    kt_plan(24);
+    kt_plan(30);
     kt_idt_install();
     u32 c0 = kt_stat(KT_STAT_CPUID);
     kt_cpuid(0, 0);
@@ -139,6 +194,7 @@ void kt_main(void)
     kt_ok(kt_stat(KT_STAT_CPUID) - c0 == 2, "CPUID exits (2 counted)");
     test_msr();
     test_io();
+    test_string_io();
     test_vmmcall();
     test_npf();
     test_hlt();

@@ -42,6 +42,8 @@ struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
 };
 
+enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
+
 struct hvm_ops {
     const char *name;
     /* Enables the extension on the calling CPU (once per CPU). */
@@ -56,6 +58,8 @@ struct hvm_ops {
     void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
     /* Writes back the GPRs and rip only. */
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
+    /* A segment register's base (what OUTS reads through). */
+    u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */
@@ -97,6 +101,24 @@ struct hvm_paging {
 };
 size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
                       size_t len);
+/* Copies len bytes between buf and the guest's linear address va through
+ * its paging (segmentation is the caller's); 0, or -1 if a byte is not
+ * mapped or not the domain's RAM. */
+int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
+                    bool to_guest);
+
+/* An INS or OUTS exit, as the backend decoded it. */
+struct hvm_string_io {
+    u16 port;
+    u8 size;                /* element: 1, 2 or 4 bytes */
+    bool in, rep;
+    u64 next_rip;           /* the instruction after it */
+};
+/* Performs it (a slice of it, for a long REP: RIP then stays on it with
+ * RCX/RSI/RDI updated so the guest goes on) through hvm_port_io, element
+ * by element, and writes the registers back.  An element in memory the
+ * guest has not mapped destroys the domain.  string_io.c. */
+void hvm_string_io(struct vcpu *v, const struct hvm_paging *pg, const struct hvm_string_io *io);
 
 /* Length of the instruction at the guest's rip, or 0 when it cannot be
  * decoded (the caller then destroys the domain). */

@@ -1,5 +1,6 @@
 /*
- * emulate.c - reading the guest's instruction stream.
+ * emulate.c - reading the guest's instruction stream and its memory by
+ * linear address (string port I/O).
  *
  * This CPU model has neither NRIP-save nor decode assists, so to step over
  * an intercepted instruction the hypervisor reads it through the guest's
@@ -69,22 +70,39 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
     return -1;
 }
 
+/* Copies up to len bytes between buf and linear address va, page by page
+ * (outside 64-bit mode linear addresses wrap at 4 GiB); returns how many
+ * were copied before an unmapped page stopped it. */
+static size_t copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf,
+                          size_t len, bool to_guest)
+{
+    size_t done = 0;
+    while (done < len) {
+        u64 gpa, at = pg->cs_long ? va + done : (va + done) & 0xffffffffu;
+        size_t n = 4096 - (at & 4095);
+        if (n > len - done)
+            n = len - done;
+        if (guest_walk(v->domain, pg, at, &gpa))
+            break;
+        u8 *b = (u8 *)buf + done;
+        if (to_guest ? copy_to_guest(v->domain, gpa, b, n) : copy_from_guest(v->domain, b, gpa, n))
+            break;
+        done += n;
+    }
+    return done;
+}
+
 size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
                       size_t len)
 {
-    size_t got = 0;
-    /* Outside 64-bit mode, code lives at CS.base + EIP, wrapping at 4 GiB. */
-    u64 base = pg->cs_long ? 0 : pg->cs_base;
-    while (got < len) {
-        u64 gpa, va = pg->cs_long ? rip + got : (base + rip + got) & 0xffffffffu;
-        size_t n = 4096 - (va & 4095);
-        if (n > len - got)
-            n = len - got;
-        if (guest_walk(v->domain, pg, va, &gpa) || copy_from_guest(v->domain, buf + got, gpa, n))
-            break;
-        got += n;
-    }
-    return got;
+    /* Outside 64-bit mode, code lives at CS.base + EIP. */
+    return copy_linear(v, pg, pg->cs_long ? rip : pg->cs_base + rip, buf, len, false);
+}
+
+int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
+                    bool to_guest)
+{
+    return copy_linear(v, pg, va, buf, len, to_guest) == len ? 0 : -1;
 }
 
 unsigned int hvm_insn_length(struct vcpu *v, const struct hvm_paging *pg, u64 rip)

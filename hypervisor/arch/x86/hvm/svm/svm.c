@@ -224,6 +224,16 @@ static void svm_set_regs(struct vcpu *v, const struct hvm_regs *r)
     s->gprs.r15 = r->r15;
 }
 
+static u64 svm_seg_base(struct vcpu *v, enum x86_seg seg)
+{
+    const struct vmcb_save *st = &svm_of(v)->vmcb->save;
+    const struct vmcb_seg *segs[] = {
+        [X86_SEG_ES] = &st->es, [X86_SEG_CS] = &st->cs, [X86_SEG_SS] = &st->ss,
+        [X86_SEG_DS] = &st->ds, [X86_SEG_FS] = &st->fs, [X86_SEG_GS] = &st->gs,
+    };
+    return segs[seg]->base;
+}
+
 static void svm_run(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -283,6 +293,7 @@ static const struct hvm_ops svm_ops = {
     .inject_exception = svm_inject_exception,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
+    .seg_base = svm_seg_base,
 };
 
 const struct hvm_ops *svm_probe(void)

@@ -112,9 +112,15 @@ static void exit_ioio(struct vcpu *v)
     bool in = info & SVM_IOIO_IN;
 
     v->stats[KT_STAT_IO]++;
-    if (info & (SVM_IOIO_STR | SVM_IOIO_REP)) {
-        domain_crash(v->domain, "string port I/O (port 0x%x) at rip=0x%lx is not supported",
-                     port, (unsigned long)vm->save.rip);
+    if (info & SVM_IOIO_STR) {
+        struct hvm_string_io io = {
+            .port = port, .size = (u8)size, .in = in, .rep = info & SVM_IOIO_REP,
+            .next_rip = vm->ctl.exitinfo2,
+        };
+        struct hvm_paging pg;
+        svm_paging(v, &pg);
+        hvm_string_io(v, &pg, &io);
+        vm->ctl.interrupt_shadow = 0;
         return;
     }
     u32 val = (u32)vm->save.rax;
