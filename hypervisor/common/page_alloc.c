@@ -212,6 +212,29 @@ long long page_alloc_pfn(unsigned int order)
     return (long long)pfn;
 }
 
+static u64 pinned_pfns[MM_MAX_PINNED];
+static unsigned int nr_pinned;
+
+void mm_pin_page(void *p)
+{
+    unsigned int i = __atomic_fetch_add(&nr_pinned, 1, __ATOMIC_RELAXED);
+    if (i >= MM_MAX_PINNED)
+        panic("mm_pin_page: more than %u pinned pages", MM_MAX_PINNED);
+    __atomic_store_n(&pinned_pfns[i], virt_to_phys(p) >> PAGE_SHIFT, __ATOMIC_RELEASE);
+}
+
+/* Panics if [pfn, pfn + count) holds a pinned page. */
+static void check_not_pinned(u64 pfn, u64 count, const char *who)
+{
+    unsigned int n = __atomic_load_n(&nr_pinned, __ATOMIC_ACQUIRE);
+    for (unsigned int i = 0; i < n && i < MM_MAX_PINNED; i++) {
+        u64 p = __atomic_load_n(&pinned_pfns[i], __ATOMIC_ACQUIRE);
+        if (p - pfn < count)
+            panic("%s: pfn %llx is pinned (a CPU's host save area): freed while in use",
+                  who, (unsigned long long)p);
+    }
+}
+
 void page_free_pfn(u64 pfn, unsigned int order)
 {
     unsigned long flags;
@@ -219,6 +242,7 @@ void page_free_pfn(u64 pfn, unsigned int order)
     if (order > MM_MAX_ORDER || (pfn & ((1ull << order) - 1)) ||
         pfn + (1ull << order) > pa.max_pfn)
         panic("free_pages: bad block pfn %llx order %u", (unsigned long long)pfn, order);
+    check_not_pinned(pfn, 1ull << order, "free_pages");
     flags = spin_lock_irqsave(&pa.lock);
     if (covered_by_free_block(pfn, order)) {
         spin_unlock_irqrestore(&pa.lock, flags);
@@ -336,6 +360,7 @@ void page_free_range(u64 start_pfn, u64 end_pfn)
     if (end_pfn > pa.max_pfn || start_pfn > end_pfn)
         panic("page_free_range: bad range %llx-%llx", (unsigned long long)start_pfn,
               (unsigned long long)end_pfn);
+    check_not_pinned(start_pfn, end_pfn - start_pfn, "page_free_range");
     flags = spin_lock_irqsave(&pa.lock);
     for (u64 pfn = start_pfn; pfn < end_pfn; pfn++) {
         if (covered_by_free_block(pfn, 0)) {

@@ -43,6 +43,7 @@ static int setup(void **state)
     kiln_test_phys_base = aligned_alloc(PAGE_SIZE, (size_t)NPAGES * PAGE_SIZE);
     metadata = malloc(page_alloc_metadata_size(NPAGES));
     memset(owner, 0, sizeof(owner));
+    nr_pinned = 0;   /* pins are the allocator's statics, not page_alloc_init's */
     if (!kiln_test_phys_base || !metadata)
         return -1;
     page_alloc_init(NPAGES, metadata);
@@ -199,6 +200,20 @@ static void test_write_after_free_is_caught(void **state)
     free_pages(p, 0);
     *(volatile u32 *)p = 1;         /* what `movl $1, (page)` leaves */
     expect_assert_failure(alloc_pages(0));
+}
+
+/* A CPU's host save area freed while the CPU still uses it would come
+ * back as someone's VMCB: the free itself must stop the machine. */
+static void test_pinned_page_is_never_freed(void **state)
+{
+    (void)state;
+    page_alloc_add_range(0, 64);
+    u8 *p = alloc_pages(2);
+    assert_non_null(p);
+    mm_pin_page(p + 2 * PAGE_SIZE);
+    expect_assert_failure(free_pages(p, 2));
+    expect_assert_failure(mm_free_range(virt_to_phys(p), virt_to_phys(p) + 4 * PAGE_SIZE));
+    assert_int_equal(mm_free_pages(), 60);
 }
 
 static void test_bad_frees_are_caught(void **state)
@@ -378,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_2m_blocks_coalesce_after_fragmentation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_double_free_is_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_after_free_is_caught, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pinned_page_is_never_freed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frees_are_caught, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zeroed_allocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_pattern, setup, teardown),

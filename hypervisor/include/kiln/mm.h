@@ -57,6 +57,16 @@ void *alloc_pages_zeroed(unsigned int order);
 /* order must be the one used at allocation; freeing twice panics. */
 void free_pages(void *p, unsigned int order);
 
+/*
+ * Marks an allocated page as never to be freed (a CPU's VMRUN host save
+ * area: a page freed while the CPU still saves its state there would come
+ * back as, say, a VMCB, and a #VMEXIT would then load a guest's state as
+ * the host's).  Freeing a pinned page panics with the freer's backtrace.
+ * At most MM_MAX_PINNED pages.
+ */
+#define MM_MAX_PINNED 128
+void mm_pin_page(void *p);
+
 static inline void *alloc_page(void) { return alloc_pages(0); }
 static inline void free_page(void *p) { free_pages(p, 0); }
 

@@ -73,6 +73,8 @@ static int svm_cpu_up(void)
             free_page(host);
         return -KILN_ENOMEM;
     }
+    mm_pin_page(hsave);
+    mm_pin_page(host);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     svm_cpus[cpu].hsave_pa = virt_to_phys(hsave);
     svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
