@@ -7,7 +7,8 @@
 #       boots build/kiln.elf (modules are "file args" strings, file paths
 #       relative to hypervisor/), log in $KILN_LOG, QEMU status in $KILN_RC
 #       (isa-debug-exit: 1 = clean exit 0, 3 = panic; 124 = timeout);
-#       a run in which QEMU itself crashed is said and booted once more
+#       a run in which QEMU itself crashed is said and booted once more;
+#       QEMU's -d log (KILN_QEMU_DEBUG, default cpu_reset) is $KILN_TMP/qemu-debug.log
 #   expect_log REGEX NAME      ok if an extended regex matches a log line
 #   expect_no_log REGEX NAME   ok if no log line matches
 #   expect_count REGEX N NAME  ok if exactly N log lines match
@@ -100,6 +101,7 @@ print("NMI sent to every CPU", flush=True)' "$KILN_TMP/qmp.sock" "$((tmo > 6 ? t
         -m "$mem" -smp "$smp" -nographic -no-reboot -monitor none \
         -qmp "unix:$KILN_TMP/qmp.sock,server=on,wait=off" \
         -serial "file:$KILN_LOG" -device isa-debug-exit,iobase=0x501 \
+        -d "${KILN_QEMU_DEBUG:-cpu_reset}" -D "$KILN_TMP/qemu-debug.log" \
         -kernel "$KILN_ELF" -append "$cmdline" "${initrd[@]}" "${extra[@]}" \
         </dev/null >"$KILN_TMP/qemu.out" 2>&1)
     KILN_RC=$?
@@ -107,6 +109,12 @@ print("NMI sent to every CPU", flush=True)' "$KILN_TMP/qmp.sock" "$((tmo > 6 ? t
     wait "$nmi" 2>/dev/null
     if [ "$KILN_RC" = 124 ] || [ "$KILN_RC" = 137 ]; then
         echo "# QEMU timed out after ${tmo}s"
+    elif [ "$KILN_RC" = 0 ]; then
+        # Not Kiln's exit (isa-debug-exit gives odd codes): dom0 powered
+        # off, or the machine reset itself.  QEMU's cpu_reset log says "Triple fault" when a CPU
+        # went down too broken to log; KILN_QEMU_DEBUG=int,cpu_reset (QEMU
+        # -d) also logs every exception before it, with the registers.
+        echo "# QEMU stopped without Kiln's exit code (power-off or reset): $(grep -c 'Triple fault' "$KILN_TMP/qemu-debug.log" 2>/dev/null) triple fault(s) in its log"
     fi
 }
 
