@@ -12,6 +12,7 @@
 #include <kiln/smp.h>
 #include <kiln/spinlock.h>
 #include <kiln/time.h>
+#include <kiln/x86.h>
 
 /* noinline, and the write after a call so the frame pointer is set up by
  * then (GCC gives leaves no frame): every level shows in the backtrace. */
@@ -53,6 +54,7 @@ static void selftest_panic_here(void *arg)
 static u64 timer_fired_at[NR_CPUS];
 static u64 timer_wanted[NR_CPUS];
 static unsigned int kicks[NR_CPUS];
+static u64 cr0_seen[NR_CPUS];
 
 static void selftest_timer_fn(void)
 {
@@ -63,6 +65,7 @@ static void selftest_arm(void *arg)
 {
     (void)arg;
     unsigned int cpu = smp_processor_id();
+    cr0_seen[cpu] = read_cr0();
     timer_set_callback(selftest_timer_fn);
     timer_wanted[cpu] = now_ns() + (cpu + 1) * 2 * NSEC_PER_MSEC;
     timer_set_deadline(timer_wanted[cpu]);
@@ -102,6 +105,11 @@ static void selftest_timers(void)
                                     : -1ll);
     smp_set_kick_handler(NULL);
     pr_info("selftest timer: %u/%u CPUs took their timer, %u/%u took a kick IPI", ok, n, kicked, n);
+    /* CD and NW come set out of INIT: a CPU that kept them runs uncached. */
+    unsigned int cached = 0;
+    for (unsigned int cpu = 0; cpu < n; cpu++)
+        cached += !(cr0_seen[cpu] & (CR0_CD | CR0_NW));
+    pr_info("selftest cpus: %u/%u run with caches on (CR0.CD and NW clear)", cached, n);
 }
 
 /*

@@ -25,6 +25,8 @@
 #define CR0_PE_BIT  0x00000001
 #define CR0_WP_BIT  0x00010000
 #define CR0_PG_BIT  0x80000000
+#define CR0_NW_BIT  0x20000000  /* with CD: caches off, as a CPU comes out of reset */
+#define CR0_CD_BIT  0x40000000
 #define CR4_PAE_BIT 0x00000020
 #define CR4_PGE_BIT 0x00000080
 #define MSR_EFER_NUM 0xc0000080

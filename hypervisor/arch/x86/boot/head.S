@@ -108,6 +108,7 @@ _start:
     orl     $EFER_NXE_BIT, %eax
 3:  wrmsr
     movl    %cr0, %eax
+    andl    $~(CR0_CD_BIT | CR0_NW_BIT), %eax   /* caches on, whatever the loader left */
     orl     $(CR0_PG_BIT | CR0_WP_BIT | CR0_PE_BIT), %eax
     movl    %eax, %cr0
 

@@ -43,6 +43,8 @@ tr_pm32:
     orl     TR(tr_efer), %eax
     wrmsr
     movl    %cr0, %eax
+    /* INIT leaves CD and NW set: without this an AP runs uncached. */
+    andl    $~(CR0_CD_BIT | CR0_NW_BIT), %eax
     orl     $(CR0_PG_BIT | CR0_WP_BIT), %eax
     movl    %eax, %cr0
     ljmp    $0x18, $TR(tr_lm64)
