@@ -62,7 +62,9 @@ kiln_boot() {
     # another vCPU does MMIO, a TCG race fixed in QEMU 8.1 ("tcg_commit"
     # moved onto the vCPU's thread); and its TCG fails the hypervisor's own
     # page walk after a #VMEXIT, so a CPU triple-faults on addresses its
-    # page tables map (qmp_monitor.py checks them in memory).  Either is
+    # page tables map (qmp_monitor.py checks them in memory), or the walk
+    # takes a nested page fault and the host's state lands in the guest's
+    # VMCB (Kiln logs "came back holding the host's state").  Either is
     # the emulator failing, not Kiln: such a run is said and booted once
     # more; a second failure counts.
     local try
@@ -70,6 +72,11 @@ kiln_boot() {
         kiln_boot_once "$smp" "$mem" "$tmo" "$cmdline" "${initrd[@]}" -- "${extra[@]}"
         if [ -s "$KILN_TMP/emulator-fault" ]; then
             echo "# QEMU's TCG failed, not Kiln (run $try): $(cat "$KILN_TMP/emulator-fault")"
+        elif kiln_log | grep -q "came back holding the host's state"; then
+            # The same walk failure seen from the other side: the bad walk
+            # raised a nested page fault, so QEMU saved the host's state at
+            # the instruction after VMRUN into the guest's VMCB (svm.c).
+            echo "# QEMU's TCG failed, not Kiln (run $try): $(kiln_log | grep -m1 "came back holding")"
         else
             case $KILN_RC in
             134|135|139) ;;

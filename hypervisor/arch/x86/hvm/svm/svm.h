@@ -36,11 +36,14 @@ void svm_save_host(paddr_t host_save_pa);
 void svm_enter(struct svm_gprs *g, paddr_t vmcb_pa, paddr_t host_save_pa, bool host_irqs);
 
 /*
- * Seen twice, never explained: dom0's VMCB came back from an exit holding
- * the host's own state (RIP just after VMRUN, the hypervisor's CR3), as if
- * VMRUN had saved the host into it.  Logs the facts that tell the possible
- * causes apart (which pages each CPU uses as its host save areas) when an
- * exit looks like that; the exit is then handled as usual.
+ * Seen twice on dom0: its VMCB came back from an exit holding the host's
+ * own state (RIP just after VMRUN, the hypervisor's CR3).  QEMU 7.2's TCG
+ * at times walks the host's page tables right after a #VMEXIT as if the
+ * guest's nested paging were still on (tests/qemu/qmp_monitor.py); when
+ * that walk takes a nested page fault, QEMU saves the host's state into
+ * the guest's VMCB as the guest's.  Logs it, with each CPU's host save
+ * areas (a page used twice would look the same), so a run can be told to
+ * be the emulator's failure; the exit is then handled as usual.
  */
 void svm_check_vmcb_holds_guest(struct vcpu *v);
 
