@@ -123,6 +123,7 @@ static inline u32 kt_stat(enum kt_stat which)
 void kt_idt_install(void);
 /* Vector of the last exception a *_safe helper recovered from, or -1. */
 extern volatile int kt_last_vector;
+extern volatile u64 kt_last_error;     /* its error code (0 if it has none) */
 /* Where the exception handler resumes (set by *_safe helpers, KT_TRY). */
 extern u64 kt_fixup_rip;
 /* Makes hypercall nr (no arguments) from CPL 3 and returns its result,

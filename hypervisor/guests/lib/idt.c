@@ -25,6 +25,7 @@ struct idt_entry {
 extern char kt_idt_stubs[];
 static struct idt_entry idt[32] __attribute__((aligned(16)));
 volatile int kt_last_vector = -1;
+volatile u64 kt_last_error;
 u64 kt_fixup_rip, kt_fixup_rsp;
 volatile bool kt_last_from_user;
 
@@ -33,6 +34,7 @@ void kt_exception(struct kt_frame *f);
 void kt_exception(struct kt_frame *f)
 {
     kt_last_vector = (int)f->vector;
+    kt_last_error = f->error;
     if (kt_fixup_rip) {
         f->rip = kt_fixup_rip;
         kt_fixup_rip = 0;

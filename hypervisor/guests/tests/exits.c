@@ -2,7 +2,8 @@
  * exits.c - every kind of exit the hypervisor handles, each proven by the
  * guest-visible result AND by the vCPU's exit counter (KT_PORT_STAT):
  * CPUID, RDMSR/WRMSR (allowed, and #GP for refused ones), port I/O in and
- * out, string port I/O (REP INS/OUTS, DF, a segment prefix), VMMCALL, nested page faults that map memory on demand, HLT, a timed
+ * out, string port I/O (REP INS/OUTS, DF, segment and address-size
+ * prefixes, #PF on an unmapped address), VMMCALL, nested page faults that map memory on demand, HLT, a timed
  * sched_block, physical interrupts arriving while the guest spins, and
  * SVM instructions (intercepted, #UD injected).
  * The clean shutdown at the end is checked by the scenario.
@@ -109,6 +110,33 @@ static void test_string_io(void)
           "a 10000-byte REP OUTSB completes in slices (%u exits)", exits);
 }
 
+/* OUTS from, and INS into, a linear address the page tables do not map
+ * (the guest maps only its low 4 GiB): #PF with CR2 = that address, the
+ * write bit for INS, and RCX/RSI/RDI untouched as no element completed. */
+static void test_string_io_fault(void)
+{
+    const u64 hole = 1ull << 32;
+    u64 rsi = hole, rdi = hole, rcx = 3, cr2 = 0;
+
+    kt_last_vector = -1;
+    __asm__ __volatile__("leaq 1f(%%rip), %%r11; movq %%r11, kt_fixup_rip(%%rip)\n\t"
+                         "rep outsb\n1:\n\tmovq $0, kt_fixup_rip(%%rip)"
+                         : "+S"(rsi), "+c"(rcx) : "d"(KT_PORT_CONSOLE) : "r11", "memory");
+    __asm__ __volatile__("movq %%cr2, %0" : "=r"(cr2));
+    kt_ok(kt_last_vector == 14 && cr2 == hole && !(kt_last_error & 3) && rcx == 3 && rsi == hole,
+          "REP OUTSB from an unmapped address: #PF (vector %d, CR2 %#lx, error %#lx)",
+          kt_last_vector, (unsigned long)cr2, (unsigned long)kt_last_error);
+
+    kt_last_vector = -1;
+    __asm__ __volatile__("leaq 1f(%%rip), %%r11; movq %%r11, kt_fixup_rip(%%rip)\n\t"
+                         "rep insb\n1:\n\tmovq $0, kt_fixup_rip(%%rip)"
+                         : "+D"(rdi), "+c"(rcx) : "d"(KT_PORT_SCRATCH) : "r11", "memory");
+    __asm__ __volatile__("movq %%cr2, %0" : "=r"(cr2));
+    kt_ok(kt_last_vector == 14 && cr2 == hole && (kt_last_error & 3) == 2 && rcx == 3 && rdi == hole,
+          "REP INSB into an unmapped address: #PF for a write (error %#lx)",
+          (unsigned long)kt_last_error);
+}
+
 static void test_vmmcall(void)
 {
     u32 before = kt_stat(KT_STAT_VMMCALL);
@@ -186,7 +214,7 @@ static void test_svm_insns(void)
 
 void kt_main(void)
 {
-    kt_plan(30);
+    kt_plan(32);
     kt_idt_install();
     u32 c0 = kt_stat(KT_STAT_CPUID);
     kt_cpuid(0, 0);
@@ -195,6 +223,7 @@ void kt_main(void)
     test_msr();
     test_io();
     test_string_io();
+    test_string_io_fault();
     test_vmmcall();
     test_npf();
     test_hlt();

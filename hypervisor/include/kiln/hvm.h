@@ -60,6 +60,8 @@ struct hvm_ops {
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
     /* A segment register's base (what OUTS reads through). */
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
+    /* Queues a #PF for the next entry, with CR2 = linear. */
+    void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */
@@ -102,8 +104,11 @@ struct hvm_paging {
 size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
                       size_t len);
 /* Copies len bytes between buf and the guest's linear address va through
- * its paging (segmentation is the caller's); 0, or -1 if a byte is not
- * mapped or not the domain's RAM. */
+ * its paging (segmentation is the caller's); 0, HVM_COPY_UNMAPPED when the
+ * guest's page tables do not map a byte (a #PF for the guest), or
+ * HVM_COPY_NOT_RAM when they map it outside the domain's RAM. */
+#define HVM_COPY_UNMAPPED 1
+#define HVM_COPY_NOT_RAM  2
 int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
                     bool to_guest);
 
@@ -116,8 +121,9 @@ struct hvm_string_io {
 };
 /* Performs it (a slice of it, for a long REP: RIP then stays on it with
  * RCX/RSI/RDI updated so the guest goes on) through hvm_port_io, element
- * by element, and writes the registers back.  An element in memory the
- * guest has not mapped destroys the domain.  string_io.c. */
+ * by element, and writes the registers back.  An element the guest's page
+ * tables do not map raises #PF in the guest; one they map outside its RAM
+ * destroys the domain.  string_io.c. */
 void hvm_string_io(struct vcpu *v, const struct hvm_paging *pg, const struct hvm_string_io *io);
 
 /* Length of the instruction at the guest's rip, or 0 when it cannot be

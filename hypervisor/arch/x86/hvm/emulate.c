@@ -72,21 +72,26 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
 
 /* Copies up to len bytes between buf and linear address va, page by page
  * (outside 64-bit mode linear addresses wrap at 4 GiB); returns how many
- * were copied before an unmapped page stopped it. */
+ * were copied, and why it stopped short in *why (HVM_COPY_*). */
 static size_t copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf,
-                          size_t len, bool to_guest)
+                          size_t len, bool to_guest, int *why)
 {
     size_t done = 0;
+    *why = 0;
     while (done < len) {
         u64 gpa, at = pg->cs_long ? va + done : (va + done) & 0xffffffffu;
         size_t n = 4096 - (at & 4095);
         if (n > len - done)
             n = len - done;
-        if (guest_walk(v->domain, pg, at, &gpa))
+        if (guest_walk(v->domain, pg, at, &gpa)) {
+            *why = HVM_COPY_UNMAPPED;
             break;
+        }
         u8 *b = (u8 *)buf + done;
-        if (to_guest ? copy_to_guest(v->domain, gpa, b, n) : copy_from_guest(v->domain, b, gpa, n))
+        if (to_guest ? copy_to_guest(v->domain, gpa, b, n) : copy_from_guest(v->domain, b, gpa, n)) {
+            *why = HVM_COPY_NOT_RAM;
             break;
+        }
         done += n;
     }
     return done;
@@ -95,14 +100,17 @@ static size_t copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, v
 size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *buf,
                       size_t len)
 {
+    int why;
     /* Outside 64-bit mode, code lives at CS.base + EIP. */
-    return copy_linear(v, pg, pg->cs_long ? rip : pg->cs_base + rip, buf, len, false);
+    return copy_linear(v, pg, pg->cs_long ? rip : pg->cs_base + rip, buf, len, false, &why);
 }
 
 int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
                     bool to_guest)
 {
-    return copy_linear(v, pg, va, buf, len, to_guest) == len ? 0 : -1;
+    int why;
+    copy_linear(v, pg, va, buf, len, to_guest, &why);
+    return why;
 }
 
 unsigned int hvm_insn_length(struct vcpu *v, const struct hvm_paging *pg, u64 rip)

@@ -13,9 +13,11 @@
  * IN or OUT.  A long REP is done in slices of STRING_IO_SLICE elements:
  * RIP stays on the instruction with RCX, RSI and RDI updated and the guest
  * executes the rest, as hardware resumes a REP after an interrupt, so one
- * instruction cannot keep a CPU in the hypervisor for long.  An element in
- * memory the guest has not mapped destroys the domain (no #PF injection
- * with CR2 yet).
+ * instruction cannot keep a CPU in the hypervisor for long.  An element at
+ * a linear address the guest's page tables do not map raises #PF (CR2 =
+ * that address, the registers as the completed elements left them, RIP on
+ * the instruction, as hardware does); one mapped outside the domain's RAM
+ * destroys the domain, like any other access there.
  */
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
@@ -23,6 +25,8 @@
 
 #define STRING_IO_SLICE 1024
 #define EFLAGS_DF       (1ul << 10)
+#define PF_WRITE        (1u << 1)   /* #PF error code bits */
+#define PF_USER         (1u << 2)
 
 struct string_insn {
     enum x86_seg seg;       /* what OUTS reads through */
@@ -105,12 +109,14 @@ void hvm_string_io(struct vcpu *v, const struct hvm_paging *pg, const struct hvm
             if (!rc)
                 hvm_port_io(v, io->port, io->size, false, &val);
         }
-        if (rc) {
-            domain_crash(v->domain, "%s of port 0x%x at unmapped address 0x%lx, rip=0x%lx",
+        if (rc == HVM_COPY_NOT_RAM) {
+            domain_crash(v->domain, "%s of port 0x%x at 0x%lx, outside its RAM, rip=0x%lx",
                          io->in ? "INS" : "OUTS", io->port, (unsigned long)va,
                          (unsigned long)r.rip);
             return;
         }
+        if (rc == HVM_COPY_UNMAPPED)
+            break;
         *index = set_low(*index, *index + step, si.addr_bytes);
     }
     if (io->rep)
@@ -118,4 +124,9 @@ void hvm_string_io(struct vcpu *v, const struct hvm_paging *pg, const struct hvm
     if (done == count)
         r.rip = io->next_rip;
     hvm->set_regs(v, &r);
+    if (done < count && done < STRING_IO_SLICE) {
+        /* Not present (guest_walk checks only P); INS writes memory. */
+        u32 error = (io->in ? PF_WRITE : 0) | (r.cpl == 3 ? PF_USER : 0);
+        hvm->inject_page_fault(v, base + (*index & amask), error);
+    }
 }

@@ -236,6 +236,12 @@ static u64 svm_seg_base(struct vcpu *v, enum x86_seg seg)
     return segs[seg]->base;
 }
 
+static void svm_inject_page_fault(struct vcpu *v, u64 linear, u32 error)
+{
+    svm_of(v)->vmcb->save.cr2 = linear;
+    svm_inject_exception(v, 14, true, error);
+}
+
 static void svm_run(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -296,6 +302,7 @@ static const struct hvm_ops svm_ops = {
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,
+    .inject_page_fault = svm_inject_page_fault,
 };
 
 const struct hvm_ops *svm_probe(void)
