@@ -4,7 +4,8 @@
  * is the farm's problem (broken: the port forward, QEMU's network, the
  * boot) unless the code under test visibly ended it: the hypervisor
  * panicked on the console or exited through isa-debug-exit (which Kiln
- * does when dom0 crashes).  A dom0 that answers with another host key
+ * does when dom0 crashes), and the console does not show that the nested
+ * host's emulator failed under it (host_console.c).  A dom0 that answers with another host key
  * than its build baked in is not the image under test (broken); one that
  * refuses the farm's key, passed on its command line, is (fail).  Once
  * dom0 is reached, a command's exit status is its verdict, and a command
@@ -20,6 +21,7 @@
 #include "artifact.h"
 #include "config.h"
 #include "driver_qemu.h"
+#include "host_console.h"
 #include "proc.h"
 #include "results.h"
 #include "ssh_client.h"
@@ -88,22 +90,6 @@ static int should_stop(void *ctx)
     return sc->polls++ % 10 == 0 && jobrun_should_stop(sc->jr);
 }
 
-/* The hypervisor's panic report ("(kiln) ERROR: PANIC on CPU n: ..."),
- * anywhere on the host's console. */
-static int hypervisor_panicked(const struct dom0_link *l)
-{
-    char line[RESULTS_LINE_MAX];
-    FILE *f = fopen(l->q->console, "r");
-    int found = 0;
-
-    if (!f)
-        return 0;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, "(kiln) ") && strstr(line, "PANIC on CPU");
-    fclose(f);
-    return found;
-}
-
 /* dom0 is gone or never came: whose fault, and why. */
 static enum verdict lost(struct job_run *jr, struct dom0_link *l, const char *what, char *msg,
                          size_t msglen)
@@ -116,7 +102,14 @@ static enum verdict lost(struct job_run *jr, struct dom0_link *l, const char *wh
         snprintf(msg, msglen, stopping ? "daemon stopped" : "cancelled");
         return stopping ? V_BROKEN : V_CANCELLED;
     }
-    if (hypervisor_panicked(l)) {
+    int signs = host_console_signs(l->q->console);
+    if (signs & HOST_CONSOLE_EMULATOR_FAULT) {
+        snprintf(msg, msglen, "%s: %s; the host's emulator failed (QEMU's TCG, see the console)",
+                 l->host, what);
+        jr->host_fault = 1;
+        return V_BROKEN;
+    }
+    if (signs & HOST_CONSOLE_PANIC) {
         snprintf(msg, msglen, "%s: %s; the hypervisor panicked (see the console)", l->host, what);
         return V_FAIL;
     }
