@@ -72,18 +72,30 @@ void lapic_eoi(void)
     apic_write(APIC_EOI, 0);
 }
 
+/*
+ * The mode the calling CPU's LAPIC is in now.  Boot puts every LAPIC in
+ * x2APIC mode when offered, but CPU 0's is dom0's from then on, and Linux
+ * may switch it back to xAPIC (it does without interrupt remapping):
+ * sending an IPI from CPU 0, as dom0's DESTROY does to kick a vCPU, must
+ * use whichever mode its LAPIC is in or the x2APIC write faults.
+ */
+static bool x2apic_now(void)
+{
+    return rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD;
+}
+
 void lapic_send_ipi(u32 apic_id, u32 icr_low)
 {
-    if (use_x2apic) {
+    if (x2apic_now()) {
         /* x2APIC ICR writes are not serialising: order earlier stores. */
         __asm__ __volatile__("mfence" ::: "memory");
         wrmsr(X2APIC_MSR(APIC_ICR_LOW), ((u64)apic_id << 32) | icr_low);
         return;
     }
     unsigned long flags = local_irq_save();
-    apic_write(APIC_ICR_HIGH, apic_id << 24);
-    apic_write(APIC_ICR_LOW, icr_low);
-    while (apic_read(APIC_ICR_LOW) & ICR_BUSY)
+    xapic_mmio[APIC_ICR_HIGH / 4] = apic_id << 24;
+    xapic_mmio[APIC_ICR_LOW / 4] = icr_low;
+    while (xapic_mmio[APIC_ICR_LOW / 4] & ICR_BUSY)
         __asm__ __volatile__("pause");
     local_irq_restore(flags);
 }
