@@ -123,6 +123,7 @@ kiln_boot_once() {
         # went down too broken to log; KILN_QEMU_DEBUG=int,cpu_reset (QEMU
         # -d) also logs every exception before it, with the registers.
         echo "# QEMU stopped without Kiln's exit code (power-off or reset): $(grep -c 'Triple fault' "$KILN_TMP/qemu-debug.log" 2>/dev/null) triple fault(s) in its log"
+        sed -n 's/^reset: /#   /p' "$KILN_TMP/nmi.out" 2>/dev/null
     fi
 }
 

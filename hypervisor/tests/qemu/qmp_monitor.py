@@ -92,8 +92,11 @@ def mapped(qmp, cr3, va):
 
 
 def emulator_fault(qmp):
-    """A CPU stopped in Kiln whose RIP and CR2 are both mapped: say which."""
-    for cpu in qmp.hmp("info registers -a").split("CPU#")[1:]:
+    """A CPU stopped in Kiln whose RIP and CR2 are both mapped: say which.
+    Otherwise print every CPU's RIP, CR2 and CR3 (a triple fault of Kiln's
+    own, or of a kind not recognised yet) and return None."""
+    cpus = qmp.hmp("info registers -a").split("CPU#")[1:]
+    for cpu in cpus:
         regs = dict(re.findall(r"(RIP|CR2|CR3)=([0-9a-f]+)", cpu))
         if len(regs) < 3:
             continue
@@ -101,6 +104,9 @@ def emulator_fault(qmp):
         if rip >= KILN_IMAGE and cr2 >= KILN_IMAGE and mapped(qmp, cr3, rip) and mapped(qmp, cr3, cr2):
             return "CPU %s triple-faulted at RIP %x (last #PF at %x) though its page tables " \
                    "(CR3 %x) map both" % (cpu.split()[0], rip, cr2, cr3)
+    for cpu in cpus:
+        regs = " ".join("%s=%s" % r for r in re.findall(r"(RIP|RSP|CR0|CR2|CR3)=([0-9a-f]+)", cpu))
+        print("reset: CPU %s %s" % (cpu.split()[0], regs), flush=True)
     return None
 
 
