@@ -64,7 +64,9 @@ kiln_boot() {
     # page walk after a #VMEXIT, so a CPU triple-faults on addresses its
     # page tables map (qmp_monitor.py checks them in memory), or the walk
     # takes a nested page fault and the host's state lands in the guest's
-    # VMCB (Kiln logs "came back holding the host's state").  Either is
+    # VMCB (Kiln logs "came back holding the host's state"), or a guest's
+    # own walk fails the same way (Kiln logs a triple fault whose #PF was
+    # for an address "which its page tables map").  Either is
     # the emulator failing, not Kiln: such a run is said and booted once
     # more; a second failure counts.
     local try
@@ -72,11 +74,11 @@ kiln_boot() {
         kiln_boot_once "$smp" "$mem" "$tmo" "$cmdline" "${initrd[@]}" -- "${extra[@]}"
         if [ -s "$KILN_TMP/emulator-fault" ]; then
             echo "# QEMU's TCG failed, not Kiln (run $try): $(cat "$KILN_TMP/emulator-fault")"
-        elif kiln_log | grep -q "came back holding the host's state"; then
+        elif kiln_log | grep -Eq "came back holding the host's state|which its page tables map"; then
             # The same walk failure seen from the other side: the bad walk
             # raised a nested page fault, so QEMU saved the host's state at
             # the instruction after VMRUN into the guest's VMCB (svm.c).
-            echo "# QEMU's TCG failed, not Kiln (run $try): $(kiln_log | grep -m1 "came back holding")"
+            echo "# QEMU's TCG failed, not Kiln (run $try): $(kiln_log | grep -E -m1 "came back holding|which its page tables map")"
         else
             case $KILN_RC in
             134|135|139) ;;
@@ -116,7 +118,9 @@ kiln_boot_once() {
     kill "$nmi" 2>/dev/null
     wait "$nmi" 2>/dev/null
     if [ "$KILN_RC" = 124 ] || [ "$KILN_RC" = 137 ]; then
-        echo "# QEMU timed out after ${tmo}s"
+        echo "# QEMU timed out after ${tmo}s; where the CPUs were (the NMI 3 s before), and the monitor:"
+        kiln_log | grep -E 'NMI on CPU|ERROR: +(at|#[0-9])|PANIC|BUG' | tail -n 24 | sed 's/^/#   /'
+        sed 's/^/#   monitor: /' "$KILN_TMP/nmi.out" 2>/dev/null
     elif [ "$KILN_RC" = 0 ]; then
         # Not Kiln's exit (isa-debug-exit gives odd codes): dom0 powered
         # off, or the machine reset itself.  QEMU's cpu_reset log says "Triple fault" when a CPU

@@ -19,6 +19,7 @@ usage: qmp_monitor.py SOCKET NMI_AT FAULT_FILE
 """
 import json
 import re
+import select
 import socket
 import sys
 import time
@@ -29,27 +30,43 @@ ADDR = 0x000ffffffffff000
 
 
 class Qmp:
+    """QMP over a UNIX socket, one JSON message a line.  Lines are split
+    from a buffer of our own, so waiting for an event with a timeout
+    (select) never leaves a half-read line behind."""
+
     def __init__(self, path):
-        for _ in range(100):
+        for _ in range(600):                    # 30 s: QEMU may start slowly on a loaded host
             try:
                 self.sock = socket.socket(socket.AF_UNIX)
                 self.sock.connect(path)
                 break
             except OSError:
+                self.sock.close()
                 time.sleep(0.05)
         else:
             raise OSError("no QMP socket at " + path)
-        self.file = self.sock.makefile("rwb")
+        self.buf = b""
         self.events = []
-        self.file.readline()                    # greeting
+        self.readline(None)                     # greeting
         self.cmd("qmp_capabilities")
+
+    def readline(self, timeout):
+        """The next message, or None when timeout (seconds) passes first."""
+        while b"\n" not in self.buf:
+            if timeout is not None and not select.select([self.sock], [], [], timeout)[0]:
+                return None
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
 
     def cmd(self, name, **args):
         msg = {"execute": name, "arguments": args} if args else {"execute": name}
-        self.file.write((json.dumps(msg) + "\n").encode())
-        self.file.flush()
+        self.sock.sendall((json.dumps(msg) + "\n").encode())
         while True:
-            reply = json.loads(self.file.readline())
+            reply = self.readline(None)
             if "event" in reply:
                 self.events.append(reply)
             elif "return" in reply or "error" in reply:
@@ -61,16 +78,7 @@ class Qmp:
     def next_event(self, timeout):
         if self.events:
             return self.events.pop(0)
-        self.sock.settimeout(timeout)
-        try:
-            line = self.file.readline()
-        except socket.timeout:
-            return None
-        finally:
-            self.sock.settimeout(None)
-        if not line:
-            raise EOFError
-        return json.loads(line)
+        return self.readline(timeout)
 
 
 def read_u64(qmp, pa):
@@ -137,5 +145,14 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except (EOFError, OSError, ValueError):
+    except (EOFError, BrokenPipeError, ConnectionResetError):
         pass    # QEMU ended by itself (isa-debug-exit, timeout)
+    except Exception as e:     # never leave a paused QEMU waiting for its timeout
+        print("qmp_monitor: %s: %s" % (type(e).__name__, e), flush=True)
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            s.sendall(b'{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n')
+            time.sleep(0.5)
+        except OSError:
+            pass

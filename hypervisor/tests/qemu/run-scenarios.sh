@@ -22,8 +22,8 @@ for s in "${scenarios[@]}"; do
     # kiln-dom0.sh) have no kiln_boot to boot again when QEMU's TCG failed
     # (lib.sh): a failed run whose log shows that failure runs once more.
     if grep -q '^not ok' "$tmp/out" && ! grep -q "QEMU's TCG failed" "$tmp/out" &&
-        grep -q "came back holding the host's state" "$tmp/serial.log" 2>/dev/null; then
-        echo "# $name: QEMU's TCG failed, not Kiln: $(tr -d '\r' < "$tmp/serial.log" | grep -m1 'came back holding'); running it once more"
+        grep -Eq "came back holding the host's state|which its page tables map" "$tmp/serial.log" 2>/dev/null; then
+        echo "# $name: QEMU's TCG failed, not Kiln: $(tr -d '\r' < "$tmp/serial.log" | grep -E -m1 'came back holding|which its page tables map'); running it once more"
         rm -rf "$tmp" && tmp=$(mktemp -d /tmp/kiln-scn.XXXXXX)
         KILN_TMP=$tmp timeout -k 10 "${KILN_SCENARIO_TIMEOUT:-300}" bash "$s" > "$tmp/out" 2>&1
         rc=$?

@@ -173,6 +173,16 @@ static void exit_shutdown(struct vcpu *v)
             (unsigned long)c->n_cr3, (unsigned long)v->domain->p2m.root_pa, c->asid, s->asid_cpu, (unsigned long)s->vmcb_pa,
             v->run_cpu, smp_processor_id());
     svm_paging(v, &pg);
+    /* QEMU's TCG at times fails a page walk right after a world switch
+     * (hypervisor/README.md): a not-present #PF for an address the
+     * guest's own page tables map.  Say so when the triple fault began so:
+     * that is the CPU failing, not the guest. */
+    u64 ii = c->exitintinfo;
+    u8 probe;
+    if ((ii & SVM_EVTINJ_VALID) && (ii & 0xff) == 14 && !((ii >> 32) & 1) &&
+        !hvm_copy_linear(v, &pg, st->cr2, &probe, 1, false))
+        pr_warn("d%u v%u: the #PF behind it was for 0x%lx, which its page tables map\n",
+                v->domain->id, v->id, (unsigned long)st->cr2);
     size_t n = hvm_fetch_insn(v, &pg, st->rip, b, sizeof(b));
     domain_crash(v->domain, "triple fault at rip=0x%lx (bytes %02x %02x %02x%s, IDT limit %u)",
                  (unsigned long)st->rip, b[0], b[1], b[2], n ? "" : " unreadable",
