@@ -20,9 +20,9 @@
 #include "../common/lib.c"
 #include "../common/dom0_mem.c"
 #include "../arch/x86/dom0_linux.c"
+#include "qemu_memmap.h"
 
 #define FAKE_MIB   96ul
-#define TOP        0x3ffe0000ul            /* QEMU -m 1G: RAM ends here */
 #define NPFN       (TOP >> PAGE_SHIFT)
 
 unsigned char *kiln_test_phys_base;
@@ -35,19 +35,11 @@ void printk(enum log_level level, const char *fmt, ...)
     (void)fmt;
 }
 
-static const struct boot_mem_range qemu_map[] = {
-    { 0x0, 0x9fc00, 1 },
-    { 0x9fc00, 0xa0000, 2 },
-    { 0xf0000, 0x100000, 2 },
-    { 0x100000, TOP, 1 },
-    { TOP, 0x40000000, 2 },
-    { 0xfffc0000, 0x100000000, 2 },
-};
 
-unsigned int boot_memmap_count(void) { return ARRAY_SIZE(qemu_map); }
+unsigned int boot_memmap_count(void) { return QEMU_MAP_ENTRIES; }
 const struct boot_mem_range *boot_memmap_get(unsigned int i)
 {
-    return i < ARRAY_SIZE(qemu_map) ? &qemu_map[i] : NULL;
+    return i < QEMU_MAP_ENTRIES ? &qemu_map[i] : NULL;
 }
 
 static const char *opt_dom0_mem;

@@ -17,9 +17,9 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/p2m_identity.c"
+#include "qemu_memmap.h"
 
 #define POOL_PAGES 256
-#define TOP        0x3ffe0000ul
 
 unsigned char *kiln_test_phys_base;
 static unsigned int pool_used, pool_limit;
@@ -48,16 +48,8 @@ void p2m_destroy(struct domain *d)
     d->p2m.root = NULL;
 }
 
-static const struct boot_mem_range qemu_map[] = {
-    { 0x0, 0x9fc00, 1 },
-    { 0x9fc00, 0xa0000, 2 },
-    { 0xf0000, 0x100000, 2 },
-    { 0x100000, TOP, 1 },
-    { TOP, 0x40000000, 2 },
-    { 0xfffc0000, 0x100000000, 2 },
-};
 
-unsigned int boot_memmap_count(void) { return sizeof(qemu_map) / sizeof(qemu_map[0]); }
+unsigned int boot_memmap_count(void) { return QEMU_MAP_ENTRIES; }
 const struct boot_mem_range *boot_memmap_get(unsigned int i)
 {
     return i < boot_memmap_count() ? &qemu_map[i] : NULL;

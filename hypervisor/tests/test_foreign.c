@@ -15,18 +15,10 @@
 #include <cmocka.h>
 
 #include "../common/foreign.c"
+#include "qemu_memmap.h"
 
-#define TOP 0x3ffe0000ul
 
-static const struct boot_mem_range qemu_map[] = {
-    { 0x0, 0x9fc00, 1 },
-    { 0x9fc00, 0xa0000, 2 },
-    { 0xf0000, 0x100000, 2 },
-    { 0x100000, TOP, 1 },
-    { TOP, 0x40000000, 2 },
-    { 0xfffc0000, 0x100000000, 2 },
-};
-static unsigned int map_count = sizeof(qemu_map) / sizeof(qemu_map[0]);
+static unsigned int map_count = QEMU_MAP_ENTRIES;
 
 unsigned int boot_memmap_count(void) { return map_count; }
 const struct boot_mem_range *boot_memmap_get(unsigned int i) { return &qemu_map[i]; }
@@ -113,7 +105,7 @@ static void window_never_overlaps_owned_ram(void **state)
     assert_int_equal(foreign_window_pick(top, 2), 0x3f400000ul);
     map_count = 1;   /* only the first 640 KiB of RAM: no room */
     assert_int_equal(foreign_window_pick(owned, 0), 0);
-    map_count = sizeof(qemu_map) / sizeof(qemu_map[0]);
+    map_count = QEMU_MAP_ENTRIES;
 }
 
 static void no_window_without_tables(void **state)
