@@ -161,6 +161,9 @@ void kt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned int kt_failures(void);
 
 void *kt_memset(void *d, int c, size_t n);
+/* DOMCTL WRITE_MEM: len bytes at src (within one page) into domain domid's
+ * RAM at dest_gpa, through the caller's domctl buffer op; 0 or the error. */
+s64 kt_write_mem(struct kiln_domctl *op, u32 domid, u64 dest_gpa, const void *src, u32 len);
 void *kt_memcpy(void *d, const void *s, size_t n);
 int kt_strcmp(const char *a, const char *b);
 

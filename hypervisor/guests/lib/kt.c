@@ -208,3 +208,14 @@ void kt_start(void)
     kt_main();
     kt_shutdown(KILN_SHUTDOWN_POWEROFF);
 }
+
+s64 kt_write_mem(struct kiln_domctl *op, u32 domid, u64 dest_gpa, const void *src, u32 len)
+{
+    kt_memset(op, 0, sizeof(*op));
+    op->cmd = KILN_DOMCTL_WRITE_MEM;
+    op->domid = domid;
+    op->u.write_mem.dest_gpa = dest_gpa;
+    op->u.write_mem.src_gpa = (u64)(uintptr_t)src;
+    op->u.write_mem.len = len;
+    return kt_hc_domctl(op);
+}

@@ -77,11 +77,7 @@ static const char *cycle(u32 self, unsigned int i, enum kind k)
     size_t len = (size_t)(kinds[k].end - kinds[k].start);
     kt_memset(buf, 0, sizeof(buf));
     kt_memcpy(buf, kinds[k].start, len);
-    kt_memset(&op.u, 0, sizeof(op.u));
-    op.u.write_mem.dest_gpa = 0x1000;
-    op.u.write_mem.src_gpa = (u64)(uintptr_t)buf;
-    op.u.write_mem.len = sizeof(buf);
-    if (domctl(KILN_DOMCTL_WRITE_MEM, child))
+    if (kt_write_mem(&op, child, 0x1000, buf, sizeof(buf)))
         return "write_mem failed";
     for (u32 v = 0; v < kinds[k].vcpus; v++) {
         kt_memset(&op.u, 0, sizeof(op.u));

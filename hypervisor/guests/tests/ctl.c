@@ -51,11 +51,7 @@ static void test_pause(void)
     u32 child = op.domid;
     page[0] = 0xeb;
     page[1] = 0xfe;
-    kt_memset(&op.u, 0, sizeof(op.u));
-    op.u.write_mem.dest_gpa = 0x1000;
-    op.u.write_mem.src_gpa = (u64)(uintptr_t)page;
-    op.u.write_mem.len = 2;
-    rc = rc ? rc : domctl(KILN_DOMCTL_WRITE_MEM, child);
+    rc = rc ? rc : kt_write_mem(&op, child, 0x1000, page, 2);
     kt_memset(&op.u, 0, sizeof(op.u));
     op.u.vcpu.rip = 0x1000;
     rc = rc ? rc : domctl(KILN_DOMCTL_SET_VCPU, child);
@@ -92,11 +88,7 @@ extern const u8 lm_payload[], lm_payload_end[];
 
 static s64 write_page(u32 domid, u64 gpa)
 {
-    kt_memset(&op.u, 0, sizeof(op.u));
-    op.u.write_mem.dest_gpa = gpa;
-    op.u.write_mem.src_gpa = (u64)(uintptr_t)page;
-    op.u.write_mem.len = sizeof(page);
-    return domctl(KILN_DOMCTL_WRITE_MEM, domid);
+    return kt_write_mem(&op, domid, gpa, page, sizeof(page));
 }
 
 /* A child entered in long mode on page tables we build for it: PML4 at

@@ -61,11 +61,7 @@ static const char *cycle(int i, bool finish, u64 start)
     size_t len = (size_t)((finish ? payload_finish_end : payload_spin_end) - p);
     kt_memset(buf, 0, sizeof(buf));
     kt_memcpy(buf, p, len);
-    kt_memset(&op.u, 0, sizeof(op.u));
-    op.u.write_mem.dest_gpa = 0x1000;
-    op.u.write_mem.src_gpa = (u64)(uintptr_t)buf;
-    op.u.write_mem.len = sizeof(buf);
-    if (domctl(KILN_DOMCTL_WRITE_MEM, child))
+    if (kt_write_mem(&op, child, 0x1000, buf, sizeof(buf)))
         return "write_mem failed";
     kt_memset(&op.u, 0, sizeof(op.u));
     op.u.vcpu.vcpu = 0;
