@@ -16,6 +16,7 @@
 #   guest_tap DOMID|all PREFIX re-emits guest TAP "(dN) ok ..." as results
 #   tap_ok NAME / tap_fail NAME [DIAG] / tap_skip NAME REASON
 #   fnv1a FILE                 the hash Kiln logs per module at loglvl=debug
+#   emulator_fault_line LOG    Kiln's report of QEMU's walk failure in LOG, if any
 set -u
 
 KILN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -74,11 +75,9 @@ kiln_boot() {
         kiln_boot_once "$smp" "$mem" "$tmo" "$cmdline" "${initrd[@]}" -- "${extra[@]}"
         if [ -s "$KILN_TMP/emulator-fault" ]; then
             echo "# QEMU's TCG failed, not Kiln (run $try): $(cat "$KILN_TMP/emulator-fault")"
-        elif kiln_log | grep -Eq "came back holding the host's state|which its page tables map"; then
-            # The same walk failure seen from the other side: the bad walk
-            # raised a nested page fault, so QEMU saved the host's state at
-            # the instruction after VMRUN into the guest's VMCB (svm.c).
-            echo "# QEMU's TCG failed, not Kiln (run $try): $(kiln_log | grep -E -m1 "came back holding|which its page tables map")"
+        elif [ -n "$(emulator_fault_line "$KILN_LOG")" ]; then
+            # The same walk failure seen from the other side, in Kiln's log.
+            echo "# QEMU's TCG failed, not Kiln (run $try): $(emulator_fault_line "$KILN_LOG")"
         else
             case $KILN_RC in
             134|135|139) ;;
@@ -90,6 +89,14 @@ kiln_boot() {
         cp "$KILN_LOG" "$KILN_LOG.qemu-crash$try" 2>/dev/null
     done
     return 0
+}
+
+# The first line of serial log FILE in which Kiln reports the emulator's
+# walk failure (svm.c, svm_exit.c): the host's state in a guest's VMCB, or
+# a guest's #PF for an address its own page tables map.  Empty if none.
+emulator_fault_line() {
+    tr -d '\r' < "$1" 2>/dev/null |
+        grep -E -m1 "came back holding the host's state|which its page tables map"
 }
 
 # One QEMU run: SMP MEM TIMEOUT CMDLINE [-initrd MODULES] -- [QEMU ARGS].

@@ -21,9 +21,9 @@ for s in "${scenarios[@]}"; do
     # Scenarios that start QEMU themselves (dom0's, through toolstack's
     # kiln-dom0.sh) have no kiln_boot to boot again when QEMU's TCG failed
     # (lib.sh): a failed run whose log shows that failure runs once more.
-    if grep -q '^not ok' "$tmp/out" && ! grep -q "QEMU's TCG failed" "$tmp/out" &&
-        grep -Eq "came back holding the host's state|which its page tables map" "$tmp/serial.log" 2>/dev/null; then
-        echo "# $name: QEMU's TCG failed, not Kiln: $(tr -d '\r' < "$tmp/serial.log" | grep -E -m1 'came back holding|which its page tables map'); running it once more"
+    fault=$(KILN_TMP=$tmp bash -c '. "$1"; emulator_fault_line "$2"' _ "$here/lib.sh" "$tmp/serial.log")
+    if grep -q '^not ok' "$tmp/out" && ! grep -q "QEMU's TCG failed" "$tmp/out" && [ -n "$fault" ]; then
+        echo "# $name: QEMU's TCG failed, not Kiln: $fault; running it once more"
         rm -rf "$tmp" && tmp=$(mktemp -d /tmp/kiln-scn.XXXXXX)
         KILN_TMP=$tmp timeout -k 10 "${KILN_SCENARIO_TIMEOUT:-300}" bash "$s" > "$tmp/out" 2>&1
         rc=$?
