@@ -8,8 +8,7 @@
 # the same kiln.elf with dom0's kernel and initramfs as -initrd modules
 # (no firmware network boot, no farm) until dom0 prints "sshd up".
 . "$(dirname "$0")/../tests/e2e/lib.bash"
-
-now() { date +%s.%N; }
+. "$(dirname "$0")/timing.bash"
 
 # dom0_up FLIGHT START: seconds from START until the flight's dom0 step passed.
 dom0_up() {
@@ -51,11 +50,7 @@ timeout -k 2 60 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic
     -initrd "$E2E_TMP/base/vmlinuz console=ttyS0 quiet,$E2E_TMP/base/initramfs.cpio.xz" \
     </dev/null >/dev/null 2>&1 &
 qpid=$!
-base=timeout
-for _ in $(seq 1200); do
-    if grep -qs "kiln-dom0: sshd up" "$log"; then base=$(echo "$(now) - $t0" | bc); break; fi
-    sleep 0.05
-done
+base=$(seconds_until_log "$log" "kiln-dom0: sshd up" "$t0" 60)
 kill "$qpid" 2>/dev/null
 wait "$qpid" 2>/dev/null
 

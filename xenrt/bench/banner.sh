@@ -6,8 +6,7 @@
 # (the developer's fast path).  Baseline, measured in the same run: QEMU
 # booting the same kiln.elf with -kernel (no firmware network boot, no farm).
 . "$(dirname "$0")/../tests/e2e/lib.bash"
-
-now() { date +%s.%N; }
+. "$(dirname "$0")/timing.bash"
 
 # first_banner FLIGHT START: seconds from START until a console of the
 # flight shows the banner.
@@ -41,11 +40,7 @@ timeout -k 2 30 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -nographic
     -no-reboot -serial "file:$log" -device isa-debug-exit,iobase=0x501 \
     -kernel "$E2E_TMP/artifacts/$sha" -append "loglvl=info exit_when_idle" </dev/null >/dev/null 2>&1 &
 qpid=$!
-base=timeout
-for _ in $(seq 600); do
-    if grep -qs "(kiln) Kiln hypervisor starting" "$log"; then base=$(echo "$(now) - $t0" | bc); break; fi
-    sleep 0.05
-done
+base=$(seconds_until_log "$log" "(kiln) Kiln hypervisor starting" "$t0" 30)
 wait "$qpid" 2>/dev/null
 
 printf 'submission to first banner, cold (build + iPXE boot):  %6.2f s\n' "$cold"
