@@ -21,15 +21,11 @@ static int bad_usage(const char *text)
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(s, &end, 0);
-    if (*s < '0' || *s > '9' || *end || errno || v > max)
-        return -EINVAL;
-    *out = (uint32_t)v;
-    return 0;
+    uint64_t v;
+    int r = kl_parse_uint(s, max, &v);
+    if (!r)
+        *out = (uint32_t)v;
+    return r;
 }
 
 int kl_cmd_list(kiln_handle *h, int argc, char **argv)

@@ -43,6 +43,19 @@ int kl_error(const char *what, int err)
     return 1;
 }
 
+int kl_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (*s < '0' || *s > '9' || *end || errno || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 int kl_domain_arg(kiln_handle *h, const char *arg, uint32_t *domid)
 {
     char *end;

@@ -9,6 +9,8 @@
 
 /* Prints "kl: what: error" to stderr and returns 1 (kl's failure status). */
 int kl_error(const char *what, int err);
+/* A decimal, 0x hex or 0 octal number from 0 to max; 0 or -EINVAL. */
+int kl_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* A domain given as an id or a name. 0 or a kl_error() status. */
 int kl_domain_arg(kiln_handle *h, const char *arg, uint32_t *domid);
 

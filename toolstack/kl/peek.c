@@ -4,25 +4,11 @@
  * guest has in memory without its help.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "kl.h"
 
 #define USAGE "peek DOM GFN [BYTES]"
-
-static int parse_num(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (*s < '0' || *s > '9' || *end || errno || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
 
 int kl_cmd_peek(kiln_handle *h, int argc, char **argv)
 {
@@ -31,8 +17,8 @@ int kl_cmd_peek(kiln_handle *h, int argc, char **argv)
     void *p;
     int r;
 
-    if (argc < 2 || argc > 3 || parse_num(argv[1], UINT64_MAX >> 12, &gfn) < 0 ||
-        (argc == 3 && (parse_num(argv[2], KILN_PAGE_SIZE, &len) < 0 || !len))) {
+    if (argc < 2 || argc > 3 || kl_parse_uint(argv[1], UINT64_MAX >> 12, &gfn) < 0 ||
+        (argc == 3 && (kl_parse_uint(argv[2], KILN_PAGE_SIZE, &len) < 0 || !len))) {
         fprintf(stderr, "usage: kl " USAGE "   (BYTES 1..4096, default 256)\n");
         return 2;
     }
