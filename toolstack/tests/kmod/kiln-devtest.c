@@ -20,18 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kiln_ioctl.h"
-
-static int failures;
-
-static void check(int ok, const char *name, const char *detail)
-{
-    if (ok) {
-        printf("PASS %s\n", name);
-    } else {
-        printf("FAIL %s: %s\n", name, detail);
-        failures++;
-    }
-}
+#include "../pass_fail.h"
 
 /* errno of a hypercall ioctl (0 if it was made), result in *result. */
 static int hypercall(int fd, uint64_t op, uint64_t a0, uint64_t a1, int64_t *result)

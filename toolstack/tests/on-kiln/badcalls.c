@@ -19,20 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kiln_ioctl.h"
+#include "../pass_fail.h"
 
 #define FUZZ_ROUNDS 2000
 
-static int fd, failures;
-
-static void check(int ok, const char *name, const char *detail)
-{
-    if (ok) {
-        printf("PASS %s\n", name);
-    } else {
-        printf("FAIL %s: %s\n", name, detail);
-        failures++;
-    }
-}
+static int fd;
 
 /* 0 when the hypercall succeeded; else the ioctl's errno (refused by the
  * module) or the hypervisor's error (KILN_E* numbers are Linux's). */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "kiln_builder.h"
 #include "kiln_ioctl.h"
+#include "../pass_fail.h"
 #include "libkiln.h"
 
 #define PATTERN_GFN  0x200u
@@ -35,19 +36,8 @@
 #define REPLY        "hello from dom0 through a foreign mapping"
 
 static kiln_handle *h;
-static int raw_fd, failures;
+static int raw_fd;
 static struct kiln_sysctl_physinfo pi;
-
-static void check(int ok, const char *key, const char *detail)
-{
-    if (ok) {
-        printf("PASS %s\n", key);
-    } else {
-        printf("FAIL %s: %s\n", key, detail);
-        failures++;
-    }
-    fflush(stdout);
-}
 
 static uint64_t free_pages(void)
 {
