@@ -31,7 +31,7 @@ typedef __UINT64_TYPE__ kiln_u64;
 typedef __INT64_TYPE__  kiln_i64;
 
 #define KILN_ABI_MAJOR 1
-#define KILN_ABI_MINOR 1
+#define KILN_ABI_MINOR 2
 
 /* ---- CPUID leaves seen by every guest ---------------------------------- */
 
@@ -205,6 +205,63 @@ struct kiln_domctl {
         struct kiln_domctl_foreign   foreign;   /* ABI 1.1 */
         kiln_u8                      _size[128];
     } u;
+};
+
+/* ---- a vCPU's whole state (ABI 1.2) -------------------------------------- */
+
+/* A segment or descriptor-table register.  attr packs the descriptor's
+ * attribute bits: 0-3 type, 4 S, 5-6 DPL, 7 P, 8 AVL, 9 L, 10 D/B, 11 G
+ * (GDTR/IDTR: sel and attr 0).  Backend-neutral: VT-x's access rights hold
+ * the same bits, spread out. */
+struct kiln_seg_state {
+    kiln_u16 sel;
+    kiln_u16 attr;
+    kiln_u32 limit;
+    kiln_u64 base;
+};
+
+#define KILN_FPU_FXSAVE       1     /* fpu[] is a 512-byte FXSAVE64 image */
+#define KILN_FPU_FXSAVE_SIZE  512
+/* pending_event: an event the vCPU delivers at its next entry (an exception
+ * being re-delivered after an exit, an injected interrupt).  Bits 0-7
+ * vector, 8-10 type, 11 error code valid, 31 valid, 32-63 error code. */
+#define KILN_EVENT_VALID      (1u << 31)
+#define KILN_EVENT_ERR_VALID  (1u << 11)
+#define KILN_EVENT_TYPE_SHIFT 8
+#define KILN_EVENT_TYPE_INTR  0     /* external interrupt */
+#define KILN_EVENT_TYPE_NMI   2
+#define KILN_EVENT_TYPE_EXCP  3     /* hardware exception */
+#define KILN_EVENT_TYPE_SOFT  4     /* software interrupt (INTn) */
+
+/*
+ * Everything a paused vCPU needs to go on elsewhere, as GET_VCPU_STATE
+ * reads it and SET_VCPU_STATE (after checking every field) writes it.
+ * tsc is the guest's TSC at the moment of the call, not an offset, so the
+ * value means the same on any host.  tsc_aux is always 0 (guests are not
+ * offered RDTSCP) and xcr0 always 1 (guests cannot XSETBV): SET refuses
+ * other values until those are switched per vCPU.
+ */
+struct kiln_vcpu_state {
+    kiln_u32 vcpu;
+    kiln_u32 size;            /* sizeof(struct kiln_vcpu_state) */
+    kiln_u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    kiln_u64 r8, r9, r10, r11, r12, r13, r14, r15;
+    kiln_u64 rip, rflags;
+    struct kiln_seg_state es, cs, ss, ds, fs, gs, ldtr, tr, gdtr, idtr;
+    kiln_u64 cr0, cr2, cr3, cr4, cr8, efer;
+    kiln_u64 dr6, dr7;
+    kiln_u64 star, lstar, cstar, sfmask, kernel_gs_base;
+    kiln_u64 sysenter_cs, sysenter_esp, sysenter_eip;
+    kiln_u64 pat;
+    kiln_u64 tsc;
+    kiln_u64 tsc_aux;
+    kiln_u64 xcr0;
+    kiln_u64 pending_event;   /* KILN_EVENT_* */
+    kiln_u32 interrupt_shadow;/* 1: the next instruction runs with interrupts held off */
+    kiln_u32 cpl;
+    kiln_u32 fpu_format;      /* KILN_FPU_FXSAVE */
+    kiln_u32 fpu_size;        /* KILN_FPU_FXSAVE_SIZE */
+    kiln_u8  fpu[KILN_FPU_FXSAVE_SIZE];
 };
 
 /* ---- sysctl ------------------------------------------------------------- */
