@@ -69,6 +69,7 @@ static s64 dom_write_mem(struct vcpu *v, struct kiln_domctl *op, struct domain *
     if (!src || !dst)
         return -KILN_EFAULT;
     kmemmove(dst, src, w->len);   /* source and target may be the same domain */
+    p2m_mark_dirty(t, w->dest_gpa, w->len);
     return 0;
 }
 
@@ -101,6 +102,7 @@ static s64 dom_console_read(struct vcpu *v, struct kiln_domctl_console *c, struc
         return -KILN_EFAULT;
     c->len = t ? domain_console_read(t, buf, c->len, &c->offset)
                : console_ring_read(buf, c->len, &c->offset);
+    p2m_mark_dirty(v->domain, c->buf_gpa, c->len);
     return 0;
 }
 
@@ -130,6 +132,8 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
     }
     if (op->cmd == KILN_DOMCTL_MAP_FOREIGN || op->cmd == KILN_DOMCTL_UNMAP_FOREIGN)
         return dom_foreign(v, op);
+    if (op->cmd >= KILN_DOMCTL_GET_VCPU_STATE && op->cmd <= KILN_DOMCTL_LOG_DIRTY)
+        return domctl_migrate(v, op);
     if (op->cmd < KILN_DOMCTL_CREATE || op->cmd > KILN_DOMCTL_CONSOLE_READ)
         return -KILN_ENOSYS;
 

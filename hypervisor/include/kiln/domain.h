@@ -49,6 +49,9 @@ struct p2m {
     bool identity;
     const struct mem_range *owned;
     unsigned int nr_owned;
+    /* Log-dirty mode (p2m_logdirty.c): one bit per page, NULL when off. */
+    u64 *dirty;
+    unsigned int dirty_order;
 };
 
 struct vcpu {
@@ -181,6 +184,25 @@ void *p2m_hva(struct domain *d, u64 gpa, size_t len);
  * domain's RAM only; may cross pages).  Return 0 or -KILN_EFAULT. */
 int copy_from_guest(struct domain *d, void *dst, u64 gpa, size_t len);
 int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len);
+
+/* ---- arch/x86/hvm/p2m_logdirty.c: log-dirty mode, for migration -------- */
+
+/* KILN_DOMCTL_LOG_DIRTY's operations (kiln.h); the domain is paused with no
+ * vCPU in guest mode.  0 / the dirty count, or a negated KILN_E* code. */
+int p2m_logdirty_enable(struct domain *d);
+int p2m_logdirty_disable(struct domain *d);
+s64 p2m_logdirty_read_clean(struct domain *d, u64 start, u64 *nr, u8 *out);
+/* The hypervisor itself wrote [gpa, gpa + len) of d's RAM. */
+void p2m_mark_dirty(struct domain *d, u64 gpa, u64 len);
+/* hvm_nested_fault's first step: 1 when the fault was a write-protected
+ * page or a first touch while logging (handled), 0 when it is not
+ * log-dirty's, -1 when the domain was crashed (out of memory). */
+int p2m_logdirty_fault(struct vcpu *v, u64 gpa, u64 error_code);
+/* Frees the bitmap (domain teardown). */
+void p2m_logdirty_free(struct domain *d);
+/* The nested entry of gpa at level 1 (4 KiB) or 2 (2 MiB), creating the
+ * tables above it; NULL when out of memory.  p2m.c, p->lock held. */
+u64 *p2m_walk_create(struct p2m *p, u64 gpa, int level);
 
 /* Loads an ELF64 image (PT_LOAD segments at their physical addresses) into
  * d's RAM; *entry gets the entry point.  0 or -KILN_EINVAL/-KILN_EFAULT. */

@@ -24,6 +24,7 @@
 
 struct vcpu;
 struct domain;
+struct kiln_vcpu_state;
 
 #define HVM_HLT_MAX_NS 10000000ull   /* 10 ms */
 
@@ -62,6 +63,14 @@ struct hvm_ops {
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
     /* Queues a #PF for the next entry, with CR2 = linear. */
     void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
+    /* Migration (v paused, on no CPU): the whole architectural state in
+     * the public ABI's backend-neutral form.  set_state checks every field
+     * first and returns -KILN_EINVAL, changing nothing, on any bad one. */
+    void (*get_state)(struct vcpu *v, struct kiln_vcpu_state *s);
+    int (*set_state)(struct vcpu *v, const struct kiln_vcpu_state *s);
+    /* Drops v's TLB entries (nested translations included) at its next
+     * entry; v is not in guest mode. */
+    void (*tlb_flush)(struct vcpu *v);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */

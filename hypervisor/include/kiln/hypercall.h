@@ -20,5 +20,7 @@ void hypercall_dispatch(struct vcpu *v);
  * return 0 or a negated KILN_E* code, results written into *op. */
 s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op);
 s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op);
+/* domctl_migrate.c: GET/SET_VCPU_STATE and LOG_DIRTY (domlist_lock held). */
+s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op);
 
 #endif

@@ -122,6 +122,17 @@ enum kiln_domctl_cmd {
     /* ABI 1.1: domid = KILN_DOMID_SELF, foreign.local_gpa = the window page
      * to free (gfn ignored).  ENOENT when nothing is mapped there. */
     KILN_DOMCTL_UNMAP_FOREIGN = 14,/* in: foreign */
+    /* ABI 1.2, for save/restore and migration.  The target must be a domU
+     * that is paused with no vCPU left in guest mode (GETINFO says PAUSED,
+     * or it is still BUILDING): EBUSY otherwise. */
+    /* vcpu_state.buf_gpa (one page in the caller) gets struct
+     * kiln_vcpu_state of vCPU vcpu_state.vcpu.  EINVAL bad vCPU or size. */
+    KILN_DOMCTL_GET_VCPU_STATE = 15,/* in: vcpu_state */
+    /* Loads a whole vCPU state from buf_gpa after checking every field
+     * (EINVAL, nothing changed, on any bad value); the vCPU may then run. */
+    KILN_DOMCTL_SET_VCPU_STATE = 16,/* in: vcpu_state */
+    /* Log-dirty mode of the domain's nested page tables: see log_dirty. */
+    KILN_DOMCTL_LOG_DIRTY      = 17,/* in/out: log_dirty */
 };
 
 #define KILN_FOREIGN_MAX_PER_DOMAIN 512
@@ -190,6 +201,40 @@ struct kiln_domctl_foreign {
     kiln_u64 local_gpa;       /* page-aligned, inside the caller's window */
 };
 
+struct kiln_domctl_vcpu_state {
+    kiln_u32 vcpu;
+    kiln_u32 size;            /* sizeof(struct kiln_vcpu_state) */
+    kiln_u64 buf_gpa;         /* in the caller, within one page */
+};
+
+/*
+ * LOG_DIRTY (ABI 1.2), target paused (see above):
+ *  ENABLE: write-protects every mapped page (2 MiB mappings are split),
+ *     clears the bitmap; from then on the first write to a page marks it
+ *     dirty (so do the hypervisor's own writes into the domain).  EEXIST
+ *     if on already, ENOMEM.
+ *  READ_CLEAN: copies bits [start_gfn, start_gfn + nr) of the dirty bitmap
+ *     into buf_gpa (one page in the caller: nr <= KILN_LOG_DIRTY_BATCH;
+ *     bit i of byte i/8 is start_gfn + i), clears them and write-protects
+ *     those pages again.  nr is cut to the domain's size; out: nr covered,
+ *     dirty = pages set among them.  ENOENT if log-dirty is off, EINVAL if
+ *     start_gfn is beyond the domain.
+ *  DISABLE: stops logging and frees the bitmap.  ENOENT if it was off.
+ */
+#define KILN_LOG_DIRTY_ENABLE     1
+#define KILN_LOG_DIRTY_DISABLE    2
+#define KILN_LOG_DIRTY_READ_CLEAN 3
+#define KILN_LOG_DIRTY_BATCH      32768u   /* bits in one 4 KiB page */
+
+struct kiln_domctl_log_dirty {
+    kiln_u32 op;              /* KILN_LOG_DIRTY_* */
+    kiln_u32 _pad;
+    kiln_u64 start_gfn;
+    kiln_u64 nr;              /* in: bits wanted; out: bits copied */
+    kiln_u64 buf_gpa;
+    kiln_u64 dirty;           /* out */
+};
+
 struct kiln_domctl {
     kiln_u32 cmd;             /* enum kiln_domctl_cmd */
     kiln_u32 domid;           /* in/out */
@@ -203,6 +248,8 @@ struct kiln_domctl {
         struct kiln_domctl_cpuid     cpuid;
         struct kiln_domctl_console   console;
         struct kiln_domctl_foreign   foreign;   /* ABI 1.1 */
+        struct kiln_domctl_vcpu_state vcpu_state; /* ABI 1.2 */
+        struct kiln_domctl_log_dirty log_dirty;  /* ABI 1.2 */
         kiln_u8                      _size[128];
     } u;
 };

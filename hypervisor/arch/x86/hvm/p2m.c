@@ -113,6 +113,7 @@ void p2m_destroy(struct domain *d)
     if (p->root)
         free_table(p->root, 4);
     p->root = NULL;
+    p2m_logdirty_free(d);
     if (p->identity)
         return;   /* its RAM was never ours to free here */
     if (p->frames) {
@@ -123,8 +124,8 @@ void p2m_destroy(struct domain *d)
 }
 
 /* Returns the entry for gpa at `level` (1 = 4 KiB, 2 = 2 MiB), creating
- * intermediate tables; NULL when out of memory. */
-static u64 *walk_create(struct p2m *p, u64 gpa, int level)
+ * intermediate tables; NULL when out of memory.  Lock held. */
+u64 *p2m_walk_create(struct p2m *p, u64 gpa, int level)
 {
     u64 *t = p->root;
     for (int l = 4; l > level; l--) {
@@ -161,12 +162,17 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
                      (unsigned long)r.rip);
         return -1;
     }
+    /* Write-protected pages, and first touches while logging dirty pages,
+     * are p2m_logdirty.c's. */
+    int ld = p2m_logdirty_fault(v, gpa, error_code);
+    if (ld)
+        return ld > 0 ? 0 : -1;
     u64 gfn = gpa >> PAGE_SHIFT;
     bool big = p->big[gfn / PAGES_2M];
     int err = 0;
 
     spin_lock(&p->lock);
-    u64 *e = walk_create(p, gpa, big ? 2 : 1);
+    u64 *e = p2m_walk_create(p, gpa, big ? 2 : 1);
     if (!e)
         err = -KILN_ENOMEM;
     else if (*e & PTE_P)
@@ -206,6 +212,8 @@ static int copy_guest(struct domain *d, u64 gpa, void *buf, size_t len, bool to_
     }
     if (!p->frames || gpa >= limit || len > limit - gpa)
         return -KILN_EFAULT;
+    if (to_guest)
+        p2m_mark_dirty(d, gpa, len);
     u8 *b = buf;
     while (len) {
         size_t off = gpa & (PAGE_SIZE - 1);

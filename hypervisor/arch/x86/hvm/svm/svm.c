@@ -303,6 +303,9 @@ static const struct hvm_ops svm_ops = {
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,
     .inject_page_fault = svm_inject_page_fault,
+    .get_state = svm_get_state,
+    .set_state = svm_set_state,
+    .tlb_flush = svm_tlb_flush,
 };
 
 const struct hvm_ops *svm_probe(void)

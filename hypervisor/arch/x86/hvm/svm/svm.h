@@ -56,6 +56,11 @@ void svm_paging(struct vcpu *v, struct hvm_paging *pg);
 int svm_msr_read(struct vcpu *v, u32 msr, u64 *val);
 int svm_msr_write(struct vcpu *v, u32 msr, u64 val);
 
+/* svm_state.c: hvm_ops get_state/set_state/tlb_flush (migration). */
+void svm_get_state(struct vcpu *v, struct kiln_vcpu_state *st);
+int svm_set_state(struct vcpu *v, const struct kiln_vcpu_state *st);
+void svm_tlb_flush(struct vcpu *v);
+
 /* svm_asid.c */
 void svm_asid_init_cpu(unsigned int cpu);
 /* Gives v an ASID valid on this CPU, requesting a TLB flush on reuse. */

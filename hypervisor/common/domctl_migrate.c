@@ -1,0 +1,103 @@
+/*
+ * domctl_migrate.c - the domctls save/restore and live migration are made
+ * of (kiln.h, ABI 1.2): a paused vCPU's whole state out and in, and the
+ * log-dirty mode of the domain's nested page table.
+ *
+ * All of them need the target stopped: paused (or still being built) with
+ * no vCPU left in guest mode, so its VMCBs are nobody's and write
+ * protection needs no cross-CPU TLB shootdown (p2m_logdirty.c).  The
+ * toolstack pauses, waits for GETINFO to say PAUSED, then calls these.
+ * Called from hypercall_ctl.c with domlist_lock held, which also keeps
+ * concurrent pause/unpause out.
+ */
+#include <kiln/domain.h>
+#include <kiln/hvm.h>
+#include <kiln/hypercall.h>
+#include <kiln/lib.h>
+#include <kiln/mm.h>
+
+static bool stopped(const struct domain *t)
+{
+    return (t->state == KILN_DOMSTATE_BUILDING || t->paused) && !t->running;
+}
+
+static s64 get_state(struct vcpu *v, struct kiln_domctl_vcpu_state *vs, struct domain *t)
+{
+    struct kiln_vcpu_state st;
+    if (vs->vcpu >= t->nr_vcpus || vs->size != sizeof(st))
+        return -KILN_EINVAL;
+    void *buf = p2m_hva(v->domain, vs->buf_gpa, sizeof(st));
+    if (!buf)
+        return -KILN_EFAULT;
+    hvm->get_state(t->vcpus[vs->vcpu], &st);
+    kmemcpy(buf, &st, sizeof(st));
+    p2m_mark_dirty(v->domain, vs->buf_gpa, sizeof(st));
+    return 0;
+}
+
+static s64 set_state(struct vcpu *v, struct kiln_domctl_vcpu_state *vs, struct domain *t)
+{
+    struct kiln_vcpu_state st;
+    if (vs->vcpu >= t->nr_vcpus || vs->size != sizeof(st))
+        return -KILN_EINVAL;
+    /* One copy in, then every check on our copy: the caller's memory may
+     * change under us. */
+    if (copy_from_guest(v->domain, &st, vs->buf_gpa, sizeof(st)))
+        return -KILN_EFAULT;
+    if (st.vcpu != vs->vcpu || st.size != sizeof(st))
+        return -KILN_EINVAL;
+    struct vcpu *tv = t->vcpus[vs->vcpu];
+    int rc = hvm->set_state(tv, &st);
+    if (rc)
+        return rc;
+    tv->initialised = true;
+    return 0;
+}
+
+static s64 log_dirty(struct vcpu *v, struct kiln_domctl_log_dirty *ld, struct domain *t)
+{
+    switch (ld->op) {
+    case KILN_LOG_DIRTY_ENABLE:
+        return p2m_logdirty_enable(t);
+    case KILN_LOG_DIRTY_DISABLE:
+        return p2m_logdirty_disable(t);
+    case KILN_LOG_DIRTY_READ_CLEAN: {
+        if (!ld->nr || ld->nr > KILN_LOG_DIRTY_BATCH)
+            return -KILN_EINVAL;
+        u64 bytes = (ld->nr + 7) / 8;
+        u8 *buf = p2m_hva(v->domain, ld->buf_gpa, bytes);
+        if (!buf)
+            return -KILN_EFAULT;
+        u64 nr = ld->nr;
+        s64 n = p2m_logdirty_read_clean(t, ld->start_gfn, &nr, buf);
+        if (n < 0)
+            return n;
+        p2m_mark_dirty(v->domain, ld->buf_gpa, bytes);
+        ld->nr = nr;
+        ld->dirty = (u64)n;
+        return 0;
+    }
+    default:
+        return -KILN_EINVAL;
+    }
+}
+
+s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op)
+{
+    u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
+    struct domain *t = id < KILN_DOMID_SELF ? domain_find((u16)id) : NULL;
+    if (!t)
+        return -KILN_ESRCH;
+    if (t->hardware)
+        return -KILN_EPERM;   /* dom0 is never saved or moved */
+    if (t == v->domain || t->state == KILN_DOMSTATE_DYING || !stopped(t))
+        return -KILN_EBUSY;
+    switch (op->cmd) {
+    case KILN_DOMCTL_GET_VCPU_STATE:
+        return get_state(v, &op->u.vcpu_state, t);
+    case KILN_DOMCTL_SET_VCPU_STATE:
+        return set_state(v, &op->u.vcpu_state, t);
+    default:
+        return log_dirty(v, &op->u.log_dirty, t);
+    }
+}
