@@ -74,6 +74,26 @@ int kiln_map_foreign(kiln_handle *h, uint32_t domid, uint64_t gfn, size_t nr, vo
 /* Undoes kiln_map_foreign (same address and page count). */
 int kiln_unmap_foreign(void *addr, size_t nr);
 
+/* ---- save/restore and migration (ABI 1.2; lib/migrate_ctl.c) ------------- */
+
+/* Pauses domid and waits (up to timeout_ms) until no vCPU of it is left in
+ * guest mode (GETINFO says PAUSED): what the calls below need.  -ETIMEDOUT
+ * if it did not stop in time (it stays paused). */
+int kiln_domain_pause_wait(kiln_handle *h, uint32_t domid, unsigned int timeout_ms);
+/* A stopped vCPU's whole state, out and in (the hypervisor checks every
+ * field of a state it loads: -EINVAL, nothing changed, when one is bad). */
+int kiln_vcpu_state_get(kiln_handle *h, uint32_t domid, uint32_t vcpu,
+                        struct kiln_vcpu_state *out);
+int kiln_vcpu_state_set(kiln_handle *h, uint32_t domid, const struct kiln_vcpu_state *s);
+/* Log-dirty mode of a stopped domain (KILN_DOMCTL_LOG_DIRTY in kiln.h). */
+int kiln_log_dirty_enable(kiln_handle *h, uint32_t domid);
+int kiln_log_dirty_disable(kiln_handle *h, uint32_t domid);
+/* Reads and clears dirty bits [start, start + nr) (nr <= KILN_LOG_DIRTY_BATCH)
+ * into bits; *covered gets the bits copied (cut at the domain's end).
+ * Returns the number of dirty pages among them, or -errno. */
+int kiln_log_dirty_read_clean(kiln_handle *h, uint32_t domid, uint64_t start, uint64_t nr,
+                              uint8_t *bits, uint64_t *covered);
+
 /* Names for messages. */
 const char *kiln_domstate_name(uint32_t state);
 

@@ -11,6 +11,7 @@
  */
 #include <linux/errno.h>
 #include <linux/gfp.h>
+#include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -86,6 +87,19 @@ static long bounce_console(struct bounce *b, struct kiln_domctl_console *c)
     return bounce_setup(b, &c->buf_gpa, c->len, false);
 }
 
+/* Bytes a successful domctl (other than a console read) wrote into its
+ * bounced buffer. */
+static kiln_u64 domctl_out_len(const struct kiln_domctl *d)
+{
+    if (!d)
+        return 0;
+    if (d->cmd == KILN_DOMCTL_GET_VCPU_STATE)
+        return d->u.vcpu_state.size;
+    if (d->cmd == KILN_DOMCTL_LOG_DIRTY && d->u.log_dirty.op == KILN_LOG_DIRTY_READ_CLEAN)
+        return DIV_ROUND_UP(d->u.log_dirty.nr, 8);
+    return 0;
+}
+
 /* DOMCTL and SYSCTL: copy in, bounce buffers, call, copy results back. */
 static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
 {
@@ -93,6 +107,7 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
     bool is_domctl = hc->op == KILN_HC_DOMCTL;
     size_t size = is_domctl ? sizeof(struct kiln_domctl) : sizeof(struct kiln_sysctl);
     struct kiln_domctl_console *console = NULL;
+    struct kiln_domctl *domctl = NULL;
     struct bounce b = { 0 };
     struct page *pg;
     long err = 0, r;
@@ -115,7 +130,18 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
             console = &d->u.console;
             err = bounce_console(&b, console);
             break;
+        case KILN_DOMCTL_GET_VCPU_STATE:
+        case KILN_DOMCTL_SET_VCPU_STATE:
+            err = bounce_setup(&b, &d->u.vcpu_state.buf_gpa, d->u.vcpu_state.size,
+                               d->cmd == KILN_DOMCTL_SET_VCPU_STATE);
+            break;
+        case KILN_DOMCTL_LOG_DIRTY:
+            if (d->u.log_dirty.op == KILN_LOG_DIRTY_READ_CLEAN)
+                err = bounce_setup(&b, &d->u.log_dirty.buf_gpa,
+                                   DIV_ROUND_UP(d->u.log_dirty.nr, 8), false);
+            break;
         }
+        domctl = d;
     } else {
         struct kiln_sysctl *s = page_address(pg);
 
@@ -129,7 +155,7 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
 
     r = kiln_vmmcall(hc->op, page_to_phys(pg), 0, 0, 0, 0);
     hc->result = r;
-    err = bounce_finish(&b, console && r >= 0 ? console->len : 0);
+    err = bounce_finish(&b, r < 0 ? 0 : console ? console->len : domctl_out_len(domctl));
     if (!err && copy_to_user(uptr, page_address(pg), size))
         err = -EFAULT;
 out:
