@@ -209,7 +209,22 @@ struct kiln_stream_membuf {
 };
 long kiln_stream_mem_read(void *ctx, void *buf, size_t len);
 
-/* "HEADER", "PAGES", ..., or "type N" (static or err-owned storage). */
+/* A stream over a file descriptor (file, pipe, socket), written through a
+ * buffer so the writer's small pieces (record headers) cost no syscall
+ * each.  lib/stream_fd.c. */
+struct kiln_stream_fd {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+};
+/* 0 or -ENOMEM. */
+int kiln_stream_fd_init(struct kiln_stream_fd *f, int fd);
+int kiln_stream_fd_write(void *ctx, const void *buf, size_t len);   /* a kiln_stream_write_fn */
+int kiln_stream_fd_flush(struct kiln_stream_fd *f);                /* 0 or -errno */
+long kiln_stream_fd_read(void *ctx, void *buf, size_t len);        /* a kiln_stream_read_fn */
+void kiln_stream_fd_free(struct kiln_stream_fd *f);
+
+/* "HEADER", "PAGES", ..., or "unknown". */
 const char *kiln_stream_type_name(uint32_t type);
 
 #endif /* KILN_STREAM_H */

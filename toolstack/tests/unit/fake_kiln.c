@@ -5,7 +5,77 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "fake_kiln.h"
+
+/* RAM is a memfd so that foreign "mappings" of it share its pages. */
+static void *new_ram(struct fake *f)
+{
+    void *p;
+
+    if (f->ram)
+        munmap(f->ram, FAKE_RAM);
+    if (f->ram_fd > 0)
+        close(f->ram_fd);
+    f->ram = NULL;
+    f->ram_fd = memfd_create("fake-ram", 0);
+    if (f->ram_fd < 0 || ftruncate(f->ram_fd, FAKE_RAM) < 0)
+        return NULL;
+    p = mmap(NULL, FAKE_RAM, PROT_READ | PROT_WRITE, MAP_SHARED, f->ram_fd, 0);
+    f->ram = p == MAP_FAILED ? NULL : p;
+    return f->ram;
+}
+
+static void guest_runs(struct fake *f, struct fake_dom *dom)
+{
+    uint32_t n = f->runs < 16 ? f->guest_writes[f->runs] : 0;
+
+    f->runs++;
+    for (uint64_t g = f->guest_first; g < f->guest_first + n && g < dom->memory_kib / 4; g++) {
+        memcpy(f->ram + g * 4096 + 8, &f->runs, sizeof(f->runs));
+        f->dirty[g / 8] |= (uint8_t)(1u << (g % 8));
+    }
+}
+
+static int64_t log_dirty(struct fake *f, struct fake_dom *dom, struct kiln_domctl_log_dirty *l)
+{
+    uint64_t pages = dom->memory_kib / 4, n = 0;
+    uint8_t *out = (uint8_t *)(uintptr_t)l->buf_gpa;
+
+    switch (l->op) {
+    case KILN_LOG_DIRTY_ENABLE:
+        if (f->log_dirty)
+            return -KILN_EEXIST;
+        f->log_dirty = true;
+        memset(f->dirty, 0, sizeof(f->dirty));
+        return 0;
+    case KILN_LOG_DIRTY_DISABLE:
+        if (!f->log_dirty)
+            return -KILN_ENOENT;
+        f->log_dirty = false;
+        return 0;
+    case KILN_LOG_DIRTY_READ_CLEAN:
+        if (!f->log_dirty)
+            return -KILN_ENOENT;
+        if (l->start_gfn >= pages || !l->nr || l->nr > KILN_LOG_DIRTY_BATCH)
+            return -KILN_EINVAL;
+        if (l->nr > pages - l->start_gfn)
+            l->nr = pages - l->start_gfn;
+        memset(out, 0, (l->nr + 7) / 8);
+        for (uint64_t i = 0; i < l->nr; i++) {
+            uint64_t g = l->start_gfn + i;
+            if (f->dirty[g / 8] & (1u << (g % 8))) {
+                out[i / 8] |= (uint8_t)(1u << (i % 8));
+                f->dirty[g / 8] &= (uint8_t)~(1u << (g % 8));
+                n++;
+            }
+        }
+        l->dirty = n;
+        return 0;
+    }
+    return -KILN_EINVAL;
+}
 
 static struct fake_dom *find(struct fake *f, uint32_t domid)
 {
@@ -46,9 +116,7 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
                 .weight = 256, .memory_kib = d->u.create.memory_kib };
             memcpy(f->doms[i].name, d->u.create.name, KILN_NAME_MAX);
             d->domid = f->doms[i].domid;
-            free(f->ram);
-            f->ram = calloc(1, FAKE_RAM);
-            return f->ram ? 0 : -KILN_ENOMEM;
+            return new_ram(f) ? 0 : -KILN_ENOMEM;
         }
         return -KILN_ENOMEM;
     case KILN_DOMCTL_GETINFO: {
@@ -79,7 +147,27 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
         return 0;
     case KILN_DOMCTL_UNPAUSE:
         dom->state = KILN_DOMSTATE_RUNNING;
+        if (f->log_dirty)
+            guest_runs(f, dom);
         return 0;
+    case KILN_DOMCTL_GET_VCPU_STATE:
+    case KILN_DOMCTL_SET_VCPU_STATE: {
+        struct kiln_vcpu_state *buf = (void *)(uintptr_t)d->u.vcpu_state.buf_gpa;
+        if (d->u.vcpu_state.vcpu >= dom->vcpus || d->u.vcpu_state.vcpu >= 4 ||
+            d->u.vcpu_state.size != sizeof(*buf))
+            return -KILN_EINVAL;
+        if (dom->state == KILN_DOMSTATE_RUNNING)
+            return -KILN_EBUSY;
+        if (d->cmd == KILN_DOMCTL_GET_VCPU_STATE)
+            *buf = f->vstate[d->u.vcpu_state.vcpu];
+        else
+            f->vstate[d->u.vcpu_state.vcpu] = *buf;
+        return 0;
+    }
+    case KILN_DOMCTL_LOG_DIRTY:
+        if (dom->state == KILN_DOMSTATE_RUNNING)
+            return -KILN_EBUSY;
+        return log_dirty(f, dom, &d->u.log_dirty);
     case KILN_DOMCTL_WRITE_MEM: {
         struct kiln_domctl_write_mem *w = &d->u.write_mem;
         if (w->dest_gpa % 4096 || w->len > 4096 || w->dest_gpa + w->len > FAKE_RAM)
@@ -133,7 +221,7 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
         struct kiln_sysctl *s = (struct kiln_sysctl *)(uintptr_t)hc->arg[0];
         if (s->cmd == KILN_SYSCTL_PHYSINFO) {
             s->u.physinfo = (struct kiln_sysctl_physinfo){ .total_pages = 65536,
-                .free_pages = 1000, .cpu_khz = 2000000, .nr_cpus = 2, .nr_domains = 1 };
+                .free_pages = f->free_pages ? f->free_pages : 1000, .cpu_khz = 2000000, .nr_cpus = 2, .nr_domains = 1 };
             hc->result = 0;
         } else if (s->cmd == KILN_SYSCTL_LOG_READ) {
             hc->result = ring_read(f->log, &s->u.log);
@@ -147,7 +235,26 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
     return 0;
 }
 
-static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall };
+/* A foreign mapping: the domain's pages of the shared memfd. */
+static int fake_mmap_foreign(void *ctx, uint32_t domid, uint64_t gfn, size_t nr, void **out)
+{
+    struct fake *f = ctx;
+    struct fake_dom *dom = find(f, domid);
+    void *p;
+
+    if (!dom || !domid || !f->ram)
+        return -ESRCH;
+    if (!nr || nr > KILN_FOREIGN_MAX_PER_DOMAIN || gfn + nr > dom->memory_kib / 4)
+        return -EFAULT;
+    p = mmap(NULL, nr * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f->ram_fd, (off_t)(gfn * 4096));
+    if (p == MAP_FAILED)
+        return -errno;
+    *out = p;
+    return 0;
+}
+
+static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall,
+                                                      .mmap_foreign = fake_mmap_foreign };
 
 kiln_handle *fake_open(struct fake *f)
 {
@@ -165,8 +272,12 @@ kiln_handle *fake_open(struct fake *f)
 void fake_close(kiln_handle *h, struct fake *f)
 {
     kiln_close(h);
-    free(f->ram);
+    if (f->ram)
+        munmap(f->ram, FAKE_RAM);
+    if (f->ram_fd > 0)
+        close(f->ram_fd);
     f->ram = NULL;
+    f->ram_fd = 0;
 }
 
 size_t fake_count(const struct fake *f, uint32_t cmd)

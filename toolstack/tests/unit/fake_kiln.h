@@ -38,6 +38,18 @@ struct fake {
     const char *console;                /* ring contents for CONSOLE_READ */
     const char *log;                    /* ring contents for LOG_READ */
 
+    /* save/restore and migration (test_migrate.c) */
+    int ram_fd;                         /* memfd behind ram: foreign maps share it */
+    struct kiln_vcpu_state vstate[4];
+    bool log_dirty;
+    uint8_t dirty[FAKE_RAM / 4096 / 8];
+    uint64_t free_pages;                /* physinfo's answer; 0 = 1000 */
+    /* A running guest: each UNPAUSE with log-dirty on writes the run number
+     * into guest_writes[run] pages from guest_first on (and marks them). */
+    uint32_t runs;
+    uint32_t guest_writes[16];
+    uint64_t guest_first;
+
     /* failure injection */
     uint32_t fail_cmd;      /* domctl cmd to fail, 0 = none */
     int64_t  fail_result;   /* ... with this hypervisor result */
