@@ -1,0 +1,137 @@
+/*
+ * migrate.c - the guest that live migration and save/restore move: it
+ * keeps a counter and a memory pattern, and reports on whichever host it
+ * runs how its state survived and its own downtime.
+ *
+ * Every beat it counts (in a register and in memory, which must agree),
+ * chains the count into a hash, and measures the gap since the previous
+ * beat with the TSC, which a restore carries on across the move; the
+ * largest gap is the downtime the guest saw.  Its pattern is PAT_PAGES
+ * pages whose contents follow from each page's stamp, so a page sent from
+ * another round than its stamp shows up at the check.  It times itself
+ * with the TSC only: the hypervisor's clock (KILN_HC_TIME) is the host's
+ * and jumps when the guest moves, so it sleeps with HLT (which Kiln ends
+ * within HVM_HLT_MAX_NS) instead of sched_block.  Every second it prints
+ * a "# beat" line naming its current domain id, so a log shows where it
+ * ran; at the end, three TAP results and one summary line:
+ *   migrate-guest: beats=N moves=M max_gap_ms=G
+ *
+ * migrate-dirty.c is the same guest rewriting its pattern without pause,
+ * faster than a link drains it (pre-copy must end by its round limit).
+ */
+#include "kt.h"
+
+#ifndef MIGRATE_DIRTY
+#define MIGRATE_DIRTY 0
+#endif
+#define NAME        (MIGRATE_DIRTY ? "migrate-dirty" : "migrate")
+#define PAT_PAGES   512                 /* 2 MiB of pattern */
+#define RUN_MS      20000               /* TSC time the guest runs for */
+#define SLEEP_MS    2                   /* idle variant: between beats */
+
+static u64 pattern[PAT_PAGES][512] __attribute__((aligned(4096)));
+static u64 stamp[PAT_PAGES];
+static volatile u64 counter, chain;
+static u64 tsc_per_ms;
+
+static u64 word(u64 page, u64 i, u64 s)
+{
+    u64 x = (page << 32) ^ (i * 0x9e3779b97f4a7c15ull) ^ (s * 0xc2b2ae3d27d4eb4full);
+    x ^= x >> 29;
+    return x * 0xbf58476d1ce4e5b9ull;
+}
+
+static void write_page(u64 p)
+{
+    stamp[p]++;
+    for (u64 i = 0; i < 512; i++)
+        pattern[p][i] = word(p, i, stamp[p]);
+}
+
+static u64 bad_pages(void)
+{
+    u64 bad = 0;
+    for (u64 p = 0; p < PAT_PAGES; p++)
+        for (u64 i = 0; i < 512; i++)
+            if (pattern[p][i] != word(p, i, stamp[p])) {
+                bad++;
+                break;
+            }
+    return bad;
+}
+
+static u64 next_chain(u64 c, u64 n)
+{
+    return (c ^ n) * 0x100000001b3ull;
+}
+
+static u32 domid(void)
+{
+    return kt_cpuid(KILN_CPUID_VERSION, 0).b;
+}
+
+static void tsc_sleep_ms(u64 ms)
+{
+    u64 until = kt_rdtsc() + ms * tsc_per_ms;
+    while (kt_rdtsc() < until)
+        __asm__ __volatile__("hlt");
+}
+
+void kt_main(void)
+{
+    kt_plan(3);
+    /* The TSC rate, from the hypervisor's clock, before any move. */
+    s64 h0 = kt_hc_time();
+    u64 t0 = kt_rdtsc();
+    kt_sleep_ns(100000000);
+    tsc_per_ms = (kt_rdtsc() - t0) * 1000000 / (u64)(kt_hc_time() - h0);
+    for (u64 p = 0; p < PAT_PAGES; p++)
+        write_page(p);
+    u32 dom = domid(), first_dom = dom;
+    kt_diag("%s: started in d%u, TSC %lu kHz, %u pattern pages", NAME, dom,
+            (unsigned long)tsc_per_ms, PAT_PAGES);
+
+    u64 local = 0, mismatches = 0, moves = 0, max_gap = 0, next_p = 0;
+    u64 start = kt_rdtsc(), last = start, next_print = start + 1000 * tsc_per_ms;
+    while (kt_rdtsc() - start < RUN_MS * tsc_per_ms) {
+        local++;
+        counter++;
+        chain = next_chain(chain, counter);
+        if (counter != local)
+            mismatches++;
+        u64 now = kt_rdtsc();
+        if (now - last > max_gap)
+            max_gap = now - last;
+        last = now;
+        if (MIGRATE_DIRTY) {
+            for (int k = 0; k < 8; k++, next_p = (next_p + 1) % PAT_PAGES)
+                write_page(next_p);
+        } else {
+            write_page(next_p);
+            next_p = (next_p + 1) % PAT_PAGES;
+            tsc_sleep_ms(SLEEP_MS);
+        }
+        if (now >= next_print) {
+            u32 d = domid();
+            if (d != dom) {
+                moves++;
+                kt_diag("%s: moved from d%u to d%u at beat %lu", NAME, dom, d, (unsigned long)local);
+                dom = d;
+            }
+            kt_diag("beat %lu in d%u: largest gap %lu ms", (unsigned long)local, d,
+                    (unsigned long)(max_gap / tsc_per_ms));
+            next_print = now + 1000 * tsc_per_ms;
+        }
+    }
+    u64 c = 0;
+    for (u64 n = 1; n <= counter; n++)
+        c = next_chain(c, n);
+    kt_ok(mismatches == 0 && counter == local && c == chain,
+          "counter continuous: %lu beats, registers and memory agree", (unsigned long)local);
+    u64 bad = bad_pages();
+    kt_ok(bad == 0, "memory pattern intact (%lu of %u pages wrong)", (unsigned long)bad, PAT_PAGES);
+    kt_ok(max_gap > 0, "largest heartbeat gap %lu ms (moved %lu time(s), d%u to d%u)",
+          (unsigned long)(max_gap / tsc_per_ms), (unsigned long)moves, first_dom, dom);
+    kt_printf("migrate-guest: beats=%lu moves=%lu max_gap_ms=%lu\n", (unsigned long)local,
+              (unsigned long)moves, (unsigned long)(max_gap / tsc_per_ms));
+}
