@@ -158,7 +158,9 @@ int kiln_stream_write_header(struct kiln_stream_writer *w, const struct kiln_str
                              const struct kiln_stream_cpuid *cpuid,
                              const struct kiln_stream_cpuid *overrides);
 /* n pages (1..KILN_STREAM_BATCH_MAX): gfns[i]'s 4096 bytes at data[i];
- * all-zero pages are written as ZERO entries without data. */
+ * all-zero pages are written as ZERO entries without data.  The data is
+ * read twice (CRC, then output) and must not change during the call: copy
+ * a running guest's pages first. */
 int kiln_stream_write_pages(struct kiln_stream_writer *w, const uint64_t *gfns,
                             const void *const *data, uint32_t n);
 int kiln_stream_write_vcpu(struct kiln_stream_writer *w, const struct kiln_vcpu_state *s);

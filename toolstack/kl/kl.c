@@ -26,6 +26,9 @@ static const struct {
     { "info",         kl_cmd_info,         "info                       hypervisor version, CPUs, memory" },
     { "dmesg",        kl_cmd_dmesg,        "dmesg                      the hypervisor's log" },
     { "peek",         kl_cmd_peek,         "peek DOM GFN [BYTES]       hexdump a page of DOM (foreign mapping)" },
+    { "save",         kl_cmd_save,         "save [-l] [-k] DOM FILE    save DOM into FILE and destroy it (-l: live\n"
+                                           "                                pre-copy first, -k: keep it running)" },
+    { "restore",      kl_cmd_restore,      "restore [-p] [-n NAME] FILE  start a saved domain (-p: paused, -n: rename)" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

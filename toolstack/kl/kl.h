@@ -25,5 +25,12 @@ int kl_cmd_vcpu_pin(kiln_handle *h, int argc, char **argv);
 int kl_cmd_info(kiln_handle *h, int argc, char **argv);
 int kl_cmd_dmesg(kiln_handle *h, int argc, char **argv);
 int kl_cmd_peek(kiln_handle *h, int argc, char **argv);
+int kl_cmd_save(kiln_handle *h, int argc, char **argv);
+int kl_cmd_restore(kiln_handle *h, int argc, char **argv);
+
+struct kiln_save_stats;
+/* One JSON line of a save's figures (save.c; also kl migrate's). */
+void kl_print_save_json(const char *op, uint32_t domid, const char *name, int live,
+                        const struct kiln_save_stats *st, double downtime_ms);
 
 #endif /* KL_H */

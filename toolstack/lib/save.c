@@ -33,6 +33,7 @@ struct save {
     struct kiln_stream_writer w;
     uint64_t *gfns;            /* the pages of the current round */
     uint8_t *bits;             /* one READ_CLEAN batch */
+    uint8_t *copy;             /* one run of pages, copied out of the guest */
     char *err;
     size_t errlen;
 };
@@ -58,14 +59,18 @@ static int fail(struct save *s, int code, const char *fmt, ...)
     return code;
 }
 
-/* kiln_foreign_runs callback: one PAGES record for the mapped run. */
+/* kiln_foreign_runs callback: one PAGES record for the mapped run.  The
+ * guest may be running and writing these pages: they are copied first, so
+ * the record's CRC and data describe one snapshot (a page written after
+ * its copy is dirty again and goes in the next round). */
 static int send_run(void *ctx, size_t first, size_t n, uint8_t *map)
 {
     struct save *s = ctx;
     const void *data[KILN_FOREIGN_MAX_PER_DOMAIN];
 
+    memcpy(s->copy, map, n * KILN_PAGE_SIZE);
     for (size_t i = 0; i < n; i++)
-        data[i] = map + i * KILN_PAGE_SIZE;
+        data[i] = s->copy + i * KILN_PAGE_SIZE;
     return kiln_stream_write_pages(&s->w, s->gfns + first, data, (uint32_t)n);
 }
 
@@ -221,7 +226,8 @@ int kiln_domain_save(kiln_handle *h, uint32_t domid, kiln_stream_write_fn fn, vo
     s.vcpus = info.vcpus;
     s.gfns = malloc(s.nr_pages * sizeof(*s.gfns));
     s.bits = malloc(KILN_LOG_DIRTY_BATCH / 8);
-    if (!s.gfns || !s.bits) {
+    s.copy = malloc((size_t)KILN_FOREIGN_MAX_PER_DOMAIN * KILN_PAGE_SIZE);
+    if (!s.gfns || !s.bits || !s.copy) {
         r = fail(&s, -ENOMEM, "buffers for %llu pages", (unsigned long long)s.nr_pages);
         goto out;
     }
@@ -255,5 +261,6 @@ undo:
 out:
     free(s.gfns);
     free(s.bits);
+    free(s.copy);
     return r;
 }
