@@ -47,6 +47,12 @@ int kiln_domain_save(kiln_handle *h, uint32_t domid, kiln_stream_write_fn fn, vo
 struct kiln_restore_opts {
     const char *name;                  /* NULL: the name in the stream */
     int paused;                        /* leave the restored guest paused */
+    /* How far the guest's TSC moves on: 0 (a file) by the wall clock
+     * since the source paused it (the same host, or hosts whose clocks
+     * agree); 1 (a migration) by the time the source reports it paused
+     * when END was sent plus the time here since END arrived, which needs
+     * no clock shared between the hosts. */
+    int live;
 };
 
 struct kiln_restore_stats {

@@ -29,6 +29,8 @@ static const struct {
     { "save",         kl_cmd_save,         "save [-l] [-k] DOM FILE    save DOM into FILE and destroy it (-l: live\n"
                                            "                                pre-copy first, -k: keep it running)" },
     { "restore",      kl_cmd_restore,      "restore [-p] [-n NAME] FILE  start a saved domain (-p: paused, -n: rename)" },
+    { "migrate",      kl_cmd_migrate,      "migrate DOM HOST[:PORT]    live-migrate DOM to a host running migrate-receive" },
+    { "migrate-receive", kl_cmd_migrate_receive, "migrate-receive [PORT]  take one incoming migration (port 8002)" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -27,6 +27,8 @@ int kl_cmd_dmesg(kiln_handle *h, int argc, char **argv);
 int kl_cmd_peek(kiln_handle *h, int argc, char **argv);
 int kl_cmd_save(kiln_handle *h, int argc, char **argv);
 int kl_cmd_restore(kiln_handle *h, int argc, char **argv);
+int kl_cmd_migrate(kiln_handle *h, int argc, char **argv);
+int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv);
 
 struct kiln_save_stats;
 /* One JSON line of a save's figures (save.c; also kl migrate's). */

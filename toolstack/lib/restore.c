@@ -38,6 +38,8 @@ struct restore {
     struct kiln_vcpu_state *states;
     const struct kiln_stream_page *batch;
     uint64_t paused_wall_ns;
+    uint64_t paused_for_ns;    /* at the source, when END was written */
+    uint64_t end_seen_ns;      /* CLOCK_MONOTONIC here when END arrived */
     uint64_t pages;
 };
 
@@ -187,15 +189,20 @@ static int on_end(void *ctx, const struct kiln_stream_end *e, char *err, size_t 
     (void)err;
     (void)errlen;
     r->paused_wall_ns = e->paused_wall_ns;
+    r->paused_for_ns = e->paused_for_ns;
+    r->end_seen_ns = clock_ns(CLOCK_MONOTONIC);
     return 0;
 }
 
-/* Loads every vCPU's state, the TSC moved on by the time since the pause. */
+/* Loads every vCPU's state, the TSC moved on by the time since the pause
+ * (kiln_restore_opts.live says how that time is known). */
 static int load_states(struct restore *r, char *err, size_t errlen)
 {
     uint64_t now = clock_ns(CLOCK_REALTIME), gap = 0;
 
-    if (r->paused_wall_ns && now > r->paused_wall_ns)
+    if (r->o->live)
+        gap = r->paused_for_ns + (clock_ns(CLOCK_MONOTONIC) - r->end_seen_ns);
+    else if (r->paused_wall_ns && now > r->paused_wall_ns)
         gap = now - r->paused_wall_ns;
     for (uint32_t v = 0; v < r->vcpus; v++) {
         struct kiln_vcpu_state *s = &r->states[v];

@@ -198,7 +198,7 @@ static int save_paused_or_live(struct save *s, const struct kiln_save_opts *o,
     uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
     if ((r = send_pages(s, last)) < 0 || (r = send_state(s)) < 0)
         return r;
-    if ((r = kiln_stream_write_end(&s->w, st->paused_wall_ns)) < 0)
+    if ((r = kiln_stream_write_end(&s->w, st->paused_wall_ns, clock_ns(CLOCK_MONOTONIC) - t0)) < 0)
         return fail(s, r, "writing the END record");
     st->paused_ns = clock_ns(CLOCK_MONOTONIC) - t0;
     return 0;

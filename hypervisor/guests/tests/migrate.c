@@ -28,8 +28,9 @@
 #endif
 #define NAME        (MIGRATE_DIRTY ? "migrate-dirty" : "migrate")
 #define PAT_PAGES   512                 /* 2 MiB of pattern */
-#define RUN_MS      15000               /* TSC time the guest runs for */
+#define RUN_MS      25000               /* TSC time the guest runs for */
 #define SLEEP_MS    2                   /* idle variant: between beats */
+#define MOVE_JUMP_NS 50000000ll         /* host clock vs TSC jump that means "moved" */
 
 static u64 pattern[PAT_PAGES][512] __attribute__((aligned(4096)));
 static u64 stamp[PAT_PAGES];
@@ -94,6 +95,7 @@ void kt_main(void)
             (unsigned long)tsc_per_ms, PAT_PAGES);
 
     u64 local = 0, mismatches = 0, moves = 0, max_gap = 0, before_move = 0, next_p = 0;
+    s64 last_off = 0;
     u64 start = kt_rdtsc(), last = start, next_print = start + 1000 * tsc_per_ms;
     while (kt_rdtsc() - start < RUN_MS * tsc_per_ms) {
         local++;
@@ -101,11 +103,17 @@ void kt_main(void)
         chain = next_chain(chain, counter);
         if (counter != local)
             mismatches++;
-        /* The domain id (an exit, cheap next to a beat) says when the
-         * guest moved: that beat's gap spans the move. */
+        /* A move shows as a new domain id (save and restore on one host)
+         * or as a jump of the hypervisor's clock against the TSC (another
+         * host: the TSC is carried on, the host's clock is its own; the
+         * domain id there may well be the same).  Two exits a beat, cheap
+         * next to one.  That beat's gap spans the move. */
         u64 now = kt_rdtsc(), gap = now - last;
         u32 d = domid();
-        if (d != dom) {
+        s64 off = kt_hc_time() - (s64)(now * 1000000 / tsc_per_ms);
+        bool jumped = local > 1 && (off - last_off > MOVE_JUMP_NS || last_off - off > MOVE_JUMP_NS);
+        last_off = off;
+        if (d != dom || jumped) {
             if (!moves++)
                 before_move = max_gap;
             kt_diag("%s: moved from d%u to d%u at beat %lu, after a %lu ms gap", NAME, dom, d,

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# dom0-migrate.sh - live migration between two Kiln hosts: two QEMUs (1 GiB,
+# 2 CPUs each) whose dom0s are joined by a second NIC on a QEMU socket
+# network (host A listens, host B connects: a private L2 link on
+# loopback), addresses 10.77.0.1 and .2.  The migration test guest goes
+# A -> B -> A with `kl migrate` / `kl migrate-receive` while it counts and
+# rewrites its pattern; a migration to a port nobody listens on fails and
+# leaves it running on A.  At the end it reports on A: counter and pattern
+# intact after two moves, and its largest heartbeat gap.
+. "$(dirname "$0")/../lib.sh"
+
+ONKILN_TOOLSTACK=$(cd "$KILN_DIR/../toolstack" && pwd)
+ONKILN_ELF=$KILN_ELF
+GUESTS=${KILN_GUESTS:-$KILN_DIR/build/guests}
+. "$ONKILN_TOOLSTACK/tests/on-kiln/kiln-dom0.sh"
+
+CHECKS=(
+    "both hosts' dom0s up, linked by their second NICs" "kl migrate A -> B: figures and JSON"
+    "the guest runs on B only" "kl migrate B -> A" "the guest runs on A only"
+    "a migration to a closed port fails, the guest still running on A"
+    "moved guest: counter continuous" "moved guest: memory pattern intact" "moved guest: moved twice"
+    "neither hypervisor panicked"
+)
+
+A_PID= B_PID=
+stop_both() {
+    for p in "$A_PID" "$B_PID"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p"; wait "$p" 2>/dev/null; fi
+    done
+}
+trap stop_both EXIT
+if ! onkiln_ready; then
+    make -C "$ONKILN_TOOLSTACK" >"$KILN_TMP/toolstack-build.log" 2>&1
+fi
+if ! onkiln_ready || [ ! -f "$GUESTS/migrate.elf" ]; then
+    for c in "${CHECKS[@]}"; do tap_skip "$c" "toolstack or test guests not built"; done
+    exit 0
+fi
+
+check() {   # check NAME COMMAND...: ok when the command succeeds
+    local name=$1
+    shift
+    if "$@"; then tap_ok "$name"; else tap_fail "$name" "failed: $*"; fi
+}
+use() {   # use A|B: point the onkiln_* helpers at that host
+    eval "ONKILN_PID=\$${1}_PID ONKILN_PORT=\$${1}_PORT ONKILN_LOG=\$${1}_LOG"
+}
+log() { tr -d '\r' < "$1"; }
+
+LINK=$(( 40000 + (RANDOM % 20000) ))
+onkiln_start "$KILN_TMP/serial-a.log" 600 -netdev "socket,id=m,listen=127.0.0.1:$LINK" \
+    -device virtio-net-pci,netdev=m,romfile=,mac=52:54:00:77:00:01 || { tap_fail "QEMU A starts"; exit 0; }
+A_PID=$ONKILN_PID A_PORT=$ONKILN_PORT A_LOG=$ONKILN_LOG
+sleep 1
+onkiln_start "$KILN_TMP/serial-b.log" 600 -netdev "socket,id=m,connect=127.0.0.1:$LINK" \
+    -device virtio-net-pci,netdev=m,romfile=,mac=52:54:00:77:00:02 || { tap_fail "QEMU B starts"; exit 0; }
+B_PID=$ONKILN_PID B_PORT=$ONKILN_PORT B_LOG=$ONKILN_LOG
+
+# The link: the NIC with our MAC gets 10.77.0.N.
+link_up() {   # link_up MAC ADDR
+    onkiln_ssh "for i in /sys/class/net/*; do [ \"\$(cat \$i/address)\" = $1 ] && n=\${i##*/}; done;
+                ifconfig \$n $2 netmask 255.255.255.0 up"
+}
+ok=1
+for h in A B; do
+    use $h
+    onkiln_wait_for 'kiln-dom0: sshd up' 120 && log "$ONKILN_LOG" | grep -q 'kiln-dom0: kiln.ko loaded' || ok=0
+done
+use A; [ $ok = 1 ] && link_up 52:54:00:77:00:01 10.77.0.1 || ok=0
+use B; [ $ok = 1 ] && link_up 52:54:00:77:00:02 10.77.0.2 || ok=0
+use A; [ $ok = 1 ] && onkiln_ssh 'ping -c 1 -W 5 10.77.0.2' >/dev/null || ok=0
+if [ $ok != 1 ]; then
+    for f in "$A_LOG" "$B_LOG"; do echo "# $f:"; log "$f" | tail -8 | sed 's/^/#   /'; done
+    for c in "${CHECKS[@]}"; do tap_fail "$c" "a dom0 or the link between them never came up"; done
+    exit 0
+fi
+tap_ok "${CHECKS[0]}"
+
+use A
+onkiln_push "$GUESTS/migrate.elf" /tmp/migrate.elf
+printf 'name = migrate\nkernel = migrate.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/migrate.cfg'
+onkiln_ssh 'kl create /tmp/migrate.cfg' >/dev/null
+sleep 3
+
+migrate() {   # migrate FROM TO TO_ADDR: prints kl migrate's output, then both lists
+    use "$2"
+    onkiln_ssh 'kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
+    use "$1"
+    onkiln_ssh "kl migrate migrate $3 2>&1; echo rc=\$?; echo '--- from'; kl list"
+    use "$2"
+    onkiln_ssh "sleep 0.5; cat /tmp/recv.log; echo '--- to'; kl list"
+}
+out=$(migrate A B 10.77.0.2)
+echo "$out" | grep -E '^(migrated|received|\{|kl:)' | sed 's/^/# /'
+check "${CHECKS[1]}" bash -c 'grep -q "^migrated d[0-9]* .migrate. to 10.77.0.2 as d[0-9]*" <<<"$1" &&
+    grep -q "^{\"op\":\"migrate\".*\"live\":true" <<<"$1" && grep -q "^rc=0" <<<"$1"' _ "$out"
+check "${CHECKS[2]}" bash -c '! sed -n "/^--- from/,/^--- to/p" <<<"$1" | grep -q " migrate " &&
+    sed -n "/^--- to/,\$p" <<<"$1" | grep -Eq "migrate +running"' _ "$out"
+sleep 2
+out=$(migrate B A 10.77.0.1)
+echo "$out" | grep -E '^(migrated|received|\{|kl:)' | sed 's/^/# /'
+check "${CHECKS[3]}" bash -c 'grep -q "^migrated d[0-9]* .migrate. to 10.77.0.1" <<<"$1" && grep -q "^rc=0" <<<"$1"' _ "$out"
+check "${CHECKS[4]}" bash -c '! sed -n "/^--- from/,/^--- to/p" <<<"$1" | grep -q " migrate " &&
+    sed -n "/^--- to/,\$p" <<<"$1" | grep -Eq "migrate +running"' _ "$out"
+
+use A
+out=$(onkiln_ssh 'kl migrate migrate 10.77.0.2:9 2>&1; echo rc=$?; kl list')
+echo "$out" | grep '^kl:' | sed 's/^/# /'
+check "${CHECKS[5]}" bash -c 'grep -q "^kl: migrate migrate: connecting to 10.77.0.2 port 9: Connection refused (the guest stays here)" <<<"$1" &&
+    grep -q "^rc=1" <<<"$1" && grep -Eq "migrate +running" <<<"$1"' _ "$out"
+
+deadline=$(( $(date +%s) + 360 ))
+while ! log "$A_LOG" | grep -q 'migrate-guest: beats=' && [ "$(date +%s)" -lt "$deadline" ]; do sleep 1; done
+for f in "$A_LOG" "$B_LOG"; do
+    log "$f" | grep -E '\(d[0-9]+\) (ok|not ok|# migrate: (started|moved)|migrate-guest)' | sed "s/^/# ${f##*/}: /"
+done
+final() { log "$A_LOG" | grep -E "\(d[0-9]+\) (not )?ok $1 - " | tail -1; }
+check "${CHECKS[6]}" bash -c '[[ "$1" == *"ok 1 - counter continuous"* && "$1" != *"not ok"* ]]' _ "$(final 1)"
+check "${CHECKS[7]}" bash -c '[[ "$1" == *"ok 2 - memory pattern intact (0 of"* && "$1" != *"not ok"* ]]' _ "$(final 2)"
+check "${CHECKS[8]}" bash -c 'grep -q "migrate-guest: beats=[0-9]* moves=2 " <<<"$1"' _ "$(log "$A_LOG")"
+check "${CHECKS[9]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
+for h in A B; do use $h; onkiln_ssh 'poweroff -f' >/dev/null 2>&1; done
