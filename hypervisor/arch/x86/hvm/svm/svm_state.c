@@ -120,12 +120,15 @@ void svm_get_state(struct vcpu *v, struct kiln_vcpu_state *o)
 }
 
 /* The MXCSR bits this CPU's FXRSTOR accepts (MXCSR_MASK, 0 meaning the
- * architectural default 0xffbf), read once with an FXSAVE of our own. */
+ * architectural default 0xffbf), read once with an FXSAVE of our own.
+ * The area is static: an aligned(16) local was found misaligned on the
+ * exit path (the compiler trusts a 16-byte aligned stack it did not get),
+ * and FXSAVE faults on that.  Callers hold domlist_lock. */
 static u32 host_mxcsr_mask(void)
 {
+    static u8 area[512] __aligned(16);
     static u32 mask;
     if (!mask) {
-        u8 area[512] __aligned(16);
         kmemset(area, 0, sizeof(area));
         __asm__ __volatile__("fxsave64 %0" : "=m"(area));
         u32 m;
