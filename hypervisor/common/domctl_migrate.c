@@ -1,9 +1,10 @@
 /*
  * domctl_migrate.c - the domctls save/restore and live migration are made
- * of (kiln.h, ABI 1.2): a paused vCPU's whole state out and in, and the
- * log-dirty mode of the domain's nested page table.
+ * of (kiln.h, ABI 1.2): a paused vCPU's whole state out and in, the
+ * log-dirty mode of the domain's nested page table, and bulk reads of its
+ * memory.
  *
- * All of them need the target stopped: paused (or still being built) with
+ * All but READ_MEM need the target stopped: paused (or still being built) with
  * no vCPU left in guest mode, so its VMCBs are nobody's and write
  * protection needs no cross-CPU TLB shootdown (p2m_logdirty.c).  The
  * toolstack pauses, waits for GETINFO to say PAUSED, then calls these.
@@ -82,6 +83,25 @@ static s64 log_dirty(struct vcpu *v, struct kiln_domctl_log_dirty *ld, struct do
     }
 }
 
+/* Bulk reads need no stopped target: a page written while it is copied
+ * was dirtied, and log-dirty sends it again. */
+static s64 read_mem(struct vcpu *v, struct kiln_domctl_read_mem *rm, struct domain *t)
+{
+    if (!rm->nr || rm->nr > KILN_READ_MEM_MAX || (rm->buf_gpa & (PAGE_SIZE - 1)))
+        return -KILN_EINVAL;
+    if (rm->gfn >= t->p2m.nr_pages || rm->nr > t->p2m.nr_pages - rm->gfn)
+        return -KILN_EFAULT;
+    for (u32 i = 0; i < rm->nr; i++) {
+        void *dst = p2m_hva(v->domain, rm->buf_gpa + (u64)i * PAGE_SIZE, PAGE_SIZE);
+        const void *src = p2m_hva(t, (rm->gfn + i) * PAGE_SIZE, PAGE_SIZE);
+        if (!dst || !src)
+            return -KILN_EFAULT;
+        kmemcpy(dst, src, PAGE_SIZE);
+        p2m_mark_dirty(v->domain, rm->buf_gpa + (u64)i * PAGE_SIZE, PAGE_SIZE);
+    }
+    return 0;
+}
+
 s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op)
 {
     u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
@@ -90,7 +110,11 @@ s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op)
         return -KILN_ESRCH;
     if (t->hardware)
         return -KILN_EPERM;   /* dom0 is never saved or moved */
-    if (t == v->domain || t->state == KILN_DOMSTATE_DYING || !stopped(t))
+    if (t->state == KILN_DOMSTATE_DYING)
+        return -KILN_EBUSY;
+    if (op->cmd == KILN_DOMCTL_READ_MEM)
+        return read_mem(v, &op->u.read_mem, t);
+    if (t == v->domain || !stopped(t))
         return -KILN_EBUSY;
     switch (op->cmd) {
     case KILN_DOMCTL_GET_VCPU_STATE:

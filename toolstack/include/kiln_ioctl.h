@@ -29,7 +29,8 @@
  *       written back.  WRITE_MEM's src_gpa and CONSOLE_READ's buf_gpa are user
  *       pointers (one page at most: longer reads are cut to one page).
  *       GET/SET_VCPU_STATE's buf_gpa and LOG_DIRTY READ_CLEAN's buf_gpa are
- *       user pointers too (state size / (nr + 7) / 8 bytes, one page at most).
+ *       user pointers too (state size / (nr + 7) / 8 bytes, one page at most),
+ *       and READ_MEM's buf_gpa (nr pages, bounced through contiguous pages).
  *   KILN_HC_SYSCTL: arg[0] = user pointer to struct kiln_sysctl; LOG_READ's
  *       buf_gpa is a user pointer, as for CONSOLE_READ.
  *   MAP_FOREIGN/UNMAP_FOREIGN pass through unchanged: the hypervisor only

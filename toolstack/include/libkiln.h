@@ -85,6 +85,9 @@ int kiln_domain_pause_wait(kiln_handle *h, uint32_t domid, unsigned int timeout_
 int kiln_vcpu_state_get(kiln_handle *h, uint32_t domid, uint32_t vcpu,
                         struct kiln_vcpu_state *out);
 int kiln_vcpu_state_set(kiln_handle *h, uint32_t domid, const struct kiln_vcpu_state *s);
+/* Copies nr (1..KILN_READ_MEM_MAX) pages of domid from gfn on into buf
+ * (nr * 4096 bytes); the domain may be running. */
+int kiln_read_mem(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t nr, void *buf);
 /* Log-dirty mode of a stopped domain (KILN_DOMCTL_LOG_DIRTY in kiln.h). */
 int kiln_log_dirty_enable(kiln_handle *h, uint32_t domid);
 int kiln_log_dirty_disable(kiln_handle *h, uint32_t domid);

@@ -28,6 +28,8 @@
 
 #define DEFAULT_PORT     8002
 #define ANSWER_TIMEOUT_S 120
+#define REFUSAL_WAIT_S   2      /* for a refusal that cut the stream short */
+#define DRAIN_S          1      /* a refusing receiver reads on this long */
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -90,10 +92,11 @@ static int connect_to(const char *arg, char *err, size_t errlen)
     return fd;
 }
 
-/* Reads the receiver's one-line answer into line (NUL-terminated). */
-static int read_answer(int fd, char *line, size_t size)
+/* Reads the receiver's one-line answer into line (NUL-terminated), waiting
+ * at most timeout_s. */
+static int read_answer(int fd, char *line, size_t size, int timeout_s)
 {
-    struct timeval tv = { .tv_sec = ANSWER_TIMEOUT_S };
+    struct timeval tv = { .tv_sec = timeout_s };
     size_t n = 0;
 
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -147,8 +150,13 @@ int kl_cmd_migrate(kiln_handle *h, int argc, char **argv)
         r = -errno;
         snprintf(err, sizeof(err), "closing the stream: %s", strerror(errno));
     }
-    if (!r && (r = read_answer(fd, answer, sizeof(answer))) < 0)
+    if (!r && (r = read_answer(fd, answer, sizeof(answer), ANSWER_TIMEOUT_S)) < 0)
         snprintf(err, sizeof(err), "no answer from the destination: %s", strerror(-r));
+    /* A receiver that refused the stream (no memory, CPU features) says so
+     * and closes early, so the send fails: its answer is the reason. */
+    else if (r < 0 && read_answer(fd, answer, sizeof(answer), REFUSAL_WAIT_S) == 0 &&
+             !strncmp(answer, "ERR ", 4))
+        snprintf(err, sizeof(err), "the destination refused: %s", answer + 4);
     uint64_t answered = clock_ns(CLOCK_REALTIME);
     st.total_ns = clock_ns(CLOCK_MONOTONIC) - t0;   /* the whole migration, answer included */
     close(fd);
@@ -175,6 +183,21 @@ int kl_cmd_migrate(kiln_handle *h, int argc, char **argv)
            st.total_ns / 1e9, down);
     kl_print_save_json("migrate", domid, info.name, 1, &st, down);
     return 0;
+}
+
+/* After a refusal the sender is still sending: closing with its data
+ * unread would reset the connection, and a reset may cost it our answer.
+ * So: end our side, and read on for a moment. */
+static void drain(int fd)
+{
+    struct timeval tv = { .tv_sec = DRAIN_S };
+    uint64_t until = clock_ns(CLOCK_MONOTONIC) + DRAIN_S * 1000000000ull;
+    char buf[65536];
+
+    shutdown(fd, SHUT_WR);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (clock_ns(CLOCK_MONOTONIC) < until && read(fd, buf, sizeof(buf)) > 0)
+        ;
 }
 
 int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv)
@@ -224,6 +247,8 @@ int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv)
     if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 && r == 0)
         fprintf(stderr, "kl: migrate-receive: the sender did not get our answer: %s "
                 "(it may resume its copy too)\n", strerror(errno));
+    if (r < 0)
+        drain(fd);
     close(fd);
     if (r < 0) {
         fprintf(stderr, "kl: migrate-receive: %s\n", err);

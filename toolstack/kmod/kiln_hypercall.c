@@ -39,24 +39,30 @@ static void __user *user_ptr(kiln_u64 v)
     return (void __user *)(uintptr_t)v;
 }
 
-/* A user buffer standing in for a "gpa in the caller" field. */
+/* A user buffer standing in for a "gpa in the caller" field: one page,
+ * or for READ_MEM up to KILN_READ_MEM_MAX physically contiguous pages. */
 struct bounce {
     kiln_u64 *field;    /* the field, in the kernel copy of the structure */
     kiln_u64 user;      /* what user space had put there */
     struct page *page;
+    unsigned int order;
 };
 
 static long bounce_setup(struct bounce *b, kiln_u64 *field, kiln_u64 len, bool copy_in)
 {
-    if (len > PAGE_SIZE)
+    if (len > (kiln_u64)KILN_READ_MEM_MAX * PAGE_SIZE)
         return -E2BIG;
-    b->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+    b->order = len > PAGE_SIZE ? get_order(len) : 0;
+    /* A READ_MEM buffer is wholly overwritten before anything is copied
+     * out (a failed call copies nothing), and zeroing it would be one more
+     * pass over every page a save reads.  Single pages stay zeroed. */
+    b->page = alloc_pages(GFP_KERNEL | (b->order ? 0 : __GFP_ZERO), b->order);
     if (!b->page)
         return -ENOMEM;
     b->field = field;
     b->user = *field;
     if (copy_in && copy_from_user(page_address(b->page), user_ptr(b->user), len)) {
-        __free_page(b->page);
+        __free_pages(b->page, b->order);
         b->page = NULL;
         return -EFAULT;
     }
@@ -73,9 +79,9 @@ static long bounce_finish(struct bounce *b, kiln_u64 out_len)
         return 0;
     *b->field = b->user;
     if (out_len && copy_to_user(user_ptr(b->user), page_address(b->page),
-                                min_t(kiln_u64, out_len, PAGE_SIZE)))
+                                min_t(kiln_u64, out_len, PAGE_SIZE << b->order)))
         err = -EFAULT;
-    __free_page(b->page);
+    __free_pages(b->page, b->order);
     b->page = NULL;
     return err;
 }
@@ -95,6 +101,8 @@ static kiln_u64 domctl_out_len(const struct kiln_domctl *d)
         return 0;
     if (d->cmd == KILN_DOMCTL_GET_VCPU_STATE)
         return d->u.vcpu_state.size;
+    if (d->cmd == KILN_DOMCTL_READ_MEM)
+        return (kiln_u64)d->u.read_mem.nr * PAGE_SIZE;
     if (d->cmd == KILN_DOMCTL_LOG_DIRTY && d->u.log_dirty.op == KILN_LOG_DIRTY_READ_CLEAN)
         return DIV_ROUND_UP(d->u.log_dirty.nr, 8);
     return 0;
@@ -124,7 +132,13 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
 
         switch (d->cmd) {
         case KILN_DOMCTL_WRITE_MEM:
-            err = bounce_setup(&b, &d->u.write_mem.src_gpa, d->u.write_mem.len, true);
+            err = d->u.write_mem.len > PAGE_SIZE ? -E2BIG :
+                  bounce_setup(&b, &d->u.write_mem.src_gpa, d->u.write_mem.len, true);
+            break;
+        case KILN_DOMCTL_READ_MEM:
+            err = d->u.read_mem.nr > KILN_READ_MEM_MAX ? -E2BIG :
+                  bounce_setup(&b, &d->u.read_mem.buf_gpa,
+                               (kiln_u64)d->u.read_mem.nr * PAGE_SIZE, false);
             break;
         case KILN_DOMCTL_CONSOLE_READ:
             console = &d->u.console;
@@ -132,12 +146,14 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
             break;
         case KILN_DOMCTL_GET_VCPU_STATE:
         case KILN_DOMCTL_SET_VCPU_STATE:
-            err = bounce_setup(&b, &d->u.vcpu_state.buf_gpa, d->u.vcpu_state.size,
+            err = d->u.vcpu_state.size > PAGE_SIZE ? -E2BIG :
+                  bounce_setup(&b, &d->u.vcpu_state.buf_gpa, d->u.vcpu_state.size,
                                d->cmd == KILN_DOMCTL_SET_VCPU_STATE);
             break;
         case KILN_DOMCTL_LOG_DIRTY:
             if (d->u.log_dirty.op == KILN_LOG_DIRTY_READ_CLEAN)
-                err = bounce_setup(&b, &d->u.log_dirty.buf_gpa,
+                err = d->u.log_dirty.nr > KILN_LOG_DIRTY_BATCH ? -E2BIG :
+                      bounce_setup(&b, &d->u.log_dirty.buf_gpa,
                                    DIV_ROUND_UP(d->u.log_dirty.nr, 8), false);
             break;
         }

@@ -1,7 +1,8 @@
 /*
  * migrate_ctl.c - libkiln's calls for save/restore and migration: pausing
- * until a domain has really stopped, vCPU state out and in, and log-dirty
- * mode (ABI 1.2 domctls, buffers bounced by kiln.ko as kiln_ioctl.h says).
+ * until a domain has really stopped, vCPU state out and in, bulk memory
+ * reads and log-dirty mode (ABI 1.2 domctls, buffers bounced by kiln.ko as
+ * kiln_ioctl.h says).
  */
 #include <errno.h>
 #include <string.h>
@@ -118,4 +119,18 @@ int kiln_log_dirty_read_clean(kiln_handle *h, uint32_t domid, uint64_t start, ui
         return -EIO;
     *covered = d.u.log_dirty.nr;
     return (int)d.u.log_dirty.dirty;
+}
+
+int kiln_read_mem(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t nr, void *buf)
+{
+    struct kiln_domctl d = { .cmd = KILN_DOMCTL_READ_MEM, .domid = domid };
+    int r;
+
+    if (!nr || nr > KILN_READ_MEM_MAX)
+        return -EINVAL;
+    d.u.read_mem.gfn = gfn;
+    d.u.read_mem.nr = nr;
+    d.u.read_mem.buf_gpa = (uint64_t)(uintptr_t)buf;
+    r = kiln_domctl(h, &d);
+    return r < 0 ? r : 0;
 }

@@ -9,8 +9,8 @@
  * hypervisor then write-protects those pages again without a cross-CPU
  * flush), so each round begins with a short pause.
  *
- * Pages are read through foreign mappings, a run of consecutive GFNs at a
- * time, and written as one PAGES record per run (zero pages without data).
+ * Pages are copied out with READ_MEM, runs of consecutive GFNs at a time,
+ * and written as PAGES records of up to 512 (zero pages without data).
  * On any failure log-dirty is switched off again and a guest that was
  * running is unpaused: the source copy goes on as if nothing happened.
  */
@@ -24,6 +24,7 @@
 #include "kiln_private.h"
 
 #define PAUSE_TIMEOUT_MS 5000
+#define KILN_SEND_BATCH  512    /* pages per PAGES record */
 
 struct save {
     kiln_handle *h;
@@ -59,26 +60,38 @@ static int fail(struct save *s, int code, const char *fmt, ...)
     return code;
 }
 
-/* kiln_foreign_runs callback: one PAGES record for the mapped run.  The
- * guest may be running and writing these pages: they are copied first, so
- * the record's CRC and data describe one snapshot (a page written after
- * its copy is dirty again and goes in the next round). */
-static int send_run(void *ctx, size_t first, size_t n, uint8_t *map)
-{
-    struct save *s = ctx;
-    const void *data[KILN_FOREIGN_MAX_PER_DOMAIN];
-
-    memcpy(s->copy, map, n * KILN_PAGE_SIZE);
-    for (size_t i = 0; i < n; i++)
-        data[i] = s->copy + i * KILN_PAGE_SIZE;
-    return kiln_stream_write_pages(&s->w, s->gfns + first, data, (uint32_t)n);
-}
-
+/* Sends count pages listed in s->gfns: read in runs of consecutive GFNs
+ * (KILN_DOMCTL_READ_MEM, up to KILN_READ_MEM_MAX a call) into s->copy, then
+ * written KILN_SEND_BATCH at a time as one PAGES record.  The copy is also
+ * what makes a running guest's pages safe to send: the record's CRC and
+ * data describe one snapshot (a page written after its copy is dirty again
+ * and goes in the next round). */
 static int send_pages(struct save *s, size_t count)
 {
-    int r = kiln_foreign_runs(s->h, s->domid, s->gfns, count, send_run, s);
+    const void *data[KILN_SEND_BATCH];
 
-    return r < 0 ? fail(s, r, "sending %zu pages", count) : 0;
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < KILN_SEND_BATCH ? count - done : KILN_SEND_BATCH;
+        const uint64_t *g = s->gfns + done;
+        int r;
+
+        for (size_t i = 0; i < n;) {
+            uint32_t run = 1;
+            while (i + run < n && run < KILN_READ_MEM_MAX && g[i + run] == g[i] + run)
+                run++;
+            r = kiln_read_mem(s->h, s->domid, g[i], run, s->copy + i * KILN_PAGE_SIZE);
+            if (r < 0)
+                return fail(s, r, "reading GFN 0x%llx", (unsigned long long)g[i]);
+            i += run;
+        }
+        for (size_t i = 0; i < n; i++)
+            data[i] = s->copy + i * KILN_PAGE_SIZE;
+        r = kiln_stream_write_pages(&s->w, g, data, (uint32_t)n);
+        if (r < 0)
+            return fail(s, r, "sending %zu pages", count);
+        done += n;
+    }
+    return 0;
 }
 
 /* Reads and clears the whole dirty bitmap into s->gfns; the count or -errno. */
@@ -226,7 +239,7 @@ int kiln_domain_save(kiln_handle *h, uint32_t domid, kiln_stream_write_fn fn, vo
     s.vcpus = info.vcpus;
     s.gfns = malloc(s.nr_pages * sizeof(*s.gfns));
     s.bits = malloc(KILN_LOG_DIRTY_BATCH / 8);
-    s.copy = malloc((size_t)KILN_FOREIGN_MAX_PER_DOMAIN * KILN_PAGE_SIZE);
+    s.copy = malloc((size_t)KILN_SEND_BATCH * KILN_PAGE_SIZE);
     if (!s.gfns || !s.bits || !s.copy) {
         r = fail(&s, -ENOMEM, "buffers for %llu pages", (unsigned long long)s.nr_pages);
         goto out;

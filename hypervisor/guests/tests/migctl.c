@@ -7,7 +7,8 @@
  * once per round, through a 2 MiB mapping split at enable and a page first
  * touched while logging, that a state loaded with SET_VCPU_STATE is the
  * one the child goes on from, that malformed states are refused without
- * changing anything, and that disabling leaves the child running.
+ * changing anything, that READ_MEM copies its pages, and that disabling
+ * leaves the child running.
  */
 #include "kt.h"
 
@@ -234,6 +235,34 @@ static void test_set_state(void)
           (unsigned long)st.rax, (unsigned long)count);
 }
 
+static u8 two[2][4096] __attribute__((aligned(4096)));
+
+static s64 read_mem(u64 gfn, u32 nr, void *buf)
+{
+    kt_memset(&op, 0, sizeof(op));
+    op.u.read_mem.gfn = gfn;
+    op.u.read_mem.nr = nr;
+    op.u.read_mem.buf_gpa = (u64)(uintptr_t)buf;
+    return domctl(KILN_DOMCTL_READ_MEM, child);
+}
+
+static void test_read_mem(void)
+{
+    /* The paused child's counter page holds the count in its EAX. */
+    s64 rc = read_mem(COUNTER_GFN, 2, two);
+    u32 count, code;
+    kt_memcpy(&count, two[0], 4);
+    s64 rc2 = read_mem(1, 1, two[1]);
+    kt_memcpy(&code, two[1], 4);
+    s64 a = read_mem(CHILD_KIB / 4 - 1, 2, two);
+    s64 b = read_mem(0, 0, two);
+    s64 c = read_mem(0, KILN_READ_MEM_MAX + 1, two);
+    s64 d = read_mem(0, 1, two[0] + 8);
+    kt_ok(rc == 0 && rc2 == 0 && count == (u32)st.rax && code == *(const u32 *)migctl_payload &&
+          a == -KILN_EFAULT && b == -KILN_EINVAL && c == -KILN_EINVAL && d == -KILN_EINVAL,
+          "READ_MEM copies the child's pages (count %u, code %#x); bad ranges refused", count, code);
+}
+
 static void test_disable(void)
 {
     s64 rc = log_dirty(KILN_LOG_DIRTY_DISABLE, 0, 0);
@@ -251,12 +280,13 @@ static void test_disable(void)
 
 void kt_main(void)
 {
-    kt_plan(15);
+    kt_plan(16);
     start_child();
     test_needs_stopped_child();
     test_get_state();
     test_log_dirty();
     test_set_state();
+    test_read_mem();
     test_disable();
     kt_ok(kt_failures() == 0, "every migration control call behaved");
 }

@@ -133,6 +133,14 @@ enum kiln_domctl_cmd {
     KILN_DOMCTL_SET_VCPU_STATE = 16,/* in: vcpu_state */
     /* Log-dirty mode of the domain's nested page tables: see log_dirty. */
     KILN_DOMCTL_LOG_DIRTY      = 17,/* in/out: log_dirty */
+    /* ABI 1.2: copies read_mem.nr pages of the target (a domU, not dying;
+     * it may be running) from read_mem.gfn on into the caller at buf_gpa,
+     * page-aligned, nr * 4096 bytes: the one buffer allowed to span pages.
+     * How save and migration read memory in bulk (a foreign mapping costs
+     * two hypercalls and two TLB flushes per page).  EINVAL nr 0 or above
+     * KILN_READ_MEM_MAX or buf unaligned, EFAULT pages outside the target's
+     * RAM or the buffer not the caller's, EPERM target dom0. */
+    KILN_DOMCTL_READ_MEM       = 18,/* in: read_mem */
 };
 
 #define KILN_FOREIGN_MAX_PER_DOMAIN 512
@@ -221,6 +229,15 @@ struct kiln_domctl_vcpu_state {
  *     start_gfn is beyond the domain.
  *  DISABLE: stops logging and frees the bitmap.  ENOENT if it was off.
  */
+#define KILN_READ_MEM_MAX 16          /* pages per READ_MEM */
+
+struct kiln_domctl_read_mem {
+    kiln_u64 gfn;
+    kiln_u64 buf_gpa;         /* in the caller, page-aligned, nr pages */
+    kiln_u32 nr;
+    kiln_u32 _pad;
+};
+
 #define KILN_LOG_DIRTY_ENABLE     1
 #define KILN_LOG_DIRTY_DISABLE    2
 #define KILN_LOG_DIRTY_READ_CLEAN 3
@@ -250,6 +267,7 @@ struct kiln_domctl {
         struct kiln_domctl_foreign   foreign;   /* ABI 1.1 */
         struct kiln_domctl_vcpu_state vcpu_state; /* ABI 1.2 */
         struct kiln_domctl_log_dirty log_dirty;  /* ABI 1.2 */
+        struct kiln_domctl_read_mem  read_mem;   /* ABI 1.2 */
         kiln_u8                      _size[128];
     } u;
 };

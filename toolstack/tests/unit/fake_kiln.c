@@ -164,6 +164,15 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
             f->vstate[d->u.vcpu_state.vcpu] = *buf;
         return 0;
     }
+    case KILN_DOMCTL_READ_MEM: {
+        struct kiln_domctl_read_mem *m = &d->u.read_mem;
+        if (!m->nr || m->nr > KILN_READ_MEM_MAX)
+            return -KILN_EINVAL;
+        if (m->gfn + m->nr > dom->memory_kib / 4 || !f->ram)
+            return -KILN_EFAULT;
+        memcpy((void *)(uintptr_t)m->buf_gpa, f->ram + m->gfn * 4096, m->nr * 4096ull);
+        return 0;
+    }
     case KILN_DOMCTL_LOG_DIRTY:
         if (dom->state == KILN_DOMSTATE_RUNNING)
             return -KILN_EBUSY;

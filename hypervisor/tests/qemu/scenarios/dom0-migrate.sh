@@ -4,8 +4,9 @@
 # network (host A listens, host B connects: a private L2 link on
 # loopback), addresses 10.77.0.1 and .2.  The migration test guest goes
 # A -> B -> A with `kl migrate` / `kl migrate-receive` while it counts and
-# rewrites its pattern; a migration to a port nobody listens on fails and
-# leaves it running on A.  At the end it reports on A: counter and pattern
+# rewrites its pattern; migrations that fail (a destination short of
+# memory, a receiver killed mid-stream, a port nobody listens on) leave it
+# running on A.  At the end it reports on A: counter and pattern
 # intact after two moves, and its largest heartbeat gap.
 . "$(dirname "$0")/../lib.sh"
 
@@ -18,6 +19,8 @@ CHECKS=(
     "both hosts' dom0s up, linked by their second NICs" "kl migrate A -> B: figures and JSON"
     "the guest runs on B only" "kl migrate B -> A" "the guest runs on A only"
     "a migration to a closed port fails, the guest still running on A"
+    "a destination without the memory refuses, the guest still running on A"
+    "a receiver killed mid-stream: the migration fails, the guest still running on A"
     "moved guest: counter continuous" "moved guest: memory pattern intact" "moved guest: moved twice"
     "neither hypervisor panicked"
 )
@@ -82,6 +85,37 @@ printf 'name = migrate\nkernel = migrate.elf\nmemory = 8\nvcpus = 1\n' | onkiln_
 onkiln_ssh 'kl create /tmp/migrate.cfg' >/dev/null
 sleep 3
 
+# Failures first, while the guest has most of its run ahead.  B short of
+# memory: a paused domain takes all but 4 MiB of what it has free.
+use B
+onkiln_push "$GUESTS/migrate.elf" /tmp/migrate.elf
+free_mib=$(onkiln_ssh 'kl info' | sed -n 's/^free_memory *: *\([0-9]*\) MiB.*/\1/p')
+printf 'name = big\nkernel = migrate.elf\nmemory = %s\nvcpus = 1\n' $(( ${free_mib:-8} - 4 )) |
+    onkiln_ssh -s 'cat > /tmp/big.cfg'
+onkiln_ssh 'kl create -p /tmp/big.cfg >/dev/null; kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
+use A
+out=$(onkiln_ssh 'kl migrate migrate 10.77.0.2 2>&1; echo rc=$?; kl list')
+echo "$out" | grep '^kl:' | sed 's/^/# /'
+check "${CHECKS[6]}" bash -c 'grep -q "^kl: migrate migrate: the destination refused: record HEADER at offset 16: not enough memory here" <<<"$1" &&
+    grep -q "^rc=1" <<<"$1" && grep -Eq "migrate +running" <<<"$1"' _ "$out"
+use B
+onkiln_ssh 'kl destroy big'
+# A receiver killed while the stream flows (its half-built domain is left
+# BUILDING on B: nothing cleans up after a killed receiver yet).
+# Killed once the HEADER made it create the domain, pages still to come.
+onkiln_ssh 'kl migrate-receive 8003 > /tmp/recv3.log 2>&1 < /dev/null & p=$!
+            for i in $(seq 200); do kl list | grep -Eq "migrate +building" && break; sleep 0.05; done
+            kill -9 $p' &
+killer=$!
+use A
+out=$(onkiln_ssh 'sleep 0.5; kl migrate migrate 10.77.0.2:8003 2>&1; echo rc=$?; kl list')
+wait "$killer"
+echo "$out" | grep '^kl:' | sed 's/^/# /'
+check "${CHECKS[7]}" bash -c 'grep -q "^kl: migrate migrate: .*(the guest stays here)" <<<"$1" &&
+    grep -q "^rc=1" <<<"$1" && grep -Eq "migrate +running" <<<"$1"' _ "$out"
+use B
+onkiln_ssh 'for d in $(kl list | awk "\$2 == \"migrate\" {print \$1}"); do kl destroy $d; done; true'
+
 migrate() {   # migrate FROM TO TO_ADDR: prints kl migrate's output, then both lists
     use "$2"
     onkiln_ssh 'kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
@@ -115,8 +149,8 @@ for f in "$A_LOG" "$B_LOG"; do
     log "$f" | grep -E '\(d[0-9]+\) (ok|not ok|# migrate: (started|moved)|migrate-guest)' | sed "s/^/# ${f##*/}: /"
 done
 final() { log "$A_LOG" | grep -E "\(d[0-9]+\) (not )?ok $1 - " | tail -1; }
-check "${CHECKS[6]}" bash -c '[[ "$1" == *"ok 1 - counter continuous"* && "$1" != *"not ok"* ]]' _ "$(final 1)"
-check "${CHECKS[7]}" bash -c '[[ "$1" == *"ok 2 - memory pattern intact (0 of"* && "$1" != *"not ok"* ]]' _ "$(final 2)"
-check "${CHECKS[8]}" bash -c 'grep -q "migrate-guest: beats=[0-9]* moves=2 " <<<"$1"' _ "$(log "$A_LOG")"
-check "${CHECKS[9]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
+check "${CHECKS[8]}" bash -c '[[ "$1" == *"ok 1 - counter continuous"* && "$1" != *"not ok"* ]]' _ "$(final 1)"
+check "${CHECKS[9]}" bash -c '[[ "$1" == *"ok 2 - memory pattern intact (0 of"* && "$1" != *"not ok"* ]]' _ "$(final 2)"
+check "${CHECKS[10]}" bash -c 'grep -q "migrate-guest: beats=[0-9]* moves=2 " <<<"$1"' _ "$(log "$A_LOG")"
+check "${CHECKS[11]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
 for h in A B; do use $h; onkiln_ssh 'poweroff -f' >/dev/null 2>&1; done
