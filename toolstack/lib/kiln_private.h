@@ -32,11 +32,4 @@ int kiln_sysctl(kiln_handle *h, struct kiln_sysctl *s);
 /* A hypervisor result (>= 0 or -KILN_E*) as libkiln's (>= 0 or -errno). */
 int kiln_hv_errno(int64_t result);
 
-/* For runs of consecutive GFNs in gfns[0..count) (at most
- * KILN_FOREIGN_MAX_PER_DOMAIN pages at a time), maps the run from domid and
- * calls fn(ctx, first, n, map): gfns[first..first + n) are at map.  Stops at
- * the first error (fn's or the mapping's).  lib/foreign.c. */
-int kiln_foreign_runs(kiln_handle *h, uint32_t domid, const uint64_t *gfns, size_t count,
-                      int (*fn)(void *ctx, size_t first, size_t n, uint8_t *map), void *ctx);
-
 #endif /* KILN_PRIVATE_H */

@@ -4,7 +4,7 @@
  * The stream reader checks each record before it reaches us; here each one
  * is acted on: HEADER (after checking this host can take the guest: its
  * CPU features and free memory) creates the domain, PAGES fill its RAM
- * through foreign mappings, VCPU states are kept until END, and only once
+ * (WRITE_MEM), VCPU states are kept until END, and only once
  * END and the stream checksum passed are the states loaded and the guest
  * started.  So a truncated or corrupted stream never runs a half-copied
  * guest: any failure destroys the domain being built.
@@ -36,7 +36,6 @@ struct restore {
     uint32_t vcpus;
     uint8_t *written;          /* pages holding data from the stream */
     struct kiln_vcpu_state *states;
-    const struct kiln_stream_page *batch;
     uint64_t paused_wall_ns;
     uint64_t paused_for_ns;    /* at the source, when END was written */
     uint64_t end_seen_ns;      /* CLOCK_MONOTONIC here when END arrived */
@@ -114,50 +113,31 @@ static int on_header(void *ctx, const struct kiln_stream_header *hd,
     return 0;
 }
 
-/* kiln_foreign_runs callback: the mapped pages get their data.  A zero
- * page needs writing only if an earlier round gave it data: new RAM is
- * zero. */
-static int fill_run(void *ctx, size_t first, size_t n, uint8_t *map)
-{
-    struct restore *r = ctx;
-
-    for (size_t i = 0; i < n; i++) {
-        const struct kiln_stream_page *p = &r->batch[first + i];
-        uint8_t bit = (uint8_t)(1u << (p->gfn % 8));
-        if (p->data) {
-            memcpy(map + i * KILN_PAGE_SIZE, p->data, KILN_PAGE_SIZE);
-            r->written[p->gfn / 8] |= bit;
-        } else if (r->written[p->gfn / 8] & bit) {
-            memset(map + i * KILN_PAGE_SIZE, 0, KILN_PAGE_SIZE);
-            r->written[p->gfn / 8] &= (uint8_t)~bit;
-        }
-    }
-    return 0;
-}
-
+/* Each page with data is written with WRITE_MEM (one hypercall, no TLB
+ * flush; a foreign mapping costs two of each).  A zero page needs writing
+ * only if an earlier round gave it data: new RAM is zero. */
 static int on_pages(void *ctx, const struct kiln_stream_page *pages, uint32_t count, char *err,
                     size_t errlen)
 {
+    static const uint8_t zero[KILN_PAGE_SIZE];
     struct restore *r = ctx;
-    uint64_t gfns[KILN_STREAM_BATCH_MAX];
-    uint32_t i = 0;
-    int rc;
 
-    /* Runs of data-less zero pages on a fresh domain need no mapping. */
-    while (i < count) {
-        uint32_t start = i, n = 0;
-        while (i < count && (pages[i].data || (r->written[pages[i].gfn / 8] >> (pages[i].gfn % 8)) & 1))
-            gfns[n++] = pages[i++].gfn;
-        if (n) {
-            r->batch = pages + start;
-            rc = kiln_foreign_runs(r->h, r->domid, gfns, n, fill_run, r);
-            if (rc < 0)
-                return refuse(rc, err, errlen, "writing GFN 0x%llx: %s",
-                              (unsigned long long)gfns[0], strerror(-rc));
-        }
-        while (i < count && !pages[i].data &&
-               !((r->written[pages[i].gfn / 8] >> (pages[i].gfn % 8)) & 1))
-            i++;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t gfn = pages[i].gfn;
+        uint8_t bit = (uint8_t)(1u << (gfn % 8));
+        int rc;
+
+        if (!pages[i].data && !(r->written[gfn / 8] & bit))
+            continue;
+        rc = kiln_write_mem(r->h, r->domid, gfn * KILN_PAGE_SIZE,
+                            pages[i].data ? pages[i].data : zero, KILN_PAGE_SIZE);
+        if (rc < 0)
+            return refuse(rc, err, errlen, "writing GFN 0x%llx: %s", (unsigned long long)gfn,
+                          strerror(-rc));
+        if (pages[i].data)
+            r->written[gfn / 8] |= bit;
+        else
+            r->written[gfn / 8] &= (uint8_t)~bit;
     }
     r->pages += count;
     return 0;

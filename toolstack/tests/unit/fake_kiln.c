@@ -5,25 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include "fake_kiln.h"
 
-/* RAM is a memfd so that foreign "mappings" of it share its pages. */
 static void *new_ram(struct fake *f)
 {
-    void *p;
-
-    if (f->ram)
-        munmap(f->ram, FAKE_RAM);
-    if (f->ram_fd > 0)
-        close(f->ram_fd);
-    f->ram = NULL;
-    f->ram_fd = memfd_create("fake-ram", 0);
-    if (f->ram_fd < 0 || ftruncate(f->ram_fd, FAKE_RAM) < 0)
-        return NULL;
-    p = mmap(NULL, FAKE_RAM, PROT_READ | PROT_WRITE, MAP_SHARED, f->ram_fd, 0);
-    f->ram = p == MAP_FAILED ? NULL : p;
+    free(f->ram);
+    f->ram = calloc(1, FAKE_RAM);
     return f->ram;
 }
 
@@ -244,26 +231,7 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
     return 0;
 }
 
-/* A foreign mapping: the domain's pages of the shared memfd. */
-static int fake_mmap_foreign(void *ctx, uint32_t domid, uint64_t gfn, size_t nr, void **out)
-{
-    struct fake *f = ctx;
-    struct fake_dom *dom = find(f, domid);
-    void *p;
-
-    if (!dom || !domid || !f->ram)
-        return -ESRCH;
-    if (!nr || nr > KILN_FOREIGN_MAX_PER_DOMAIN || gfn + nr > dom->memory_kib / 4)
-        return -EFAULT;
-    p = mmap(NULL, nr * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, f->ram_fd, (off_t)(gfn * 4096));
-    if (p == MAP_FAILED)
-        return -errno;
-    *out = p;
-    return 0;
-}
-
-static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall,
-                                                      .mmap_foreign = fake_mmap_foreign };
+static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall };
 
 kiln_handle *fake_open(struct fake *f)
 {
@@ -281,12 +249,8 @@ kiln_handle *fake_open(struct fake *f)
 void fake_close(kiln_handle *h, struct fake *f)
 {
     kiln_close(h);
-    if (f->ram)
-        munmap(f->ram, FAKE_RAM);
-    if (f->ram_fd > 0)
-        close(f->ram_fd);
+    free(f->ram);
     f->ram = NULL;
-    f->ram_fd = 0;
 }
 
 size_t fake_count(const struct fake *f, uint32_t cmd)

@@ -39,7 +39,6 @@ struct fake {
     const char *log;                    /* ring contents for LOG_READ */
 
     /* save/restore and migration (test_migrate.c) */
-    int ram_fd;                         /* memfd behind ram: foreign maps share it */
     struct kiln_vcpu_state vstate[4];
     bool log_dirty;
     uint8_t dirty[FAKE_RAM / 4096 / 8];
