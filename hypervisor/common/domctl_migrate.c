@@ -1,10 +1,10 @@
 /*
  * domctl_migrate.c - the domctls save/restore and live migration are made
  * of (kiln.h, ABI 1.2): a paused vCPU's whole state out and in, the
- * log-dirty mode of the domain's nested page table, and bulk reads of its
- * memory.
+ * log-dirty mode of the domain's nested page table, bulk reads of its
+ * memory, and its clock (KILN_HC_TIME), which a restore carries on.
  *
- * All but READ_MEM need the target stopped: paused (or still being built) with
+ * All but READ_MEM and CLOCK GET need the target stopped: paused (or still being built) with
  * no vCPU left in guest mode, so its VMCBs are nobody's and write
  * protection needs no cross-CPU TLB shootdown (p2m_logdirty.c).  The
  * toolstack pauses, waits for GETINFO to say PAUSED, then calls these.
@@ -16,6 +16,7 @@
 #include <kiln/hypercall.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
+#include <kiln/time.h>
 
 static bool stopped(const struct domain *t)
 {
@@ -102,6 +103,34 @@ static s64 read_mem(struct vcpu *v, struct kiln_domctl_read_mem *rm, struct doma
     return 0;
 }
 
+u64 domain_clock_ns(const struct domain *d)
+{
+    return now_ns() + (u64)d->clock_offset_ns;
+}
+
+u64 domain_clock_to_host(const struct domain *d, u64 deadline)
+{
+    if (!deadline)
+        return 0;
+    u64 host = deadline - (u64)d->clock_offset_ns;
+    /* A deadline before the host's boot has passed already. */
+    return (s64)host > 0 ? host : 1;
+}
+
+static s64 clock(struct kiln_domctl_clock *c, struct domain *t)
+{
+    if (c->op == KILN_CLOCK_GET) {
+        c->time_ns = domain_clock_ns(t);
+        return 0;
+    }
+    if (c->op != KILN_CLOCK_SET)
+        return -KILN_EINVAL;
+    if (!stopped(t))
+        return -KILN_EBUSY;
+    t->clock_offset_ns = (s64)(c->time_ns - now_ns());
+    return 0;
+}
+
 s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op)
 {
     u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
@@ -114,6 +143,9 @@ s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op)
         return -KILN_EBUSY;
     if (op->cmd == KILN_DOMCTL_READ_MEM)
         return read_mem(v, &op->u.read_mem, t);
+    if (op->cmd == KILN_DOMCTL_CLOCK)
+        return t == v->domain && op->u.clock.op == KILN_CLOCK_SET ? -KILN_EBUSY
+                                                                  : clock(&op->u.clock, t);
     if (t == v->domain || !stopped(t))
         return -KILN_EBUSY;
     switch (op->cmd) {

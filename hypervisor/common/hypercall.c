@@ -98,14 +98,14 @@ void hypercall_dispatch(struct vcpu *v)
             break;
         case KILN_HC_SCHED_BLOCK:
             if (!v->domain->hardware)
-                vcpu_block(v, a1);
+                vcpu_block(v, domain_clock_to_host(v->domain, a1));
             ret = 0;
             break;
         case KILN_HC_SHUTDOWN:
             ret = hc_shutdown(v, a1);
             break;
         case KILN_HC_TIME:
-            ret = (s64)now_ns();
+            ret = (s64)domain_clock_ns(v->domain);
             break;
         case KILN_HC_VCPU_RUNTIME:
             ret = (s64)vcpu_runtime(v);

@@ -132,7 +132,7 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
     }
     if (op->cmd == KILN_DOMCTL_MAP_FOREIGN || op->cmd == KILN_DOMCTL_UNMAP_FOREIGN)
         return dom_foreign(v, op);
-    if (op->cmd >= KILN_DOMCTL_GET_VCPU_STATE && op->cmd <= KILN_DOMCTL_READ_MEM)
+    if (op->cmd >= KILN_DOMCTL_GET_VCPU_STATE && op->cmd <= KILN_DOMCTL_CLOCK)
         return domctl_migrate(v, op);
     if (op->cmd < KILN_DOMCTL_CREATE || op->cmd > KILN_DOMCTL_CONSOLE_READ)
         return -KILN_ENOSYS;

@@ -111,6 +111,7 @@ struct kiln_stream_end {
     uint64_t pages;                /* page entries in all PAGES records */
     uint64_t paused_wall_ns;       /* CLOCK_REALTIME when the source paused the guest, 0 = unknown */
     uint64_t paused_for_ns;        /* how long the guest had been paused when END was written */
+    uint64_t guest_clock_ns;       /* the domain's clock (KILN_HC_TIME) at the pause */
     uint32_t stream_crc;           /* CRC32C of every byte before this record's header */
     uint32_t _pad;
 };
@@ -123,7 +124,7 @@ _Static_assert(sizeof(struct kiln_stream_cpuid) == 24, "stream layout");
 _Static_assert(sizeof(struct kiln_stream_pages) == 8, "stream layout");
 _Static_assert(sizeof(struct kiln_vcpu_state) == 1008, "stream layout");
 _Static_assert(sizeof(struct kiln_stream_platform) == 16, "stream layout");
-_Static_assert(sizeof(struct kiln_stream_end) == 40, "stream layout");
+_Static_assert(sizeof(struct kiln_stream_end) == 48, "stream layout");
 
 /* ---- CRC32C (Castagnoli) ----------------------------------------------------- */
 
@@ -168,7 +169,7 @@ int kiln_stream_write_vcpu(struct kiln_stream_writer *w, const struct kiln_vcpu_
 int kiln_stream_write_platform(struct kiln_stream_writer *w, uint32_t device, uint32_t version,
                                uint32_t instance, const void *data, uint32_t len);
 int kiln_stream_write_end(struct kiln_stream_writer *w, uint64_t paused_wall_ns,
-                          uint64_t paused_for_ns);
+                          uint64_t paused_for_ns, uint64_t guest_clock_ns);
 
 /* ---- reader ------------------------------------------------------------------- */
 

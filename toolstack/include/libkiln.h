@@ -88,6 +88,9 @@ int kiln_vcpu_state_set(kiln_handle *h, uint32_t domid, const struct kiln_vcpu_s
 /* Copies nr (1..KILN_READ_MEM_MAX) pages of domid from gfn on into buf
  * (nr * 4096 bytes); the domain may be running. */
 int kiln_read_mem(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t nr, void *buf);
+/* The domain's clock, what its KILN_HC_TIME returns; set only stopped. */
+int kiln_domain_clock_get(kiln_handle *h, uint32_t domid, uint64_t *ns);
+int kiln_domain_clock_set(kiln_handle *h, uint32_t domid, uint64_t ns);
 /* Log-dirty mode of a stopped domain (KILN_DOMCTL_LOG_DIRTY in kiln.h). */
 int kiln_log_dirty_enable(kiln_handle *h, uint32_t domid);
 int kiln_log_dirty_disable(kiln_handle *h, uint32_t domid);

@@ -1,7 +1,7 @@
 /*
  * migrate_ctl.c - libkiln's calls for save/restore and migration: pausing
  * until a domain has really stopped, vCPU state out and in, bulk memory
- * reads and log-dirty mode (ABI 1.2 domctls, buffers bounced by kiln.ko as
+ * reads, the domain's clock and log-dirty mode (ABI 1.2 domctls, buffers bounced by kiln.ko as
  * kiln_ioctl.h says).
  */
 #include <errno.h>
@@ -133,4 +133,29 @@ int kiln_read_mem(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t nr, voi
     d.u.read_mem.buf_gpa = (uint64_t)(uintptr_t)buf;
     r = kiln_domctl(h, &d);
     return r < 0 ? r : 0;
+}
+
+static int clock_op(kiln_handle *h, uint32_t domid, uint32_t op, uint64_t *ns)
+{
+    struct kiln_domctl d = { .cmd = KILN_DOMCTL_CLOCK, .domid = domid };
+    int r;
+
+    d.u.clock.op = op;
+    d.u.clock.time_ns = *ns;
+    r = kiln_domctl(h, &d);
+    if (r < 0)
+        return r;
+    *ns = d.u.clock.time_ns;
+    return 0;
+}
+
+int kiln_domain_clock_get(kiln_handle *h, uint32_t domid, uint64_t *ns)
+{
+    *ns = 0;
+    return clock_op(h, domid, KILN_CLOCK_GET, ns);
+}
+
+int kiln_domain_clock_set(kiln_handle *h, uint32_t domid, uint64_t ns)
+{
+    return clock_op(h, domid, KILN_CLOCK_SET, &ns);
 }

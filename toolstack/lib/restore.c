@@ -38,6 +38,7 @@ struct restore {
     struct kiln_vcpu_state *states;
     uint64_t paused_wall_ns;
     uint64_t paused_for_ns;    /* at the source, when END was written */
+    uint64_t guest_clock_ns;   /* the guest's clock at the pause */
     uint64_t end_seen_ns;      /* CLOCK_MONOTONIC here when END arrived */
     uint64_t pages;
 };
@@ -170,12 +171,14 @@ static int on_end(void *ctx, const struct kiln_stream_end *e, char *err, size_t 
     (void)errlen;
     r->paused_wall_ns = e->paused_wall_ns;
     r->paused_for_ns = e->paused_for_ns;
+    r->guest_clock_ns = e->guest_clock_ns;
     r->end_seen_ns = clock_ns(CLOCK_MONOTONIC);
     return 0;
 }
 
-/* Loads every vCPU's state, the TSC moved on by the time since the pause
- * (kiln_restore_opts.live says how that time is known). */
+/* Loads every vCPU's state and the guest's clock, the TSC and the clock
+ * moved on by the time since the pause (kiln_restore_opts.live says how
+ * that time is known). */
 static int load_states(struct restore *r, char *err, size_t errlen)
 {
     uint64_t now = clock_ns(CLOCK_REALTIME), gap = 0;
@@ -184,9 +187,11 @@ static int load_states(struct restore *r, char *err, size_t errlen)
         gap = r->paused_for_ns + (clock_ns(CLOCK_MONOTONIC) - r->end_seen_ns);
     else if (r->paused_wall_ns && now > r->paused_wall_ns)
         gap = now - r->paused_wall_ns;
+    int rc = kiln_domain_clock_set(r->h, r->domid, r->guest_clock_ns + gap);
+    if (rc < 0)
+        return refuse(rc, err, errlen, "setting the guest's clock: %s", strerror(-rc));
     for (uint32_t v = 0; v < r->vcpus; v++) {
         struct kiln_vcpu_state *s = &r->states[v];
-        int rc;
         s->tsc += (uint64_t)((unsigned __int128)gap * r->tsc_khz / 1000000u);
         if ((rc = kiln_vcpu_state_set(r->h, r->domid, s)) < 0)
             return refuse(rc, err, errlen, "loading vCPU %u's state: %s%s", v, strerror(-rc),

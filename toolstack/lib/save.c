@@ -208,10 +208,13 @@ static int save_paused_or_live(struct save *s, const struct kiln_save_opts *o,
     }
     /* From here the guest is paused: this is the downtime. */
     st->paused_wall_ns = clock_ns(CLOCK_REALTIME);
-    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    uint64_t t0 = clock_ns(CLOCK_MONOTONIC), guest_clock;
+    if ((r = kiln_domain_clock_get(s->h, s->domid, &guest_clock)) < 0)
+        return fail(s, r, "reading the guest's clock");
     if ((r = send_pages(s, last)) < 0 || (r = send_state(s)) < 0)
         return r;
-    if ((r = kiln_stream_write_end(&s->w, st->paused_wall_ns, clock_ns(CLOCK_MONOTONIC) - t0)) < 0)
+    if ((r = kiln_stream_write_end(&s->w, st->paused_wall_ns, clock_ns(CLOCK_MONOTONIC) - t0,
+                                   guest_clock)) < 0)
         return fail(s, r, "writing the END record");
     st->paused_ns = clock_ns(CLOCK_MONOTONIC) - t0;
     return 0;

@@ -160,11 +160,11 @@ int kiln_stream_write_platform(struct kiln_stream_writer *w, uint32_t device, ui
 }
 
 int kiln_stream_write_end(struct kiln_stream_writer *w, uint64_t paused_wall_ns,
-                          uint64_t paused_for_ns)
+                          uint64_t paused_for_ns, uint64_t guest_clock_ns)
 {
     struct kiln_stream_end e = { .records = w->records, .pages = w->pages,
                                  .paused_wall_ns = paused_wall_ns, .paused_for_ns = paused_for_ns,
-                                 .stream_crc = w->crc };
+                                 .guest_clock_ns = guest_clock_ns, .stream_crc = w->crc };
     int r;
 
     uint64_t all = w->vcpus == 64 ? ~0ull : (1ull << w->vcpus) - 1;

@@ -7,8 +7,8 @@
  * once per round, through a 2 MiB mapping split at enable and a page first
  * touched while logging, that a state loaded with SET_VCPU_STATE is the
  * one the child goes on from, that malformed states are refused without
- * changing anything, that READ_MEM copies its pages, and that disabling
- * leaves the child running.
+ * changing anything, that READ_MEM copies its pages, that the child's
+ * clock can be set, and that disabling leaves the child running.
  */
 #include "kt.h"
 
@@ -263,6 +263,34 @@ static void test_read_mem(void)
           "READ_MEM copies the child's pages (count %u, code %#x); bad ranges refused", count, code);
 }
 
+static s64 clock_op(u32 what, u32 domid, u64 *ns)
+{
+    kt_memset(&op, 0, sizeof(op));
+    op.u.clock.op = what;
+    op.u.clock.time_ns = *ns;
+    s64 rc = domctl(KILN_DOMCTL_CLOCK, domid);
+    *ns = op.u.clock.time_ns;
+    return rc;
+}
+
+static void test_clock(void)
+{
+    /* The child is paused here: its clock can be moved on by 1000 s. */
+    u64 before = 0, later, after = 0, self = 1;
+    s64 a = clock_op(KILN_CLOCK_GET, child, &before);
+    later = before + 1000000000000ull;
+    s64 b = clock_op(KILN_CLOCK_SET, child, &later);
+    s64 c = clock_op(KILN_CLOCK_GET, child, &after);
+    s64 d = clock_op(KILN_CLOCK_SET, KILN_DOMID_SELF, &self);
+    u64 mine = 0;
+    s64 e = clock_op(KILN_CLOCK_GET, KILN_DOMID_SELF, &mine);
+    s64 now = kt_hc_time();
+    kt_ok(a == 0 && b == 0 && c == 0 && after >= later && after - later < 1000000000ull &&
+          d == -KILN_EBUSY && e == 0 && mine <= (u64)now && (u64)now - mine < 1000000000ull,
+          "CLOCK: the child's clock set 1000 s ahead reads %lu s; ours is our KILN_HC_TIME",
+          (unsigned long)(after / 1000000000ull));
+}
+
 static void test_disable(void)
 {
     s64 rc = log_dirty(KILN_LOG_DIRTY_DISABLE, 0, 0);
@@ -280,13 +308,14 @@ static void test_disable(void)
 
 void kt_main(void)
 {
-    kt_plan(16);
+    kt_plan(17);
     start_child();
     test_needs_stopped_child();
     test_get_state();
     test_log_dirty();
     test_set_state();
     test_read_mem();
+    test_clock();
     test_disable();
     kt_ok(kt_failures() == 0, "every migration control call behaved");
 }

@@ -103,6 +103,9 @@ struct domain {
     struct sched_dom sd;
 
     struct cpuid_policy *cpuid;   /* derived from the host's at creation */
+    /* The domain's clock (KILN_HC_TIME) minus the host's now_ns(): 0 but
+     * for a restored domain, whose clock goes on from its old host's. */
+    s64 clock_offset_ns;
 
     spinlock_t console_lock;
     char *console_ring;     /* DOMAIN_CONSOLE_RING bytes */
@@ -207,6 +210,13 @@ u64 *p2m_walk_create(struct p2m *p, u64 gpa, int level);
 /* Loads an ELF64 image (PT_LOAD segments at their physical addresses) into
  * d's RAM; *entry gets the entry point.  0 or -KILN_EINVAL/-KILN_EFAULT. */
 int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry);
+
+/* ---- domctl_migrate.c: the domain's clock -------------------------------- */
+
+/* What KILN_HC_TIME returns to d. */
+u64 domain_clock_ns(const struct domain *d);
+/* A deadline on d's clock (SCHED_BLOCK) on the host's; 0 stays 0. */
+u64 domain_clock_to_host(const struct domain *d, u64 deadline);
 
 /* ---- vcpu.c ------------------------------------------------------------- */
 

@@ -76,7 +76,9 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_SHUTDOWN_POWEROFF 0 /* clean exit: domain is destroyed */
 #define KILN_SHUTDOWN_REBOOT   1
 #define KILN_SHUTDOWN_CRASH    2 /* the guest reports its own failure */
-/* time(): nanoseconds since hypervisor boot, monotonic, same on all CPUs. */
+/* time(): nanoseconds of the domain's clock, monotonic, same on all CPUs:
+ * since the hypervisor booted, unless the domain was restored or migrated,
+ * when it goes on from its value there (KILN_DOMCTL_CLOCK). */
 #define KILN_HC_TIME           5
 /* vcpu_runtime(): nanoseconds the calling vCPU has run in guest mode. */
 #define KILN_HC_VCPU_RUNTIME   6
@@ -141,6 +143,12 @@ enum kiln_domctl_cmd {
      * KILN_READ_MEM_MAX or buf unaligned, EFAULT pages outside the target's
      * RAM or the buffer not the caller's, EPERM target dom0. */
     KILN_DOMCTL_READ_MEM       = 18,/* in: read_mem */
+    /* ABI 1.2: the domain's clock, what its KILN_HC_TIME returns (and
+     * SCHED_BLOCK deadlines are read on): the host's clock plus an offset,
+     * 0 until set, so a restored guest's clock goes on from where it was
+     * on its old host.  clock.op GET (any domU) or SET (stopped, see
+     * above); clock.time_ns in/out. */
+    KILN_DOMCTL_CLOCK          = 19,/* in/out: clock */
 };
 
 #define KILN_FOREIGN_MAX_PER_DOMAIN 512
@@ -238,6 +246,15 @@ struct kiln_domctl_read_mem {
     kiln_u32 _pad;
 };
 
+#define KILN_CLOCK_GET 1
+#define KILN_CLOCK_SET 2
+
+struct kiln_domctl_clock {
+    kiln_u32 op;              /* KILN_CLOCK_* */
+    kiln_u32 _pad;
+    kiln_u64 time_ns;
+};
+
 #define KILN_LOG_DIRTY_ENABLE     1
 #define KILN_LOG_DIRTY_DISABLE    2
 #define KILN_LOG_DIRTY_READ_CLEAN 3
@@ -268,6 +285,7 @@ struct kiln_domctl {
         struct kiln_domctl_vcpu_state vcpu_state; /* ABI 1.2 */
         struct kiln_domctl_log_dirty log_dirty;  /* ABI 1.2 */
         struct kiln_domctl_read_mem  read_mem;   /* ABI 1.2 */
+        struct kiln_domctl_clock     clock;      /* ABI 1.2 */
         kiln_u8                      _size[128];
     } u;
 };

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     if (!r)
         r = kiln_stream_write_platform(&w, KILN_DEV_RTC, 1, 0, "rtc!", 4);
     if (!r)
-        r = kiln_stream_write_end(&w, 0, 0);
+        r = kiln_stream_write_end(&w, 0, 0, 0);
     if (fclose(f) || r) {
         fprintf(stderr, "mkseed: %s\n", strerror(r ? -r : errno));
         return 1;

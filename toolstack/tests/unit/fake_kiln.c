@@ -151,6 +151,14 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
             f->vstate[d->u.vcpu_state.vcpu] = *buf;
         return 0;
     }
+    case KILN_DOMCTL_CLOCK:
+        if (d->u.clock.op == KILN_CLOCK_GET)
+            d->u.clock.time_ns = f->clock_ns;
+        else if (dom->state == KILN_DOMSTATE_RUNNING)
+            return -KILN_EBUSY;
+        else
+            f->clock_ns = d->u.clock.time_ns;
+        return 0;
     case KILN_DOMCTL_READ_MEM: {
         struct kiln_domctl_read_mem *m = &d->u.read_mem;
         if (!m->nr || m->nr > KILN_READ_MEM_MAX)

@@ -43,6 +43,7 @@ struct fake {
     bool log_dirty;
     uint8_t dirty[FAKE_RAM / 4096 / 8];
     uint64_t free_pages;                /* physinfo's answer; 0 = 1000 */
+    uint64_t clock_ns;                  /* the domain's clock (CLOCK) */
     /* A running guest: each UNPAUSE with log-dirty on writes the run number
      * into guest_writes[run] pages from guest_first on (and marks them). */
     uint32_t runs;

@@ -66,6 +66,7 @@ static int setup(void **state)
             .rip = 0x100000 + (uint64_t)v, .rflags = 2, .rax = 42, .tsc = 1000000,
             .fpu_format = KILN_FPU_FXSAVE, .fpu_size = KILN_FPU_FXSAVE_SIZE };
     }
+    A.clock_ns = 5000000000ull;
     kiln_domain_unpause(ha, src);
     A.runs = 0;
     return 0;
@@ -115,6 +116,8 @@ static void non_live_round_trip(void **state)
     assert_int_equal(info.state, KILN_DOMSTATE_RUNNING);
     assert_int_equal(B.vstate[1].rip, 0x100001);
     assert_int_equal(B.vstate[0].rax, 42);
+    /* The guest's clock goes on from the source's, never back. */
+    assert_true(B.clock_ns >= 5000000000ull);
     /* The TSC went on by the time since the pause (at least not back). */
     assert_true(B.vstate[0].tsc >= 1000000);
     free(m.buf);

@@ -102,7 +102,7 @@ static struct mem build(void)
     off_platform = m.len;
     assert_int_equal(kiln_stream_write_platform(&w, KILN_DEV_UART, 1, 0, blob, sizeof(blob)), 0);
     off_end = m.len;
-    assert_int_equal(kiln_stream_write_end(&w, 1234, 56), 0);
+    assert_int_equal(kiln_stream_write_end(&w, 1234, 56, 78), 0);
     return m;
 }
 
@@ -149,7 +149,7 @@ struct seen {
     uint64_t rip[2], r15[2];
     uint32_t dev, dev_len;
     uint8_t dev_data[8];
-    uint64_t paused, paused_for;
+    uint64_t paused, paused_for, clock;
     int refuse;                   /* record kind whose callback refuses */
 };
 
@@ -220,6 +220,7 @@ static int cb_end(void *ctx, const struct kiln_stream_end *e, char *err, size_t 
     s->ends++;
     s->paused = e->paused_wall_ns;
     s->paused_for = e->paused_for_ns;
+    s->clock = e->guest_clock_ns;
     return 0;
 }
 
@@ -298,6 +299,7 @@ static void round_trip_every_record_kind(void **state)
     assert_int_equal(s.ends, 1);
     assert_int_equal(s.paused, 1234);
     assert_int_equal(s.paused_for, 56);
+    assert_int_equal(s.clock, 78);
     /* The zero page costs no data: preamble + 6 records, 2 pages of data. */
     assert_true(m.len < 16 + 6 * 16 + 2 * 4096 + 2 * sizeof(struct kiln_vcpu_state) + 400);
     free(m.buf);
@@ -322,15 +324,15 @@ static void writer_refuses_out_of_place_records(void **state)
     assert_int_equal(kiln_stream_write_header(&w, &h, NULL, leaves), -EINVAL);  /* twice */
     assert_int_equal(kiln_stream_write_pages(&w, &far, &data, 1), -EINVAL);    /* GFN range */
     assert_int_equal(kiln_stream_write_pages(&w, &gfn, &data, 0), -EINVAL);
-    assert_int_equal(kiln_stream_write_end(&w, 0, 0), -EINVAL);      /* vCPU 0 missing */
+    assert_int_equal(kiln_stream_write_end(&w, 0, 0, 0), -EINVAL);      /* vCPU 0 missing */
     assert_int_equal(kiln_stream_write_vcpu(&w, &s1), -EINVAL);   /* only 1 vCPU */
     assert_int_equal(kiln_stream_write_vcpu(&w, &s), 0);
     assert_int_equal(kiln_stream_write_vcpu(&w, &s), -EINVAL);    /* twice */
     assert_int_equal(kiln_stream_write_platform(&w, 0, 1, 0, blob, 5), -EINVAL);
     assert_int_equal(kiln_stream_write_platform(&w, KILN_DEV_PIT, 0, 0, blob, 5), -EINVAL);
-    assert_int_equal(kiln_stream_write_end(&w, 0, 0), 0);
+    assert_int_equal(kiln_stream_write_end(&w, 0, 0, 0), 0);
     assert_int_equal(kiln_stream_write_pages(&w, &gfn, &data, 1), -EINVAL);   /* after END */
-    assert_int_equal(kiln_stream_write_end(&w, 0, 0), -EINVAL);
+    assert_int_equal(kiln_stream_write_end(&w, 0, 0, 0), -EINVAL);
     free(m.buf);
 }
 
