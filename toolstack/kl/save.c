@@ -35,6 +35,8 @@ int kl_cmd_save(kiln_handle *h, int argc, char **argv)
     uint32_t domid;
     char err[512];
 
+    /* Commands get argv after "kl CMD"; getopt wants a program name
+     * first, and argv[-1] is the command's. */
     optind = 1;
     while ((opt = getopt(argc + 1, argv - 1, "lk")) != -1) {
         if (opt == 'l')

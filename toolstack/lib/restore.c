@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include "kiln_migrate.h"
-#include "kiln_private.h"
 
 /* Free pages the destination keeps beyond the guest's RAM (page tables,
  * the hypervisor's own allocations for the new domain). */

@@ -21,10 +21,9 @@
 #include <string.h>
 #include <time.h>
 #include "kiln_migrate.h"
-#include "kiln_private.h"
 
 #define PAUSE_TIMEOUT_MS 5000
-#define KILN_SEND_BATCH  512    /* pages per PAGES record */
+#define SEND_BATCH  512    /* pages per PAGES record */
 
 struct save {
     kiln_handle *h;
@@ -62,16 +61,16 @@ static int fail(struct save *s, int code, const char *fmt, ...)
 
 /* Sends count pages listed in s->gfns: read in runs of consecutive GFNs
  * (KILN_DOMCTL_READ_MEM, up to KILN_READ_MEM_MAX a call) into s->copy, then
- * written KILN_SEND_BATCH at a time as one PAGES record.  The copy is also
+ * written SEND_BATCH at a time as one PAGES record.  The copy is also
  * what makes a running guest's pages safe to send: the record's CRC and
  * data describe one snapshot (a page written after its copy is dirty again
  * and goes in the next round). */
 static int send_pages(struct save *s, size_t count)
 {
-    const void *data[KILN_SEND_BATCH];
+    const void *data[SEND_BATCH];
 
     for (size_t done = 0; done < count;) {
-        size_t n = count - done < KILN_SEND_BATCH ? count - done : KILN_SEND_BATCH;
+        size_t n = count - done < SEND_BATCH ? count - done : SEND_BATCH;
         const uint64_t *g = s->gfns + done;
         int r;
 
@@ -242,7 +241,7 @@ int kiln_domain_save(kiln_handle *h, uint32_t domid, kiln_stream_write_fn fn, vo
     s.vcpus = info.vcpus;
     s.gfns = malloc(s.nr_pages * sizeof(*s.gfns));
     s.bits = malloc(KILN_LOG_DIRTY_BATCH / 8);
-    s.copy = malloc((size_t)KILN_SEND_BATCH * KILN_PAGE_SIZE);
+    s.copy = malloc((size_t)SEND_BATCH * KILN_PAGE_SIZE);
     if (!s.gfns || !s.bits || !s.copy) {
         r = fail(&s, -ENOMEM, "buffers for %llu pages", (unsigned long long)s.nr_pages);
         goto out;

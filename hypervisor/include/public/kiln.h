@@ -68,8 +68,8 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_CONSOLE_MAX       1024
 /* sched_yield(): give up the rest of the timeslice. */
 #define KILN_HC_SCHED_YIELD    2
-/* sched_block(u64 deadline_ns): sleep until an event or the hypervisor
- * clock reaches deadline_ns (0 = no deadline). */
+/* sched_block(u64 deadline_ns): sleep until an event or the domain's clock
+ * (time() below) reaches deadline_ns (0 = no deadline). */
 #define KILN_HC_SCHED_BLOCK    3
 /* shutdown(u32 reason): ends the calling domain; does not return. */
 #define KILN_HC_SHUTDOWN       4
