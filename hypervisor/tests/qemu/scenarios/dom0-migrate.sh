@@ -7,7 +7,8 @@
 # rewrites its pattern; migrations that fail (a destination short of
 # memory, a receiver killed mid-stream, a port nobody listens on) leave it
 # running on A.  At the end it reports on A: counter and pattern
-# intact after two moves, and its largest heartbeat gap.
+# intact after two moves, and its largest heartbeat gap.  Then the
+# dirtying guest goes A -> B, ended by the pre-copy round limit.
 . "$(dirname "$0")/../lib.sh"
 
 ONKILN_TOOLSTACK=$(cd "$KILN_DIR/../toolstack" && pwd)
@@ -22,6 +23,7 @@ CHECKS=(
     "a destination without the memory refuses, the guest still running on A"
     "a receiver killed mid-stream: the migration fails, the guest still running on A"
     "moved guest: counter continuous" "moved guest: memory pattern intact" "moved guest: moved twice"
+    "the dirtying guest migrates A -> B: 5 live rounds, then paused; it runs on B"
     "neither hypervisor panicked"
 )
 
@@ -152,5 +154,20 @@ final() { log "$A_LOG" | grep -E "\(d[0-9]+\) (not )?ok $1 - " | tail -1; }
 check "${CHECKS[8]}" bash -c '[[ "$1" == *"ok 1 - counter continuous"* && "$1" != *"not ok"* ]]' _ "$(final 1)"
 check "${CHECKS[9]}" bash -c '[[ "$1" == *"ok 2 - memory pattern intact (0 of"* && "$1" != *"not ok"* ]]' _ "$(final 2)"
 check "${CHECKS[10]}" bash -c 'grep -q "migrate-guest: beats=[0-9]* moves=2 " <<<"$1"' _ "$(log "$A_LOG")"
-check "${CHECKS[11]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
+# The dirtying guest: pre-copy cannot keep up, the round limit ends it.
+use A
+onkiln_push "$GUESTS/migrate-dirty.elf" /tmp/migrate-dirty.elf
+printf 'name = dirty\nkernel = migrate-dirty.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/dirty.cfg'
+onkiln_ssh 'kl create /tmp/dirty.cfg' >/dev/null
+use B
+onkiln_ssh 'kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
+use A
+out=$(onkiln_ssh 'sleep 2; kl migrate dirty 10.77.0.2 2>&1; echo rc=$?')
+use B
+out+=$'\n'$(onkiln_ssh 'sleep 0.5; kl list')
+echo "$out" | grep -E '^(migrated|\{|kl:)' | sed 's/^/# /'
+check "${CHECKS[11]}" bash -c 'grep -q "^{\"op\":\"migrate\",\"domid\":[0-9]*,\"name\":\"dirty\",\"live\":true,\"rounds\":5," <<<"$1" &&
+    grep -q "^rc=0" <<<"$1" && grep -Eq "dirty +running" <<<"$1"' _ "$out"
+onkiln_ssh 'kl destroy dirty' >/dev/null 2>&1
+check "${CHECKS[12]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
 for h in A B; do use $h; onkiln_ssh 'poweroff -f' >/dev/null 2>&1; done
