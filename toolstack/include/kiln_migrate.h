@@ -26,6 +26,13 @@
 struct kiln_save_opts {
     int live;                          /* pre-copy rounds with the guest running */
     struct kiln_precopy_policy policy; /* live only; zeros = the defaults */
+    /* Live only, optional: called after each live round's pages went into
+     * the stream, before the guest is paused for the dirty bitmap.  A
+     * network sender waits here until its data has left: what is still
+     * queued when the guest pauses for the last time delays its paused
+     * round, and so adds to the downtime.  0 or -errno (ends the save). */
+    int (*round_sent)(void *ctx);
+    void *round_ctx;
 };
 
 struct kiln_save_stats {

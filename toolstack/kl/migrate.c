@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 #define ANSWER_TIMEOUT_S 120
 #define REFUSAL_WAIT_S   2      /* for a refusal that cut the stream short */
 #define DRAIN_S          1      /* a refusing receiver reads on this long */
+#define ROUND_WAIT_S     10     /* longest wait for a round's data to leave */
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -114,9 +117,24 @@ static int read_answer(int fd, char *line, size_t size, int timeout_s)
     return n ? 0 : -ECONNRESET;
 }
 
+/* kiln_save_opts.round_sent: the round's data on its way before the guest
+ * pauses (bounded: a stalled link is the stream's error to report). */
+static int drain_round(void *ctx)
+{
+    struct kiln_stream_fd *out = ctx;
+    uint64_t until = clock_ns(CLOCK_MONOTONIC) + ROUND_WAIT_S * 1000000000ull;
+    struct timespec tick = { 0, 500000 };
+    int queued, r = kiln_stream_fd_flush(out);
+
+    while (!r && clock_ns(CLOCK_MONOTONIC) < until && ioctl(out->fd, SIOCOUTQ, &queued) == 0 &&
+           queued > 0)
+        nanosleep(&tick, NULL);
+    return r;
+}
+
 int kl_cmd_migrate(kiln_handle *h, int argc, char **argv)
 {
-    struct kiln_save_opts opts = { .live = 1 };
+    struct kiln_save_opts opts = { .live = 1, .round_sent = drain_round };
     struct kiln_save_stats st;
     struct kiln_stream_fd out;
     struct kiln_dominfo info;
@@ -141,6 +159,7 @@ int kl_cmd_migrate(kiln_handle *h, int argc, char **argv)
         close(fd);
         return kl_error("migrate", r);
     }
+    opts.round_ctx = &out;
     r = kiln_domain_save(h, domid, kiln_stream_fd_write, &out, &opts, &st, err, sizeof(err));
     if (!r && (r = kiln_stream_fd_flush(&out)) < 0)
         snprintf(err, sizeof(err), "sending the stream: %s", strerror(-r));

@@ -169,6 +169,8 @@ static int precopy(struct save *s, const struct kiln_save_opts *o, struct kiln_s
         return r;
     kiln_precopy_sent(&pc, s->nr_pages);
     for (;;) {
+        if (o->round_sent && (r = o->round_sent(o->round_ctx)) < 0)
+            return fail(s, r, "sending round %u", pc.rounds);
         if ((r = kiln_domain_pause_wait(s->h, s->domid, PAUSE_TIMEOUT_MS)) < 0)
             return fail(s, r, "pausing the guest after round %u", pc.rounds);
         long n = collect_dirty(s);
