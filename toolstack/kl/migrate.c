@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +220,36 @@ static void drain(int fd)
         ;
 }
 
+/* A receiver told to stop (SIGTERM, SIGINT, SIGHUP) mid-stream ends its
+ * read with an error, so the restore destroys the half-built domain
+ * instead of leaving it behind.  Only SIGKILL still can. */
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static long read_unless_stopped(void *ctx, void *buf, size_t len)
+{
+    struct kiln_stream_fd *in = ctx;
+
+    for (;;) {
+        if (stopping)
+            return -ECANCELED;
+        ssize_t n = read(in->fd, buf, len);
+        if (n >= 0)
+            return (long)n;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
 int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv)
 {
+    /* No SA_RESTART: a signal must interrupt the blocking read. */
+    struct sigaction sa = { .sa_handler = on_stop };
     uint64_t p = DEFAULT_PORT;
     struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
     struct kiln_restore_opts opts = { .live = 1 };
@@ -235,6 +264,9 @@ int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv)
         return 2;
     }
     addr.sin6_port = htons((uint16_t)p);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     lfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (lfd < 0)
         return kl_error("socket", -errno);
@@ -256,7 +288,7 @@ int kl_cmd_migrate_receive(kiln_handle *h, int argc, char **argv)
         close(fd);
         return kl_error("migrate-receive", r);
     }
-    r = kiln_domain_restore(h, kiln_stream_fd_read, &in, &opts, &domid, &st, err, sizeof(err));
+    r = kiln_domain_restore(h, read_unless_stopped, &in, &opts, &domid, &st, err, sizeof(err));
     kiln_stream_fd_free(&in);
     if (r < 0)
         snprintf(line, sizeof(line), "ERR %s\n", err);
