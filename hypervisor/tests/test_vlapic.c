@@ -873,6 +873,25 @@ static void test_timer_periodic_clamp(void **state)
     wr(REG_TDCR, 0xb);
     wr(REG_TMICT, 1);
     assert_int_equal(vlapic_next_deadline(&L), now + 1);
+
+    /* Leaving a clamped periodic for one-shot: the counts left run out at
+     * the true rate. */
+    wr(REG_LVT, 0x20045);
+    t0 = now;
+    wr(REG_TMICT, 1000);
+    now = t0 + VLAPIC_MIN_PERIOD_NS / 4;
+    assert_int_equal(rd(REG_TMCCT), 750);
+    wr(REG_LVT, 0x45);
+    assert_int_equal(rd(REG_TMCCT), 750);
+    assert_int_equal(vlapic_next_deadline(&L), now + 750);
+    now += 700;
+    assert_int_equal(rd(REG_TMCCT), 50);
+    /* And the other way: a short one-shot turned periodic is clamped. */
+    wr(REG_TMICT, 1000);
+    now += 500;
+    wr(REG_LVT, 0x20045);
+    assert_int_equal(rd(REG_TMCCT), 500);
+    assert_int_equal(vlapic_next_deadline(&L), now + VLAPIC_MIN_PERIOD_NS / 2);
 }
 
 static void test_timer_masked(void **state)

@@ -60,7 +60,10 @@
  *    ignored (the glue should treat the page as unassigned then).
  *  - The LVT timer mode 11b (reserved) is ignored on write: the previous
  *    mode stays.  A write switching to or from TSC-deadline mode disarms
- *    the timer (initial count and IA32_TSC_DEADLINE become 0).
+ *    the timer (initial count and IA32_TSC_DEADLINE become 0); one between
+ *    one-shot and periodic, or a new divide configuration, keeps the
+ *    counts left and runs them out at the new rate (an expired one-shot
+ *    turned periodic stays expired).
  *  - Disabling the APIC through IA32_APIC_BASE resets every register to
  *    its power-up value, the APIC ID included (the SDM: no state but the
  *    x2APIC ID survives a trip through the disabled state); INIT resets all

@@ -322,7 +322,7 @@ static u32 current_count(const struct vlapic *l, u64 now)
         counts = (left * l->timer_icr + VLAPIC_MIN_PERIOD_NS - 1) / VLAPIC_MIN_PERIOD_NS;
     else
         counts = (left + timer_divisor(l) - 1) / timer_divisor(l);
-    return counts < l->timer_icr ? (u32)counts : l->timer_icr;
+    return (u32)counts;
 }
 
 static void timer_expire(struct vlapic *l, u64 now)
@@ -371,9 +371,17 @@ static void timer_disarm(struct vlapic *l)
     l->tsc_deadline = 0;
 }
 
-static void write_lvt_timer(struct vlapic *l, u32 value)
+/* A new mode or divider applies from now on to the counts still left. */
+static void timer_retime(struct vlapic *l, u32 left, u64 now)
 {
-    u32 old_mode = timer_mode(l);
+    timer_set_period(l);
+    if (left)
+        l->timer_deadline = now + counts_to_ns(l, left);
+}
+
+static void write_lvt_timer(struct vlapic *l, u32 value, u64 now)
+{
+    u32 old_mode = timer_mode(l), left = current_count(l, now);
     u32 mode_bits = l->cfg.tsc_deadline ? 3 : 1;
     u32 mode = (value >> LVT_TIMER_MODE_SHIFT) & mode_bits;
     if (mode == LVT_TIMER_RESERVED)
@@ -386,7 +394,7 @@ static void write_lvt_timer(struct vlapic *l, u32 value)
     if (mode == LVT_TIMER_TSC || old_mode == LVT_TIMER_TSC)
         timer_disarm(l);
     else
-        timer_set_period(l);     /* one-shot <-> periodic: keeps counting */
+        timer_retime(l, left, now);   /* one-shot <-> periodic: keeps counting */
 }
 
 static void write_tmict(struct vlapic *l, u32 value, u64 now)
@@ -398,14 +406,11 @@ static void write_tmict(struct vlapic *l, u32 value, u64 now)
     l->timer_deadline = value ? now + l->timer_period : 0;
 }
 
-/* A new divider applies from now on to the counts still left. */
 static void write_tdcr(struct vlapic *l, u32 value, u64 now)
 {
     u32 left = current_count(l, now);
     l->timer_dcr = value & TDCR_MASK;
-    timer_set_period(l);
-    if (left)
-        l->timer_deadline = now + counts_to_ns(l, left);
+    timer_retime(l, left, now);
 }
 
 static int tsc_deadline_write(struct vlapic *l, u64 value, u64 now)
@@ -562,7 +567,7 @@ static bool write_common(struct vlapic *l, u32 reg, u32 val, u64 now)
         if (!sw_enabled(l))
             val |= VLAPIC_LVT_MASKED;
         if (i == VLAPIC_LVT_TIMER)
-            write_lvt_timer(l, val);
+            write_lvt_timer(l, val, now);
         else
             l->lvt[i] = val & lvt_mask[i];
         return true;
