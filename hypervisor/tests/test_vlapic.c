@@ -452,6 +452,16 @@ static void test_apic_base_validation(void **state)
     msr_wr(VLAPIC_MSR_APIC_BASE, VLAPIC_DEFAULT_BASE | en);
     assert_int_equal(msr_rd(VLAPIC_MSR_APIC_BASE), VLAPIC_DEFAULT_BASE | en | VLAPIC_BASE_BSP);
 
+    /* maxphyaddr outside 32..52 is taken as the nearest bound. */
+    struct vlapic_config cfg = { .apic_id = 1, .x2apic = true, .maxphyaddr = 0 };
+    vlapic_init(&L, &cfg, &hooks, &rec);
+    assert_true(msr_wr_gp(VLAPIC_MSR_APIC_BASE, (1ull << 32) | en));
+    msr_wr(VLAPIC_MSR_APIC_BASE, 0x80000000ull | en);
+    cfg.maxphyaddr = 64;
+    vlapic_init(&L, &cfg, &hooks, &rec);
+    assert_true(msr_wr_gp(VLAPIC_MSR_APIC_BASE, (1ull << 52) | en));
+    msr_wr(VLAPIC_MSR_APIC_BASE, (1ull << 51) | en);
+
     /* Without x2APIC in CPUID, EXTD is reserved. */
     setup_cfg(1, false, false, true);
     assert_true(msr_wr_gp(VLAPIC_MSR_APIC_BASE, VLAPIC_DEFAULT_BASE | en | extd));

@@ -169,7 +169,7 @@ struct vlapic_config {
     bool bsp;            /* IA32_APIC_BASE.BSP */
     bool x2apic;         /* CPUID offers x2APIC (else EXTD=1 is #GP) */
     bool tsc_deadline;   /* CPUID offers TSC-deadline (else mode and MSR absent) */
-    u8 maxphyaddr;       /* guest physical address bits (CPUID 0x80000008) */
+    u8 maxphyaddr;       /* guest physical address bits (CPUID 0x80000008), 32..52 */
 };
 
 /* The model's state; only vlapic.c touches the fields. */

@@ -51,7 +51,6 @@
 #define TDCR_MASK         0xbu
 
 #define LVT_TIMER_MODE_SHIFT 17
-#define LVT_TIMER_ONESHOT    0u
 #define LVT_TIMER_PERIODIC   1u
 #define LVT_TIMER_TSC        2u
 #define LVT_TIMER_RESERVED   3u
@@ -328,20 +327,18 @@ static u32 current_count(const struct vlapic *l, u64 now)
 static void timer_expire(struct vlapic *l, u64 now)
 {
     switch (timer_mode(l)) {
-    case LVT_TIMER_PERIODIC:
-        if (l->timer_period) {
-            /* The next period boundary after now: missed ones are dropped. */
-            u64 missed = (now - l->timer_deadline) / l->timer_period;
-            l->timer_deadline += (missed + 1) * l->timer_period;
-        } else {
-            l->timer_deadline = 0;
-        }
+    case LVT_TIMER_PERIODIC: {
+        /* The next period boundary after now: missed ones are dropped.
+         * A running periodic timer has icr != 0, so a period >= 1 ns. */
+        u64 missed = (now - l->timer_deadline) / l->timer_period;
+        l->timer_deadline += (missed + 1) * l->timer_period;
         break;
+    }
     case LVT_TIMER_TSC:
         l->tsc_deadline = 0;
         l->timer_deadline = 0;
         break;
-    default:
+    default:                    /* one-shot */
         l->timer_deadline = 0;
         break;
     }
