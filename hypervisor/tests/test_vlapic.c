@@ -593,6 +593,8 @@ static void test_x2apic_msr_map(void **state)
     u64 v;
     assert_int_equal(vlapic_msr_read(&L, 0x10, &v, now), VLAPIC_GP);
     assert_int_equal(vlapic_msr_write(&L, 0x10, 0, now), VLAPIC_GP);
+    assert_int_equal(vlapic_msr_read(&L, 0xc00, &v, now), VLAPIC_GP);
+    assert_int_equal(vlapic_msr_write(&L, 0xc00, 0, now), VLAPIC_GP);
 }
 
 static void test_x2apic_registers(void **state)
@@ -1555,6 +1557,82 @@ static void test_pic_routing(void **state)
     assert_true(vlapic_accepts_pic_intr(&L));
 }
 
+/* ---- a hostile guest ------------------------------------------------------ */
+
+static u64 rng_state = 0x9e3779b97f4a7c15ull;
+
+static u64 rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random values at random registers, in both modes, interleaved with
+ * interrupts, acks, EOIs and time: the model must keep its invariants
+ * (no vector below 16 anywhere, a sane pending vector, and a timer that
+ * after advance() never asks to run again at or before `now`, so the glue
+ * cannot spin). */
+static void test_random_guest(void **state)
+{
+    (void)state;
+    static const u32 msrs[] = { 0x1b, 0x6e0, 0x802, 0x808, 0x80b, 0x80f, 0x828,
+                                0x830, 0x832, 0x838, 0x83e, 0x83f, 0x8ff };
+    setup();
+    for (int i = 0; i < 300000; i++) {
+        u64 r = rnd(), v = rnd();
+        rec.nipi = 0;
+        rec.neoi = 0;
+        switch (r % 8) {
+        case 0:
+        case 1:
+            vlapic_mmio_write(&L, (u32)(v >> 32) & 0x3ff0, 4,
+                              (r >> 8) % 4 ? (u32)v : (u32)v & 0x000e00ff, now);
+            break;
+        case 2:
+            vlapic_mmio_read(&L, (u32)v & 0xfff, 1u << ((r >> 8) % 4), now);
+            break;
+        case 3: {
+            u64 val;
+            u32 msr = msrs[(r >> 8) % ARRAY_SIZE(msrs)];
+            if (msr == 0x1b)   /* mostly valid transitions */
+                v = VLAPIC_DEFAULT_BASE | (v & (VLAPIC_BASE_EN | VLAPIC_BASE_EXTD));
+            if ((r >> 16) & 1)
+                vlapic_msr_read(&L, msr, &val, now);
+            else
+                vlapic_msr_write(&L, msr, (r >> 17) & 1 ? v : (v & 0xfffff), now);
+            break;
+        }
+        case 4:
+            vlapic_accept_irq(&L, (u8)v, (r >> 8) & 1);
+            break;
+        case 5:
+            take();
+            break;
+        case 6:
+            vlapic_set_cr8(&L, v & 0x1f);
+            break;
+        default:
+            now += v % ((r >> 8) & 1 ? 1000 : 3000000);
+            break;
+        }
+        vlapic_match_dest(&L, (u32)v, (r >> 20) & 1, (r >> 21) & 1);
+        vlapic_advance(&L, now);
+        u64 next = vlapic_next_deadline(&L);
+        assert_true(next == 0 || next > now);
+        assert_int_equal(L.irr[0] & 0xffff, 0);
+        assert_int_equal(L.isr[0] & 0xffff, 0);
+        int p = vlapic_pending_vector(&L);
+        if (p >= 0) {
+            assert_true(test_vec(L.irr, (u8)p));
+            assert_true(((u32)p & 0xf0) > (ppr(&L) & 0xf0));
+        }
+        if (vlapic_hw_enabled(&L) && !vlapic_x2apic_mode(&L))
+            assert_int_equal(rd(REG_TMCCT) <= rd(REG_TMICT), true);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1593,6 +1671,7 @@ int main(void)
         cmocka_unit_test(test_match_logical_cluster),
         cmocka_unit_test(test_match_logical_x2apic),
         cmocka_unit_test(test_pic_routing),
+        cmocka_unit_test(test_random_guest),
     };
     return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
