@@ -160,7 +160,10 @@ struct vlapic_hooks {
     void (*eoi)(void *ctx, u8 vector);
     /* An interrupt may have become deliverable: kick or wake the vCPU. */
     void (*notify)(void *ctx);
-    /* The now_ns() time at which the guest's TSC reads `tsc` (round up). */
+    /* The now_ns() time at which the guest's TSC reads `tsc`, rounded down
+     * as now_ns() itself is, so a deadline the guest's TSC has passed is
+     * never in the future (the SDM fires it at once; 0 for any TSC value
+     * before boot). */
     u64 (*tsc_to_ns)(void *ctx, u64 tsc);
 };
 
