@@ -73,6 +73,9 @@
  *    lowest-priority interrupts are not accepted; interrupts already in the
  *    IRR stay deliverable (the SDM: "held").  NMI, INIT and SIPI are the
  *    glue's and unaffected.
+ *  - The xAPIC ID register is writable (bits 31:24), as on hardware, and
+ *    is what xAPIC physical destinations match, aliases included; x2APIC
+ *    mode always uses the initial ID.
  *  - The lowest-priority arbitration key is the PPR (lower wins; the glue
  *    breaks ties).
  */
