@@ -81,7 +81,7 @@ static u8 read_byte(struct pmtimer *pm, u16 port, u64 now)
 
 u32 pmtimer_io_read(struct pmtimer *pm, u16 port, unsigned int size, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
     sync(pm, now);
     u32 val = 0;
@@ -92,7 +92,7 @@ u32 pmtimer_io_read(struct pmtimer *pm, u16 port, unsigned int size, u64 now)
 
 void pmtimer_io_write(struct pmtimer *pm, u16 port, unsigned int size, u32 val, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return;
     sync(pm, now);
     /* The bytes written to each 16-bit register: PM1_STS, PM1_EN, PM1_CNT. */

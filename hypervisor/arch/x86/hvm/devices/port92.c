@@ -13,6 +13,7 @@
  * ignored).  What a reset means (rebooting or ending the domain) is the
  * glue's decision.
  */
+#include <kiln/devices/dev_util.h>
 #include <kiln/devices/port92.h>
 
 void port92_init(struct port92 *p, const struct port92_hooks *hooks)
@@ -30,9 +31,9 @@ u32 port92_io_read(struct port92 *p, u16 port, unsigned int size)
 {
     if (port == PORT92_RESET_PORT)
         return size == 1 ? p->rcr : ~0u;
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
-    u32 ones = (u32)((1ull << (8 * size)) - 1);
+    u32 ones = (u32)dev_size_mask(size);
     if (port != PORT92_PORT)
         return ones;
     return (ones & ~0xffu) | p->port_a;    /* ports 0x93-0x95 read 0xff */
@@ -48,7 +49,7 @@ void port92_io_write(struct port92 *p, u16 port, unsigned int size, u32 val)
             reset(p);
         return;
     }
-    if (port != PORT92_PORT || (size != 1 && size != 2 && size != 4))
+    if (port != PORT92_PORT || !dev_port_size_ok(size))
         return;                         /* ports 0x93-0x95 hold nothing */
     u8 old = p->port_a;
     p->port_a = (u8)val;

@@ -362,7 +362,7 @@ static void write_byte(struct vrtc *rtc, u16 port, u8 v, u64 now)
 
 u32 vrtc_io_read(struct vrtc *rtc, u16 port, unsigned int size, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
     u32 val = 0;
     for (unsigned int i = 0; i < size; i++)
@@ -372,7 +372,7 @@ u32 vrtc_io_read(struct vrtc *rtc, u16 port, unsigned int size, u64 now)
 
 void vrtc_io_write(struct vrtc *rtc, u16 port, unsigned int size, u32 val, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return;
     for (unsigned int i = 0; i < size; i++)
         write_byte(rtc, (u16)(port + i), (u8)(val >> (8 * i)), now);

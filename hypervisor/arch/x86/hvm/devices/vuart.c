@@ -19,6 +19,7 @@
  * DSR and CTS set, RI clear.  In loopback OUT2 is held inactive on the
  * pin, so on a PC the interrupt line stays low.
  */
+#include <kiln/devices/dev_util.h>
 #include <kiln/devices/vuart.h>
 
 #define MSR_IDLE_LINES  0xb0        /* DCD, DSR, CTS */
@@ -207,7 +208,7 @@ static void write_reg(struct vuart *u, unsigned int reg, u8 v)
 
 u32 vuart_io_read(struct vuart *uart, u16 port, unsigned int size)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
     u32 val = 0;
     for (unsigned int i = 0; i < size; i++) {
@@ -221,7 +222,7 @@ u32 vuart_io_read(struct vuart *uart, u16 port, unsigned int size)
 
 void vuart_io_write(struct vuart *uart, u16 port, unsigned int size, u32 val)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return;
     for (unsigned int i = 0; i < size; i++) {
         unsigned int reg = (u16)(port + i - uart->base);
