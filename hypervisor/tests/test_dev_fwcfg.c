@@ -41,7 +41,7 @@ static void test_items(void **state)
     assert_int_equal(get(FWCFG_NB_CPUS, 2), 2);
     assert_int_equal(get(FWCFG_MAX_CPUS, 2), 8);
     assert_int_equal(get(FWCFG_MAX_RAM, 8), 0);
-    assert_int_equal(get(0x02, 16), 0);                         /* UUID: not offered */
+    assert_int_equal(get(0x02, 8), 0);                          /* UUID: not offered */
     assert_int_equal(get(0x8000, 8), 0);                        /* arch-local */
     assert_int_equal(get(0x4000 | FWCFG_NB_CPUS, 2), 2);        /* write-channel bit */
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vpit.c"
+#include "dev_hammer.h"
 
 #define T0 1000000000ull        /* an arbitrary start of time */
 
@@ -322,6 +323,29 @@ static void test_port61_and_hostile(void **state)
     vpit_io_write(&pit, 0xffff, 4, 0, 0);
 }
 
+/* A guest writing anything anywhere: the timer never asks to run in the past. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    u64 now = T0;
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = (u16)(0x3f + hammer_rand() % 6);
+        if (port == 0x44)
+            port = VPIT_PORT_61;
+        if (hammer_rand() & 1)
+            vpit_io_write(&pit, port, hammer_size(), (u32)hammer_rand(), now);
+        else
+            (void)vpit_io_read(&pit, port, hammer_size(), now);
+        now += hammer_rand() % 5000;
+        u64 d = vpit_next_deadline(&pit);
+        if (d && d <= now) {
+            vpit_advance(&pit, now);
+            d = vpit_next_deadline(&pit);
+            assert_true(!d || d > now);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup(test_access_modes_and_latch, setup),
         cmocka_unit_test_setup(test_bcd, setup),
         cmocka_unit_test_setup(test_port61_and_hostile, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
