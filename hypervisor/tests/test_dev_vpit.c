@@ -153,6 +153,9 @@ static void test_mode3_square_wave(void **state)
 {
     (void)state;
     program(2, 3, 1000, at(0));
+    outb(0x43, 0xe8, at(0));                            /* status: loaded, held by gate */
+    assert_int_equal(inb(0x42, at(0)), 0x80 | 0x36);
+    assert_int_equal(read_word(2, at(500)), 1000);
     outb(0x61, 0x01, at(0));                            /* gate 2 high: starts */
     assert_int_equal(read_word(2, at(0)), 1000);
     assert_int_equal(read_word(2, at(100)), 800);       /* counts by two */

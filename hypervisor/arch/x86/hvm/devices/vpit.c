@@ -171,9 +171,10 @@ static void load_count(struct vpit *pit, struct vpit_channel *c, u16 val, u64 no
     default:
         if (c->gate) {
             start(pit, c, c->reload, now);
-        } else {
+        } else {                        /* loaded, but held by the gate */
             c->held = c->reload;
             c->out_held = mode(c) != 0;
+            c->null_count = false;
             irq_restart(pit, c);
         }
         break;
