@@ -214,6 +214,8 @@ static void test_gate_modes_1_and_5(void **state)
     assert_true(inb(0x61, at(340)) & 0x20);             /* gate still high: no trigger */
     outb(0x61, 0x00, at(340));
     outb(0x61, 0x01, at(350));
+    assert_int_equal(read_word(2, at(360)), 20);
+    assert_true(inb(0x61, at(379)) & 0x20);
     assert_false(inb(0x61, at(380)) & 0x20);
     assert_true(inb(0x61, at(381)) & 0x20);
 }
