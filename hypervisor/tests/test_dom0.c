@@ -19,6 +19,7 @@
 
 #include "../common/lib.c"
 #include "../common/dom0_mem.c"
+#include "../arch/x86/hvm/firmware/linux_boot.c"
 #include "../arch/x86/dom0_linux.c"
 #include "qemu_memmap.h"
 
