@@ -115,6 +115,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         return -KILN_ENOMEM;
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
+    d->pc_platform = cfg->pc_platform;
+    d->testdev = cfg->pc_platform && cfg->testdev;
     d->state = KILN_DOMSTATE_BUILDING;
     d->memory_kib = cfg->identity ? cfg->identity->pages * 4 : cfg->memory_kib;
     d->hardware = cfg->identity != NULL;

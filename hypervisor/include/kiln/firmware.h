@@ -114,6 +114,44 @@ int acpi_build(struct fw_area *a, const struct acpi_config *c, struct acpi_layou
 /* Sum of the bytes (a table is valid when its sum is 0). */
 u8 acpi_checksum(const void *p, size_t len);
 
+/* ---- loading a kernel image (load_plan.c) ------------------------------- */
+
+/* One piece of the image to put in guest RAM: filesz bytes from the
+ * image at offset, then memsz - filesz zero bytes, at GPA dst. */
+struct fw_segment {
+    u64 offset, dst, filesz, memsz;
+};
+
+#define FW_MAX_SEGMENTS 16
+
+struct fw_plan {
+    u64 ram_bytes;
+    struct fw_segment seg[FW_MAX_SEGMENTS];
+    unsigned int nr_seg;
+    u32 entry;                       /* 32-bit physical entry point */
+    u64 lowest, highest;             /* [lowest, highest): all segments */
+    u32 mb_header_offset, mb_flags;  /* Multiboot only */
+    bool mb_aout;                    /* loaded by the a.out kludge (flag 16) */
+};
+
+/* Starts an empty plan for a domain of ram_bytes (2 MiB up to
+ * FW_MMIO_HOLE_START); -KILN_EINVAL otherwise. */
+int fw_plan_init(struct fw_plan *p, u64 ram_bytes);
+/* Adds a segment: below 4 GiB, inside RAM the e820 gives the guest (below
+ * FW_LOW_RAM_END or from 1 MiB to the top, never the firmware area),
+ * disjoint from the others, filesz <= memsz.  0 or -KILN_EINVAL. */
+int fw_plan_add(struct fw_plan *p, u64 offset, u64 dst, u64 filesz, u64 memsz);
+/* Lowest GPA >= from of len bytes, aligned to align, ending at or below
+ * limit, that overlaps no segment of p; 0 when there is none. */
+u64 fw_plan_find_free(const struct fw_plan *p, u64 from, u64 limit, u64 len, u64 align);
+/* Plans the PT_LOAD segments of an ELF32 (i386) or ELF64 (x86-64)
+ * executable at their physical addresses; p->entry is e_entry (a virtual
+ * address) translated through the segment whose loaded bytes hold it.
+ * 0 or -KILN_EINVAL (also when no segment holds the entry). */
+int fw_plan_elf(const void *image, size_t size, struct fw_plan *p);
+/* True when gpa is one of the bytes the plan loads from the image. */
+bool fw_plan_holds(const struct fw_plan *p, u64 gpa);
+
 /* ---- Multiboot1 (multiboot_info.c, multiboot_load.c) -------------------- */
 
 #define MB_HEADER_MAGIC     0x1badb002u
@@ -133,7 +171,7 @@ struct mb_info_args {
 };
 
 /* Longest command line passed on (longer ones are cut). */
-#define MB_CMDLINE_MAX      4096
+#define MB_CMDLINE_MAX      2048
 
 /* Writes the Multiboot information (flags: mem, cmdline, mods, mmap,
  * loader name "Kiln"), its memory map (the e820 above), command line and
@@ -141,34 +179,12 @@ struct mb_info_args {
  * holds at entry).  0 or a negated KILN_E* code. */
 int fw_mb_info_build(struct fw_area *a, const struct mb_info_args *args, u64 *info);
 
-/* One piece of the image to put in guest RAM: filesz bytes from the
- * image at offset, then memsz - filesz zero bytes, at GPA dst. */
-struct mb_segment {
-    u64 offset, dst, filesz, memsz;
-};
-
-#define MB_MAX_SEGMENTS 16
-
-struct mb_plan {
-    u32 header_offset, flags;
-    bool aout;                       /* loaded by the a.out kludge (flag 16) */
-    struct mb_segment seg[MB_MAX_SEGMENTS];
-    unsigned int nr_seg;
-    u32 entry;
-    u64 lowest, highest;             /* [lowest, highest): all segments */
-};
-
 /* Offset of a valid Multiboot1 header in the first MB_SEARCH_BYTES of the
  * image, or -1. */
 long mb_find_header(const void *image, size_t size);
-/* Checks the image against a domain of ram_bytes and plans its loading:
- * every segment inside the domain's e820 RAM (not in the firmware area),
- * no overflow, segments disjoint, the entry inside loaded bytes.
- * 0 or -KILN_EINVAL. */
-int mb_plan_load(const void *image, size_t size, u64 ram_bytes, struct mb_plan *p);
-/* Lowest GPA >= from of len bytes, aligned to align, below limit, that
- * overlaps no segment of p; 0 when there is none. */
-u64 mb_find_free(const struct mb_plan *p, u64 from, u64 limit, u64 len, u64 align);
+/* Checks the image against a domain of ram_bytes and plans its loading
+ * (struct fw_plan above): a.out kludge or ELF32.  0 or -KILN_EINVAL. */
+int mb_plan_load(const void *image, size_t size, u64 ram_bytes, struct fw_plan *p);
 
 /* ---- PVH (pvh.c) --------------------------------------------------------- */
 
@@ -204,6 +220,10 @@ int fw_pvh_build(struct fw_area *a, const struct pvh_args *args, u64 *info);
 /* The XEN_ELFNOTE_PHYS32_ENTRY of an ELF (32- or 64-bit) image: 0 and
  * *entry, or -KILN_EINVAL when there is none or it is malformed. */
 int pvh_find_entry(const void *image, size_t size, u32 *entry);
+/* Plans loading an ELF with that note (its PT_LOAD segments at their
+ * physical addresses, the entry inside them) into a domain of ram_bytes.
+ * 0 or -KILN_EINVAL. */
+int pvh_plan_load(const void *image, size_t size, u64 ram_bytes, struct fw_plan *p);
 
 /* ---- Linux boot protocol (linux_boot.c) -------------------------------- */
 
@@ -246,5 +266,21 @@ int linux_build_boot_params(u8 *bp, const void *image, const struct linux_image 
 /* Page tables identity-mapping 0..4 GiB with 2 MiB pages: LINUX_PT_PAGES
  * pages at buf, which the guest will see at gpa; returns the CR3. */
 u64 linux_build_page_tables(u64 *buf, u64 gpa);
+
+/* ---- loading into a domain (pc_boot.c) --------------------------------- */
+
+struct domain;
+struct hvm_boot_state;
+
+/* Each loads the kernel into d (built, not yet running: its RAM zeroed,
+ * d->nr_vcpus set), writes the ACPI tables and the protocol's hand-over
+ * structures, and fills *bs with vCPU 0's entry state (the other vCPUs
+ * wait for INIT-SIPI).  0 or a negated KILN_E* code (logged). */
+int pc_boot_multiboot(struct domain *d, const void *image, size_t size, const char *cmdline,
+                      struct hvm_boot_state *bs);
+int pc_boot_pvh(struct domain *d, const void *image, size_t size, const char *cmdline,
+                struct hvm_boot_state *bs);
+int pc_boot_linux(struct domain *d, const void *image, size_t size, const char *cmdline,
+                  const void *initrd, size_t initrd_size, struct hvm_boot_state *bs);
 
 #endif

@@ -25,7 +25,8 @@ void *fw_alloc(struct fw_area *a, size_t len, size_t align, u64 *gpa)
     if (pad > a->size - a->used || len > a->size - a->used - pad)
         return NULL;
     u8 *p = a->buf + a->used + pad;
-    kmemset(p, 0, len);
+    /* The padding too: all of buf[0..used) reaches the guest. */
+    kmemset(a->buf + a->used, 0, pad + len);
     *gpa = at + pad;
     a->used += pad + len;
     return p;

@@ -135,3 +135,20 @@ int pvh_find_entry(const void *image, size_t size, u32 *entry)
     }
     return -KILN_EINVAL;
 }
+
+int pvh_plan_load(const void *image, size_t size, u64 ram_bytes, struct fw_plan *p)
+{
+    u32 entry;
+    int rc = fw_plan_init(p, ram_bytes);
+    if (!rc)
+        rc = pvh_find_entry(image, size, &entry);
+    if (!rc)
+        rc = fw_plan_elf(image, size, p);
+    if (rc)
+        return rc;
+    /* The note's entry is physical: it must be code the plan loads. */
+    if (!fw_plan_holds(p, entry))
+        return -KILN_EINVAL;
+    p->entry = entry;
+    return 0;
+}
