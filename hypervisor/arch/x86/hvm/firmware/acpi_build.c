@@ -21,6 +21,7 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
+#include "le.h"
 
 #define SDT_HEADER 36
 
@@ -104,11 +105,6 @@
 #define INTI_HIGH_LEVEL     0x000du
 /* Highest id an xAPIC entry can carry (255 means "all processors"). */
 #define XAPIC_MAX_ID        254
-
-static void put8(u8 *b, size_t off, u8 v) { b[off] = v; }
-static void put16(u8 *b, size_t off, u16 v) { kmemcpy(b + off, &v, 2); }
-static void put32(u8 *b, size_t off, u32 v) { kmemcpy(b + off, &v, 4); }
-static void put64(u8 *b, size_t off, u64 v) { kmemcpy(b + off, &v, 8); }
 
 u8 acpi_checksum(const void *p, size_t len)
 {

@@ -14,6 +14,7 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
+#include "le.h"
 
 /* Setup header fields: offsets in the image and in boot_params alike. */
 #define HDR_START          0x1f1
@@ -52,18 +53,11 @@
 #define BOOT_PTE_W  (1ull << 1)
 #define BOOT_PTE_PS (1ull << 7)
 
-static u8 rd8(const u8 *b, u32 off) { return b[off]; }
-static u16 rd16(const u8 *b, u32 off) { u16 v; kmemcpy(&v, b + off, 2); return v; }
-static u32 rd32(const u8 *b, u32 off) { u32 v; kmemcpy(&v, b + off, 4); return v; }
-static u64 rd64(const u8 *b, u32 off) { u64 v; kmemcpy(&v, b + off, 8); return v; }
-static void wr32(u8 *b, u32 off, u32 v) { kmemcpy(b + off, &v, 4); }
-static void wr64(u8 *b, u32 off, u64 v) { kmemcpy(b + off, &v, 8); }
-
 bool linux_is_bzimage_64(const void *image, size_t size)
 {
     const u8 *img = image;
-    return size > 0x1000 && rd32(img, HDR_MAGIC) == HDRS_MAGIC &&
-           rd16(img, HDR_VERSION) >= MIN_VERSION && (rd16(img, HDR_XLOADFLAGS) & XLF_KERNEL_64);
+    return size > 0x1000 && get32(img, HDR_MAGIC) == HDRS_MAGIC &&
+           get16(img, HDR_VERSION) >= MIN_VERSION && (get16(img, HDR_XLOADFLAGS) & XLF_KERNEL_64);
 }
 
 int linux_parse_bzimage(const void *image, size_t size, struct linux_image *li)
@@ -72,17 +66,17 @@ int linux_parse_bzimage(const void *image, size_t size, struct linux_image *li)
     kmemset(li, 0, sizeof(*li));
     if (!linux_is_bzimage_64(image, size))
         return -KILN_EINVAL;
-    li->version = rd16(img, HDR_VERSION);
-    li->xloadflags = rd16(img, HDR_XLOADFLAGS);
-    li->setup_sects = rd8(img, HDR_SETUP_SECTS) ? rd8(img, HDR_SETUP_SECTS) : 4;
+    li->version = get16(img, HDR_VERSION);
+    li->xloadflags = get16(img, HDR_XLOADFLAGS);
+    li->setup_sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : 4;
     li->pm_offset = (u64)(li->setup_sects + 1) * 512;
-    li->hdr_end = HDR_MAGIC + rd8(img, HDR_JUMP + 1);
-    li->align = rd32(img, HDR_KERNEL_ALIGN);
-    li->init_size = rd32(img, HDR_INIT_SIZE);
-    li->pref_address = rd64(img, HDR_PREF_ADDRESS);
-    li->initrd_max = rd32(img, HDR_INITRD_MAX);
-    li->cmdline_size = rd32(img, HDR_CMDLINE_SIZE);
-    if (li->pm_offset >= size || li->hdr_end > HDR_MAX_END || !rd8(img, HDR_RELOCATABLE) ||
+    li->hdr_end = HDR_MAGIC + img[HDR_JUMP + 1];
+    li->align = get32(img, HDR_KERNEL_ALIGN);
+    li->init_size = get32(img, HDR_INIT_SIZE);
+    li->pref_address = get64(img, HDR_PREF_ADDRESS);
+    li->initrd_max = get32(img, HDR_INITRD_MAX);
+    li->cmdline_size = get32(img, HDR_CMDLINE_SIZE);
+    if (li->pm_offset >= size || li->hdr_end > HDR_MAX_END || !img[HDR_RELOCATABLE] ||
         li->align < 4096 || li->align > MAX_ALIGN || (li->align & (li->align - 1)))
         return -KILN_EINVAL;
     li->pm_size = size - li->pm_offset;
@@ -101,13 +95,13 @@ int linux_build_boot_params(u8 *bp, const void *image, const struct linux_image 
     bp[HDR_TYPE_OF_LOADER] = 0xff;   /* "undefined": no registered id */
     kmemcpy(bp + BP_E820_TABLE, a->e820, a->nr_e820 * sizeof(struct e820_entry));
     bp[BP_E820_ENTRIES] = (u8)a->nr_e820;
-    wr32(bp, HDR_CMD_LINE_PTR, (u32)a->cmdline);
-    wr32(bp, BP_EXT_CMD_LINE_PTR, (u32)(a->cmdline >> 32));
-    wr32(bp, HDR_RAMDISK_IMAGE, (u32)a->ramdisk);
-    wr32(bp, BP_EXT_RAMDISK_IMAGE, (u32)(a->ramdisk >> 32));
-    wr32(bp, HDR_RAMDISK_SIZE, (u32)a->ramdisk_size);
-    wr32(bp, BP_EXT_RAMDISK_SIZE, (u32)(a->ramdisk_size >> 32));
-    wr64(bp, BP_ACPI_RSDP_ADDR, a->rsdp);
+    put32(bp, HDR_CMD_LINE_PTR, (u32)a->cmdline);
+    put32(bp, BP_EXT_CMD_LINE_PTR, (u32)(a->cmdline >> 32));
+    put32(bp, HDR_RAMDISK_IMAGE, (u32)a->ramdisk);
+    put32(bp, BP_EXT_RAMDISK_IMAGE, (u32)(a->ramdisk >> 32));
+    put32(bp, HDR_RAMDISK_SIZE, (u32)a->ramdisk_size);
+    put32(bp, BP_EXT_RAMDISK_SIZE, (u32)(a->ramdisk_size >> 32));
+    put64(bp, BP_ACPI_RSDP_ADDR, a->rsdp);
     return 0;
 }
 

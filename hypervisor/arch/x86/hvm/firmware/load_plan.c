@@ -13,8 +13,8 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
-
-#define PT_LOAD 1
+#include "elf.h"
+#include "le.h"
 
 int fw_plan_init(struct fw_plan *p, u64 ram_bytes)
 {
@@ -76,39 +76,24 @@ u64 fw_plan_find_free(const struct fw_plan *p, u64 from, u64 limit, u64 len, u64
     return 0;
 }
 
-/* The fields both ELF classes have, read into one form. */
-struct elf_info {
-    bool is64;
-    u64 entry, phoff;
-    u16 phentsize, phnum;
-};
-
-struct elf_seg {
-    u32 type;
-    u64 offset, vaddr, paddr, filesz, memsz;
-};
-
-static u16 rd16(const u8 *b, size_t off) { u16 v; kmemcpy(&v, b + off, 2); return v; }
-static u32 rd32(const u8 *b, size_t off) { u32 v; kmemcpy(&v, b + off, 4); return v; }
-static u64 rd64(const u8 *b, size_t off) { u64 v; kmemcpy(&v, b + off, 8); return v; }
-
-static int elf_header(const u8 *b, size_t size, struct elf_info *e)
+int elf_parse(const void *image, size_t size, struct elf_info *e)
 {
+    const u8 *b = image;
     if (size < 64 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F' ||
-        b[5] != 1 /* little endian */ || rd16(b, 16) != 2 /* EXEC */)
+        b[5] != 1 /* little endian */ || get16(b, 16) != 2 /* EXEC */)
         return -KILN_EINVAL;
-    if (b[4] == 1 && rd16(b, 18) == 3 /* i386 */) {
+    if (b[4] == 1 && get16(b, 18) == 3 /* i386 */) {
         e->is64 = false;
-        e->entry = rd32(b, 24);
-        e->phoff = rd32(b, 28);
-        e->phentsize = rd16(b, 42);
-        e->phnum = rd16(b, 44);
-    } else if (b[4] == 2 && rd16(b, 18) == 62 /* x86-64 */) {
+        e->entry = get32(b, 24);
+        e->phoff = get32(b, 28);
+        e->phentsize = get16(b, 42);
+        e->phnum = get16(b, 44);
+    } else if (b[4] == 2 && get16(b, 18) == 62 /* x86-64 */) {
         e->is64 = true;
-        e->entry = rd64(b, 24);
-        e->phoff = rd64(b, 32);
-        e->phentsize = rd16(b, 54);
-        e->phnum = rd16(b, 56);
+        e->entry = get64(b, 24);
+        e->phoff = get64(b, 32);
+        e->phentsize = get16(b, 54);
+        e->phnum = get16(b, 56);
     } else {
         return -KILN_EINVAL;
     }
@@ -118,36 +103,35 @@ static int elf_header(const u8 *b, size_t size, struct elf_info *e)
     return 0;
 }
 
-static void elf_segment(const u8 *b, const struct elf_info *e, unsigned int i, struct elf_seg *s)
+void elf_phdr(const void *image, const struct elf_info *e, unsigned int i, struct elf_seg *s)
 {
-    const u8 *ph = b + e->phoff + (u64)i * e->phentsize;
-    s->type = rd32(ph, 0);
+    const u8 *ph = (const u8 *)image + e->phoff + (u64)i * e->phentsize;
+    s->type = get32(ph, 0);
     if (e->is64) {
-        s->offset = rd64(ph, 8);
-        s->vaddr = rd64(ph, 16);
-        s->paddr = rd64(ph, 24);
-        s->filesz = rd64(ph, 32);
-        s->memsz = rd64(ph, 40);
+        s->offset = get64(ph, 8);
+        s->vaddr = get64(ph, 16);
+        s->paddr = get64(ph, 24);
+        s->filesz = get64(ph, 32);
+        s->memsz = get64(ph, 40);
     } else {
-        s->offset = rd32(ph, 4);
-        s->vaddr = rd32(ph, 8);
-        s->paddr = rd32(ph, 12);
-        s->filesz = rd32(ph, 16);
-        s->memsz = rd32(ph, 20);
+        s->offset = get32(ph, 4);
+        s->vaddr = get32(ph, 8);
+        s->paddr = get32(ph, 12);
+        s->filesz = get32(ph, 16);
+        s->memsz = get32(ph, 20);
     }
 }
 
 int fw_plan_elf(const void *image, size_t size, struct fw_plan *p)
 {
-    const u8 *b = image;
     struct elf_info e;
-    int rc = elf_header(b, size, &e);
+    int rc = elf_parse(image, size, &e);
     if (rc)
         return rc;
     bool entry_found = false;
     for (unsigned int i = 0; i < e.phnum; i++) {
         struct elf_seg s;
-        elf_segment(b, &e, i, &s);
+        elf_phdr(image, &e, i, &s);
         if (s.type != PT_LOAD)
             continue;
         if (s.offset > size || s.filesz > size - s.offset)

@@ -12,6 +12,7 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
+#include "le.h"
 
 #define MBI_F_MEM     (1u << 0)
 #define MBI_F_CMDLINE (1u << 2)
@@ -36,9 +37,6 @@
 #define MB_MOD_ENTRY  16   /* mod_start, mod_end, string, reserved */
 #define MB_MAX_MODS   64
 #define MB_MOD_STRING_MAX 1024
-
-static void put32(u8 *b, size_t off, u32 v) { kmemcpy(b + off, &v, 4); }
-static void put64(u8 *b, size_t off, u64 v) { kmemcpy(b + off, &v, 8); }
 
 int fw_mb_info_build(struct fw_area *a, const struct mb_info_args *args, u64 *info)
 {

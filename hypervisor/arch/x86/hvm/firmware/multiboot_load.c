@@ -18,6 +18,7 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
+#include "le.h"
 
 #define MBH_F_PAGE_ALIGN (1u << 0)
 #define MBH_F_MEMINFO    (1u << 1)
@@ -28,19 +29,12 @@
 #define MBH_SIZE         12
 #define MBH_AOUT_SIZE    32
 
-static u32 rd32(const u8 *b, size_t off)
-{
-    u32 v;
-    kmemcpy(&v, b + off, 4);
-    return v;
-}
-
 long mb_find_header(const void *image, size_t size)
 {
     const u8 *b = image;
     size_t lim = size < MB_SEARCH_BYTES ? size : MB_SEARCH_BYTES;
     for (size_t off = 0; off + MBH_SIZE <= lim; off += 4) {
-        u32 magic = rd32(b, off), flags = rd32(b, off + 4), sum = rd32(b, off + 8);
+        u32 magic = get32(b, off), flags = get32(b, off + 4), sum = get32(b, off + 8);
         if (magic == MB_HEADER_MAGIC && (u32)(magic + flags + sum) == 0)
             return (long)off;
     }
@@ -53,8 +47,8 @@ static int plan_aout(const u8 *b, size_t size, struct fw_plan *p)
     if (h + MBH_AOUT_SIZE > size)
         return -KILN_EINVAL;
     /* All 32-bit values: the sums below stay far from 2^64. */
-    u64 header_addr = rd32(b, h + 12), load_addr = rd32(b, h + 16);
-    u64 load_end = rd32(b, h + 20), bss_end = rd32(b, h + 24), entry = rd32(b, h + 28);
+    u64 header_addr = get32(b, h + 12), load_addr = get32(b, h + 16);
+    u64 load_end = get32(b, h + 20), bss_end = get32(b, h + 24), entry = get32(b, h + 28);
     if (load_addr > header_addr || header_addr - load_addr > h)
         return -KILN_EINVAL;
     u64 offset = h - (header_addr - load_addr);   /* file offset of load_addr */
@@ -86,7 +80,7 @@ int mb_plan_load(const void *image, size_t size, u64 ram_bytes, struct fw_plan *
     if (h < 0)
         return -KILN_EINVAL;
     p->mb_header_offset = (u32)h;
-    p->mb_flags = rd32(b, (size_t)h + 4);
+    p->mb_flags = get32(b, (size_t)h + 4);
     if (p->mb_flags & MBH_F_REQUIRED & ~MBH_F_SUPPORTED)
         return -KILN_EINVAL;
     if (p->mb_flags & MBH_F_AOUT)

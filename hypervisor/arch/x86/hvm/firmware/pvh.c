@@ -12,9 +12,10 @@
 #include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <public/kiln.h>
+#include "elf.h"
+#include "le.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define PT_NOTE 4
 #define PVH_MAX_MODS 64
 #define PVH_STRING_MAX 4096
 
@@ -64,8 +65,7 @@ static int scan_notes(const u8 *b, u64 off, u64 len, u32 *entry)
 {
     u64 end = off + len;
     while (end - off >= sizeof(struct elf_note)) {
-        struct elf_note n;
-        kmemcpy(&n, b + off, sizeof(n));
+        struct elf_note n = { get32(b, off), get32(b, off + 4), get32(b, off + 8) };
         u64 name = off + sizeof(n);
         u64 desc = name + ALIGN_UP((u64)n.namesz, 4);
         u64 next = desc + ALIGN_UP((u64)n.descsz, 4);
@@ -88,48 +88,17 @@ static int scan_notes(const u8 *b, u64 off, u64 len, u32 *entry)
 
 int pvh_find_entry(const void *image, size_t size, u32 *entry)
 {
-    const u8 *b = image;
-    if (size < 64 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F' || b[5] != 1)
+    struct elf_info e;
+    if (elf_parse(image, size, &e))
         return -KILN_EINVAL;
-    bool is64 = b[4] == 2;
-    if (!is64 && b[4] != 1)
-        return -KILN_EINVAL;
-    u64 phoff;
-    u16 phentsize, phnum;
-    if (is64) {
-        kmemcpy(&phoff, b + 32, 8);
-        kmemcpy(&phentsize, b + 54, 2);
-        kmemcpy(&phnum, b + 56, 2);
-    } else {
-        u32 o;
-        kmemcpy(&o, b + 28, 4);
-        phoff = o;
-        kmemcpy(&phentsize, b + 42, 2);
-        kmemcpy(&phnum, b + 44, 2);
-    }
-    if (phentsize != (is64 ? 56 : 32) || phoff > size ||
-        (u64)phnum * phentsize > size - phoff)
-        return -KILN_EINVAL;
-    for (unsigned int i = 0; i < phnum; i++) {
-        const u8 *ph = b + phoff + (u64)i * phentsize;
-        u32 type;
-        u64 off, filesz;
-        kmemcpy(&type, ph, 4);
-        if (type != PT_NOTE)
+    for (unsigned int i = 0; i < e.phnum; i++) {
+        struct elf_seg s;
+        elf_phdr(image, &e, i, &s);
+        if (s.type != PT_NOTE)
             continue;
-        if (is64) {
-            kmemcpy(&off, ph + 8, 8);
-            kmemcpy(&filesz, ph + 32, 8);
-        } else {
-            u32 o, s;
-            kmemcpy(&o, ph + 4, 4);
-            kmemcpy(&s, ph + 16, 4);
-            off = o;
-            filesz = s;
-        }
-        if (off > size || filesz > size - off)
+        if (s.offset > size || s.filesz > size - s.offset)
             return -KILN_EINVAL;
-        int rc = scan_notes(b, off, filesz, entry);
+        int rc = scan_notes(image, s.offset, s.filesz, entry);
         if (rc != -KILN_ENOENT)
             return rc;
     }
