@@ -227,7 +227,7 @@ static void test_fadt_fields(void **state)
     assert_int_equal(g8(f + 8), 6);                         /* revision */
     assert_int_equal(g32(f + 36), l.facs);
     assert_int_equal(g32(f + 40), l.dsdt);
-    assert_int_equal(g64(f + 132), l.facs);                 /* X_FIRMWARE_CTRL */
+    assert_int_equal(g64(f + 132), 0);                      /* X_FIRMWARE_CTRL: unused */
     assert_int_equal(g64(f + 140), l.dsdt);                 /* X_DSDT */
     assert_int_equal(g16(f + 46), 9);                       /* SCI_INT */
     assert_int_equal(g32(f + 48), 0);                       /* no SMI_CMD */
