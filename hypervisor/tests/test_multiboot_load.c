@@ -30,47 +30,16 @@
 #include "../arch/x86/hvm/firmware/linux_boot.c"
 #include "../arch/x86/hvm/firmware/pc_boot.c"
 
+#include "fake_guest_ram.h"
+
 #define MIB (1024ull * 1024)
 #define RAM (32 * MIB)
 #define MB_FLAGS_AOUT ((1u << 1) | (1u << 16))
 
-unsigned char *kiln_test_phys_base;
-
-/* ---- fakes: a domain whose RAM is a host buffer -------------------------- */
-
-static u8 *guest_ram;
-static u64 guest_ram_bytes;
-
-void printk(enum log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
-void *alloc_pages(unsigned int order) { return malloc(PAGE_SIZE << order); }
-void free_pages(void *p, unsigned int order) { (void)order; free(p); }
-
-int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len)
-{
-    assert_true(d->memory_kib * 1024 == guest_ram_bytes);
-    if (gpa > guest_ram_bytes || len > guest_ram_bytes - gpa)
-        return -KILN_EFAULT;
-    memcpy(guest_ram + gpa, src, len);
-    return 0;
-}
-
-static struct domain dom;
-
 static int setup(void **state)
 {
     (void)state;
-    guest_ram_bytes = RAM;
-    guest_ram = calloc(1, RAM);
-    dom = (struct domain){ .memory_kib = RAM / 1024, .nr_vcpus = 2 };
-    kstrlcpy(dom.name, "t", sizeof(dom.name));
-    return guest_ram ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(guest_ram);
-    return 0;
+    return fake_domain(RAM, 2);
 }
 
 /* ---- images ---------------------------------------------------------------- */
@@ -305,8 +274,6 @@ static void test_find_free(void **state)
 
 /* ---- the whole load ----------------------------------------------------------- */
 
-static u32 ram32(u64 gpa) { u32 v; memcpy(&v, guest_ram + gpa, 4); return v; }
-
 static void test_load_into_domain(void **state)
 {
     (void)state;
@@ -396,5 +363,5 @@ int main(void)
         cmocka_unit_test(test_load_into_domain),
         cmocka_unit_test(test_kvm_unit_tests_flats),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, fake_domain_free);
 }
