@@ -237,6 +237,7 @@ static void test_fadt_fields(void **state)
     assert_int_equal(g8(f + 88), 4);
     assert_int_equal(g8(f + 89), 2);
     assert_int_equal(g8(f + 91), 4);
+    assert_int_equal(g8(f + 108), 0x32);                    /* RTC century index */
     u32 flags = g32(f + 112);
     assert_true(flags & (1u << 8));                          /* TMR_VAL_EXT */
     assert_true(flags & (1u << 10));                         /* RESET_REG_SUP */

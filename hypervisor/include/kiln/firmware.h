@@ -38,6 +38,7 @@
 #define FW_RESET_PORT      0xcf9u
 #define FW_RESET_VALUE     0x06u
 #define FW_SCI_GSI         9
+#define FW_RTC_CENTURY     0x32           /* CMOS index of the century byte */
 /* SLP_TYP the DSDT's \_S5 gives: writing (FW_S5_SLP_TYP << 10) | SLP_EN
  * (bit 13) to PM1a_CNT means "power off". */
 #define FW_S5_SLP_TYP      5
