@@ -7,13 +7,15 @@
 . "$(dirname "$0")/../lib.sh"
 
 kiln_boot -smp 2 -timeout 60 "exit_when_idle" \
-    "build/guests/mbinfo.elf name=mb mem=16M vcpus=2 -- expect_kib=16384 expect_vcpus=2" \
+    "build/guests/mbinfo.elf name=mb mem=16M vcpus=2 testdev -- expect_kib=16384 expect_vcpus=2" \
     "build/guests/hello.elf name=hello mem=4M" \
     "build/guests/mbinfo.elf name=tiny mem=1M"
 
 guest_tap all "multiboot"
 expect_log '\(kiln\) mb: Multiboot1 a.out kernel at 100000-10[0-9a-f]+, entry 100020, info at [0-9a-f]+' \
     "the Multiboot kernel loaded by its a.out-kludge header"
+expect_log '\(kiln\) d1 created: name=mb mem=16384K vcpus=2 pc testdev$' "a PC domain, with the test devices asked for"
+expect_log '\(kiln\) d2 created: name=hello mem=4096K vcpus=1$' "the kt guest is no PC domain"
 expect_log '\(kiln\) d1 destroyed: shutdown \(poweroff\)' "the PC domU powered off cleanly"
 expect_log '\(kiln\) d2 destroyed: shutdown \(poweroff\)' "the kt guest beside it still boots and powers off"
 expect_log '\(kiln\) (ERROR: )?module 2: cannot start .*name=tiny' "a PC domain too small for its kernel is refused"
