@@ -282,7 +282,8 @@ static void test_load_into_domain(void **state)
                           { 0x4000, 0x104000, 0x104000, 0x1000, 0x80000 } };
     size_t size = elf32(s, 2, 0x100010);
     memset(guest_ram, 0, RAM);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "k.flat arg", &bs), 0);
+    struct pc_boot_args args = { .cmdline = "k.flat arg" };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
     assert_int_equal(bs.rip, 0x100010);
     assert_int_equal(bs.rax, 0x2badb002u);
     assert_int_equal(bs.cr3, 0);                       /* 32-bit, paging off */
@@ -299,22 +300,67 @@ static void test_load_into_domain(void **state)
     assert_int_equal(acpi_checksum(guest_ram + 0xe0000, 20), 0);
 
     /* A kernel filling low memory: the info goes above it, in high RAM. */
+    struct pc_boot_args noargs = { .cmdline = "" };
     struct seg32 lowfill[2] = { { 0x1000, 0x1000, 0x1000, 0x1000, 0x9e000 },
                                 { 0x2000, 0x100000, 0x100000, 0x1000, 0x1000 } };
     size = elf32(lowfill, 2, 0x1000);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), 0);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), 0);
     assert_int_equal(bs.rbx, 0x101000);
     /* A kernel filling all of RAM leaves no room for the info. */
     struct seg32 all[2] = { { 0x1000, 0x1000, 0x1000, 0x1000, 0x9e000 },
                             { 0x2000, 0x100000, 0x100000, 0x1000, RAM - MIB } };
     size = elf32(all, 2, 0x1000);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), -KILN_ENOMEM);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), -KILN_ENOMEM);
     /* A hostile image never reaches guest memory. */
     memset(guest_ram, 0, RAM);
     size = aout(0x40, 0x100000, 0x108000, 0xffffffff, 0x100080);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), -KILN_EINVAL);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), -KILN_EINVAL);
     for (u64 i = 0; i < RAM; i += 4096)
         assert_int_equal(guest_ram[i], 0);
+}
+
+static void test_load_modules(void **state)
+{
+    (void)state;
+    static u8 mod_a[5000], mod_b[2 * MIB];
+    struct hvm_boot_state bs;
+    memset(mod_a, 0xaa, sizeof(mod_a));
+    memset(mod_b, 0xbb, sizeof(mod_b));
+    struct pc_module mods[2] = { { mod_a, sizeof(mod_a), "a.env" }, { mod_b, sizeof(mod_b), "b" } };
+    struct pc_boot_args args = { .cmdline = "k", .mods = mods, .nr_mods = 2 };
+    /* A kernel at 4 MiB: the modules go below it, page aligned, in order. */
+    struct seg32 s = { 0x1000, 0x400000, 0x400000, 0x1000, 0x1000 };
+    size_t size = elf32(&s, 1, 0x400000);
+    memset(guest_ram, 0, RAM);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
+    u64 mbi = bs.rbx, list = ram32(mbi + 24);
+    assert_int_equal(ram32(mbi + 20), 2);
+    assert_int_equal(ram32(list), 0x100000);
+    assert_int_equal(ram32(list + 4), 0x100000 + sizeof(mod_a));
+    assert_string_equal((const char *)guest_ram + ram32(list + 8), "a.env");
+    assert_int_equal(ram32(list + 16), 0x102000);            /* the next page */
+    assert_int_equal(ram32(list + 20), 0x102000 + sizeof(mod_b));
+    assert_memory_equal(guest_ram + 0x100000, mod_a, sizeof(mod_a));
+    assert_memory_equal(guest_ram + 0x102000, mod_b, sizeof(mod_b));
+    assert_memory_equal(guest_ram + 0x400000, img + 0x1000, 0x1000);   /* the kernel intact */
+    /* One that does not fit below the kernel goes after it. */
+    static u8 mod_c[3 * MIB + 1];
+    mods[0] = (struct pc_module){ mod_c, sizeof(mod_c), "c" };
+    args.nr_mods = 1;
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
+    assert_int_equal(ram32(ram32(bs.rbx + 24)), 0x401000);
+    /* Too many modules; modules that do not fit in RAM. */
+    struct pc_module many[PC_MAX_MODULES + 1];
+    for (unsigned int i = 0; i < PC_MAX_MODULES + 1; i++)
+        many[i] = (struct pc_module){ mod_a, 16, "" };
+    args = (struct pc_boot_args){ .cmdline = "", .mods = many, .nr_mods = PC_MAX_MODULES + 1 };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), -KILN_E2BIG);
+    static u8 mod_d[5 * MIB];   /* 8 of them: more than the 32 MiB domain holds */
+    struct pc_module huge[PC_MAX_MODULES];
+    for (unsigned int i = 0; i < PC_MAX_MODULES; i++)
+        huge[i] = (struct pc_module){ mod_d, sizeof(mod_d), "" };
+    args = (struct pc_boot_args){ .cmdline = "", .mods = huge, .nr_mods = PC_MAX_MODULES };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), -KILN_ENOMEM);
 }
 
 static void test_kvm_unit_tests_flats(void **state)
@@ -361,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_elf_hostile),
         cmocka_unit_test(test_find_free),
         cmocka_unit_test(test_load_into_domain),
+        cmocka_unit_test(test_load_modules),
         cmocka_unit_test(test_kvm_unit_tests_flats),
     };
     return cmocka_run_group_tests(tests, setup, fake_domain_free);

@@ -65,7 +65,9 @@ static void test_linux_load(void **state)
     memset(initrd, 0x5a, sizeof(initrd));
     assert_int_equal(fake_domain(64 * MIB, 1), 0);
     size_t size = bzimage(0x800000, 0x1000000, 0);
-    assert_int_equal(pc_boot_linux(&dom, img, size, "console=ttyS0", initrd, sizeof(initrd), &bs), 0);
+    struct pc_module rd_mod = { initrd, sizeof(initrd), "initrd" };
+    struct pc_boot_args args = { .cmdline = "console=ttyS0", .mods = &rd_mod, .nr_mods = 1 };
+    assert_int_equal(pc_boot_linux(&dom, img, size, &args, &bs), 0);
     /* Kernel at 16 MiB (aligned, at its preferred address), entry + 0x200. */
     assert_int_equal(bs.rip, 0x1000200);
     assert_memory_equal(guest_ram + 0x1000000, img + 0x400, size - 0x400);
@@ -96,26 +98,36 @@ static void test_linux_refusals(void **state)
     (void)state;
     static u8 initrd[12 * MIB];
     struct hvm_boot_state bs;
+    struct pc_boot_args none = { .cmdline = "" };
+    struct pc_module rd_mod = { initrd, sizeof(initrd), "" };
+    struct pc_boot_args rd = { .cmdline = "", .mods = &rd_mod, .nr_mods = 1 };
     assert_int_equal(fake_domain(32 * MIB, 1), 0);
     /* A window larger than the RAM above 16 MiB. */
     size_t size = bzimage(17 * MIB, 0, 0);
-    assert_int_equal(pc_boot_linux(&dom, img, size, "", NULL, 0, &bs), -KILN_E2BIG);
+    assert_int_equal(pc_boot_linux(&dom, img, size, &none, &bs), -KILN_E2BIG);
     /* A preferred address near 2^64 must not wrap to a low address. */
     size = bzimage(0x800000, ~0ull - 0x1000, 0);
-    assert_int_equal(pc_boot_linux(&dom, img, size, "", NULL, 0, &bs), -KILN_E2BIG);
+    assert_int_equal(pc_boot_linux(&dom, img, size, &none, &bs), -KILN_E2BIG);
     /* The initramfs at the top would overlap the window, with no room
      * after it. */
     size = bzimage(0x800000, 0, 0);
-    assert_int_equal(pc_boot_linux(&dom, img, size, "", initrd, sizeof(initrd), &bs), -KILN_E2BIG);
+    assert_int_equal(pc_boot_linux(&dom, img, size, &rd, &bs), -KILN_E2BIG);
     /* An initramfs larger than RAM. */
-    assert_int_equal(pc_boot_linux(&dom, img, size, "", initrd, 64 * MIB, &bs), -KILN_E2BIG);
+    rd_mod.size = 64 * MIB;
+    assert_int_equal(pc_boot_linux(&dom, img, size, &rd, &bs), -KILN_E2BIG);
+    /* Two initramfs modules. */
+    rd_mod.size = 4096;
+    struct pc_module two[2] = { rd_mod, rd_mod };
+    struct pc_boot_args rd2 = { .cmdline = "", .mods = two, .nr_mods = 2 };
+    assert_int_equal(pc_boot_linux(&dom, img, size, &rd2, &bs), -KILN_E2BIG);
     /* Not a usable bzImage. */
     size = bzimage(0x800000, 0, 0);
     img[0x234] = 0;
-    assert_int_equal(pc_boot_linux(&dom, img, size, "", NULL, 0, &bs), -KILN_EINVAL);
+    assert_int_equal(pc_boot_linux(&dom, img, size, &none, &bs), -KILN_EINVAL);
     /* The command line cut to the kernel's cmdline_size. */
     size = bzimage(0x800000, 0, 8);
-    assert_int_equal(pc_boot_linux(&dom, img, size, "0123456789abc", NULL, 0, &bs), 0);
+    struct pc_boot_args longcl = { .cmdline = "0123456789abc" };
+    assert_int_equal(pc_boot_linux(&dom, img, size, &longcl, &bs), 0);
     assert_string_equal((const char *)guest_ram + 0x11000, "01234567");
     fake_domain_free(NULL);
 }
@@ -153,7 +165,10 @@ static void test_pvh_load(void **state)
     struct hvm_boot_state bs;
     assert_int_equal(fake_domain(16 * MIB, 4), 0);
     size_t size = pvh_image(0x100040);
-    assert_int_equal(pc_boot_pvh(&dom, img, size, "console=hvc0", &bs), 0);
+    static u8 mod[100];
+    struct pc_module m = { mod, sizeof(mod), "m" };
+    struct pc_boot_args args = { .cmdline = "console=hvc0", .mods = &m, .nr_mods = 1 };
+    assert_int_equal(pc_boot_pvh(&dom, img, size, &args, &bs), 0);
     assert_int_equal(bs.rip, 0x100040);
     assert_int_equal(bs.cr3, 0);                   /* 32-bit, paging off */
     assert_int_equal(bs.rax, 0);
@@ -165,10 +180,14 @@ static void test_pvh_load(void **state)
     assert_int_equal(ram64(si + 32), 0xe0000);
     assert_string_equal((const char *)guest_ram + ram64(si + 24), "console=hvc0");
     assert_int_equal(ram32(si + 48), 3);
+    assert_int_equal(ram32(si + 12), 1);                  /* the module, after the kernel */
+    assert_int_equal(ram64(ram64(si + 16)), 0x103000);
+    assert_int_equal(ram64(ram64(si + 16) + 8), sizeof(mod));
     assert_memory_equal(guest_ram + 0xe0000, "RSD PTR ", 8);
     /* The note's entry in the bss (not loaded bytes): refused. */
     size = pvh_image(0x102800);
-    assert_int_equal(pc_boot_pvh(&dom, img, size, "", &bs), -KILN_EINVAL);
+    args.nr_mods = 0;
+    assert_int_equal(pc_boot_pvh(&dom, img, size, &args, &bs), -KILN_EINVAL);
     fake_domain_free(NULL);
 }
 
@@ -187,7 +206,8 @@ static void test_real_bzimage(void **state)
     fclose(f);
     struct hvm_boot_state bs;
     assert_int_equal(fake_domain(256 * MIB, 1), 0);
-    assert_int_equal(pc_boot_linux(&dom, buf, size, "console=ttyS0", NULL, 0, &bs), 0);
+    struct pc_boot_args args = { .cmdline = "console=ttyS0" };
+    assert_int_equal(pc_boot_linux(&dom, buf, size, &args, &bs), 0);
     assert_int_equal(bs.rip & 0x1fffff, 0x200);
     assert_true(bs.rip >= 16 * MIB);
     fake_domain_free(NULL);

@@ -7,7 +7,8 @@
  * them (RSDP scan of 0xe0000-0xfffff, XSDT, MADT, FADT).
  *
  * The scenario passes what to expect on the guest command line:
- *   -- expect_kib=RAM_KIB expect_vcpus=N
+ *   -- expect_kib=RAM_KIB expect_vcpus=N expect_modlen=BYTES
+ * and one module, an ELF file of that size (modules=1).
  */
 #include "kt.h"
 
@@ -130,7 +131,15 @@ void kt_main(void)
           "command line: the file name, then the guest's arguments");
     kt_ok(r32(mbi + 4) == 639 && r32(mbi + 8) == want_kib - 1024,
           "mem_lower 639 KiB, mem_upper %u KiB", r32(mbi + 8));
-    kt_ok(r32(mbi + 20) == 0, "no modules");
+    u64 mods = r32(mbi + 24), mod_start = r32(mods), mod_end = r32(mods + 4);
+    const char *mod_str = (const char *)phys(r32(mods + 8));
+    kt_ok(r32(mbi + 20) == 1 && mod_start % 4096 == 0 &&
+              mod_end - mod_start == arg(cl, "expect_modlen") && same(mod_start, "\x7f" "ELF") &&
+              mem_equal(mod_str, "build/guests/hello.elf", 22) &&
+              (mod_end <= 0x100000 || mod_start >= (u64)(uintptr_t)kt_bss_end) &&
+              mod_end <= arg(cl, "expect_kib") * 1024,
+          "one module: page aligned, its size, its string, clear of the kernel (%lx-%lx)",
+          (unsigned long)mod_start, (unsigned long)mod_end);
     const char *loader = (const char *)phys(r32(mbi + 64));
     kt_ok(!kt_strcmp(loader, "Kiln"), "boot loader name '%s'", loader);
 
