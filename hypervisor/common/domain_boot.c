@@ -7,8 +7,9 @@
  *    "PC domain": the emulated PC platform, ACPI tables, and a Multiboot
  *    boot as under `qemu -kernel` (hvm/firmware/pc_boot.c);
  *  - an ELF with a PVH entry note (a Linux vmlinux) becomes a PC domain
- *    booted through the PVH entry; a bzImage that is not dom0's, a PC
- *    domain booted through Linux's 64-bit protocol;
+ *    booted through the PVH entry; a bzImage that is not dom0's (the
+ *    option domu keeps dom0 from taking it), a PC domain booted through
+ *    Linux's 64-bit protocol;
  *  - any other x86-64 ELF executable is one of Kiln's own test guests
  *    (guests/): no platform, every vCPU starts at the ELF entry in 32-bit
  *    flat protected mode with paging off, RDI = RAM size in KiB, RSI =
@@ -16,7 +17,7 @@
  *  - the rest (dom0's modules, data) are left alone.
  * The module string carries the options after the file name:
  *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
- *   testdev modules=N [-- GUEST COMMAND LINE]
+ *   testdev modules=N domu [-- GUEST COMMAND LINE]
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
  * pinned to; testdev (PC domains only) adds the test devices
@@ -144,7 +145,7 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus, modules;
-    bool priv, testdev;
+    bool priv, testdev, domu;
     const char *guest_cmdline;   /* after " -- ", NULL when none */
     size_t file_len;             /* the file name at the string's start */
 };
@@ -198,6 +199,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
         }
         if (len == 7 && !kstrncmp(k, "testdev", 7)) {
             o->testdev = true;
+            continue;
+        }
+        if (len == 4 && !kstrncmp(k, "domu", 4)) {
+            o->domu = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -325,6 +330,10 @@ static unsigned int start_one(unsigned int idx, const struct boot_module *m,
     if (!pc && (o.testdev || o.guest_cmdline || o.modules)) {
         pr_err("module %u: testdev, modules and a command line are for PC domains only: '%s'\n",
                idx, m->string);
+        return own;
+    }
+    if (o.domu && kind != BOOT_LINUX) {
+        pr_err("module %u: domu is for Linux kernels only: '%s'\n", idx, m->string);
         return own;
     }
 
