@@ -3,14 +3,15 @@
  * starts: the one place where the firmware builders' output is copied
  * into a domain.
  *
- * Every loader does the same four things: plan the image against the
- * domain's RAM (load_plan.c and the format's planner refuse anything
- * outside it), copy the planned bytes (the domain's RAM was allocated
- * zeroed, so bss needs no clearing), write the ACPI tables at
- * FW_ACPI_START (the RSDP first, so it sits 16-byte aligned where guests
- * scan), and write the protocol's hand-over structure in a page no
- * segment uses, preferring low memory (below FW_LOW_RAM_END) where
- * kernels do not allocate early.  Only vCPU 0 gets a boot state: the
+ * The 32-bit loaders (Multiboot, PVH) do the same five things: plan the
+ * image against the domain's RAM (load_plan.c and the format's planner
+ * refuse anything outside it), copy the planned bytes (the domain's RAM
+ * was allocated zeroed, so bss needs no clearing), copy the modules into
+ * free RAM above 1 MiB, write the ACPI tables at FW_ACPI_START (the RSDP
+ * first, so it sits 16-byte aligned where guests scan), and write the
+ * protocol's hand-over structure in a page nothing else uses, preferring
+ * low memory (below FW_LOW_RAM_END) where kernels do not allocate early.
+ * Linux's loader puts its hand-over at fixed low addresses, as dom0's.  Only vCPU 0 gets a boot state: the
  * others of a PC domain stay uninitialised until the guest starts them
  * with INIT-SIPI, as on hardware.
  *
