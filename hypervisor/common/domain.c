@@ -116,6 +116,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         return -KILN_ENOMEM;
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
+    d->pc_platform = cfg->pc_platform;
+    d->testdev = cfg->pc_platform && cfg->testdev;
     d->state = KILN_DOMSTATE_BUILDING;
     d->memory_kib = cfg->identity ? cfg->identity->pages * 4 : cfg->memory_kib;
     d->hardware = cfg->identity != NULL;
@@ -162,9 +164,10 @@ int domain_publish(struct domain *d, int domid)
     if (rc)
         return rc;
     list_add_tail(&d->elem, &domains);
-    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
+    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s%s%s\n", d->id, d->name,
             (unsigned long)d->memory_kib, d->nr_vcpus,
-            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
+            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "", d->pc_platform ? " pc" : "",
+            d->testdev ? " testdev" : "");
     return 0;
 }
 

@@ -83,6 +83,11 @@ struct domain {
     char name[KILN_NAME_MAX];
     u32 flags;              /* KILN_CPUID_F_* */
     bool hardware;          /* dom0: 1:1 memory, owns devices and CPU 0 */
+    /* A PC domU (booted from a Multiboot1 kernel): gets the emulated PC
+     * platform (LAPICs, IOAPIC, PICs, PIT, RTC, UART, PM, ACPI tables),
+     * and its vCPUs other than 0 wait for INIT-SIPI (not initialised). */
+    bool pc_platform;
+    bool testdev;           /* PC domU with kvm-unit-tests' test devices */
     u32 state;              /* KILN_DOMSTATE_* */
     u32 shutdown_reason;
     bool paused;
@@ -125,6 +130,7 @@ struct domain_config {
     int domid;              /* -1: next free id */
     /* dom0 only: its RAM, mapped 1:1 (memory_kib is then ignored). */
     const struct dom0_mem *identity;
+    bool pc_platform, testdev;   /* copied to struct domain */
 };
 
 /*
@@ -193,6 +199,9 @@ int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry
 int vcpu_create(struct domain *d, unsigned int id);
 void vcpu_destroy(struct vcpu *v);
 void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
+/* The same from the backend's form (all registers a boot protocol sets). */
+struct hvm_boot_state;
+void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
 /* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */

@@ -37,9 +37,11 @@ struct hvm_regs {
     bool long_mode;     /* 64-bit code segment (LMA and CS.L) */
 };
 
-/* Initial state of a vCPU (see struct kiln_domctl_vcpu). */
+/* Initial state of a vCPU (see struct kiln_domctl_vcpu); rax and rbx
+ * carry the Multiboot magic and info address, rbx PVH's start info. */
 struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
+    u64 rax, rbx;
 };
 
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };

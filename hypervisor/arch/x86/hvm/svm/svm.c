@@ -173,6 +173,8 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     st->rip = b->rip;
     st->rsp = b->rsp;
     st->g_pat = 0x0007040600070406ull;
+    st->rax = b->rax;
+    s->gprs.rbx = b->rbx;
     s->gprs.rdi = b->rdi;
     s->gprs.rsi = b->rsi;
 }
