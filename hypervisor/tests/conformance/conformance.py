@@ -32,9 +32,9 @@ snapshot sha256, entry):
   entry   QEMU SHA NAME RESULT STATUS SECONDS NOTE COMMAND
   subtest QEMU SHA NAME PASS|FAIL|SKIP TEXT
 RESULT is pass (the test wrote 0 to port 0xf4: QEMU status 1), fail, skip
-(status 77, the kvm-unit-tests convention), timeout or error (QEMU itself
-refused to start: status 1 with an error on stderr, as kvm-unit-tests' own
-runner judges it).
+(it wrote 38: status 77, the kvm-unit-tests convention), timeout or error
+(QEMU itself refused to start: status 1 with an error on stderr, as
+kvm-unit-tests' own runner judges it).
 """
 
 import fnmatch
@@ -46,7 +46,9 @@ from collections import Counter
 
 DEFAULT_TIMEOUT = 90
 DEFAULT_MEM_MIB = 256
-SKIP_CODE = 77            # kvm-unit-tests' "skipped" exit code
+# A kvm-unit-tests test that skipped everything writes 38 (77 >> 1) to port
+# 0xf4, so that QEMU's status is 77, autotools' "skipped".
+SKIP_CODE = 38
 FIELD_SEP = '\x1f'        # between the fields of the entries list
 
 SUBTEST_RE = re.compile(r'^(PASS|FAIL|SKIP): (.*)$')
@@ -241,13 +243,15 @@ def judge_reference(status, stderr_lines):
         return 'pass', ''
     # An odd status is isa-debug-exit's (V << 1) | 1, except those of a
     # QEMU killed by SIGSEGV or SIGBUS (the shell's 128 + signal), which no
-    # kvm-unit-tests exit code (0, 1, 63 for an assert, 77) collides with.
+    # kvm-unit-tests exit code (0, 1, 38 for a skip, 63 for an assert)
+    # collides with.
     if status in (128 + 7, 128 + 11) or (status > 128 and not status & 1):
         return 'fail', 'QEMU died of signal %d' % (status - 128)
     if status & 1:
         code = status >> 1
         return ('skip' if code == SKIP_CODE else 'fail'), 'exit code %d' % code
-    return 'fail', errors[0] if errors else 'QEMU status %d (no isa-debug-exit)' % status
+    return 'fail', errors[0] if errors else (
+        'QEMU status %d: no isa-debug-exit (a triple fault with -no-reboot, or a power-off)' % status)
 
 
 def cmd_record(cache_path, qemu, sha, name, log, stderr, status, secs, command):
@@ -316,14 +320,14 @@ def counts(subtests):
 def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
     cache = read_cache(cache_path)
     rows = []
-    excluded = 0
+    excluded = []
     for line in clean_lines(entries_path):
         if not line:
             continue
         f = line.split(FIELD_SEP)
         name, action = f[0], f[1]
         if action == 'excluded':
-            excluded += 1
+            excluded.append(name)
             continue
         ref = cache.get((qemu, sha, name))
         if ref is None:
@@ -340,9 +344,8 @@ def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
         rres, _, rsecs, rnote, _ = ref['entry']
         rp, rf = counts(ref['subtests'])
         kp, kf = counts(ksubs)
-        why = knote or ''
-        if rres != 'pass' and rnote:
-            why = ('reference: %s; ' % rnote) + (why or '-')
+        why = '; '.join(w for w in ('reference: ' + rnote if rres != 'pass' and rnote else '',
+                                    'Kiln: ' + knote if knote else '') if w)
         print('# %-42s %-9s %5d %5d %6s   %-9s %5d %5d %6s  %s'
               % (name, rres, rp, rf, rsecs, kres, kp, kf, ksecs, why))
         # Subtests are matched by their text; a text printed twice must pass twice.
@@ -365,11 +368,13 @@ def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
                 tap.append('%s - conformance %s: %d/%d subtests that pass on the reference'
                            % ('ok' if k == n else 'not ok', name, k, n))
     print('# passes on Kiln but fails on the reference: %s' % (', '.join(ahead) or 'none'))
+    if excluded:
+        print('# excluded (reasons in tests/conformance/excluded.txt): %s' % ' '.join(excluded))
     print('1..%d' % len(tap))
     for t in tap:
         print(t)
     print('conformance: tests %d/%d, subtests %d/%d pass on Kiln of those that pass on plain QEMU'
-          ' (%d tests excluded)' % (tests_k, tests_n, sub_k, sub_n, excluded))
+          ' (%d tests excluded)' % (tests_k, tests_n, sub_k, sub_n, len(excluded)))
     return 0 if (tests_k == tests_n and sub_k == sub_n) else 1
 
 
