@@ -23,6 +23,12 @@ run.sh starts the QEMU processes; this script does what is painful in bash:
       TAP and the summary line; exits 1 unless every test and subtest that
       passes on the reference passes on Kiln.
 
+  dom0-data CACHE QEMU_VERSION SHA256 ENTRIES DIR
+      the farm's payload data for dom0-run.sh: DIR/entries (name, file,
+      vCPUs, MiB, timeout, arguments, reference result or "excluded",
+      separated by US) and DIR/pass/NAME (the subtests that pass on the
+      reference, one per line).
+
   skipped CACHE REASON
       TAP for a run that could not happen (../shared absent): one skipped
       result per test the cache says passes on the reference.
@@ -378,6 +384,25 @@ def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
     return 0 if (tests_k == tests_n and sub_k == sub_n) else 1
 
 
+def cmd_dom0_data(cache_path, qemu, sha, entries_path, out_dir):
+    cache = read_cache(cache_path)
+    os.makedirs(os.path.join(out_dir, 'pass'), exist_ok=True)
+    with open(os.path.join(out_dir, 'entries'), 'w') as out:
+        for line in clean_lines(entries_path):
+            if not line:
+                continue
+            name, action, file, smp, mem, tmo, args = line.split(FIELD_SEP)[:7]
+            result = 'excluded'
+            if action != 'excluded':
+                ref = cache.get((qemu, sha, name))
+                if ref is None:
+                    fail('no reference result for %s (QEMU %s, snapshot %s)' % (name, qemu, sha[:12]))
+                result = ref['entry'][0]
+                with open(os.path.join(out_dir, 'pass', name), 'w') as p:
+                    p.writelines(t + '\n' for k, t in ref['subtests'] if k == 'PASS')
+            out.write(FIELD_SEP.join([name, file, smp, mem, tmo, args, result]) + '\n')
+
+
 def cmd_skipped(cache_path, reason):
     names = sorted({key[2] for key, v in read_cache(cache_path).items()
                     if v['entry'][0] == 'pass'})
@@ -398,6 +423,8 @@ def main(argv):
         cmd_record(*args)
     elif cmd == 'report' and len(args) == 5:
         return cmd_report(*args)
+    elif cmd == 'dom0-data' and len(args) == 5:
+        cmd_dom0_data(*args)
     elif cmd == 'skipped' and len(args) == 2:
         cmd_skipped(*args)
     else:

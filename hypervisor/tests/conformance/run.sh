@@ -48,11 +48,24 @@
 #    Subtests are the PASS:/FAIL: lines, matched by text.  Exit status 0 only
 #    when K == N and k == n.
 #
+# `run.sh payload DIR` (make conformance-payload) stops after step 3 and
+# lays out in DIR what the farm's suite (testsuites/conformance.suite) runs
+# in dom0: the x86/*.flat tests, the entries with their reference results
+# and dom0-run.sh, which starts each with `kl create -c`.
+#
 # Environment: KILN_SHARED (default ../shared), CONFORMANCE_JOBS (parallel
 # QEMU runs, default 2), CONFORMANCE_REFERENCE=refresh, CONFORMANCE_ONLY
 # (space-separated entry names: run just those; the summary then covers
 # them alone).  Logs stay in build/conformance/{reference,kiln}/NAME/.
 set -uo pipefail
+
+payload=""
+if [ "${1:-}" = payload ] && [ $# -eq 2 ]; then
+    payload=$2
+elif [ $# -ne 0 ]; then
+    echo "usage: run.sh [payload DIR]" >&2
+    exit 2
+fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 hv=$(cd "$here/../.." && pwd)
@@ -78,6 +91,10 @@ cache=$here/reference-qemu-${qemu_ver%."$minor"}.tsv
 
 if [ ! -f "$tarball" ]; then
     why="../shared is absent ($tarball not found)"
+    if [ -n "$payload" ]; then
+        echo "conformance: no payload: $why" >&2
+        exit 1
+    fi
     echo "# conformance: $why: the run is skipped"
     python3 "$py" skipped "$cache" "$why"
     echo "conformance: skipped, $why"
@@ -187,6 +204,16 @@ while IFS=$'\x1f' read -r name action file smp mem tmo args qparams _; do
 done <"$work/entries"
 wait
 echo "# conformance: QEMU $qemu_ver, kvm-unit-tests ${sha:0:12}: $todo reference run(s), the rest from $(basename "$cache")"
+
+if [ -n "$payload" ]; then
+    rm -rf "$payload"
+    mkdir -p "$payload/x86"
+    cp "$kut"/x86/*.flat "$payload/x86/" &&
+        cp "$here/dom0-run.sh" "$payload/" &&
+        python3 "$py" dom0-data "$cache" "$qemu_ver" "$sha" "$work/entries" "$payload" || exit 1
+    echo "# conformance: the farm's payload is in $payload (run it in dom0 with sh $payload/dom0-run.sh)"
+    exit 0
+fi
 
 while IFS=$'\x1f' read -r name action file smp mem tmo args _; do
     [ "$action" = run ] || continue
