@@ -94,6 +94,9 @@ class JudgeKiln(unittest.TestCase):
 
     def test_a_run_that_never_happened_fails(self):
         self.assertEqual(c.judge_kiln(tempfile.mkdtemp())[:2], ('fail', 'not run'))
+        d = tempfile.mkdtemp()
+        write(os.path.join(d, 'note'), 'not run: the budget was spent')
+        self.assertEqual(c.judge_kiln(d)[:2], ('fail', 'not run: the budget was spent'))
 
 
 class Report(unittest.TestCase):
@@ -150,6 +153,13 @@ class Report(unittest.TestCase):
         self.assertTrue(out.endswith('tests 1/1, subtests 2/3 pass on Kiln of those that pass on '
                                      'plain QEMU (0 tests excluded)\n'), out)
 
+    def test_hex_numbers_do_not_tell_subtests_apart(self):
+        self.reference('x', 1, 'PASS: XGETBV(0xeb55f6000000000) ok\nPASS: XGETBV(0x1f0e2f32) ok\n')
+        self.on_kiln('x', '(d1) PASS: XGETBV(0x1234) ok\n(d1) FAIL: XGETBV(0x99) ok\n'
+                          '(kiln) d1 destroyed: exit code 1\n')
+        self.entries_file(['x'])
+        self.assertIn('subtests 1/2 pass', self.report()[1])
+
     def test_a_kiln_failure_is_named_in_tap_and_the_table(self):
         self.reference('a', 1, 'PASS: x\n')
         self.on_kiln('a', '(kiln) module 0 is not a guest ELF image, not started\n')
@@ -175,6 +185,18 @@ class Report(unittest.TestCase):
         got = c.read_cache(self.cache)[(QEMU, SHA, 'a')]
         self.assertEqual(got['entry'][0], 'pass')
         self.assertEqual(got['subtests'], [('PASS', 'x')])
+
+    def test_dom0_data_carries_results_and_passing_subtests(self):
+        self.reference('a', 1, 'PASS: x\nFAIL: y\nPASS: z\n')
+        self.entries_file(['a'], excluded=['svm'])
+        out = os.path.join(self.dir, 'payload')
+        c.cmd_dom0_data(self.cache, QEMU, SHA, self.entries, out)
+        with open(os.path.join(out, 'entries')) as f:
+            rows = [l.rstrip('\n').split(c.FIELD_SEP) for l in f]
+        self.assertEqual(rows, [['a', 'a.flat', '1', '256', '90', '', 'pass'],
+                                ['svm', 'svm.flat', '1', '256', '90', '', 'excluded']])
+        with open(os.path.join(out, 'pass', 'a')) as f:
+            self.assertEqual(f.read(), 'x\nz\n')
 
     def test_skipped_run_reports_skips_only(self):
         self.reference('a', 1, 'PASS: x\n')
