@@ -59,6 +59,7 @@ FIELD_SEP = '\x1f'        # between the fields of the entries list
 
 SUBTEST_RE = re.compile(r'^(PASS|FAIL|SKIP): (.*)$')
 KILN_SUBTEST_RE = re.compile(r'\(d\d+\) (PASS|FAIL|SKIP): (.*)$')
+KILN_GUEST_LINE_RE = re.compile(r'\] \(d\d+\) (.*)$')
 # Kiln's log lines are "[ts] (kiln) text", "(kiln) WARN: text", "(kiln) ERROR: text".
 KILN_DESTROYED_RE = re.compile(r'\(kiln\)(?: [A-Z]+:)? d\d+ destroyed: (.*)$')
 KILN_EXIT_RE = re.compile(r'^exit code (\d+)$')
@@ -289,7 +290,11 @@ def judge_kiln(run_dir):
     lines = clean_lines(os.path.join(run_dir, 'serial.log'))
     subtests = []
     destroyed = None
+    last_guest_line = None
     for line in lines:
+        m = KILN_GUEST_LINE_RE.search(line)
+        if m:
+            last_guest_line = m.group(1)
         m = KILN_SUBTEST_RE.search(line)
         if m:
             subtests.append((m.group(1), m.group(2)))
@@ -312,7 +317,8 @@ def judge_kiln(run_dir):
         return 'fail', note or 'not run', subtests
     rc = int(read_file(os.path.join(run_dir, 'rc'), '0') or 0)
     if rc in (124, 137):
-        return 'timeout', (note + '; ' if note else '') + 'timeout', subtests
+        where = 'last guest line "%s"' % last_guest_line if last_guest_line else 'no guest output'
+        return 'timeout', 'timeout, %s' % where, subtests
     if other:
         return 'fail', other, subtests
     return 'fail', note or 'no "destroyed" line (QEMU status %d)' % rc, subtests

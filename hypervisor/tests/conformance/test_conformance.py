@@ -89,8 +89,11 @@ class JudgeKiln(unittest.TestCase):
                '(kiln) ERROR: PANIC on CPU 1: boom\n')
         self.assertEqual(self.kiln(log, rc='3')[:2], ('fail', 'PANIC on CPU 1: boom'))
 
-    def test_timeout(self):
-        self.assertEqual(self.kiln('(d1) PASS: a\n', rc='124')[0], 'timeout')
+    def test_timeout_says_where_the_guest_was(self):
+        log = '[ 1.1] (d1) PASS: a\n[ 1.2] (d1) smp: waiting for 65534 APs\n[ 9.0] (kiln) WARN: NMI\n'
+        self.assertEqual(self.kiln(log, rc='124')[:2],
+                         ('timeout', 'timeout, last guest line "smp: waiting for 65534 APs"'))
+        self.assertEqual(self.kiln('', rc='124')[:2], ('timeout', 'timeout, no guest output'))
 
     def test_a_run_that_never_happened_fails(self):
         self.assertEqual(c.judge_kiln(tempfile.mkdtemp())[:2], ('fail', 'not run'))
