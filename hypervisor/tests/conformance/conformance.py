@@ -380,7 +380,7 @@ def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
             tests_n += 1
             ok = kres == 'pass'
             tests_k += ok
-            detail = '' if ok else ': %s%s' % (kres, ' (%s)' % knote if knote else '')
+            detail = '' if ok else ': %s' % (knote or kres)
             tap.append('%s - conformance %s%s' % ('ok' if ok else 'not ok', name, detail))
         else:
             if kres == 'pass':

@@ -25,7 +25,8 @@
 #    after the entry's timeout (90 s unless given).  Results are cached per
 #    (QEMU version, snapshot sha256, entry) in reference-qemu-MAJOR.MINOR.tsv
 #    here, committed: only missing entries run, or all of them with
-#    CONFORMANCE_REFERENCE=refresh.  A cold cache costs about 15 minutes.
+#    CONFORMANCE_REFERENCE=refresh.  A cold cache costs about 5 minutes at
+#    -j2 (four entries run to their 90 s timeout, sieve takes 90-110 s).
 # 4. Kiln: each entry as the only boot module of Kiln under QEMU TCG
 #    (tests/qemu/lib.sh kiln_boot: -cpu max, -smp N+1, -m 1G or the domU's
 #    memory plus 768 MiB, Kiln's isa-debug-exit at 0x501):
@@ -58,7 +59,8 @@
 # in dom0: the x86/*.flat tests, the entries with their reference results
 # and dom0-run.sh, which starts each with `kl create -c`.
 #
-# Environment: KILN_SHARED (default ../shared), CONFORMANCE_JOBS (parallel
+# Environment: KILN_SHARED (default ../shared), KILN_ELF (the image to test,
+# default build/kiln.elf, as in tests/qemu/lib.sh), CONFORMANCE_JOBS (parallel
 # QEMU runs, default 2), CONFORMANCE_REFERENCE=refresh,
 # CONFORMANCE_KILN_BUDGET (seconds, default 600), CONFORMANCE_ONLY
 # (space-separated entry names: run just those; the summary then covers
