@@ -11,9 +11,11 @@
 # that pass on the reference, one per line) and this script.  Results are
 # judged as run.sh judges them: a test passes when the hypervisor logs
 # `dN destroyed: exit code 0`; TAP has one result per test that passes on
-# the reference and one for the reference-passing subtests of each test
-# that fails there as a whole; the last line is the same summary as
-# run.sh's, as a TAP comment.
+# the reference (`NAME`) and one for the reference-passing subtests of each
+# test that fails there as a whole (`NAME subtests`), each followed by a
+# comment with the reason, time and subtest counts; the last line is the
+# same summary as run.sh's, as a TAP comment.  Each entry gets its timeout
+# from unittests.cfg, at most 60 s if it fails on the reference.
 #
 # Usage: sh DIR/dom0-run.sh [NAME...]   (no names: every entry)
 set -u
