@@ -163,6 +163,7 @@ run_reference() {
     local -a qp cmd
     eval "qp=($qparams)"
     mkdir -p "$dir"
+    # shellcheck disable=SC2054 # the commas are QEMU's, inside one option
     cmd=(qemu-system-x86_64 -accel tcg -cpu max -m 256 -smp "$smp" -nodefaults -no-reboot
          -display none -global kvm-pit.lost_tick_policy=discard
          -device pc-testdev -device isa-debug-exit,iobase=0xf4,iosize=0x4 -device pci-testdev
