@@ -219,8 +219,11 @@ echo "# conformance: QEMU $qemu_ver, kvm-unit-tests ${sha:0:12}: $todo reference
 if [ -n "$payload" ]; then
     rm -rf "$payload"
     mkdir -p "$payload/x86"
-    cp "$kut"/x86/*.flat "$payload/x86/" &&
-        cp "$here/dom0-run.sh" "$payload/" &&
+    # Only the tests that run: the image carries no excluded entry.
+    while IFS=$'\x1f' read -r name action file _; do
+        [ "$action" = run ] && { cp "$kut/x86/$file" "$payload/x86/" || exit 1; }
+    done <"$work/entries"
+    cp "$here/dom0-run.sh" "$payload/" &&
         python3 "$py" dom0-data "$cache" "$qemu_ver" "$sha" "$work/entries" "$payload" || exit 1
     echo "# conformance: the farm's payload is in $payload (run it in dom0 with sh $payload/dom0-run.sh)"
     exit 0
