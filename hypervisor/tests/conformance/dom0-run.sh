@@ -21,10 +21,8 @@
 set -u
 
 dir=$(cd "$(dirname "$0")" && pwd)
-work=/tmp/kvm-unit-tests
 us=$(printf '\037')
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+work=$(mktemp -d /tmp/kvm-unit-tests.XXXXXX) || exit 1
 
 # wanted NAME [ARGS...]: is NAME among the script's arguments (or are there none)?
 wanted() {
@@ -108,4 +106,5 @@ while IFS=$us read -r name file smp mem tmo args ref; do
         echo "# $name: $have/$want subtests that pass on the reference ($why, ${secs} s)"
     fi
 done <"$dir/entries"
+rm -rf "$work"
 echo "# conformance: tests $tests_k/$tests_n, subtests $sub_k/$sub_n pass on Kiln of those that pass on plain QEMU ($excluded tests excluded)"
