@@ -9,6 +9,7 @@ against a stand-in for kl.  Prints TAP (run by `make unit-test`).
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,14 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import conformance as c  # noqa: E402
+
+# Every test's files live under one directory, removed at the end.
+ROOT = tempfile.mkdtemp(prefix='test_conformance.')
+
+
+def scratch():
+    return tempfile.mkdtemp(dir=ROOT)
+
 
 QEMU = '7.2.22'
 SHA = 'ab' * 32
@@ -59,7 +68,7 @@ class JudgeReference(unittest.TestCase):
 
 class JudgeKiln(unittest.TestCase):
     def kiln(self, log, rc='1', note=''):
-        d = tempfile.mkdtemp()
+        d = scratch()
         write(os.path.join(d, 'serial.log'), log)
         write(os.path.join(d, 'rc'), rc)
         write(os.path.join(d, 'note'), note)
@@ -98,15 +107,15 @@ class JudgeKiln(unittest.TestCase):
         self.assertEqual(self.kiln('', rc='124')[:2], ('timeout', 'timeout, no guest output'))
 
     def test_a_run_that_never_happened_fails(self):
-        self.assertEqual(c.judge_kiln(tempfile.mkdtemp())[:2], ('fail', 'not run'))
-        d = tempfile.mkdtemp()
+        self.assertEqual(c.judge_kiln(scratch())[:2], ('fail', 'not run'))
+        d = scratch()
         write(os.path.join(d, 'note'), 'not run: the budget was spent')
         self.assertEqual(c.judge_kiln(d)[:2], ('fail', 'not run: the budget was spent'))
 
 
 class Report(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
+        self.dir = scratch()
         self.cache = os.path.join(self.dir, 'ref.tsv')
         self.kiln = os.path.join(self.dir, 'kiln')
         self.entries = os.path.join(self.dir, 'entries')
@@ -238,7 +247,7 @@ file = svm.flat
 """
 
     def entries(self, excluded):
-        d = tempfile.mkdtemp()
+        d = scratch()
         write(os.path.join(d, 'cfg'), self.CFG)
         write(os.path.join(d, 'ex'), excluded)
         rc, out = run(c.cmd_entries, os.path.join(d, 'cfg'), os.path.join(d, 'ex'))
@@ -284,7 +293,7 @@ class Dom0Run(unittest.TestCase):
     """dom0-run.sh, the farm's side, against a stand-in for kl."""
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
+        self.dir = scratch()
         self.fake = os.path.join(self.dir, 'fake')
         write(os.path.join(self.fake, 'kl'), FAKE_KL)
         os.chmod(os.path.join(self.fake, 'kl'), 0o755)
@@ -368,4 +377,5 @@ if __name__ == '__main__':
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
     print('1..%d' % suite.countTestCases())
     result = unittest.TextTestRunner(stream=io.StringIO(), resultclass=Tap).run(suite)
+    shutil.rmtree(ROOT)
     sys.exit(0 if result.wasSuccessful() else 1)
