@@ -12,6 +12,7 @@
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
@@ -87,6 +88,7 @@ void domain_discard(struct domain *d)
     if (sched_dom_destroy(&d->sd))
         panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
+    evtchn_domain_destroy(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);
@@ -236,6 +238,8 @@ void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason)
             v->in_sched = false;
         }
     }
+    /* Its peers learn at once that their channels lost this end. */
+    evtchn_domain_destroy(d);
     domain_try_reap(d);
 }
 

@@ -35,6 +35,8 @@
 
 /* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
  * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
+struct evtchn_domain;
+
 struct p2m {
     u64 *root;              /* nested PML4 (direct-map address) */
     paddr_t root_pa;
@@ -108,6 +110,8 @@ struct domain {
     unsigned int line_len;
 
     struct list_head elem;  /* in the domain list */
+
+    struct evtchn_domain *evtchn; /* event channels (evtchn.h), NULL until used */
 };
 
 extern spinlock_t domlist_lock;
