@@ -5,11 +5,12 @@
  * Every module that is an x86-64 ELF executable becomes a domain; others
  * (a future dom0 kernel, data) are left alone.  The module string carries
  * the options after the file name:
- *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
+ *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv mmiotest
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
- * pinned to.  Domains get ids 1, 2, ... in module order and are unpaused
- * together once all are built.
+ * pinned to; mmiotest gives the domain the scratch MMIO registers of
+ * testport.h (a test aid).  Domains get ids 1, 2, ... in module order and
+ * are unpaused together once all are built.
  *
  * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
  * paging off (like Multiboot), RDI = RAM size in KiB, RSI = vCPU number;
@@ -110,7 +111,7 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus;
-    bool priv;
+    bool priv, mmiotest;
 };
 
 /* Fills o from the module string; returns -1 on a malformed option. */
@@ -145,6 +146,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
             break;
         if (len == 4 && !kstrncmp(k, "priv", 4)) {
             o->priv = true;
+            continue;
+        }
+        if (len == 8 && !kstrncmp(k, "mmiotest", 8)) {
+            o->mmiotest = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -206,7 +211,9 @@ static void start_one(unsigned int idx, const struct boot_module *m, int domid)
     int rc = domain_build(&cfg, &d);
     if (rc)
         goto out;
-    rc = domain_load_elf(d, image, size, &entry);
+    rc = o.mmiotest ? hvm_mmio_scratch_attach(d) : 0;
+    if (!rc)
+        rc = domain_load_elf(d, image, size, &entry);
     if (!rc && entry > 0xffffffffu)
         rc = -KILN_EINVAL;
     for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {

@@ -23,6 +23,7 @@
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
 #include <kiln/dom0.h>
+#include <kiln/hvm_mmio.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -96,6 +97,7 @@ struct domain {
 
     u64 memory_kib;
     struct p2m p2m;
+    struct hvm_mmio mmio;   /* emulated device memory (arch/x86/hvm/mmio.c) */
 
     unsigned int nr_vcpus;
     struct vcpu *vcpus[KILN_MAX_VCPUS];

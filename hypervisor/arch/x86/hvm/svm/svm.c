@@ -210,6 +210,7 @@ static void svm_set_regs(struct vcpu *v, const struct hvm_regs *r)
     st->rax = r->rax;
     st->rsp = r->rsp;
     st->rip = r->rip;
+    st->rflags = r->rflags;
     s->gprs.rbx = r->rbx;
     s->gprs.rcx = r->rcx;
     s->gprs.rdx = r->rdx;
@@ -303,6 +304,7 @@ static const struct hvm_ops svm_ops = {
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,
     .inject_page_fault = svm_inject_page_fault,
+    .paging = svm_paging,
 };
 
 const struct hvm_ops *svm_probe(void)
