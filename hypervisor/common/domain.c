@@ -14,6 +14,7 @@
 #include <kiln/domain.h>
 #include <kiln/evtchn.h>
 #include <kiln/hvm.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 
@@ -90,6 +91,7 @@ void domain_discard(struct domain *d)
     hvm_cpuid_domain_free(d);
     evtchn_domain_destroy(d);
     hvm_mmio_release(d);
+    ioreq_domain_destroy(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);

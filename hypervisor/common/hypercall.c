@@ -13,6 +13,7 @@
 #include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/hypercall.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/time.h>
@@ -113,6 +114,9 @@ void hypercall_dispatch(struct vcpu *v)
             break;
         case KILN_HC_EVTCHN_OP:
             ret = hypercall_evtchn_op(v, a1, r.rsi);
+            break;
+        case KILN_HC_IOREQ_OP:
+            ret = hypercall_ioreq_op(v, a1, r.rsi);
             break;
         case KILN_HC_DOMCTL:
             ret = hc_control(v, a1, false);

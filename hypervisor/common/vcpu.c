@@ -91,6 +91,15 @@ void vcpu_block(struct vcpu *v, u64 deadline_ns)
     vcpu_sched_raise();
 }
 
+void vcpu_block_locked(struct vcpu *v, u64 deadline_ns)
+{
+    v->blocked = true;
+    v->wake_deadline = deadline_ns;
+    if (deadline_ns)
+        vcpu_sched_add_wakeup(v);
+    vcpu_update_runnable(v);
+}
+
 void vcpu_wake(struct vcpu *v)
 {
     if (!v->blocked)

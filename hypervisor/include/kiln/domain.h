@@ -37,6 +37,7 @@
 /* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
  * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
 struct evtchn_domain;
+struct ioreq_server;
 
 struct p2m {
     u64 *root;              /* nested PML4 (direct-map address) */
@@ -74,6 +75,9 @@ struct vcpu {
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
     u64 stats[KT_STAT_COUNT];
+    /* MMIO instructions whose emulation ended (mmio.c): tells a device
+     * that answers HVM_MMIO_RETRY when an instruction is over. */
+    u64 mmio_insns;
     u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
     u32 port_scratch;
 
@@ -114,6 +118,7 @@ struct domain {
     struct list_head elem;  /* in the domain list */
 
     struct evtchn_domain *evtchn; /* event channels (evtchn.h), NULL until used */
+    struct ioreq_server *ioreq;   /* its I/O server (ioreq.h), NULL if none */
 };
 
 extern spinlock_t domlist_lock;
@@ -201,6 +206,10 @@ void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
 void vcpu_update_runnable(struct vcpu *v);
 /* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
 void vcpu_block(struct vcpu *v, u64 deadline_ns);
+/* The same for a caller that holds domlist_lock, having checked under it
+ * that the wake-up has not come yet; it calls vcpu_sched_raise() once it
+ * has dropped the lock. */
+void vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
 void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 int vcpu_set_affinity(struct vcpu *v, u64 mask);
