@@ -219,7 +219,7 @@ int hvm_ioreq_port(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *va
 
 /* ---- the hypercall ---------------------------------------------------------- */
 
-static unsigned int order_for(size_t bytes)
+static unsigned int pages_order(size_t bytes)
 {
     unsigned int order = 0;
     while ((PAGE_SIZE << order) < bytes)
@@ -244,7 +244,7 @@ static s64 create(struct domain *self, struct domain *d, const struct kiln_ioreq
             return id;
         consumer_id = id;
     }
-    unsigned int order = order_for(sizeof(struct ioreq_server) +
+    unsigned int order = pages_order(sizeof(struct ioreq_server) +
                                    d->nr_vcpus * sizeof(struct ioreq_vcpu));
     struct ioreq_server *s = alloc_pages_zeroed(order);
     if (!s)
