@@ -100,11 +100,13 @@ void evtchn_domain_destroy(struct domain *d);
 
 /* ---- evtchn_fifo.c ------------------------------------------------------ */
 
+/* INIT_CONTROL / EXPAND_ARRAY (checks as in event_channel.h); expanding
+ * returns the number of ports the array covers now. */
 int evtchn_fifo_init_control(struct domain *d, u32 vcpu, u64 gpa, u32 vector);
 int evtchn_fifo_expand_array(struct domain *d, u64 gpa);
 /* Marks port pending in d's array and links it to its queue, raising the
- * upcall when the queue's READY bit goes up.  Returns false when the
- * event could not be recorded (no word yet: kept in c->early). */
+ * upcall when the queue's READY bit goes up.  Without a word or a control
+ * block yet, the event waits in c->early until they are registered. */
 void evtchn_fifo_set_pending(struct domain *d, u32 port, struct evtchn *c);
 int evtchn_fifo_unmask(struct domain *d, u32 port);
 /* The word of port, NULL when its array page is not registered. */

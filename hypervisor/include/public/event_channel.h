@@ -95,8 +95,9 @@ enum kiln_evtchn_cmd {
     /* vcpu, control_gpa, vector: registers that vCPU's control block (once;
      * EEXIST after).  EINVAL bad vCPU, alignment or vector; EFAULT not RAM. */
     KILN_EVTCHNOP_INIT_CONTROL     = 1,
-    /* array_gpa: the next array page (page aligned, in the caller's RAM).
-     * E2BIG when all KILN_EVTCHN_ARRAY_PAGES are registered. */
+    /* array_gpa: the next array page (page aligned, in the caller's RAM);
+     * returns the number of ports the array covers now.  E2BIG when all
+     * KILN_EVTCHN_ARRAY_PAGES are registered. */
     KILN_EVTCHNOP_EXPAND_ARRAY     = 2,
     /* dom (SELF, or another domain for a privileged caller), remote_dom
      * (SELF allowed): out port, a fresh port of dom that remote_dom may bind. */
