@@ -261,6 +261,24 @@ static void test_loopback_and_dom0_upcall(void **state)
     assert_int_equal(out[0], p2);
 }
 
+static void test_polling_vcpu(void **state)
+{
+    (void)state;
+    u32 a, b, out[4];
+    guest_init(1, 1);
+    /* dom0's kernel module polls: no vector, no upcall, events queued. */
+    assert_int_equal(evtchn_fifo_init_control(&doms[0].d, 0, CTL_GPA(0), KILN_EVTCHN_VECTOR_NONE), 0);
+    assert_int_equal(evtchn_fifo_expand_array(&doms[0].d, ARRAY_GPA(0)), 1024);
+    connect(1, &a, 0, &b);
+    consume(0, 0, out, 4);
+    ipis = upcalls = 0;
+    evtchn_send(&doms[1].d, a);
+    assert_int_equal(ipis + upcalls, 0);
+    assert_int_equal(ctl(0, 0)->ready, 1u << KILN_EVTCHN_PRIORITY_DEFAULT);
+    assert_int_equal(consume(0, 0, out, 4), 1);
+    assert_int_equal(out[0], b);
+}
+
 static void test_priorities_and_order(void **state)
 {
     (void)state;
@@ -598,6 +616,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bind_send_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loopback_and_dom0_upcall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_polling_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priorities_and_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_masking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_limit, setup, teardown),

@@ -30,6 +30,8 @@ u32 *evtchn_fifo_word(struct evtchn_domain *e, u32 port)
 
 static void upcall(struct domain *d, u32 vcpu, u8 vector)
 {
+    if (vector == KILN_EVTCHN_VECTOR_NONE)
+        return;   /* it polls */
     /* dom0's one vCPU owns CPU 0 and its real LAPIC: the vector reaches
      * its IDT directly, now or at its next VMRUN. */
     if (d->hardware)
@@ -129,8 +131,9 @@ int evtchn_fifo_init_control(struct domain *d, u32 vcpu, u64 gpa, u32 vector)
     struct evtchn_domain *e = evtchn_domain_get(d);
     if (!e)
         return d->state == KILN_DOMSTATE_DYING ? -KILN_ESRCH : -KILN_ENOMEM;
-    if (vcpu >= e->nr_vcpus || (gpa & 7) || vector < KILN_EVTCHN_VECTOR_MIN ||
-        vector > KILN_EVTCHN_VECTOR_MAX)
+    if (vcpu >= e->nr_vcpus || (gpa & 7) ||
+        (vector != KILN_EVTCHN_VECTOR_NONE &&
+         (vector < KILN_EVTCHN_VECTOR_MIN || vector > KILN_EVTCHN_VECTOR_MAX)))
         return -KILN_EINVAL;
     struct evtchn_vcpu *ev = &e->vcpu[vcpu];
     if (ev->control)

@@ -74,7 +74,10 @@
 #define KILN_EVTCHN_LINK_MASK 0x1ffffu
 
 /* Upcall vectors a vCPU may name (the LAPIC's fixed vectors below the
- * hypervisor's own, which start at 0xf0). */
+ * hypervisor's own, which start at 0xf0), or KILN_EVTCHN_VECTOR_NONE: no
+ * upcall, the vCPU polls READY itself (dom0's kernel module does, as a
+ * module cannot claim an interrupt vector of its own in Linux). */
+#define KILN_EVTCHN_VECTOR_NONE 0u
 #define KILN_EVTCHN_VECTOR_MIN 0x20u
 #define KILN_EVTCHN_VECTOR_MAX 0xefu
 
@@ -92,7 +95,8 @@ struct kiln_evtchn_control {
 
 enum kiln_evtchn_cmd {
     KILN_EVTCHNOP_VERSION          = 0,  /* returns KILN_EVTCHN_VERSION */
-    /* vcpu, control_gpa, vector: registers that vCPU's control block (once;
+    /* vcpu, control_gpa, vector (or VECTOR_NONE): registers that vCPU's
+     * control block (once;
      * EEXIST after).  EINVAL bad vCPU, alignment or vector; EFAULT not RAM. */
     KILN_EVTCHNOP_INIT_CONTROL     = 1,
     /* array_gpa: the next array page (page aligned, in the caller's RAM);
