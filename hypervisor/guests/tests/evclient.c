@@ -71,7 +71,8 @@ void kt_main(void)
     u64 until = (u64)kt_hc_time() + 20000 * MS;
     while (status(1) != KILN_EVTCHN_STATE_INTERDOMAIN && (u64)kt_hc_time() < until)
         kt_sleep_ns(MS);
-    kt_ok(status(1) == KILN_EVTCHN_STATE_INTERDOMAIN && op.remote_dom == SERVER,
+    s64 st = status(1);
+    kt_ok(st == KILN_EVTCHN_STATE_INTERDOMAIN && op.remote_dom == SERVER,
           "port 1 connected to d%u port %u", op.remote_dom, op.remote_port);
     kt_ok(wait_event(20000 * MS), "d1 says its I/O server is ready");
 
