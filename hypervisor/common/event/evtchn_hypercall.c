@@ -71,7 +71,6 @@ static s64 op_locked(struct vcpu *v, u64 cmd, struct kiln_evtchn_op *op)
     struct domain *self = v->domain, *d;
     struct evtchn *c;
     s64 err = 0;
-    int rc;
 
     switch (cmd) {
     case KILN_EVTCHNOP_INIT_CONTROL:
@@ -84,8 +83,7 @@ static s64 op_locked(struct vcpu *v, u64 cmd, struct kiln_evtchn_op *op)
         u32 remote = op->remote_dom == KILN_DOMID_SELF ? self->id : op->remote_dom;
         if (remote >= KILN_DOMID_SELF)
             return -KILN_EINVAL;
-        rc = evtchn_alloc_unbound(d, (u16)remote, &op->port);
-        return rc;
+        return evtchn_alloc_unbound(d, (u16)remote, &op->port);
     }
     case KILN_EVTCHNOP_BIND_INTERDOMAIN: {
         u32 remote = op->remote_dom == KILN_DOMID_SELF ? self->id : op->remote_dom;

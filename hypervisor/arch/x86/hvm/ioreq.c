@@ -197,7 +197,7 @@ bool hvm_ioreq_port_claimed(struct domain *d, u16 port)
         return false;
     unsigned int n = __atomic_load_n(&s->nr_ports, __ATOMIC_ACQUIRE);
     for (unsigned int i = 0; i < n; i++)
-        if ((u32)(port - s->ports[i].first) < s->ports[i].count && port >= s->ports[i].first)
+        if (port >= s->ports[i].first && (u32)(port - s->ports[i].first) < s->ports[i].count)
             return true;
     return false;
 }
