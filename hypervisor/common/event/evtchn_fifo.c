@@ -40,8 +40,10 @@ static void upcall(struct domain *d, u32 vcpu, u8 vector)
         evtchn_upcall(d->vcpus[vcpu], vector);
 }
 
-/* Sets LINKED (and clears LINK) on a pending, unmasked, unlinked word. */
-static bool claim_word(u32 *w, u64 *dropped)
+/* Sets LINKED (and clears LINK) on a pending, unmasked, unlinked word;
+ * false when it is not one, or the guest kept changing it (its event then
+ * stays pending, unlinked, until the next send or unmask). */
+static bool claim_word(u32 *w)
 {
     for (unsigned int i = 0; i < EVTCHN_CAS_TRIES; i++) {
         u32 old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
@@ -51,7 +53,6 @@ static bool claim_word(u32 *w, u64 *dropped)
         if (__atomic_compare_exchange_n(w, &old, new, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return true;
     }
-    (*dropped)++;
     return false;
 }
 
@@ -77,7 +78,7 @@ static void link(struct domain *d, struct evtchn_domain *e, u32 port, const stru
     struct evtchn_vcpu *ev = &e->vcpu[c->vcpu];
     u32 q = c->priority, t = ev->tail[q];
 
-    if (!claim_word(w, &e->dropped))
+    if (!claim_word(w))
         return;
     u32 *tw = t && t != port ? evtchn_fifo_word(e, t) : NULL;
     bool appended = tw && append(tw, port);

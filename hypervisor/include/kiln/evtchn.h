@@ -29,7 +29,7 @@ struct vcpu;
 #define EVTCHN_BUCKET_PORTS   256u
 #define EVTCHN_NR_BUCKETS     (KILN_EVTCHN_MAX_PORTS / EVTCHN_BUCKET_PORTS)
 /* Compare-and-swap attempts on one event word before the hypervisor gives
- * up on a guest that keeps changing it (its event is then dropped). */
+ * up on a guest that keeps changing it (the event stays pending, unlinked). */
 #define EVTCHN_CAS_TRIES      16u
 
 struct evtchn {
@@ -54,7 +54,6 @@ struct evtchn_domain {
     u32 used;               /* ports allocated */
     u32 hint;               /* no free port below it */
     u32 array_pages;
-    u64 dropped;            /* events a guest's own corruption lost */
     u32 *array[KILN_EVTCHN_ARRAY_PAGES];
     struct evtchn *bucket[EVTCHN_NR_BUCKETS];
     unsigned int nr_vcpus;
