@@ -71,13 +71,13 @@ struct vcpu {
      * registers), -1 = none: checked so that a vCPU is never run on two
      * CPUs at once, nor freed while a CPU still uses it. */
     int run_cpu;
+    /* MMIO instructions whose emulation ended (mmio.c): tells a device
+     * that answers HVM_MMIO_RETRY when an instruction is over. */
+    u64 mmio_insns;
 
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
     u64 stats[KT_STAT_COUNT];
-    /* MMIO instructions whose emulation ended (mmio.c): tells a device
-     * that answers HVM_MMIO_RETRY when an instruction is over. */
-    u64 mmio_insns;
     u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
     u32 port_scratch;
 
