@@ -54,10 +54,13 @@ void printk(enum log_level level, const char *fmt, ...) { (void)level; (void)fmt
 u64 now_ns(void) { return clock_ns; }
 void smp_send_ipi(unsigned int cpu, u8 vector) { (void)cpu; (void)vector; }
 void evtchn_upcall(struct vcpu *v, u8 vector) { (void)v; (void)vector; }
-void vcpu_block_locked(struct vcpu *v, u64 deadline)
+bool vcpu_block_locked(struct vcpu *v, u64 deadline)
 {
+    if (deadline <= clock_ns)
+        return false;
     v->blocked = true;
     v->wake_deadline = deadline;
+    return true;
 }
 void vcpu_wake(struct vcpu *v) { v->blocked = false; }
 void vcpu_sched_raise(void) { raises++; }

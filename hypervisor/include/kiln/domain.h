@@ -204,12 +204,11 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
-/* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
+/* v (running on this CPU) blocks until woken or deadline_ns (0 = none);
+ * nothing happens when the deadline already passed. */
 void vcpu_block(struct vcpu *v, u64 deadline_ns);
-/* The same for a caller that holds domlist_lock, having checked under it
- * that the wake-up has not come yet; it calls vcpu_sched_raise() once it
- * has dropped the lock. */
-void vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
+/* The same with domlist_lock held; false when it did not block. */
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
 void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 int vcpu_set_affinity(struct vcpu *v, u64 mask);

@@ -159,9 +159,10 @@ static int forward(struct vcpu *v, const struct ioreq_access *a, bool replay, u6
         ioreq_proto_post(&iv->p, &s->page[v->id], a, now, s->timeout_ns);
         evtchn_send(d, iv->port);
     }
-    block = true;
     iv->pos = 0;   /* the next attempt starts the instruction again */
-    vcpu_block_locked(v, iv->p.deadline);
+    /* The caller raises the scheduler once the lock is dropped; a deadline
+     * already past leaves the vCPU running into its timeout. */
+    block = vcpu_block_locked(v, iv->p.deadline);
 out:
     if (why)
         domain_kill(d, KILN_SHUTDOWN_CRASH, why);
