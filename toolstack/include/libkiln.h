@@ -64,16 +64,6 @@ int kiln_dmesg_read(kiln_handle *h, char *buf, size_t len, uint64_t *offset);
 
 int kiln_physinfo(kiln_handle *h, struct kiln_sysctl_physinfo *out);
 
-#define KILN_PAGE_SIZE 4096u
-/* Maps nr pages of domain domid, from page frame gfn on, into this process,
- * readable and writable (shared with the domain); *out gets the address.
- * All or nothing.  -ENOSYS without a hypervisor foreign window; otherwise
- * the errors of KILN_IOCTL_MMAP_FOREIGN (kiln_ioctl.h).  If the domain is
- * destroyed while mapped, the pages read as zeros from then on. */
-int kiln_map_foreign(kiln_handle *h, uint32_t domid, uint64_t gfn, size_t nr, void **out);
-/* Undoes kiln_map_foreign (same address and page count). */
-int kiln_unmap_foreign(void *addr, size_t nr);
-
 /*
  * Event channels (event_channel.h) for a dom0 process: a port of dom0 as a
  * file descriptor (kiln_ioctl.h, KILN_IOCTL_EVTCHN_*).  kiln_evtchn_bind
@@ -112,6 +102,16 @@ int kiln_ioreq_create(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t tim
 int kiln_ioreq_vcpu_port(kiln_handle *h, uint32_t domid, uint32_t vcpu, uint32_t *port);
 int kiln_ioreq_map_range(kiln_handle *h, uint32_t domid, uint32_t type, uint64_t start,
                          uint64_t size);
+
+#define KILN_PAGE_SIZE 4096u
+/* Maps nr pages of domain domid, from page frame gfn on, into this process,
+ * readable and writable (shared with the domain); *out gets the address.
+ * All or nothing.  -ENOSYS without a hypervisor foreign window; otherwise
+ * the errors of KILN_IOCTL_MMAP_FOREIGN (kiln_ioctl.h).  If the domain is
+ * destroyed while mapped, the pages read as zeros from then on. */
+int kiln_map_foreign(kiln_handle *h, uint32_t domid, uint64_t gfn, size_t nr, void **out);
+/* Undoes kiln_map_foreign (same address and page count). */
+int kiln_unmap_foreign(void *addr, size_t nr);
 
 /* Names for messages. */
 const char *kiln_domstate_name(uint32_t state);
