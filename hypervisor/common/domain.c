@@ -12,7 +12,9 @@
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 
@@ -87,7 +89,9 @@ void domain_discard(struct domain *d)
     if (sched_dom_destroy(&d->sd))
         panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
+    evtchn_domain_destroy(d);
     hvm_mmio_release(d);
+    ioreq_domain_destroy(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);
@@ -240,6 +244,8 @@ void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason)
             v->in_sched = false;
         }
     }
+    /* Its peers learn at once that their channels lost this end. */
+    evtchn_domain_destroy(d);
     domain_try_reap(d);
 }
 

@@ -36,6 +36,9 @@
 
 /* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
  * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
+struct evtchn_domain;
+struct ioreq_server;
+
 struct p2m {
     u64 *root;              /* nested PML4 (direct-map address) */
     paddr_t root_pa;
@@ -68,6 +71,9 @@ struct vcpu {
      * registers), -1 = none: checked so that a vCPU is never run on two
      * CPUs at once, nor freed while a CPU still uses it. */
     int run_cpu;
+    /* MMIO instructions whose emulation ended (mmio.c): tells a device
+     * that answers HVM_MMIO_RETRY when an instruction is over. */
+    u64 mmio_insns;
 
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
@@ -115,6 +121,9 @@ struct domain {
     unsigned int line_len;
 
     struct list_head elem;  /* in the domain list */
+
+    struct evtchn_domain *evtchn; /* event channels (evtchn.h), NULL until used */
+    struct ioreq_server *ioreq;   /* its I/O server (ioreq.h), NULL if none */
 };
 
 extern spinlock_t domlist_lock;
@@ -204,8 +213,11 @@ struct hvm_boot_state;
 void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
-/* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
+/* v (running on this CPU) blocks until woken or deadline_ns (0 = none);
+ * nothing happens when the deadline already passed. */
 void vcpu_block(struct vcpu *v, u64 deadline_ns);
+/* The same with domlist_lock held; false when it did not block. */
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
 void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 int vcpu_set_affinity(struct vcpu *v, u64 mask);
