@@ -28,7 +28,7 @@
 #endif
 #define NAME        (MIGRATE_DIRTY ? "migrate-dirty" : "migrate")
 #define PAT_PAGES   512                 /* 2 MiB of pattern */
-#define RUN_MS      25000               /* TSC time the guest runs for */
+#define RUN_MS      30000               /* TSC time the guest runs for */
 #define SLEEP_MS    2                   /* idle variant: between beats */
 /* A step of the host clock against the TSC that means "moved to another
  * host".  Large: a CPU-bound guest on a busy host saw the two disagree by

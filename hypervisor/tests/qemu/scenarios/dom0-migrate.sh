@@ -81,20 +81,25 @@ if [ $ok != 1 ]; then
 fi
 tap_ok "${CHECKS[0]}"
 
-use A
-onkiln_push "$GUESTS/migrate.elf" /tmp/migrate.elf
-printf 'name = migrate\nkernel = migrate.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/migrate.cfg'
-onkiln_ssh 'kl create /tmp/migrate.cfg' >/dev/null
-sleep 3
 
-# Failures first, while the guest has most of its run ahead.  B short of
+# Failures first, while the guest has most of its run ahead; everything
+# slow (copies, building a big domain) before the guest starts.  B short of
 # memory: a paused domain takes all but 4 MiB of what it has free.
 use B
 onkiln_push "$GUESTS/migrate.elf" /tmp/migrate.elf
 free_mib=$(onkiln_ssh 'kl info' | sed -n 's/^free_memory *: *\([0-9]*\) MiB.*/\1/p')
 printf 'name = big\nkernel = migrate.elf\nmemory = %s\nvcpus = 1\n' $(( ${free_mib:-8} - 4 )) |
     onkiln_ssh -s 'cat > /tmp/big.cfg'
-onkiln_ssh 'kl create -p /tmp/big.cfg >/dev/null; kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
+onkiln_ssh 'kl create -p /tmp/big.cfg >/dev/null'
+use A
+onkiln_push "$GUESTS/migrate.elf" /tmp/migrate.elf
+onkiln_push "$GUESTS/migrate-dirty.elf" /tmp/migrate-dirty.elf
+printf 'name = migrate\nkernel = migrate.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/migrate.cfg'
+printf 'name = dirty\nkernel = migrate-dirty.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/dirty.cfg'
+onkiln_ssh 'kl create /tmp/migrate.cfg' >/dev/null
+sleep 2
+use B
+onkiln_ssh 'kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
 use A
 out=$(onkiln_ssh 'kl migrate migrate 10.77.0.2 2>&1; echo rc=$?; kl list')
 echo "$out" | grep '^kl:' | sed 's/^/# /'
@@ -158,8 +163,6 @@ check "${CHECKS[9]}" bash -c '[[ "$1" == *"ok 2 - memory pattern intact (0 of"* 
 check "${CHECKS[10]}" bash -c 'grep -q "migrate-guest: beats=[0-9]* moves=2 " <<<"$1"' _ "$(log "$A_LOG")"
 # The dirtying guest: pre-copy cannot keep up, the round limit ends it.
 use A
-onkiln_push "$GUESTS/migrate-dirty.elf" /tmp/migrate-dirty.elf
-printf 'name = dirty\nkernel = migrate-dirty.elf\nmemory = 8\nvcpus = 1\n' | onkiln_ssh -s 'cat > /tmp/dirty.cfg'
 onkiln_ssh 'kl create /tmp/dirty.cfg' >/dev/null
 use B
 onkiln_ssh 'kl migrate-receive > /tmp/recv.log 2>&1 < /dev/null & sleep 0.5'
