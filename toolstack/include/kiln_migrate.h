@@ -11,7 +11,8 @@
  * save never costs the guest.
  *
  * Restore checks the stream as it reads it (kiln_stream_read) and builds
- * a new domain from it; the guest starts only after the END record and its
+ * a new domain from it (never a privileged one: a stream asking for that
+ * is refused); the guest starts only after the END record and its
  * checksum were verified.  Any failure destroys the half-built domain.
  */
 #ifndef KILN_MIGRATE_H

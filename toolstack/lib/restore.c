@@ -74,6 +74,13 @@ static int on_header(void *ctx, const struct kiln_stream_header *hd,
 
     size_t nhere = kiln_cpuid_host_leaves(here);
 
+    /* A file anyone could have edited must not make itself a domain that
+     * controls the host. */
+    if (hd->flags & KILN_CPUID_F_PRIVILEGED)
+        return refuse(-EPERM, err, errlen, "the stream asks for a privileged domain: refused");
+    if (hd->flags & ~KILN_CPUID_F_PRIVILEGED)
+        return refuse(-EINVAL, err, errlen, "unknown domain flags 0x%x", hd->flags);
+
     rc = kiln_cpuid_compatible(cpuid, hd->nr_cpuid, here, nhere, err, errlen);
     if (rc < 0)
         return rc;

@@ -221,6 +221,20 @@ static void bad_streams_leave_no_domain(void **state)
     assert_non_null(strstr(err, "record HEADER at offset 16: not enough memory here"));
     assert_int_equal(fake_count(&B, KILN_DOMCTL_CREATE), creates);
     B.free_pages = 100000;
+    /* A privileged domain is never restored (the flag is in the header:
+     * a forger recomputes the CRCs, the reader cannot tell). */
+    struct kiln_stream_header *hd = (void *)(m.buf + sizeof(struct kiln_stream_preamble) +
+                                             sizeof(struct kiln_stream_rec));
+    struct kiln_stream_rec *rec = (void *)(m.buf + sizeof(struct kiln_stream_preamble));
+    hd->flags = KILN_CPUID_F_PRIVILEGED;
+    rec->crc = 0;
+    rec->crc = kiln_crc32c(0, rec, sizeof(*rec) + rec->length);
+    assert_int_equal(restore_from(&m, NULL, &dst, &rs), -EPERM);
+    assert_non_null(strstr(err, "record HEADER at offset 16: the stream asks for a privileged domain"));
+    assert_int_equal(fake_count(&B, KILN_DOMCTL_CREATE), creates);
+    hd->flags = 0;
+    rec->crc = 0;
+    rec->crc = kiln_crc32c(0, rec, sizeof(*rec) + rec->length);
     /* A name in use: refused; under another name it works. */
     uint32_t other;
     assert_int_equal(kiln_domain_create(hb, "guest", 64, 1, 0, &other), 0);
