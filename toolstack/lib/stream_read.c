@@ -141,6 +141,19 @@ static int callback_failed(struct reader *r, int rc, const char *msg)
     return fail(r, rc < 0 ? rc : -EINVAL, "%s", msg[0] ? msg : "refused by the receiver");
 }
 
+/* Domain names as kl's config files allow them: [A-Za-z0-9._-], so a
+ * stream cannot put control characters into `kl list`. */
+static int name_ok(const char *name)
+{
+    for (size_t i = 0; name[i]; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static int check_header(struct reader *r, uint64_t len)
 {
     const struct kiln_stream_header *h = (const void *)r->body;
@@ -152,6 +165,8 @@ static int check_header(struct reader *r, uint64_t len)
         return fail(r, -EINVAL, "a second HEADER");
     if (strnlen(h->name, KILN_NAME_MAX) == 0 || strnlen(h->name, KILN_NAME_MAX) == KILN_NAME_MAX)
         return fail(r, -EINVAL, "domain name empty or not NUL-terminated");
+    if (!name_ok(h->name))
+        return fail(r, -EINVAL, "domain name has characters other than A-Z a-z 0-9 . _ -");
     if (h->nr_cpuid > KILN_STREAM_CPUID_MAX || h->nr_overrides > KILN_STREAM_CPUID_MAX)
         return fail(r, -EINVAL, "%u CPUID leaves and %u overrides (at most %u each)", h->nr_cpuid,
                     h->nr_overrides, KILN_STREAM_CPUID_MAX);

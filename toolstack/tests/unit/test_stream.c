@@ -433,6 +433,10 @@ static void header_checks(void **state)
     fix_crcs(&m);
     expect(&m, -EINVAL, "record HEADER at offset 16: domain name empty or not NUL-terminated");
     *h = keep;
+    strcpy(h->name, "a\nb");
+    fix_crcs(&m);
+    expect(&m, -EINVAL, "domain name has characters other than");
+    *h = keep;
     h->nr_pages = 15;
     fix_crcs(&m);
     expect(&m, -EINVAL, "not a valid domain size");
