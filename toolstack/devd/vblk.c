@@ -225,7 +225,7 @@ static void notify(struct vmmio *m, unsigned q)
             return;
 }
 
-int vblk_init(struct vblk *b, const struct gram *ram, struct vmmio_irq irq, int fd,
+int vblk_init(struct vblk *b, struct gram *ram, struct vmmio_irq irq, int fd,
               uint64_t size, bool readonly, const char *id)
 {
     memset(b, 0, sizeof(*b));
@@ -250,7 +250,7 @@ int vblk_init(struct vblk *b, const struct gram *ram, struct vmmio_irq irq, int 
     return 0;
 }
 
-int vblk_open(struct vblk *b, const struct gram *ram, struct vmmio_irq irq, const char *path,
+int vblk_open(struct vblk *b, struct gram *ram, struct vmmio_irq irq, const char *path,
               bool readonly, const char *id)
 {
     int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);

@@ -44,10 +44,10 @@ struct vblk {
 /* Serves the image open at fd (kept open; closed by vblk_close) of the
  * given size in bytes (rounded down to sectors); id is what GET_ID returns
  * (truncated to 20 bytes). */
-int vblk_init(struct vblk *b, const struct gram *ram, struct vmmio_irq irq, int fd,
+int vblk_init(struct vblk *b, struct gram *ram, struct vmmio_irq irq, int fd,
               uint64_t size, bool readonly, const char *id);
 /* Opens path (O_RDONLY for a read-only disk) and calls vblk_init. */
-int vblk_open(struct vblk *b, const struct gram *ram, struct vmmio_irq irq, const char *path,
+int vblk_open(struct vblk *b, struct gram *ram, struct vmmio_irq irq, const char *path,
               bool readonly, const char *id);
 void vblk_close(struct vblk *b);
 

@@ -81,7 +81,7 @@ static const struct vdev_ops vcon_ops = {
     .notify = notify,
 };
 
-void vcon_init(struct vcon *c, const struct gram *ram, struct vmmio_irq irq,
+void vcon_init(struct vcon *c, struct gram *ram, struct vmmio_irq irq,
                void (*output)(void *ctx, const void *buf, size_t len), void *output_ctx)
 {
     memset(c, 0, sizeof(*c));

@@ -22,7 +22,7 @@ struct vcon {
     struct virtq_chain chain;
 };
 
-void vcon_init(struct vcon *c, const struct gram *ram, struct vmmio_irq irq,
+void vcon_init(struct vcon *c, struct gram *ram, struct vmmio_irq irq,
                void (*output)(void *ctx, const void *buf, size_t len), void *output_ctx);
 /* Queues up to len input bytes for the guest and delivers what buffers
  * allow; returns how many bytes were taken (less than len when the input

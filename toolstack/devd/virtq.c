@@ -22,7 +22,7 @@ struct desc {
 };
 _Static_assert(sizeof(struct desc) == 16, "virtq descriptor is 16 bytes");
 
-void virtq_reset(struct virtq *vq, const struct gram *ram)
+void virtq_reset(struct virtq *vq, struct gram *ram)
 {
     memset(vq, 0, sizeof(*vq));
     vq->ram = ram;

@@ -48,7 +48,7 @@ struct virtq_chain {
 };
 
 struct virtq {
-    const struct gram *ram;
+    struct gram *ram;
     uint16_t size;                  /* power of two, 1..VIRTQ_MAX_SIZE */
     uint64_t desc, avail, used;     /* guest-physical addresses of the parts */
     bool indirect_ok;               /* VIRTIO_F_INDIRECT_DESC negotiated */
@@ -60,7 +60,7 @@ struct virtq {
 };
 
 /* Clears the queue (as after a device reset) and binds it to ram. */
-void virtq_reset(struct virtq *vq, const struct gram *ram);
+void virtq_reset(struct virtq *vq, struct gram *ram);
 /* Checks the size and the three parts' alignment and placement in guest RAM
  * and makes the queue usable; on failure returns -EINVAL with vq->error set
  * (the queue stays disabled, not broken: nothing was read yet). */

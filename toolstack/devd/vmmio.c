@@ -10,7 +10,7 @@
 #include "virtio.h"
 #include "vmmio.h"
 
-void vmmio_init(struct vmmio *m, const struct vdev_ops *ops, void *dev, const struct gram *ram,
+void vmmio_init(struct vmmio *m, const struct vdev_ops *ops, void *dev, struct gram *ram,
                 struct vmmio_irq irq)
 {
     memset(m, 0, sizeof(*m));

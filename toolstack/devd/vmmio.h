@@ -51,7 +51,7 @@ struct vmmio_irq {
 struct vmmio {
     const struct vdev_ops *ops;
     void *dev;                  /* the device model's state */
-    const struct gram *ram;
+    struct gram *ram;
     struct vmmio_irq irq;
     uint32_t status;
     uint32_t dev_features_sel, drv_features_sel, queue_sel, shm_sel;
@@ -62,7 +62,7 @@ struct vmmio {
     struct virtq q[VMMIO_MAX_QUEUES];
 };
 
-void vmmio_init(struct vmmio *m, const struct vdev_ops *ops, void *dev, const struct gram *ram,
+void vmmio_init(struct vmmio *m, const struct vdev_ops *ops, void *dev, struct gram *ram,
                 struct vmmio_irq irq);
 /* A guest access at offset off (0..VIRTIO_MMIO_SIZE-1) of size 1, 2, 4 or 8.
  * Anything the spec does not allow is logged and ignored (reads give 0). */

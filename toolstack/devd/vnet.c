@@ -143,7 +143,7 @@ static const struct vdev_ops vnet_ops = {
     .notify = notify,
 };
 
-void vnet_init(struct vnet *n, const struct gram *ram, struct vmmio_irq irq, int fd,
+void vnet_init(struct vnet *n, struct gram *ram, struct vmmio_irq irq, int fd,
                const uint8_t mac[6])
 {
     memset(n, 0, sizeof(*n));

@@ -33,7 +33,7 @@ struct vnet {
 };
 
 /* fd: the frame device, owned by the caller. */
-void vnet_init(struct vnet *n, const struct gram *ram, struct vmmio_irq irq, int fd,
+void vnet_init(struct vnet *n, struct gram *ram, struct vmmio_irq irq, int fd,
                const uint8_t mac[6]);
 /* Whether the guest has posted receive buffers (poll fd for input only
  * then: frames wait in the TAP queue instead of being dropped). */

@@ -80,6 +80,83 @@ static void gram_regions_and_bounds(void **state)
     assert_int_equal(a[0], 0);                                         /* nothing copied */
 }
 
+/* A pretend foreign-mapping interface over one big buffer. */
+static uint8_t *big;
+static size_t mapped_pages[64];         /* per chunk: pages of its mapping */
+static unsigned maps, unmaps, live;
+static bool map_fails;
+
+static int fake_map(void *ctx, uint64_t gfn, size_t nr, void **host)
+{
+    (void)ctx;
+    if (map_fails)
+        return -ENOMEM;
+    assert_true(nr >= 1 && nr <= GRAM_CHUNK_PAGES);
+    assert_int_equal(gfn % GRAM_CHUNK_PAGES, 0);
+    mapped_pages[gfn / GRAM_CHUNK_PAGES] = nr;
+    maps++;
+    live++;
+    *host = big + gfn * GRAM_PAGE;
+    return 0;
+}
+
+static void fake_unmap(void *ctx, void *host, size_t nr)
+{
+    (void)ctx;
+    /* unmapped with the page count it was mapped with */
+    assert_int_equal(nr, mapped_pages[((uint8_t *)host - big) / (GRAM_CHUNK_PAGES * GRAM_PAGE)]);
+    unmaps++;
+    live--;
+}
+
+static void gram_maps_on_demand(void **state)
+{
+    const uint64_t chunk = GRAM_CHUNK_PAGES * GRAM_PAGE;
+    const uint64_t size = 40 * chunk + 3 * GRAM_PAGE;     /* a short last chunk */
+    struct gram_mapper m = { .map = fake_map, .unmap = fake_unmap };
+    struct gram *r = test_malloc(sizeof(*r));
+    uint8_t v = 0x42, out[16];
+
+    (void)state;
+    big = test_calloc(1, size);
+    maps = unmaps = live = 0;
+    map_fails = false;
+    gram_init(r);
+    assert_int_equal(gram_set_mapper(r, size + 1, &m), -EINVAL);     /* not whole pages */
+    assert_int_equal(gram_set_mapper(r, size, &m), 0);
+    assert_int_equal(gram_add(r, size - GRAM_PAGE, GRAM_PAGE, out), -EINVAL);  /* overlaps */
+    assert_true(gram_valid(r, 0, size));
+    assert_true(gram_valid(r, size, 0));
+    assert_false(gram_valid(r, size - 1, 2));
+    /* nothing is mapped until touched; a copy across two chunks maps both */
+    assert_int_equal(maps, 0);
+    memcpy(big + chunk - 8, "0123456789abcdef", 16);
+    assert_int_equal(gram_read(r, chunk - 8, out, 16), 0);
+    assert_memory_equal(out, "0123456789abcdef", 16);
+    assert_int_equal(maps, 2);
+    assert_int_equal(gram_read(r, chunk + 100, out, 4), 0);           /* cached */
+    assert_int_equal(maps, 2);
+    /* touching every chunk keeps at most GRAM_CACHE_SLOTS mapped */
+    for (uint64_t c = 0; c <= 40; c++)
+        assert_int_equal(gram_write(r, c * chunk, &v, 1), 0);
+    assert_int_equal(live, GRAM_CACHE_SLOTS);
+    assert_int_equal(big[40 * chunk], 0x42);                         /* the short last chunk */
+    assert_int_equal(mapped_pages[40], 3);
+    assert_int_equal(unmaps, maps - GRAM_CACHE_SLOTS);
+    /* the most recently used chunk survived; a failed mapping is an error */
+    unsigned before = maps;
+    assert_int_equal(gram_read(r, 40 * chunk, out, 1), 0);
+    assert_int_equal(maps, before);
+    map_fails = true;
+    assert_int_equal(gram_read(r, 0, out, 1), -ENOMEM);
+    assert_int_equal(gram_read(r, size, out, 1), -EFAULT);
+    map_fails = false;
+    gram_release(r);
+    assert_int_equal(live, 0);
+    test_free(big);
+    test_free(r);
+}
+
 static void enable_checks_layout(void **state)
 {
     struct virtq v;
@@ -388,6 +465,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(gram_regions_and_bounds),
+        T(gram_maps_on_demand),
         T(enable_checks_layout),
         T(chain_in_and_out),
         T(index_wraps_around),
