@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include "consrv.h"
 #include "devd.h"
@@ -131,6 +132,25 @@ int devd_poll_once(struct devd *d, int timeout_ms)
             devd_log("net %zu: reading frames failed: %s", i, strerror(-r));
     }
     return 0;
+}
+
+int devd_linux_cmdline(size_t n, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < n && i < DEVD_MAX_DEVICES; i++) {
+        int w = snprintf(buf + used, len - used, "%svirtio_mmio.device=%u@0x%llx:%u",
+                         i ? " " : "", DEVD_MMIO_STRIDE,
+                         (unsigned long long)(DEVD_MMIO_BASE + i * DEVD_MMIO_STRIDE),
+                         DEVD_GSI_BASE + (unsigned)i);
+
+        if (w < 0 || (size_t)w >= len - used)
+            return -ENOSPC;
+        used += (size_t)w;
+    }
+    return n > DEVD_MAX_DEVICES ? -ENOSPC : 0;
 }
 
 int devd_run(struct devd *d)

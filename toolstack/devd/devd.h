@@ -13,6 +13,7 @@
 #ifndef DEVD_DEVD_H
 #define DEVD_DEVD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +45,7 @@ struct devd {
     size_t n_nets;
     struct vnet *net[DEVD_MAX_NETS];
     uint64_t stray;                     /* accesses that hit no device */
-    bool stop;                          /* set (e.g. by a signal) to leave devd_run */
+    volatile sig_atomic_t stop;         /* set (e.g. by a signal) to leave devd_run */
 };
 
 void devd_init(struct devd *d, const struct devd_transport *t);
@@ -62,5 +63,9 @@ void devd_handle(struct devd *d, struct devd_ioreq *req);
 int devd_poll_once(struct devd *d, int timeout_ms);
 /* Loops until d->stop or a transport failure. */
 int devd_run(struct devd *d);
+/* The Linux command-line words that describe n devices of this layout
+ * ("virtio_mmio.device=512@0xfeb00000:16 ..."), for guests booted without
+ * firmware tables naming them; -ENOSPC if buf is too small. */
+int devd_linux_cmdline(size_t n, char *buf, size_t len);
 
 #endif /* DEVD_DEVD_H */

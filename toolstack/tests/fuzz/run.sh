@@ -11,6 +11,7 @@ echo "1..$#"
 n=0 status=0
 for t in "$@"; do
     n=$((n + 1))
+    t=$(readlink -f "$t")
     name=$(basename "$t"); short=${name#fuzz_}
     dir=$(dirname "$t")
     corpus="$dir/corpus-$short"

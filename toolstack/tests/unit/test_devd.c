@@ -215,6 +215,18 @@ static void slots_run_out(void **state)
     test_free(more);
 }
 
+static void linux_cmdline_names_each_device(void **state)
+{
+    char buf[512];
+
+    (void)state;
+    assert_int_equal(devd_linux_cmdline(2, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "virtio_mmio.device=512@0xfeb00000:16 "
+                             "virtio_mmio.device=512@0xfeb00200:17");
+    assert_int_equal(devd_linux_cmdline(8, buf, 100), -ENOSPC);
+    assert_int_equal(devd_linux_cmdline(DEVD_MAX_DEVICES + 1, buf, sizeof(buf)), -ENOSPC);
+}
+
 /* ---- the console server ---------------------------------------------------- */
 
 static int attach(const char *path)
@@ -439,6 +451,7 @@ int main(void)
         T(interrupts_go_out_on_the_device_gsi),
         T(transport_failure_ends_the_loop),
         T(slots_run_out),
+        T(linux_cmdline_names_each_device),
         T(console_log_and_socket),
         T(tap_on_a_bridge_in_a_netns),
     };
