@@ -46,8 +46,14 @@ static void transmit(struct vcon *c)
     int r;
 
     while ((r = vmmio_pop(&c->mmio, Q_TX, &c->chain)) > 0) {
-        for (uint64_t off = 0; off < c->chain.out_len; off += CHUNK) {
-            uint64_t n = c->chain.out_len - off < CHUNK ? c->chain.out_len - off : CHUNK;
+        uint64_t len = c->chain.out_len;
+
+        if (len > VCON_CHAIN_MAX) {
+            c->dropped += len - VCON_CHAIN_MAX;
+            len = VCON_CHAIN_MAX;
+        }
+        for (uint64_t off = 0; off < len; off += CHUNK) {
+            uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 
             if (virtq_chain_read(&c->mmio.q[Q_TX], &c->chain, off, buf, n)) {
                 vmmio_fail(&c->mmio, "transmit buffer left guest RAM");

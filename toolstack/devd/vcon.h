@@ -12,11 +12,16 @@
 #include "vmmio.h"
 
 #define VCON_INPUT_MAX 4096     /* input held while the guest has no buffer */
+/* Output taken from one transmit chain; the rest is dropped.  A chain may
+ * name the same guest memory up to VIRTQ_MAX_SEGS times, so without a cap
+ * one request could make devd write hundreds of GiB into the console log. */
+#define VCON_CHAIN_MAX (64 * 1024)
 
 struct vcon {
     struct vmmio mmio;
     void (*output)(void *ctx, const void *buf, size_t len);
     void *output_ctx;
+    unsigned long long dropped;     /* output bytes beyond VCON_CHAIN_MAX */
     size_t n_input;
     unsigned char input[VCON_INPUT_MAX];
     struct virtq_chain chain;
