@@ -15,7 +15,7 @@ trap dom0_stop EXIT
 
 echo "1..12"
 if ! dom0_start "$log"; then
-    for t in $(seq 1 11); do result 1 "dom0 test $t" "QEMU did not start"; done
+    for t in $(seq 1 12); do result 1 "dom0 test $t" "QEMU did not start"; done
     exit 1
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
