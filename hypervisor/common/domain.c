@@ -12,7 +12,9 @@
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 
@@ -87,6 +89,9 @@ void domain_discard(struct domain *d)
     if (sched_dom_destroy(&d->sd))
         panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
+    evtchn_domain_destroy(d);
+    hvm_mmio_release(d);
+    ioreq_domain_destroy(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);
@@ -115,6 +120,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         return -KILN_ENOMEM;
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
+    d->pc_platform = cfg->pc_platform;
+    d->testdev = cfg->pc_platform && cfg->testdev;
     d->state = KILN_DOMSTATE_BUILDING;
     d->memory_kib = cfg->identity ? cfg->identity->pages * 4 : cfg->memory_kib;
     d->hardware = cfg->identity != NULL;
@@ -161,9 +168,10 @@ int domain_publish(struct domain *d, int domid)
     if (rc)
         return rc;
     list_add_tail(&d->elem, &domains);
-    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
+    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s%s%s\n", d->id, d->name,
             (unsigned long)d->memory_kib, d->nr_vcpus,
-            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
+            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "", d->pc_platform ? " pc" : "",
+            d->testdev ? " testdev" : "");
     return 0;
 }
 
@@ -236,6 +244,8 @@ void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason)
             v->in_sched = false;
         }
     }
+    /* Its peers learn at once that their channels lost this end. */
+    evtchn_domain_destroy(d);
     domain_try_reap(d);
 }
 

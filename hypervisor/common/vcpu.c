@@ -59,7 +59,12 @@ void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st)
     struct hvm_boot_state b = {
         .rip = st->rip, .rsp = st->rsp, .rdi = st->rdi, .rsi = st->rsi, .cr3 = st->cr3,
     };
-    hvm->vcpu_set_boot_state(v, &b);
+    vcpu_set_boot_regs(v, &b);
+}
+
+void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b)
+{
+    hvm->vcpu_set_boot_state(v, b);
     v->initialised = true;
     v->blocked = false;
     vcpu_update_runnable(v);
@@ -76,19 +81,26 @@ void vcpu_update_runnable(struct vcpu *v)
         sched_sleep(&v->sv);
 }
 
-/* Takes domlist_lock: called from the exit path of v itself. */
-void vcpu_block(struct vcpu *v, u64 deadline_ns)
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns)
 {
     if (deadline_ns && deadline_ns <= now_ns())
-        return;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        return false;
     v->blocked = true;
     v->wake_deadline = deadline_ns;
     if (deadline_ns)
         vcpu_sched_add_wakeup(v);
     vcpu_update_runnable(v);
+    return true;
+}
+
+/* Takes domlist_lock: called from the exit path of v itself. */
+void vcpu_block(struct vcpu *v, u64 deadline_ns)
+{
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    bool blocked = vcpu_block_locked(v, deadline_ns);
     spin_unlock_irqrestore(&domlist_lock, flags);
-    vcpu_sched_raise();
+    if (blocked)
+        vcpu_sched_raise();
 }
 
 void vcpu_wake(struct vcpu *v)

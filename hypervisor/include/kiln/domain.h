@@ -23,6 +23,7 @@
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
 #include <kiln/dom0.h>
+#include <kiln/hvm_mmio.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -35,6 +36,9 @@
 
 /* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
  * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
+struct evtchn_domain;
+struct ioreq_server;
+
 struct p2m {
     u64 *root;              /* nested PML4 (direct-map address) */
     paddr_t root_pa;
@@ -67,6 +71,9 @@ struct vcpu {
      * registers), -1 = none: checked so that a vCPU is never run on two
      * CPUs at once, nor freed while a CPU still uses it. */
     int run_cpu;
+    /* MMIO instructions whose emulation ended (mmio.c): tells a device
+     * that answers HVM_MMIO_RETRY when an instruction is over. */
+    u64 mmio_insns;
 
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
@@ -82,6 +89,11 @@ struct domain {
     char name[KILN_NAME_MAX];
     u32 flags;              /* KILN_CPUID_F_* */
     bool hardware;          /* dom0: 1:1 memory, owns devices and CPU 0 */
+    /* A PC domU (booted from a Multiboot1 kernel): gets the emulated PC
+     * platform (LAPICs, IOAPIC, PICs, PIT, RTC, UART, PM, ACPI tables),
+     * and its vCPUs other than 0 wait for INIT-SIPI (not initialised). */
+    bool pc_platform;
+    bool testdev;           /* PC domU with kvm-unit-tests' test devices */
     u32 state;              /* KILN_DOMSTATE_* */
     u32 shutdown_reason;
     bool paused;
@@ -94,6 +106,7 @@ struct domain {
 
     u64 memory_kib;
     struct p2m p2m;
+    struct hvm_mmio mmio;   /* emulated device memory (arch/x86/hvm/mmio.c) */
 
     unsigned int nr_vcpus;
     struct vcpu *vcpus[KILN_MAX_VCPUS];
@@ -108,6 +121,9 @@ struct domain {
     unsigned int line_len;
 
     struct list_head elem;  /* in the domain list */
+
+    struct evtchn_domain *evtchn; /* event channels (evtchn.h), NULL until used */
+    struct ioreq_server *ioreq;   /* its I/O server (ioreq.h), NULL if none */
 };
 
 extern spinlock_t domlist_lock;
@@ -123,6 +139,7 @@ struct domain_config {
     int domid;              /* -1: next free id */
     /* dom0 only: its RAM, mapped 1:1 (memory_kib is then ignored). */
     const struct dom0_mem *identity;
+    bool pc_platform, testdev;   /* copied to struct domain */
 };
 
 /*
@@ -191,10 +208,16 @@ int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry
 int vcpu_create(struct domain *d, unsigned int id);
 void vcpu_destroy(struct vcpu *v);
 void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
+/* The same from the backend's form (all registers a boot protocol sets). */
+struct hvm_boot_state;
+void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
-/* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
+/* v (running on this CPU) blocks until woken or deadline_ns (0 = none);
+ * nothing happens when the deadline already passed. */
 void vcpu_block(struct vcpu *v, u64 deadline_ns);
+/* The same with domlist_lock held; false when it did not block. */
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
 void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 int vcpu_set_affinity(struct vcpu *v, u64 mask);

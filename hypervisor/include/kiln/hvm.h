@@ -37,12 +37,16 @@ struct hvm_regs {
     bool long_mode;     /* 64-bit code segment (LMA and CS.L) */
 };
 
-/* Initial state of a vCPU (see struct kiln_domctl_vcpu). */
+/* Initial state of a vCPU (see struct kiln_domctl_vcpu); rax and rbx
+ * carry the Multiboot magic and info address, rbx PVH's start info. */
 struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
+    u64 rax, rbx;
 };
 
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
+
+struct hvm_paging;
 
 struct hvm_ops {
     const char *name;
@@ -56,12 +60,14 @@ struct hvm_ops {
     /* Queues an exception for the next entry. */
     void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
     void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
-    /* Writes back the GPRs and rip only. */
+    /* Writes back the GPRs, rip and rflags. */
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
     /* A segment register's base (what OUTS reads through). */
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
     /* Queues a #PF for the next entry, with CR2 = linear. */
     void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
+    /* The paging state and code segment, for walking the guest's tables. */
+    void (*paging)(struct vcpu *v, struct hvm_paging *pg);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */
@@ -90,7 +96,8 @@ void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val)
 void dom0_port_io(u16 port, unsigned int size, bool in, u32 *val);
 
 /* A nested page fault at gpa: maps the page when it is inside the domain's
- * RAM and returns 0; otherwise the domain is destroyed and -1 returned. */
+ * RAM, emulates the instruction when a device claims gpa (hvm_mmio.h), and
+ * returns 0; otherwise the domain is destroyed and -1 returned. */
 int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code);
 
 /* Reads up to len bytes of the instruction stream at CS:rip through the
@@ -111,6 +118,13 @@ size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *
 #define HVM_COPY_NOT_RAM  2
 int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
                     bool to_guest);
+/* Translates the linear address va for an access by the guest (rights
+ * checked like the CPU: U at CPL 3, W for writes, CR0.WP): 0 and *gpa, or
+ * HVM_COPY_UNMAPPED and the #PF error code the guest must get. */
+#define HVM_ACCESS_WRITE 1
+#define HVM_ACCESS_USER  2
+int hvm_translate_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va,
+                         unsigned int access, u64 *gpa, u32 *pf_error);
 
 /* An INS or OUTS exit, as the backend decoded it. */
 struct hvm_string_io {

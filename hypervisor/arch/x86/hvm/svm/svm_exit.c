@@ -9,6 +9,7 @@
  */
 #include <kiln/console.h>
 #include <kiln/hypercall.h>
+#include <kiln/ioreq.h>
 #include <kiln/percpu.h>
 #include <kiln/time.h>
 #include <kiln/x86.h>
@@ -124,7 +125,11 @@ static void exit_ioio(struct vcpu *v)
         return;
     }
     u32 val = (u32)vm->save.rax;
-    hvm_port_io(v, port, size, in, &val);
+    int fw = hvm_ioreq_port(v, port, size, in, &val);
+    if (fw == HVM_IOREQ_RETRY)
+        return;     /* forwarded to its server: RIP stays until the answer */
+    if (fw == HVM_IOREQ_NOT_MINE)
+        hvm_port_io(v, port, size, in, &val);
     if (in) {
         u64 mask = size == 4 ? 0xffffffffull : size == 2 ? 0xffffull : 0xffull;
         /* A 32-bit IN zero-extends into RAX; narrower ones merge. */
@@ -235,6 +240,8 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_NPF:
         v->stats[KT_STAT_NPF]++;
         hvm_nested_fault(v, vm->ctl.exitinfo2, vm->ctl.exitinfo1);
+        if (vm->save.rip != rip)    /* an emulated MMIO instruction completed */
+            vm->ctl.interrupt_shadow = 0;
         break;
     case SVM_EXIT_HLT:
         exit_hlt(v);
