@@ -24,8 +24,10 @@ static void slot_irq(void *ctx, bool level)
     struct devd_slot *s = ctx;
     int r = s->d->t.set_irq(s->d->t.ctx, s->irq, level);
 
-    if (r < 0)
-        devd_log("%s: raising GSI %u failed: %s", s->m->ops->name, s->irq, strerror(-r));
+    if (r < 0 && !s->irq_failed)
+        devd_log("%s: raising GSI %u failed: %s (said once)", s->m->ops->name, s->irq,
+                 strerror(-r));
+    s->irq_failed = r < 0;
 }
 
 int devd_add(struct devd *d, struct vmmio *m)

@@ -35,6 +35,7 @@ struct devd_slot {
     struct devd *d;
     uint64_t base;
     unsigned irq;
+    bool irq_failed;                    /* said once that raising it fails */
 };
 
 struct devd {

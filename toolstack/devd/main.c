@@ -1,11 +1,13 @@
 /*
  * main.c - kiln-devd: serves one domU's virtio-mmio devices from dom0.
  *
- *   kiln-devd [-n] [-r RUNDIR] -d DOMID CONFIG
+ *   kiln-devd [-n] [-r RUNDIR] [-t TIMEOUT_MS] -d DOMID -i IOREQ_GFN CONFIG
  *
- * Reads the domain's config (the same file `kl create` read), opens its disk
- * images and TAP devices, maps its RAM through /dev/kiln and serves I/O
- * requests until killed (SIGTERM/SIGINT) or the transport fails.  The
+ * Reads the domain's config (the same file `kl create` read), becomes the
+ * domain's I/O server (its ioreq page at IOREQ_GFN, a page of its RAM the
+ * toolstack reserved; answers due within TIMEOUT_MS, default 10000), opens
+ * its disk images and TAP devices, maps its RAM through /dev/kiln and serves
+ * I/O requests until killed (SIGTERM/SIGINT) or the transport fails.  The
  * console's `kl console` socket is RUNDIR/DOMID.console (RUNDIR defaults to
  * /run/kiln) and its log RUNDIR/DOMID.console.log.  -n prints the device
  * layout and the Linux command-line words for it, and exits without touching
@@ -22,17 +24,22 @@
 #include "consrv.h"
 #include "devd.h"
 #include "gram_kiln.h"
+#include "ioreq_tp.h"
 #include "kiln_config.h"
 #include "tap.h"
 #include "vblk.h"
 #include "vcon.h"
 #include "vnet.h"
 
+/* The hypervisor forwards whole pages of MMIO. */
+_Static_assert(DEVD_MAX_DEVICES * DEVD_MMIO_STRIDE % 4096 == 0, "device window is whole pages");
+
 /* Everything one domU needs; large, so static rather than on the stack. */
 static struct {
     struct kiln_config cfg;
     struct gram ram;
     struct gram_kiln ram_ctx;
+    struct ioreq_tp tp;
     struct devd d;
     struct vcon con;
     struct consrv cs;
@@ -51,7 +58,7 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: kiln-devd [-n] [-r RUNDIR] -d DOMID CONFIG\n");
+    fprintf(stderr, "usage: kiln-devd [-n] [-r RUNDIR] [-t TIMEOUT_MS] -d DOMID -i IOREQ_GFN CONFIG\n");
     return 2;
 }
 
@@ -136,28 +143,19 @@ static int setup_devices(uint32_t domid, const char *rundir)
     return 0;
 }
 
-/* The binding to the hypervisor's I/O request forwarding (a shared page per
- * vCPU and an event channel fd from kiln.ko) is built on branch evtchn; until
- * it lands there is no transport to serve. */
-static int open_transport(kiln_handle *h, uint32_t domid, struct devd_transport *t)
-{
-    (void)h;
-    (void)domid;
-    (void)t;
-    return -ENOSYS;
-}
-
 int main(int argc, char **argv)
 {
     const char *rundir = "/run/kiln";
     struct devd_transport t;
     bool layout_only = false;
     long domid = -1;
+    unsigned long long gfn = 0;
+    unsigned long timeout_ms = 10000;
     kiln_handle *h;
     char err[512], *end;
     int opt, r;
 
-    while ((opt = getopt(argc, argv, "nr:d:")) != -1) {
+    while ((opt = getopt(argc, argv, "nr:d:i:t:")) != -1) {
         switch (opt) {
         case 'n': layout_only = true; break;
         case 'r': rundir = optarg; break;
@@ -166,10 +164,20 @@ int main(int argc, char **argv)
             if (*end || domid < 1 || domid > 0x7fef)
                 return usage();
             break;
+        case 'i':
+            gfn = strtoull(optarg, &end, 0);
+            if (*end || !gfn)
+                return usage();
+            break;
+        case 't':
+            timeout_ms = strtoul(optarg, &end, 10);
+            if (*end || !timeout_ms || timeout_ms > KILN_IOREQ_TIMEOUT_MAX_MS)
+                return usage();
+            break;
         default:  return usage();
         }
     }
-    if (optind != argc - 1 || (domid < 0 && !layout_only))
+    if (optind != argc - 1 || ((domid < 0 || !gfn) && !layout_only))
         return usage();
     if ((r = kiln_config_load(argv[optind], &s.cfg, err, sizeof(err))) < 0) {
         fprintf(stderr, "kiln-devd: %s\n", err);
@@ -183,12 +191,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "kiln-devd: /dev/kiln: %s\n", strerror(-r));
         return 1;
     }
-    if ((r = open_transport(h, (uint32_t)domid, &t)) < 0) {
-        fprintf(stderr, "kiln-devd: no I/O request transport: %s (the hypervisor's ioreq "
-                "forwarding is not wired yet)\n", strerror(-r));
+    /* the whole device window: DEVD_MAX_DEVICES * 0x200 is one page */
+    r = ioreq_tp_open(&s.tp, h, (uint32_t)domid, s.cfg.vcpus, gfn, (uint32_t)timeout_ms,
+                      DEVD_MMIO_BASE, DEVD_MAX_DEVICES * DEVD_MMIO_STRIDE);
+    if (r < 0) {
+        fprintf(stderr, "kiln-devd: cannot serve d%ld's I/O requests: %s\n", domid, strerror(-r));
         kiln_close(h);
         return 1;
     }
+    t = ioreq_tp_transport(&s.tp);
     gram_init(&s.ram);
     if ((r = gram_kiln_attach(&s.ram, &s.ram_ctx, h, (uint32_t)domid, s.cfg.memory_mib << 20)) < 0) {
         fprintf(stderr, "kiln-devd: guest RAM: %s\n", strerror(-r));
@@ -208,6 +219,7 @@ int main(int argc, char **argv)
     r = devd_run(&s.d);
     consrv_close(&s.cs);
     gram_release(&s.ram);
+    ioreq_tp_close(&s.tp, 1);
     kiln_close(h);
     return r < 0 ? 1 : 0;
 }
