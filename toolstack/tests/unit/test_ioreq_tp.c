@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include "devd.h"
 #include "fake_guest.h"
+#include "fake_kiln.h"
 #include "ioreq_tp.h"
 #include "log.h"
 #include "virtio.h"
@@ -206,6 +207,40 @@ static void bad_vcpu_counts(void **state)
     assert_int_equal(ioreq_tp_init(&other, page, IOREQ_MAX_VCPUS + 1, fds), -EINVAL);
 }
 
+/* The setup sequence against the pretend /dev/kiln: the server is created
+ * with the page and timeout asked for, and a step that fails is reported
+ * (the fake has no foreign mappings, so mapping the page fails). */
+static void quiet(const char *line)
+{
+    (void)line;
+}
+
+static void open_reports_each_step(void **state)
+{
+    static struct fake F;
+    struct ioreq_tp other;
+    kiln_handle *h;
+    size_t n;
+
+    (void)state;
+    devd_log_hook = quiet;
+    memset(&F, 0, sizeof(F));
+    h = fake_open(&F);
+    assert_non_null(h);
+    F.hc_op_result = -KILN_EEXIST;
+    n = F.n_calls;
+    assert_int_equal(ioreq_tp_open(&other, h, 3, 2, 0x9f, 5000, 0xfeb00000, 4096), -EEXIST);
+    assert_int_equal(F.calls[n].op, KILN_HC_IOREQ_OP);
+    assert_int_equal(F.calls[n].cmd, KILN_IOREQ_OP_CREATE);
+    assert_int_equal(F.calls[n].ioreq.dom, 3);
+    assert_int_equal(F.calls[n].ioreq.gfn, 0x9f);
+    assert_int_equal(F.calls[n].ioreq.timeout_ms, 5000);
+    F.hc_op_result = 0;
+    assert_int_equal(ioreq_tp_open(&other, h, 3, 2, 0x9f, 5000, 0xfeb00000, 4096), -ENOSYS);
+    assert_int_equal(ioreq_tp_open(&other, h, 3, 0, 0x9f, 5000, 0xfeb00000, 4096), -EINVAL);
+    fake_close(h, &F);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -219,6 +254,7 @@ int main(void)
         T(slot_kept_ready_does_not_spin),
         T(whole_access_through_devd),
         T(bad_vcpu_counts),
+        T(open_reports_each_step),
     };
     return cmocka_run_group_tests_name("ioreq transport", tests, NULL, NULL);
 }
