@@ -8,8 +8,10 @@
  * the image file too), a flush.  Then each device gets a corrupt ring (a
  * descriptor loop, a buffer outside this guest's RAM) and must report
  * DEVICE_NEEDS_RESET instead of devd hanging, crashing or touching other
- * memory, and a reset brings it back.  Completions are polled: dom0 cannot
- * raise a domU's interrupt yet.
+ * memory, and a reset brings it back.  Last it keeps reading a register
+ * until the scenario kills devd with SIGKILL: the hypervisor must then crash
+ * this domain (its I/O server is gone).  Completions are polled: dom0
+ * cannot raise a domU's interrupt yet.
  */
 #include "kt.h"
 
@@ -181,4 +183,12 @@ void kt_main(void)
                        (struct desc){ .addr = 0x10000000, .len = 512 }),
           "disk: a buffer outside the guest's RAM gives DEVICE_NEEDS_RESET (status 0x%x)",
           R(DISK, STATUS));
+
+    kt_printf("# reading the console's status until devd goes away\n");
+    u64 until = (u64)kt_hc_time() + 120000 * MS;
+    while ((u64)kt_hc_time() < until) {
+        (void)R(CONSOLE, STATUS);
+        kt_hc_block((u64)kt_hc_time() + 5 * MS);
+    }
+    kt_printf("# still running two minutes later\n");
 }
