@@ -31,7 +31,7 @@ typedef __UINT64_TYPE__ kiln_u64;
 typedef __INT64_TYPE__  kiln_i64;
 
 #define KILN_ABI_MAJOR 1
-#define KILN_ABI_MINOR 2
+#define KILN_ABI_MINOR 3
 
 /* ---- CPUID leaves seen by every guest ---------------------------------- */
 
@@ -83,8 +83,8 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_HC_TIME           5
 /* vcpu_runtime(): nanoseconds the calling vCPU has run in guest mode. */
 #define KILN_HC_VCPU_RUNTIME   6
-/* evtchn_op(u32 cmd, gpa struct kiln_evtchn_op): event channels, see
- * event_channel.h (which has its own version number). */
+/* ABI 1.3: evtchn_op(u32 cmd, gpa struct kiln_evtchn_op): event channels,
+ * see event_channel.h (which has its own version number). */
 #define KILN_HC_EVTCHN_OP      7
 
 /* ---- hypercall numbers: privileged domains (dom0) only ------------------ */
@@ -94,8 +94,8 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_HC_DOMCTL        16
 /* sysctl(gpa struct kiln_sysctl): hypervisor-wide queries and settings. */
 #define KILN_HC_SYSCTL        17
-/* ioreq_op(u32 cmd, gpa struct kiln_ioreq_op): serving another domain's
- * MMIO and port accesses from dom0, see ioreq.h. */
+/* ABI 1.3: ioreq_op(u32 cmd, gpa struct kiln_ioreq_op): serving another
+ * domain's MMIO and port accesses from dom0, see ioreq.h. */
 #define KILN_HC_IOREQ_OP      18
 
 /* ---- domctl ------------------------------------------------------------- */
