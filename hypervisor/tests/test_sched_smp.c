@@ -25,7 +25,9 @@
 #include <cmocka.h>
 #undef sched_yield
 
+#include "../common/lib.c"
 #include "../common/sched/credit.c"
+#include "../common/sched/ops.c"
 
 #define NCPU   4
 #define NVCPU  8
