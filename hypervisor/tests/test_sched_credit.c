@@ -26,6 +26,7 @@
 
 #include "../common/lib.c"
 #include "../common/sched/credit.c"
+#include "../common/sched/credit2.c"
 #include "../common/sched/ops.c"
 
 #define MS 1000000ull

@@ -14,6 +14,7 @@
 
 static const struct sched_ops *const schedulers[] = {
     &sched_credit_ops,
+    &sched_credit2_ops,
 };
 
 static const struct sched_ops *ops = &sched_credit_ops;

@@ -2,11 +2,12 @@
  * sched.h - the scheduler's interface.  Implementations sit behind one
  * table of operations (struct sched_ops, dispatched by common/sched/ops.c),
  * chosen once at boot with sched_select() before sched_init(): credit
- * (common/sched/credit.c, the default).  Callers use the sched_* functions
- * below whichever is chosen.
+ * (common/sched/credit.c, the default) and credit2 (common/sched/credit2.c,
+ * latency-aware).  Callers use the sched_* functions below whichever is
+ * chosen.
  *
- * The policy described next is credit's.  Every scheduler follows the same
- * contract (below).
+ * The policy described next is credit's; credit2's is described at the top
+ * of credit2.c.  Every scheduler follows the same contract (below).
  *
  * The scheduler is pure mechanism driven by the hypervisor with explicit
  * time: it never reads a clock, arms a timer or switches context itself.
@@ -101,9 +102,11 @@ struct sched_dom {
     u32 cap;                   /* percent of one CPU for the whole domain, 0 = none */
     u32 flags;                 /* SCHED_DOM_F_* */
     u32 nr_active;             /* credit: scratch of the accounting pass */
+    s64 budget;                /* credit2: ns of the cap left this period */
 };
 
-/* Embedded in the hypervisor's vCPU.  Fields are private to the scheduler. */
+/* Embedded in the hypervisor's vCPU.  Fields are private to the
+ * schedulers; credit2 uses a subset of them (see credit2.c). */
 struct sched_vcpu {
     struct list_head runq_elem;   /* in rq[processor] while queued */
     struct list_head dom_elem;
@@ -151,9 +154,10 @@ struct sched_ops {
 };
 
 extern const struct sched_ops sched_credit_ops;
+extern const struct sched_ops sched_credit2_ops;
 
 /*
- * Chooses the scheduler by name ("credit"); before sched_init()
+ * Chooses the scheduler by name ("credit", "credit2"); before sched_init()
  * only.  Returns 0, or -KILN_EINVAL for an unknown name (the choice is then
  * unchanged: credit unless chosen otherwise before).
  */
