@@ -327,6 +327,8 @@ static void test_reset_and_burn(void **state)
     assert_int_equal(a->sv.credit, C2_CREDIT_INIT - 3 * (s64)MS);
     c2_burn(&b->sv, 3 * MS);                       /* half the weight: twice the burn */
     assert_int_equal(b->sv.credit, C2_CREDIT_INIT - 6 * (s64)MS);
+    c2_burn(&b->sv, 3 * SEC);                      /* a debt is bounded */
+    assert_int_equal(b->sv.credit, -C2_CREDIT_OWED);
     b->sv.credit = -25 * (s64)MS;                  /* a debt of 2.5 resets */
     c2_reset(0, -2 * (s64)MS);                     /* one reset */
     assert_int_equal(a->sv.credit, C2_CREDIT_INIT + 7 * (s64)MS);  /* owed */

@@ -16,10 +16,12 @@
  *    ones faster.  Shares follow weights because every vCPU gets the same
  *    credit at each reset.
  *  - reset: when the vCPU a CPU would pick next (the leader, the highest
- *    credit it may run) has no credit left, every vCPU gets C2_CREDIT_INIT
- *    more, bounded by C2_CREDIT_INIT: what a vCPU did not use is not
- *    banked beyond one reset, a debt (a slice overrun by a late timer) is
- *    carried and repaid.
+ *    credit it may run) has no credit left, every vCPU that may run on
+ *    that CPU gets C2_CREDIT_INIT more (as many times as the leader
+ *    needs).  A sleeping vCPU keeps at most C2_CREDIT_INIT: what it did not
+ *    want is not banked.  An awake one keeps what it is owed and debts
+ *    (a slice overrun by a late timer) are carried, both up to
+ *    C2_CREDIT_OWED, so shares hold exactly among competing vCPUs.
  *  - one run queue for all CPUs, sorted by credit (Xen's credit2 with
  *    runqueue=all): a CPU runs the highest-credit vCPU its affinity allows,
  *    so load balances by itself and shares hold across CPUs.  The price
@@ -152,6 +154,12 @@ static void c2_burn(struct sched_vcpu *v, u64 now)
     t = now - v->last_burn;
     v->last_burn = now;
     v->credit -= (s64)(t * C2.max_weight / v->dom->weight);
+    /* A debt is repaid up to C2_CREDIT_OWED: beyond that it is one slice
+     * of a very light vCPU (weight 1 against 65535 burns a minimal slice
+     * into seconds of credit) or a timer seconds late, neither worth
+     * starving the vCPU for. */
+    if (v->credit < -C2_CREDIT_OWED)
+        v->credit = -C2_CREDIT_OWED;
     if (v->dom->cap)
         v->dom->budget -= (s64)t;
 }
