@@ -609,12 +609,13 @@ static u64 c2_deadline(unsigned int cpu, u64 now)
 static struct sched_decision c2_schedule(unsigned int cpu, u64 now)
 {
     struct c2_cpu *c = &C2.cpu[cpu];
-    struct sched_vcpu *prev = c->curr, *next;
+    struct sched_vcpu *prev, *next;
     struct sched_decision dec;
     bool stay = false, yielded = false, ratelimited = false;
     unsigned long irq = spin_lock_irqsave(&C2.lock);
 
     c2_maybe_refill(now);
+    prev = c->curr;     /* read under the lock: a destroy may have cleared it */
     c->curr = NULL;
     if (prev) {
         c2_burn(prev, now);
