@@ -469,6 +469,27 @@ static void test_cap_with_competitor(void **state)
 }
 
 /* A cap bounds the whole domain: two vCPUs capped at 50 on 4 CPUs. */
+/* A huge overrun (a timer seconds late) parks the domain for at most
+ * C2_CAP_MAX_DEBT periods. */
+static void test_cap_overrun_repaid_bounded(void **state)
+{
+    struct tv *t;
+    struct sched_decision d;
+
+    (void)state;
+    sim_init("credit2", 1, 0);
+    t = sim_vcpu(256, 25, 0);
+    d = sched_schedule(0, 0);
+    assert_ptr_equal(d.vcpu, &t->sv);
+    d = sched_schedule(0, 3 * SEC);                /* ran 3 s on a 2.5 ms budget */
+    assert_null(d.vcpu);
+    assert_int_equal(t->dom->budget, -(s64)C2_CAP_MAX_DEBT * c2_quota(t->dom));
+    sim.now = 3 * SEC;
+    sim.cpu[0].deadline = d.deadline_ns;
+    sim_run(3 * SEC + (C2_CAP_MAX_DEBT + 1) * C2_CAP_PERIOD);
+    assert_false(t->sv.parked);
+}
+
 static void test_cap_multi_vcpu(void **state)
 {
     struct sched_dom d;
@@ -762,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_weights_across_cpus),
         cmocka_unit_test(test_cap_alone),
         cmocka_unit_test(test_cap_with_competitor),
+        cmocka_unit_test(test_cap_overrun_repaid_bounded),
         cmocka_unit_test(test_cap_multi_vcpu),
         cmocka_unit_test(test_lifting_cap_unparks_now),
         cmocka_unit_test(test_affinity_respected),

@@ -66,6 +66,7 @@
 /* A refill pays for at most this many periods: a longer gap is a jump of
  * the clock, not time the domain was owed. */
 #define C2_CAP_MAX_PERIODS 4u
+#define C2_CAP_MAX_DEBT    10u
 
 struct c2_cpu {
     struct sched_vcpu *curr;  /* NULL while the CPU runs its idle loop */
@@ -160,8 +161,13 @@ static void c2_burn(struct sched_vcpu *v, u64 now)
      * starving the vCPU for. */
     if (v->credit < -C2_CREDIT_OWED)
         v->credit = -C2_CREDIT_OWED;
-    if (v->dom->cap)
+    if (v->dom->cap) {
+        /* An overrun (a timer late by hundreds of ms under QEMU) is repaid
+         * over at most C2_CAP_MAX_DEBT periods, not for minutes. */
         v->dom->budget -= (s64)t;
+        if (v->dom->budget < -(s64)C2_CAP_MAX_DEBT * c2_quota(v->dom))
+            v->dom->budget = -(s64)C2_CAP_MAX_DEBT * c2_quota(v->dom);
+    }
 }
 
 /* Real time in which v burns `credit` (for slice lengths). */
