@@ -7,8 +7,10 @@
 # logs its own memory for each domain at creation.
 . "$(dirname "$0")/../lib.sh"
 
+# The creator's weight keeps it ahead of the hundred spinners it starts
+# (at weight 256 it would get 1/101 of the CPUs while it unpauses them).
 kiln_boot -smp 2 -mem 1G -timeout 150 "exit_when_idle" \
-    "build/guests/density.elf name=density mem=4M priv"
+    "build/guests/density.elf name=density mem=4M priv weight=65535"
 
 guest_tap all "density"
 expect_count '\(kiln\) d[0-9]+: [0-9]+ KiB of hypervisor memory, [0-9]+ pages free' 101 \
