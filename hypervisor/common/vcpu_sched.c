@@ -13,6 +13,7 @@
  * Each CPU also keeps the list of vCPUs that blocked on it with a wake-up
  * deadline (sched_block, HLT) and wakes them when the deadline passes.
  */
+#include <kiln/cmdline.h>
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
@@ -253,6 +254,10 @@ int vcpu_sched_start(void)
         else
             pr_warn("dom0 on the only CPU: domUs will never run\n");
     }
+    const char *name = cmdline_get("sched");
+    if (name && sched_select(name) < 0)
+        pr_warn("sched=%s: no such scheduler, using %s\n", name, sched_name());
+    pr_info("scheduler: %s\n", sched_name());
     int rc = sched_init(smp_nr_cpus(), sflags, kick);
     if (rc)
         return rc;

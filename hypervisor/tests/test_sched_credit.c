@@ -24,7 +24,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../common/lib.c"
 #include "../common/sched/credit.c"
+#include "../common/sched/credit2.c"
+#include "../common/sched/ops.c"
 
 #define MS 1000000ull
 #define SIM_MAX_CPUS 8

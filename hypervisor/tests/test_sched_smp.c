@@ -1,8 +1,8 @@
 /*
- * test_sched_smp.c - the credit scheduler under real concurrency.
+ * test_sched_smp.c - the schedulers under real concurrency.
  *
  * test_sched_credit.c checks policy with one thread and simulated time;
- * this one checks the locking: four host threads play four CPUs, calling
+ * this one checks the locking, of credit and of credit2: four host threads play four CPUs, calling
  * sched_schedule()/sched_tick() as fast as they can on a shared clock,
  * while two more threads wake, sleeps, yields, re-weights and re-pins vCPUs
  * at random, as interrupt handlers and hypercalls on other CPUs do.  What
@@ -25,13 +25,19 @@
 #include <cmocka.h>
 #undef sched_yield
 
+#include "../common/lib.c"
 #include "../common/sched/credit.c"
+#include "../common/sched/credit2.c"
+#include "../common/sched/ops.c"
 
 #define NCPU   4
 #define NVCPU  8
 #define PINNED 4          /* vCPUs 0..3 have a fixed affinity to check */
 #define ROUNDS 1500       /* per CPU and phase: ticket locks crawl when the
                              * host has fewer cores than threads */
+#define ROUNDS_ONE_LOCK 300 /* credit2: every thread takes its one lock */
+
+static unsigned int rounds;
 
 struct tv {
     struct sched_vcpu sv;
@@ -82,7 +88,7 @@ static void *cpu_thread(void *arg)
     struct sim_cpu *sc = &sim_cpus[cpu];
     unsigned int i;
 
-    for (i = 0; i < ROUNDS; i++) {
+    for (i = 0; i < rounds; i++) {
         u64 now = advance_clock(&sc->seed);
         bool resched = __atomic_exchange_n(&kicked[cpu], false, __ATOMIC_ACQUIRE);
 
@@ -153,13 +159,19 @@ static void run_cpus(void)
         assert_int_equal(pthread_join(cpus[i], NULL), 0);
 }
 
-static void test_concurrent_cpus_and_wakeups(void **state)
+static void concurrent_cpus_and_wakeups(const char *sched)
 {
     pthread_t chaos[2];
     unsigned int i;
 
-    (void)state;
+    memset(tvs, 0, sizeof(tvs));
+    memset(sim_cpus, 0, sizeof(sim_cpus));
+    memset(kicked, 0, sizeof(kicked));
+    clock_ns = 0;
+    stop = false;
+    rounds = strcmp(sched, "credit2") ? ROUNDS : ROUNDS_ONE_LOCK;
     alarm(120); /* a deadlock kills the run instead of hanging CI */
+    assert_int_equal(sched_select(sched), 0);
     assert_int_equal(sched_init(NCPU, 0, kick), 0);
     for (i = 0; i < NCPU; i++)
         sim_cpus[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
@@ -196,10 +208,20 @@ static void test_concurrent_cpus_and_wakeups(void **state)
     assert_int_equal(affinity_violations, 0);
     for (i = 0; i < NVCPU; i++) {
         if (tvs[i].picks == 0)
-            fail_msg("vCPU %u never ran after the chaos", i);
+            fail_msg("vCPU %u never ran after the chaos (credit %lld awake %d queued %d running %d parked %d)", i, (long long)tvs[i].sv.credit, tvs[i].sv.awake, tvs[i].sv.queued, tvs[i].sv.running, tvs[i].sv.parked);
     }
     /* Quiesced, the structures are consistent: every queued vCPU sits on a
-     * queue of its own processor, and the counts match. */
+     * queue of its own processor (credit) or the one queue (credit2), and
+     * the counts match. */
+    if (!strcmp(sched, "credit2")) {
+        struct sched_vcpu *v;
+
+        list_for_each_entry(v, &C2.queue, runq_elem) {
+            assert_true(v->queued);
+            assert_false(v->running);
+        }
+        return;
+    }
     for (i = 0; i < NCPU; i++) {
         struct sched_vcpu *v;
         u32 n = 0;
@@ -214,10 +236,23 @@ static void test_concurrent_cpus_and_wakeups(void **state)
     }
 }
 
+static void test_concurrent_cpus_and_wakeups(void **state)
+{
+    (void)state;
+    concurrent_cpus_and_wakeups("credit");
+}
+
+static void test_concurrent_cpus_and_wakeups_credit2(void **state)
+{
+    (void)state;
+    concurrent_cpus_and_wakeups("credit2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_cpus_and_wakeups),
+        cmocka_unit_test(test_concurrent_cpus_and_wakeups_credit2),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

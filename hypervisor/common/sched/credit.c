@@ -1,5 +1,6 @@
 /*
- * credit.c - the credit scheduler (policy described in include/kiln/sched.h).
+ * credit.c - the credit scheduler (policy described in include/kiln/sched.h),
+ * one implementation of struct sched_ops (dispatch in ops.c).
  *
  * Locking, in the order they may be taken:
  *   1. S.acct_lock: the domain list, weights and caps, the accounting pass.
@@ -502,7 +503,7 @@ static void maybe_account(u64 now)
 
 /* ---- set-up and parameters ----------------------------------------------- */
 
-int sched_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu))
+static int credit_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu))
 {
     unsigned int cpu;
 
@@ -540,7 +541,7 @@ static bool params_valid(u32 weight, u32 cap)
            cap <= 100u * S.nr_cpus;
 }
 
-int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+static int credit_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
 {
     unsigned long irq;
 
@@ -557,7 +558,7 @@ int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
     return 0;
 }
 
-int sched_set_params(struct sched_dom *d, u32 weight, u32 cap)
+static int credit_set_params(struct sched_dom *d, u32 weight, u32 cap)
 {
     struct sched_vcpu *v;
     unsigned long irq;
@@ -578,13 +579,7 @@ int sched_set_params(struct sched_dom *d, u32 weight, u32 cap)
     return 0;
 }
 
-void sched_get_params(const struct sched_dom *d, u32 *weight, u32 *cap)
-{
-    *weight = READ_ONCE(d->weight);
-    *cap = READ_ONCE(d->cap);
-}
-
-int sched_dom_destroy(struct sched_dom *d)
+static int credit_dom_destroy(struct sched_dom *d)
 {
     unsigned long irq = spin_lock_irqsave(&S.acct_lock);
     int rc = 0;
@@ -597,7 +592,7 @@ int sched_dom_destroy(struct sched_dom *d)
     return rc;
 }
 
-int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
+static int credit_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
 {
     unsigned long irq;
 
@@ -626,7 +621,7 @@ int sched_vcpu_init(struct sched_vcpu *v, struct sched_dom *d, u32 id)
     return 0;
 }
 
-void sched_vcpu_destroy(struct sched_vcpu *v)
+static void credit_vcpu_destroy(struct sched_vcpu *v)
 {
     unsigned long irq = spin_lock_irqsave(&S.acct_lock);
     unsigned int cpu = vcpu_lock(v);
@@ -649,7 +644,7 @@ void sched_vcpu_destroy(struct sched_vcpu *v)
 
 /* ---- state changes --------------------------------------------------------- */
 
-void sched_wake(struct sched_vcpu *v)
+static void credit_wake(struct sched_vcpu *v)
 {
     unsigned long irq = local_irq_save();
     unsigned int cpu = vcpu_lock(v);
@@ -662,7 +657,7 @@ void sched_wake(struct sched_vcpu *v)
     local_irq_restore(irq);
 }
 
-void sched_sleep(struct sched_vcpu *v)
+static void credit_sleep(struct sched_vcpu *v)
 {
     unsigned long irq = local_irq_save();
     unsigned int cpu = vcpu_lock(v);
@@ -678,7 +673,7 @@ void sched_sleep(struct sched_vcpu *v)
     local_irq_restore(irq);
 }
 
-void sched_yield(struct sched_vcpu *v)
+static void credit_yield(struct sched_vcpu *v)
 {
     unsigned long irq = local_irq_save();
     unsigned int cpu = vcpu_lock(v);
@@ -689,7 +684,7 @@ void sched_yield(struct sched_vcpu *v)
     local_irq_restore(irq);
 }
 
-int sched_set_affinity(struct sched_vcpu *v, u64 mask)
+static int credit_set_affinity(struct sched_vcpu *v, u64 mask)
 {
     unsigned long irq;
     unsigned int cpu;
@@ -715,11 +710,6 @@ int sched_set_affinity(struct sched_vcpu *v, u64 mask)
         make_runnable(v, false);
     local_irq_restore(irq);
     return 0;
-}
-
-u64 sched_get_affinity(const struct sched_vcpu *v)
-{
-    return READ_ONCE(v->affinity);
 }
 
 /* ---- the per-CPU decisions ----------------------------------------------- */
@@ -788,7 +778,7 @@ static u64 slice_for(const struct sched_vcpu *v)
     return (u64)c < SCHED_TSLICE_NS ? (u64)c : SCHED_TSLICE_NS;
 }
 
-struct sched_decision sched_schedule(unsigned int cpu, u64 now)
+static struct sched_decision credit_schedule(unsigned int cpu, u64 now)
 {
     struct runq *rq = &S.rq[cpu];
     struct sched_vcpu *prev, *next;
@@ -861,7 +851,7 @@ struct sched_decision sched_schedule(unsigned int cpu, u64 now)
     return d;
 }
 
-bool sched_tick(unsigned int cpu, u64 now, u64 *deadline_ns)
+static bool credit_tick(unsigned int cpu, u64 now, u64 *deadline_ns)
 {
     struct runq *rq = &S.rq[cpu];
     struct sched_vcpu *v, *head;
@@ -896,17 +886,23 @@ bool sched_tick(unsigned int cpu, u64 now, u64 *deadline_ns)
 
 /* ---- queries ----------------------------------------------------------------- */
 
-bool sched_vcpu_running(const struct sched_vcpu *v)
-{
-    return READ_ONCE(v->running);
-}
-
-unsigned int sched_vcpu_cpu(const struct sched_vcpu *v)
-{
-    return READ_ONCE(v->processor);
-}
-
 enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v)
 {
     return (enum sched_prio)READ_ONCE(v->prio);
 }
+
+const struct sched_ops sched_credit_ops = {
+    .name = "credit",
+    .init = credit_init,
+    .dom_init = credit_dom_init,
+    .set_params = credit_set_params,
+    .dom_destroy = credit_dom_destroy,
+    .vcpu_init = credit_vcpu_init,
+    .vcpu_destroy = credit_vcpu_destroy,
+    .wake = credit_wake,
+    .sleep = credit_sleep,
+    .yield = credit_yield,
+    .set_affinity = credit_set_affinity,
+    .schedule = credit_schedule,
+    .tick = credit_tick,
+};

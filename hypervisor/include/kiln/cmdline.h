@@ -4,7 +4,7 @@
  * The Multiboot command line is split on spaces into `key=value` options
  * and bare flags (e.g. `exit_when_idle`).  A later option overrides an
  * earlier one with the same key.  Known keys: console=com1,
- * loglvl=error|warn|info|debug, dom0_cpus=N, sched=credit, exit_when_idle,
+ * loglvl=error|warn|info|debug, dom0_cpus=N, sched=NAME (see sched.h), exit_when_idle,
  * selftest=fault|ud (debug), and anything other components document.
  */
 #ifndef KILN_CMDLINE_H

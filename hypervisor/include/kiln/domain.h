@@ -108,6 +108,7 @@ struct domain {
     int running;            /* vCPUs in guest mode right now (domlist_lock) */
 
     u64 memory_kib;
+    u64 hv_kib;             /* hypervisor memory its build took beyond its RAM */
     struct p2m p2m;
     struct hvm_mmio mmio;   /* emulated device memory (arch/x86/hvm/mmio.c) */
 

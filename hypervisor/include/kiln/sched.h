@@ -1,6 +1,13 @@
 /*
- * sched.h - the credit scheduler's interface (implementation in
- * common/sched/credit.c).
+ * sched.h - the scheduler's interface.  Implementations sit behind one
+ * table of operations (struct sched_ops, dispatched by common/sched/ops.c),
+ * chosen once at boot with sched_select() before sched_init(): credit
+ * (common/sched/credit.c, the default) and credit2 (common/sched/credit2.c,
+ * latency-aware).  Callers use the sched_* functions below whichever is
+ * chosen.
+ *
+ * The policy described next is credit's; credit2's is described at the top
+ * of credit2.c.  Every scheduler follows the same contract (below).
  *
  * The scheduler is pure mechanism driven by the hypervisor with explicit
  * time: it never reads a clock, arms a timer or switches context itself.
@@ -94,10 +101,12 @@ struct sched_dom {
     u32 weight;                /* SCHED_WEIGHT_MIN..MAX */
     u32 cap;                   /* percent of one CPU for the whole domain, 0 = none */
     u32 flags;                 /* SCHED_DOM_F_* */
-    u32 nr_active;             /* scratch of the accounting pass */
+    u32 nr_active;             /* credit: scratch of the accounting pass */
+    s64 budget;                /* credit2: ns of the cap left this period */
 };
 
-/* Embedded in the hypervisor's vCPU.  Fields are private to credit.c. */
+/* Embedded in the hypervisor's vCPU.  Fields are private to the
+ * schedulers; credit2 uses a subset of them (see credit2.c). */
 struct sched_vcpu {
     struct list_head runq_elem;   /* in rq[processor] while queued */
     struct list_head dom_elem;
@@ -124,6 +133,37 @@ struct sched_decision {
     struct sched_vcpu *vcpu;  /* NULL: run this CPU's idle loop */
     u64 deadline_ns;          /* absolute; call sched_tick() at (or after) it */
 };
+
+/* One scheduler: the operations behind the sched_* functions below, which
+ * document them.  The queries and sched_get_* need no operation: they read
+ * fields both schedulers keep. */
+struct sched_ops {
+    const char *name;       /* as given to sched= on the command line */
+    int (*init)(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu));
+    int (*dom_init)(struct sched_dom *d, u32 weight, u32 cap, u32 flags);
+    int (*set_params)(struct sched_dom *d, u32 weight, u32 cap);
+    int (*dom_destroy)(struct sched_dom *d);
+    int (*vcpu_init)(struct sched_vcpu *v, struct sched_dom *d, u32 id);
+    void (*vcpu_destroy)(struct sched_vcpu *v);
+    void (*wake)(struct sched_vcpu *v);
+    void (*sleep)(struct sched_vcpu *v);
+    void (*yield)(struct sched_vcpu *v);
+    int (*set_affinity)(struct sched_vcpu *v, u64 mask);
+    struct sched_decision (*schedule)(unsigned int cpu, u64 now_ns);
+    bool (*tick)(unsigned int cpu, u64 now_ns, u64 *deadline_ns);
+};
+
+extern const struct sched_ops sched_credit_ops;
+extern const struct sched_ops sched_credit2_ops;
+
+/*
+ * Chooses the scheduler by name ("credit", "credit2"); before sched_init()
+ * only.  Returns 0, or -KILN_EINVAL for an unknown name (the choice is then
+ * unchanged: credit unless chosen otherwise before).
+ */
+int sched_select(const char *name);
+/* Name of the chosen scheduler. */
+const char *sched_name(void);
 
 /*
  * Resets all scheduler state for CPUs 0..nr_cpus-1.  kick(cpu) is called
@@ -175,6 +215,7 @@ bool sched_tick(unsigned int cpu, u64 now_ns, u64 *deadline_ns);
 /* Queries (racy snapshots, for reporting and tests). */
 bool sched_vcpu_running(const struct sched_vcpu *v);
 unsigned int sched_vcpu_cpu(const struct sched_vcpu *v);
+/* credit only: the vCPU's priority. */
 enum sched_prio sched_vcpu_prio(const struct sched_vcpu *v);
 
 #endif
