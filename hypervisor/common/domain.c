@@ -10,7 +10,6 @@
 #include <kiln/boot.h>
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
-#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
@@ -20,6 +19,12 @@ DEFINE_SPINLOCK(domlist_lock);
 static LIST_HEAD(domains);
 static u16 next_domid = 1;
 static bool boot_done;
+static bool keep_until_destroyed;
+
+void domain_keep_until_destroyed(void)
+{
+    keep_until_destroyed = true;
+}
 
 void domain_boot_done(void)
 {
@@ -255,8 +260,8 @@ void domain_try_reap(struct domain *d)
 {
     if (d->state != KILN_DOMSTATE_DYING || d->running || d->reaped)
         return;
-    if (dom0_domain() && !d->destroyed && !d->hardware)
-        return;   /* a zombie until dom0's toolstack destroys it */
+    if (keep_until_destroyed && !d->destroyed && !d->hardware)
+        return;   /* a zombie until the toolstack destroys it */
     d->reaped = true;
     list_del(&d->elem);
     u16 id = d->id;

@@ -262,7 +262,7 @@ void start_domains(void)
     domain_bench_native(true);
     int rc = hvm_init();
     if (!rc)
-        rc = vcpu_sched_start();
+        rc = vcpu_sched_start(dom0_kernel_module() != NULL);
     /* dom0 first: it takes its RAM lowest address first, before boot
      * domains scatter allocations over it. */
     if (!rc && dom0_build() < 0)

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "../../include/public/kiln.h"
-#include "../../arch/x86/hvm/testport.h"
+#include "../../include/public/testport.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;

@@ -28,7 +28,7 @@
 #include <kiln/spinlock.h>
 #include <kiln/types.h>
 #include <public/kiln.h>
-#include "../../arch/x86/hvm/testport.h"
+#include <public/testport.h>
 
 #define DOMAIN_CONSOLE_RING        4096   /* bytes, one page */
 #define DOMAIN_LINE_MAX            256
@@ -152,8 +152,12 @@ int domain_unpause(struct domain *d);
 void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason);
 /* domain_kill for a guest's fault; takes domlist_lock itself. */
 void domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
-/* Frees everything if the domain is dying and nobody runs it. */
+/* Frees everything if the domain is dying and nobody runs it (and, after
+ * domain_keep_until_destroyed(), the toolstack destroyed it). */
 void domain_try_reap(struct domain *d);
+/* From now on a domain that shuts down stays (DYING, reason and console
+ * readable) until DESTROY, as in Xen with a toolstack: dom0 asks for it. */
+void domain_keep_until_destroyed(void);
 int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c);
 /* Appends guest console output: the ring and the hypervisor log. */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
@@ -201,8 +205,12 @@ int vcpu_set_affinity(struct vcpu *v, u64 mask);
 
 /* ---- vcpu_sched.c: the per-CPU loop ------------------------------------- */
 
-/* Initialises the scheduler and starts the loop on every CPU. */
-int vcpu_sched_start(void);
+/* Initialises the scheduler and starts the loop on every CPU;
+ * cpu0_dedicated keeps the scheduler off CPU 0 (a dom0 will own it). */
+int vcpu_sched_start(bool cpu0_dedicated);
+/* From now on CPU 0 runs v and nothing else (v is never scheduled); when
+ * v's domain dies, CPU 0 calls ended(), which must not return. */
+void vcpu_sched_dedicate_cpu0(struct vcpu *v, void (*ended)(void));
 /* Asks this CPU's loop to reschedule at its next chance. */
 void vcpu_sched_raise(void);
 /* Wake list of a CPU: v is woken when its deadline passes. */

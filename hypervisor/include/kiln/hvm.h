@@ -62,6 +62,9 @@ struct hvm_ops {
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
     /* Queues a #PF for the next entry, with CR2 = linear. */
     void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
+    /* Drops v's cached translations (guest and nested) before its next
+     * entry: after a nested page table entry was changed or removed. */
+    void (*flush_tlb)(struct vcpu *v);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */

@@ -1,5 +1,5 @@
 /*
- * io.c - the emulated I/O ports every guest sees (testport.h).
+ * io.c - the emulated I/O ports every guest sees (include/public/testport.h).
  *
  * Guests own no devices; every port access exits here.  The debug ports
  * give tests a console without hypercalls and a way to read their own exit

@@ -242,6 +242,13 @@ static void svm_inject_page_fault(struct vcpu *v, u64 linear, u32 error)
     svm_inject_exception(v, 14, true, error);
 }
 
+/* This CPU model has no flush-by-ASID: TLB_CONTROL 1 flushes everything,
+ * at v's next VMRUN (svm_run clears it after each one). */
+static void svm_flush_tlb(struct vcpu *v)
+{
+    svm_of(v)->vmcb->ctl.tlb_control = SVM_TLB_FLUSH_ALL;
+}
+
 static void svm_run(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -303,6 +310,7 @@ static const struct hvm_ops svm_ops = {
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,
     .inject_page_fault = svm_inject_page_fault,
+    .flush_tlb = svm_flush_tlb,
 };
 
 const struct hvm_ops *svm_probe(void)
