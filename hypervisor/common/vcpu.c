@@ -76,25 +76,34 @@ void vcpu_update_runnable(struct vcpu *v)
         sched_sleep(&v->sv);
 }
 
-/* Takes domlist_lock: called from the exit path of v itself. */
-void vcpu_block(struct vcpu *v, u64 deadline_ns)
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns)
 {
     if (deadline_ns && deadline_ns <= now_ns())
-        return;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+        return false;
     v->blocked = true;
     v->wake_deadline = deadline_ns;
     if (deadline_ns)
         vcpu_sched_add_wakeup(v);
     vcpu_update_runnable(v);
+    return true;
+}
+
+/* Takes domlist_lock: called from the exit path of v itself. */
+void vcpu_block(struct vcpu *v, u64 deadline_ns)
+{
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    bool blocked = vcpu_block_locked(v, deadline_ns);
     spin_unlock_irqrestore(&domlist_lock, flags);
-    vcpu_sched_raise();
+    if (blocked)
+        vcpu_sched_raise();
 }
 
 void vcpu_wake(struct vcpu *v)
 {
     if (!v->blocked)
         return;
+    /* Whatever ended it, a halt is over once the vCPU runs again. */
+    v->ev.halted = false;
     v->blocked = false;
     v->wake_deadline = 0;
     vcpu_sched_del_wakeup(v);

@@ -19,6 +19,7 @@
 #include <kiln/console.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
+#include <kiln/hvm_event.h>
 #include <kiln/irq.h>
 #include <kiln/percpu.h>
 #include <kiln/smp.h>
@@ -30,6 +31,7 @@ struct loop_cpu {
     volatile bool timer_fired;
     volatile bool hvm_up;
     u64 sched_deadline;
+    u64 armed;                  /* deadline the timer is set to, 0 = none */
     struct list_head wakeups;   /* under domlist_lock */
 };
 
@@ -66,7 +68,8 @@ bool hvm_vcpu_must_leave(struct vcpu *v)
     struct loop_cpu *lc = this_loop();
     struct domain *d = v->domain;
     return lc->need_resched || lc->timer_fired || READ_ONCE(v->blocked) ||
-           READ_ONCE(d->state) == KILN_DOMSTATE_DYING || READ_ONCE(d->paused);
+           READ_ONCE(v->ev.wait_sipi) || READ_ONCE(d->state) == KILN_DOMSTATE_DYING ||
+           READ_ONCE(d->paused);
 }
 
 void vcpu_sched_add_wakeup(struct vcpu *v)
@@ -106,7 +109,17 @@ static void arm(u64 sched_deadline, u64 wake)
     u64 t = sched_deadline;
     if (wake && (!t || wake < t))
         t = wake;
+    this_loop()->armed = t;
     timer_set_deadline(t);
+}
+
+void vcpu_sched_guest_deadline(u64 t)
+{
+    struct loop_cpu *lc = this_loop();
+    if (t && (!lc->armed || t < lc->armed)) {
+        lc->armed = t;
+        timer_set_deadline(t);
+    }
 }
 
 /* The timer fired: wake sleepers, let the scheduler account.  Returns true
@@ -145,6 +158,7 @@ static void run_vcpu(struct loop_cpu *lc, struct vcpu *v)
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     v->run_cpu = -1;
     d->running--;
+    hvm_event_put_back(v);
     domain_try_reap(d);
     spin_unlock_irqrestore(&domlist_lock, flags);
 }

@@ -23,6 +23,7 @@
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
 #include <kiln/dom0.h>
+#include <kiln/hvm_event.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -73,6 +74,8 @@ struct vcpu {
     u64 stats[KT_STAT_COUNT];
     u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
     u32 port_scratch;
+
+    struct hvm_events ev;   /* pending exception, NMI, INIT/SIPI, HLT */
 
     void *hvm;              /* backend state (VMCB, saved GPRs, ...) */
 };
@@ -197,8 +200,11 @@ void vcpu_destroy(struct vcpu *v);
 void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
-/* v (running on this CPU) blocks until woken or deadline_ns (0 = none). */
+/* v (running on this CPU) blocks until woken or deadline_ns (0 = none);
+ * nothing happens when the deadline already passed. */
 void vcpu_block(struct vcpu *v, u64 deadline_ns);
+/* The same with domlist_lock held; false when it did not block. */
+bool vcpu_block_locked(struct vcpu *v, u64 deadline_ns);
 void vcpu_wake(struct vcpu *v);
 void vcpu_yield(struct vcpu *v);
 int vcpu_set_affinity(struct vcpu *v, u64 mask);
@@ -213,6 +219,9 @@ int vcpu_sched_start(bool cpu0_dedicated);
 void vcpu_sched_dedicate_cpu0(struct vcpu *v, void (*ended)(void));
 /* Asks this CPU's loop to reschedule at its next chance. */
 void vcpu_sched_raise(void);
+/* This CPU's timer fires at t (absolute ns) at the latest, for the
+ * running vCPU's own timers (its platform's deadlines); 0 = none. */
+void vcpu_sched_guest_deadline(u64 t);
 /* Wake list of a CPU: v is woken when its deadline passes. */
 void vcpu_sched_add_wakeup(struct vcpu *v);
 void vcpu_sched_del_wakeup(struct vcpu *v);

@@ -10,10 +10,13 @@
  *
  * Guest-visible behaviour every backend implements:
  *  - vCPUs start in 32-bit flat protected mode with paging off (cr3 == 0),
- *    or in 64-bit long mode on caller-provided page tables (cr3 != 0);
- *  - HLT blocks the vCPU until it is woken or HVM_HLT_MAX_NS passed (there
- *    is no virtual interrupt controller yet, so this bound is the "timer
- *    tick" that ends a halt);
+ *    in 64-bit long mode on caller-provided page tables (cr3 != 0), or in
+ *    real mode (a SIPI);
+ *  - events (exceptions, NMIs, the interrupt controller's interrupts) are
+ *    delivered as hvm_event.h decides, before each entry;
+ *  - HLT is hvm_vcpu_halt(): for a domain with an interrupt controller it
+ *    blocks until an event ends it; without one (Kiln's test guests) it
+ *    lasts until woken or HVM_HLT_MAX_NS passed, their "timer tick";
  *  - an exception the guest cannot deliver ends in a triple fault, which
  *    destroys the domain (never the hypervisor).
  */
@@ -37,9 +40,13 @@ struct hvm_regs {
     bool long_mode;     /* 64-bit code segment (LMA and CS.L) */
 };
 
-/* Initial state of a vCPU (see struct kiln_domctl_vcpu). */
+/* Initial state of a vCPU (see struct kiln_domctl_vcpu), or with
+ * real_mode the state a SIPI gives: real mode at CS = cs_sel (base
+ * cs_sel << 4), IP 0, the other registers as after INIT. */
 struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
+    bool real_mode;
+    u16 cs_sel;
 };
 
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
@@ -53,14 +60,13 @@ struct hvm_ops {
     void (*vcpu_set_boot_state)(struct vcpu *v, const struct hvm_boot_state *s);
     /* Runs v until hvm_vcpu_must_leave(v) (called with interrupts off). */
     void (*run)(struct vcpu *v);
-    /* Queues an exception for the next entry. */
-    void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
     void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
     /* Writes back the GPRs and rip only. */
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
     /* A segment register's base (what OUTS reads through). */
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
-    /* Queues a #PF for the next entry, with CR2 = linear. */
+    /* Queues a #PF for the next entry, with CR2 = linear (other exceptions:
+     * hvm_event_exception). */
     void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
     /* Drops v's cached translations (guest and nested) before its next
      * entry: after a nested page table entry was changed or removed. */

@@ -9,6 +9,7 @@
  * advanced with our own instruction length decoder.
  */
 #include <kiln/console.h>
+#include <kiln/hvm_event.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/percpu.h>
@@ -147,14 +148,46 @@ static void set_seg(struct vmcb_seg *seg, u16 sel, u16 attr, u32 limit)
     seg->base = 0;
 }
 
+/* The state after INIT and a SIPI: real mode at CS = cs_sel, IP 0.  With
+ * nested paging, SVM runs real mode natively (CR0.PE and PG clear). */
+static void set_real_mode(struct vmcb_save *st, u16 cs_sel)
+{
+    set_seg(&st->cs, cs_sel, SEG_ATTR_REAL_CODE, 0xffff);
+    st->cs.base = (u64)cs_sel << 4;
+    set_seg(&st->ds, 0, SEG_ATTR_REAL_DATA, 0xffff);
+    st->es = st->ss = st->fs = st->gs = st->ds;
+    set_seg(&st->gdtr, 0, 0, 0xffff);
+    set_seg(&st->idtr, 0, 0, 0xffff);
+    set_seg(&st->ldtr, 0, SEG_ATTR_LDT, 0xffff);
+    set_seg(&st->tr, 0, SEG_ATTR_TSS16_BUSY, 0xffff);
+    st->efer = EFER_SVME;
+    st->cr0 = 0x60000010;   /* CD, NW, ET: the power-on value */
+}
+
 static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state *b)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb_save *st = &s->vmcb->save;
+    struct vmcb_control *c = &s->vmcb->ctl;
     bool lm = b->cr3 != 0;
 
     kmemset(st, 0, sizeof(*st));
     kmemset(&s->gprs, 0, sizeof(s->gprs));
+    /* Nothing of the previous life is delivered into the new one. */
+    c->eventinj = 0;
+    c->interrupt_shadow = 0;
+    c->vintr &= SVM_VINTR_MASKING;
+    c->intercept_misc1 &= ~(SVM_INTR_VINTR | SVM_INTR_IRET);
+    s->iret_pending = false;
+    st->dr6 = 0xffff0ff0;
+    st->dr7 = 0x400;
+    st->rflags = 2;
+    st->g_pat = 0x0007040600070406ull;
+    if (b->real_mode) {
+        set_real_mode(st, b->cs_sel);
+        s->gprs.rdx = 0x600;    /* EDX after INIT: family 6 (what guests may read) */
+        return;
+    }
     set_seg(&st->cs, 0x08, lm ? SEG_ATTR_CODE64 : SEG_ATTR_CODE32, 0xffffffff);
     set_seg(&st->ds, 0x10, SEG_ATTR_DATA, 0xffffffff);
     st->es = st->ss = st->fs = st->gs = st->ds;
@@ -167,12 +200,8 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     st->cr0 = CR0_PE | (1ul << 4) /* ET */ | (lm ? CR0_PG : 0);
     st->cr3 = b->cr3;
     st->cr4 = lm ? CR4_PAE : 0;
-    st->dr6 = 0xffff0ff0;
-    st->dr7 = 0x400;
-    st->rflags = 2;
     st->rip = b->rip;
     st->rsp = b->rsp;
-    st->g_pat = 0x0007040600070406ull;
     s->gprs.rdi = b->rdi;
     s->gprs.rsi = b->rsi;
 }
@@ -239,7 +268,7 @@ static u64 svm_seg_base(struct vcpu *v, enum x86_seg seg)
 static void svm_inject_page_fault(struct vcpu *v, u64 linear, u32 error)
 {
     svm_of(v)->vmcb->save.cr2 = linear;
-    svm_inject_exception(v, 14, true, error);
+    hvm_event_exception(v, 14, true, error);
 }
 
 /* This CPU model has no flush-by-ASID: TLB_CONTROL 1 flushes everything,
@@ -258,7 +287,16 @@ static void svm_run(struct vcpu *v)
     svm_asid_assign(v);
     svm_save_host(c->host_vmcb_pa);
     __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
-    while (!hvm_vcpu_must_leave(v)) {
+    for (;;) {
+        if (READ_ONCE(v->ev.init_pending))
+            hvm_event_apply_init(v);
+        if (hvm_vcpu_must_leave(v))
+            break;
+        /* Timers that fell due become interrupts now; the earliest one
+         * still ahead bounds this CPU's next timer interrupt. */
+        if (v->ev.ctrl)
+            vcpu_sched_guest_deadline(hvm_event_advance(v, now_ns()));
+        svm_intr_before_entry(v);
         u64 t0 = rdtsc();
         WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;
@@ -273,6 +311,7 @@ static void svm_run(struct vcpu *v)
         __atomic_store_n(&v->guest_entry_tsc, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&v->runtime_ns, v->runtime_ns + ran, __ATOMIC_RELEASE);
         s->vmcb->ctl.tlb_control = 0;
+        svm_intr_after_exit(v);
         svm_handle_exit(v);
     }
     __asm__ __volatile__("fxsave64 %0" : "=m"(s->fpu));
@@ -305,7 +344,6 @@ static const struct hvm_ops svm_ops = {
     .vcpu_destroy = svm_vcpu_destroy,
     .vcpu_set_boot_state = svm_vcpu_set_boot_state,
     .run = svm_run,
-    .inject_exception = svm_inject_exception,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,

@@ -23,6 +23,11 @@ struct svm_vcpu {
     u32 asid;
     int asid_cpu;               /* CPU the ASID belongs to, -1 = none */
     u64 asid_gen;
+    /* svm_intr.c: the IRET that ends an NMI handler, until it completed,
+     * and the CR8 value given to the guest at the last entry. */
+    u64 iret_rip;
+    bool iret_pending;
+    u8 cr8_written;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v)
@@ -49,8 +54,13 @@ void svm_check_vmcb_holds_guest(struct vcpu *v);
 
 /* svm_exit.c */
 void svm_handle_exit(struct vcpu *v);
-void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 void svm_paging(struct vcpu *v, struct hvm_paging *pg);
+
+/* svm_intr.c: around each VMRUN, with interrupts off. */
+void svm_intr_before_entry(struct vcpu *v);
+void svm_intr_after_exit(struct vcpu *v);
+/* The IRET intercept fired (the guest's NMI handler is returning). */
+void svm_intr_iret(struct vcpu *v);
 
 /* svm_msr.c: 0 on success, -1 to inject #GP. */
 int svm_msr_read(struct vcpu *v, u32 msr, u64 *val);

@@ -8,15 +8,16 @@
  * one domain with a log line naming the reason and the guest RIP.
  */
 #include <kiln/console.h>
+#include <kiln/hvm_event.h>
 #include <kiln/hypercall.h>
 #include <kiln/percpu.h>
-#include <kiln/time.h>
 #include <kiln/x86.h>
 #include "svm.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
 #define EFER_LMA (1ul << 10)
+#define RFLAGS_IF (1ul << 9)
 #define CR4_OSXSAVE (1ul << 18)
 
 void svm_paging(struct vcpu *v, struct hvm_paging *pg)
@@ -29,14 +30,6 @@ void svm_paging(struct vcpu *v, struct hvm_paging *pg)
     pg->cs_base = st->cs.base;
     pg->cs_long = (st->efer & EFER_LMA) && (st->cs.attr & SEG_ATTR_L);
     pg->cs_32 = (st->cs.attr & SEG_ATTR_DB) != 0;
-}
-
-void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
-{
-    u64 ev = vector | SVM_EVTINJ_TYPE_EXCP | SVM_EVTINJ_VALID;
-    if (has_error)
-        ev |= SVM_EVTINJ_ERR_VALID | ((u64)error << 32);
-    svm_of(v)->vmcb->ctl.eventinj = ev;
 }
 
 /* Moves RIP past the intercepted instruction (no NRIP-save here). */
@@ -86,7 +79,7 @@ static void exit_msr(struct vcpu *v)
     if (s->vmcb->ctl.exitinfo1 == 0) {
         u64 val;
         if (svm_msr_read(v, msr, &val)) {
-            svm_inject_exception(v, EXC_GP, true, 0);
+            hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
         if (!skip_insn(v))
@@ -96,7 +89,7 @@ static void exit_msr(struct vcpu *v)
     } else {
         u64 val = ((s->gprs.rdx & 0xffffffffu) << 32) | (s->vmcb->save.rax & 0xffffffffu);
         if (svm_msr_write(v, msr, val)) {
-            svm_inject_exception(v, EXC_GP, true, 0);
+            hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
         skip_insn(v);
@@ -147,7 +140,7 @@ static void exit_hlt(struct vcpu *v)
     v->stats[KT_STAT_HLT]++;
     if (!skip_insn(v))
         return;
-    vcpu_block(v, now_ns() + HVM_HLT_MAX_NS);
+    hvm_vcpu_halt(v, (svm_of(v)->vmcb->save.rflags & RFLAGS_IF) != 0);
 }
 
 /* A triple fault's log line says what the guest was executing and whether
@@ -189,6 +182,24 @@ static void exit_shutdown(struct vcpu *v)
                  st->idtr.limit);
 }
 
+/*
+ * An exit in the middle of delivering an event (e.g. a nested page fault
+ * on the guest's IDT or stack) must deliver it again, unless an
+ * instruction raised it (INTn, INT3, INTO): RIP still points at that
+ * instruction (there is no NRIP-save to inject it as a software event),
+ * so the guest executes it again and raises it anew.
+ */
+static bool reinject(u64 info)
+{
+    if (!(info & SVM_EVTINJ_VALID))
+        return false;
+    u32 type = info & SVM_EVTINJ_TYPE_MASK;
+    u8 vector = info & 0xff;
+    if (type == SVM_EVTINJ_TYPE_SOFT)
+        return false;
+    return !(type == SVM_EVTINJ_TYPE_EXCP && (vector == 3 || vector == 4));
+}
+
 void svm_handle_exit(struct vcpu *v)
 {
     struct vmcb *vm = svm_of(v)->vmcb;
@@ -197,12 +208,9 @@ void svm_handle_exit(struct vcpu *v)
 
     v->stats[KT_STAT_TOTAL]++;
     svm_check_vmcb_holds_guest(v);
-    /* An exit in the middle of delivering an event (e.g. a nested page
-     * fault on the guest's IDT or stack) must deliver it again. */
-    if (vm->ctl.exitintinfo & SVM_EVTINJ_VALID)
+    vm->ctl.eventinj = 0;
+    if (reinject(vm->ctl.exitintinfo))
         vm->ctl.eventinj = vm->ctl.exitintinfo;
-    else
-        vm->ctl.eventinj = 0;
 
     switch (code) {
     case SVM_EXIT_NMI:
@@ -239,6 +247,13 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_HLT:
         exit_hlt(v);
         break;
+    case SVM_EXIT_VINTR:
+        /* The guest can take an interrupt: svm_intr_before_entry injects
+         * it and drops the request. */
+        break;
+    case SVM_EXIT_IRET:
+        svm_intr_iret(v);
+        break;
     case SVM_EXIT_SHUTDOWN:
         exit_shutdown(v);
         break;
@@ -252,7 +267,7 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_XSETBV:
     case SVM_EXIT_RSM:
         /* SVM is hidden from guests, so its instructions do not exist. */
-        svm_inject_exception(v, EXC_UD, false, 0);
+        hvm_event_exception(v, EXC_UD, false, 0);
         break;
     case SVM_EXIT_INIT:
         domain_crash(v->domain, "INIT signal at rip=0x%lx", rip);
