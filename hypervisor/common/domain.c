@@ -14,6 +14,7 @@
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
+#include <kiln/vplatform.h>
 
 DEFINE_SPINLOCK(domlist_lock);
 static LIST_HEAD(domains);
@@ -84,6 +85,7 @@ static int pick_domid(int wanted)
  * unlisted with no vCPU in guest mode). */
 void domain_discard(struct domain *d)
 {
+    vplatform_destroy(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i])
             vcpu_destroy(d->vcpus[i]);
@@ -114,12 +116,16 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         return -KILN_EINVAL;
     if (cfg->flags & ~KILN_CPUID_F_PRIVILEGED)
         return -KILN_EINVAL;
+    if (cfg->pc_platform && (cfg->identity || cfg->vcpus > VPLATFORM_MAX_VCPUS))
+        return -KILN_EINVAL;
 
     struct domain *d = alloc_pages_zeroed(0);
     if (!d)
         return -KILN_ENOMEM;
     kstrlcpy(d->name, cfg->name, sizeof(d->name));
     d->flags = cfg->flags;
+    d->pc_platform = cfg->pc_platform;
+    d->testdev = cfg->pc_platform && cfg->testdev;
     d->state = KILN_DOMSTATE_BUILDING;
     d->memory_kib = cfg->identity ? cfg->identity->pages * 4 : cfg->memory_kib;
     d->hardware = cfg->identity != NULL;
@@ -145,6 +151,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         if (rc)
             goto fail;
     }
+    if (d->pc_platform && (rc = vplatform_create(d)) != 0)
+        goto fail;
     *out = d;
     return 0;
 

@@ -5,11 +5,13 @@
  * Every module that is an x86-64 ELF executable becomes a domain; others
  * (a future dom0 kernel, data) are left alone.  The module string carries
  * the options after the file name:
- *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
+ *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv pc
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
- * pinned to.  Domains get ids 1, 2, ... in module order and are unpaused
- * together once all are built.
+ * pinned to; pc gives the domain the emulated PC platform (local APICs,
+ * IOAPIC, PIC, PIT...: vplatform.h), its vCPUs other than 0 then wait
+ * for the guest's INIT-SIPI.  Domains get ids 1, 2, ... in module order
+ * and are unpaused together once all are built.
  *
  * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
  * paging off (like Multiboot), RDI = RAM size in KiB, RSI = vCPU number;
@@ -110,7 +112,7 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus;
-    bool priv;
+    bool priv, pc;
 };
 
 /* Fills o from the module string; returns -1 on a malformed option. */
@@ -145,6 +147,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
             break;
         if (len == 4 && !kstrncmp(k, "priv", 4)) {
             o->priv = true;
+            continue;
+        }
+        if (len == 2 && !kstrncmp(k, "pc", 2)) {
+            o->pc = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -191,7 +197,7 @@ static void start_one(unsigned int idx, const struct boot_module *m, int domid)
     struct domain_config cfg = {
         .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
         .flags = o.priv ? KILN_CPUID_F_PRIVILEGED : 0, .weight = (u32)o.weight,
-        .cap = (u32)o.cap, .domid = domid,
+        .cap = (u32)o.cap, .domid = domid, .pc_platform = o.pc,
     };
     if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() || o.vcpus > KILN_MAX_VCPUS) {
         pr_err("module %u: weight, cap or vcpus out of range in '%s'\n", idx, m->string);
@@ -213,7 +219,8 @@ static void start_one(unsigned int idx, const struct boot_module *m, int domid)
         struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib, .rsi = i };
         if (o.cpus)
             rc = vcpu_set_affinity(d->vcpus[i], o.cpus);
-        if (!rc)
+        /* A PC domain's other vCPUs wait for the guest's INIT-SIPI. */
+        if (!rc && (i == 0 || !d->pc_platform))
             vcpu_set_boot_state(d->vcpus[i], &st);
     }
     if (rc) {

@@ -37,6 +37,7 @@ enum { EAX, EBX, ECX, EDX };
 #define L1_ECX_AVX       BIT(28)
 #define L1_ECX_F16C      BIT(29)
 #define L1_ECX_HV        BIT(31)
+#define L1_EDX_APIC      BIT(9)
 #define L1_EDX_HTT       BIT(28)
 /* Leaf 7.0 */
 #define L7_EBX_AVX2      BIT(5)
@@ -499,7 +500,8 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
 
     if (prm->nr_vcpus < 1 || prm->nr_vcpus > KILN_MAX_VCPUS || h0 == NULL ||
         find_c(host, 1, 0) == NULL ||
-        (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE)) != 0)
+        (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE |
+                       CPUID_OPT_VIRT_APIC)) != 0)
         return -KILN_EINVAL;
 
     g->nr = 0;
@@ -550,14 +552,26 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
 
     fix_dependencies(g);
     find(g, 1, 0)->ecx |= L1_ECX_HV;
+    /* An emulated APIC is there whatever the host's is (QEMU's TCG offers
+     * neither x2APIC nor TSC-deadline). */
+    bool virt_apic = (prm->opts & CPUID_OPT_VIRT_APIC) != 0;
+    if (virt_apic) {
+        find(g, 1, 0)->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DL;
+        find(g, 1, 0)->edx |= L1_EDX_APIC;
+    }
     if ((rc = set_topology(g, prm->nr_vcpus, cpuid_policy_vendor(host))) != 0)
         return rc;
 
-    if ((rc = put_regs(g, KILN_CPUID_SIGNATURE, 0, KILN_CPUID_VERSION, KILN_CPUID_SIG_EBX,
+    if ((rc = put_regs(g, KILN_CPUID_SIGNATURE, 0,
+                       virt_apic ? CPUID_LEAF_TIMING : KILN_CPUID_VERSION, KILN_CPUID_SIG_EBX,
                        KILN_CPUID_SIG_ECX, KILN_CPUID_SIG_EDX)) != 0)
         return rc;
-    return put_regs(g, KILN_CPUID_VERSION, 0, (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR,
-                    prm->domid, prm->flags, 0);
+    if ((rc = put_regs(g, KILN_CPUID_VERSION, 0, (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR,
+                       prm->domid, prm->flags, 0)) != 0)
+        return rc;
+    if (virt_apic)
+        rc = put_regs(g, CPUID_LEAF_TIMING, 0, prm->tsc_khz, prm->apic_khz, 0, 0);
+    return rc;
 }
 
 /* ---- per-domain restriction and queries ---------------------------------------- */

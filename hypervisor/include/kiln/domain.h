@@ -23,6 +23,7 @@
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
 #include <kiln/dom0.h>
+#include <kiln/hvm.h>
 #include <kiln/hvm_event.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
@@ -80,6 +81,8 @@ struct vcpu {
     void *hvm;              /* backend state (VMCB, saved GPRs, ...) */
 };
 
+struct vplatform;
+
 struct domain {
     u16 id;
     char name[KILN_NAME_MAX];
@@ -104,6 +107,13 @@ struct domain {
 
     struct cpuid_policy *cpuid;   /* derived from the host's at creation */
 
+    /* A PC domU: gets the emulated PC platform (vplatform.h), and its
+     * vCPUs other than 0 wait for INIT-SIPI. */
+    bool pc_platform;
+    bool testdev;           /* PC domU with kvm-unit-tests' test devices */
+    struct vplatform *platform;
+    struct hvm_ioports ioports;   /* port handlers of its devices */
+
     spinlock_t console_lock;
     char *console_ring;     /* DOMAIN_CONSOLE_RING bytes */
     u64 console_pos;        /* bytes ever written */
@@ -126,6 +136,7 @@ struct domain_config {
     int domid;              /* -1: next free id */
     /* dom0 only: its RAM, mapped 1:1 (memory_kib is then ignored). */
     const struct dom0_mem *identity;
+    bool pc_platform, testdev;   /* copied to struct domain */
 };
 
 /*

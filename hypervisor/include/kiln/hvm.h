@@ -71,6 +71,8 @@ struct hvm_ops {
     /* Drops v's cached translations (guest and nested) before its next
      * entry: after a nested page table entry was changed or removed. */
     void (*flush_tlb)(struct vcpu *v);
+    /* What the guest's TSC adds to the host's (guest TSC = host + this). */
+    u64 (*tsc_offset)(struct vcpu *v);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */
@@ -91,9 +93,32 @@ int hvm_cpuid_host_init(void);
 int hvm_cpuid_domain_init(struct domain *d);
 void hvm_cpuid_domain_free(struct domain *d);
 
-/* Emulated port I/O (debug/console ports, COM1 stub); size 1, 2 or 4.
- * Unknown ports read as all ones and ignore writes, as on real hardware. */
+/* Emulated port I/O: the domain's own port handlers (a PC domain's
+ * devices), then Kiln's test ports (testport.h); size 1, 2 or 4.  Unknown
+ * ports read as all ones and ignore writes, as on real hardware. */
 void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val);
+
+/* A domain's port handlers (ioport.c): ports [first, first + count) go to
+ * read/write with ctx; the value is already masked to size bytes. */
+typedef u32 (*hvm_port_read_t)(void *ctx, u16 port, unsigned int size);
+typedef void (*hvm_port_write_t)(void *ctx, u16 port, unsigned int size, u32 val);
+#define HVM_MAX_PORT_HANDLERS 16
+struct hvm_port_handler {
+    u16 first, count;
+    hvm_port_read_t read;
+    hvm_port_write_t write;
+    void *ctx;
+};
+struct hvm_ioports {
+    unsigned int nr;
+    struct hvm_port_handler h[HVM_MAX_PORT_HANDLERS];
+};
+/* Registers a range while the domain is built: 0, -KILN_EEXIST (overlaps
+ * one registered) or -KILN_E2BIG (table full). */
+int hvm_port_register(struct domain *d, u16 first, u16 count, hvm_port_read_t read,
+                      hvm_port_write_t write, void *ctx);
+/* The handler for port, or NULL. */
+const struct hvm_port_handler *hvm_port_find(const struct domain *d, u16 port);
 /* dom0's port accesses that exit (its IOPM intercepts only COM1's shared
  * registers, SERIAL_SHARED_REGS): forwarded to the hardware. */
 void dom0_port_io(u16 port, unsigned int size, bool in, u32 *val);

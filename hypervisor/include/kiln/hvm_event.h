@@ -37,10 +37,13 @@ struct vcpu;
  * with interrupts off; they take the controller's own lock. */
 struct hvm_intr_ctrl {
     /* Vector of the highest-priority interrupt deliverable now (its
-     * priority above the processor priority), -1 for none. */
+     * priority above the processor priority), HVM_INTR_EXTINT for the
+     * 8259's (its vector comes with the INTA cycle), -1 for none.  May be
+     * asked from any CPU, also with domlist_lock held; no side effects. */
     int (*pending)(struct vcpu *v);
-    /* vec was delivered to the guest: IRR to ISR (or the PIC's INTA). */
-    void (*ack)(struct vcpu *v, u8 vec);
+    /* The interrupt pending() returned is delivered now: IRR to ISR, or
+     * the PIC's INTA.  Returns the vector to inject. */
+    u8 (*ack)(struct vcpu *v, int intr);
     /* TPR bits 7:4 (CR8), for backends that let the guest write CR8. */
     u8 (*get_cr8)(struct vcpu *v);
     void (*set_cr8)(struct vcpu *v, u8 cr8);
@@ -75,6 +78,9 @@ struct hvm_events {
     u64 next_deadline;                   /* controller's, from advance() */
 };
 
+/* hvm_intr_ctrl.pending(): the 8259's INTR (through LINT0 in ExtINT). */
+#define HVM_INTR_EXTINT 256
+
 enum hvm_event_kind { HVM_EV_NONE, HVM_EV_EXCEPTION, HVM_EV_NMI, HVM_EV_INTR };
 
 struct hvm_event {
@@ -103,9 +109,10 @@ struct hvm_event_plan {
  * what it delivers (hvm_event_delivered). */
 struct hvm_event_plan hvm_event_plan(const struct hvm_events *ev, const struct hvm_intr_window *w,
                                      int intr);
-/* The backend delivered p->inject: clear the exception, mark the NMI in
- * service, acknowledge the interrupt at the controller. */
-void hvm_event_delivered(struct vcpu *v, const struct hvm_event *e);
+/* The backend delivers e at this entry: clears the exception, marks the
+ * NMI in service, or acknowledges the interrupt (intr, what pending()
+ * said) at the controller, setting e->vector to the vector to inject. */
+void hvm_event_delivered(struct vcpu *v, struct hvm_event *e, int intr);
 
 /* Queues an exception for the next entry (replacing one not yet delivered:
  * the later fault is the one the instruction raised). */

@@ -9,6 +9,8 @@
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/mm.h>
+#include <kiln/time.h>
+#include <kiln/vplatform.h>
 #include <kiln/x86.h>
 
 static struct cpuid_policy host_policy;
@@ -39,6 +41,13 @@ int hvm_cpuid_domain_init(struct domain *d)
      * so it may use whatever APIC modes the CPU has. */
     if (d->hardware)
         params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
+    /* A PC domain's local APICs are emulated: x2APIC and TSC-deadline
+     * always, and the timing leaf spares the guest its calibration. */
+    if (d->pc_platform) {
+        params.opts = CPUID_OPT_VIRT_APIC;
+        params.tsc_khz = (u32)(tsc_hz() / 1000);
+        params.apic_khz = vplatform_apic_khz();
+    }
     d->cpuid = alloc_pages_zeroed(0);
     if (!d->cpuid)
         return -KILN_ENOMEM;

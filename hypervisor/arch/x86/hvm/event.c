@@ -63,7 +63,7 @@ struct hvm_event_plan hvm_event_plan(const struct hvm_events *ev, const struct h
 
 #ifndef KILN_UNIT_TEST
 
-void hvm_event_delivered(struct vcpu *v, const struct hvm_event *e)
+void hvm_event_delivered(struct vcpu *v, struct hvm_event *e, int intr)
 {
     struct hvm_events *ev = &v->ev;
     switch (e->kind) {
@@ -75,7 +75,7 @@ void hvm_event_delivered(struct vcpu *v, const struct hvm_event *e)
         ev->nmi_in_service = true;
         break;
     case HVM_EV_INTR:
-        ev->ctrl->ack(v, e->vector);
+        e->vector = ev->ctrl->ack(v, intr);
         break;
     case HVM_EV_NONE:
         break;

@@ -278,6 +278,11 @@ static void svm_flush_tlb(struct vcpu *v)
     svm_of(v)->vmcb->ctl.tlb_control = SVM_TLB_FLUSH_ALL;
 }
 
+static u64 svm_tsc_offset(struct vcpu *v)
+{
+    return svm_of(v)->vmcb->ctl.tsc_offset;
+}
+
 static void svm_run(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
@@ -349,6 +354,7 @@ static const struct hvm_ops svm_ops = {
     .seg_base = svm_seg_base,
     .inject_page_fault = svm_inject_page_fault,
     .flush_tlb = svm_flush_tlb,
+    .tsc_offset = svm_tsc_offset,
 };
 
 const struct hvm_ops *svm_probe(void)

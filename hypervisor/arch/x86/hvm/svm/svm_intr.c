@@ -54,8 +54,8 @@ void svm_intr_before_entry(struct vcpu *v)
     int intr = ev->ctrl ? ev->ctrl->pending(v) : -1;
     struct hvm_event_plan p = hvm_event_plan(ev, &w, intr);
     if (p.inject.kind != HVM_EV_NONE) {
+        hvm_event_delivered(v, &p.inject, intr);
         vm->ctl.eventinj = evtinj_of(&p.inject);
-        hvm_event_delivered(v, &p.inject);
     }
 
     u64 vintr = vm->ctl.vintr & ~(SVM_VINTR_TPR_MASK | SVM_VINTR_IRQ | SVM_VINTR_PRIO_MASK |

@@ -5,9 +5,12 @@
  * allow-list below is emulated, everything else gets #GP as on a CPU that
  * does not implement the MSR.  Most allowed MSRs are fields of the VMCB
  * (VMLOAD/VMSAVE keep them current), so this file belongs to the backend.
- * SVM's own MSRs are not on the list: SVM is hidden from guests.
+ * SVM's own MSRs are not on the list: SVM is hidden from guests.  A PC
+ * domain's local APIC MSRs (APIC_BASE, TSC_DEADLINE, x2APIC) go to its
+ * vLAPIC (vplatform.h).
  */
 #include <kiln/time.h>
+#include <kiln/vplatform.h>
 #include <kiln/x86.h>
 #include "svm.h"
 
@@ -52,6 +55,9 @@ static u64 *msr_slot(struct vmcb_save *st, u32 msr)
 int svm_msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
     struct vmcb *vm = svm_of(v)->vmcb;
+    int rc;
+    if (vplatform_msr_read(v, msr, val, &rc))
+        return rc;
     if (msr == MSR_EFER) {
         *val = vm->save.efer & ~EFER_SVME;
         return 0;
@@ -70,6 +76,9 @@ int svm_msr_read(struct vcpu *v, u32 msr, u64 *val)
 int svm_msr_write(struct vcpu *v, u32 msr, u64 val)
 {
     struct vmcb *vm = svm_of(v)->vmcb;
+    int rc;
+    if (vplatform_msr_write(v, msr, val, &rc))
+        return rc;
     switch (msr) {
     case MSR_EFER:
         if (val & ~(EFER_GUEST_BITS | EFER_LMA))
