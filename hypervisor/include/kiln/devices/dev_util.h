@@ -34,6 +34,12 @@ static inline u64 dev_size_mask(unsigned int size)
     }
 }
 
+/* Whether size is a width port I/O can have: 1, 2 or 4 bytes. */
+static inline bool dev_port_size_ok(unsigned int size)
+{
+    return size == 1 || size == 2 || size == 4;
+}
+
 /* Whole ticks of a clock of hz Hz in ns nanoseconds, rounded down. */
 static inline u64 dev_ns_to_ticks(u64 ns, u64 hz)
 {

@@ -17,6 +17,7 @@
  * what a PC offers.  Wide port accesses act on consecutive ports, as the
  * ISA bus splits them; other ports read 0xff.
  */
+#include <kiln/devices/dev_util.h>
 #include <kiln/devices/vpic.h>
 
 #define MASTER 0
@@ -289,7 +290,7 @@ static void write_byte(struct vpic *pic, u16 port, u8 val)
 
 u32 vpic_io_read(struct vpic *pic, u16 port, unsigned int size)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
     u32 val = 0;
     for (unsigned int i = 0; i < size; i++)
@@ -299,7 +300,7 @@ u32 vpic_io_read(struct vpic *pic, u16 port, unsigned int size)
 
 void vpic_io_write(struct vpic *pic, u16 port, unsigned int size, u32 val)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return;
     for (unsigned int i = 0; i < size; i++)
         write_byte(pic, (u16)(port + i), (u8)(val >> (8 * i)));

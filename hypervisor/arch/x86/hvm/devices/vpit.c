@@ -342,7 +342,7 @@ static void write_byte(struct vpit *pit, u16 port, u8 val, u64 now)
 
 u32 vpit_io_read(struct vpit *pit, u16 port, unsigned int size, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return ~0u;
     u32 val = 0;
     for (unsigned int i = 0; i < size; i++)
@@ -352,7 +352,7 @@ u32 vpit_io_read(struct vpit *pit, u16 port, unsigned int size, u64 now)
 
 void vpit_io_write(struct vpit *pit, u16 port, unsigned int size, u32 val, u64 now)
 {
-    if (size != 1 && size != 2 && size != 4)
+    if (!dev_port_size_ok(size))
         return;
     for (unsigned int i = 0; i < size; i++)
         write_byte(pit, (u16)(port + i), (u8)(val >> (8 * i)), now);
