@@ -2,21 +2,30 @@
  * domain_boot.c - boot domains: guests started from Multiboot modules, so
  * tests run with no dom0 and no toolstack.
  *
- * Every module that is an x86-64 ELF executable becomes a domain; others
- * (a future dom0 kernel, data) are left alone.  The module string carries
- * the options after the file name:
+ * Which modules become domains, and how they boot:
+ *  - a Multiboot1 kernel (the header within its first 8 KiB) becomes a
+ *    "PC domain": the emulated PC platform, ACPI tables, and a Multiboot
+ *    boot as under `qemu -kernel` (hvm/firmware/pc_boot.c);
+ *  - an ELF with a PVH entry note (a Linux vmlinux) becomes a PC domain
+ *    booted through the PVH entry; a bzImage that is not dom0's, a PC
+ *    domain booted through Linux's 64-bit protocol;
+ *  - any other x86-64 ELF executable is one of Kiln's own test guests
+ *    (guests/): no platform, every vCPU starts at the ELF entry in 32-bit
+ *    flat protected mode with paging off, RDI = RAM size in KiB, RSI =
+ *    vCPU number (guests/lib/entry.S builds its own page tables);
+ *  - the rest (dom0's modules, data) are left alone.
+ * The module string carries the options after the file name:
  *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv pc
+ *   testdev [-- GUEST COMMAND LINE]
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
- * pinned to; pc gives the domain the emulated PC platform (local APICs,
- * IOAPIC, PIC, PIT...: vplatform.h), its vCPUs other than 0 then wait
- * for the guest's INIT-SIPI.  Domains get ids 1, 2, ... in module order
- * and are unpaused together once all are built.
- *
- * Each vCPU starts at the ELF entry in 32-bit flat protected mode with
- * paging off (like Multiboot), RDI = RAM size in KiB, RSI = vCPU number;
- * guests build their own page tables (guests/lib/entry.S).  Every vCPU
- * starts at the entry: a guest with several must tell them apart by RSI.
+ * pinned to; pc makes a test guest a PC domain (the platform, only
+ * vCPU 0 started: the guest starts the others with INIT-SIPI-SIPI);
+ * testdev (PC domains only) adds the test devices
+ * kvm-unit-tests expects from QEMU; everything after " -- " is the
+ * guest's command line (PC domains only; a Multiboot kernel gets the file
+ * name, a space, then that, as QEMU and GRUB pass it).  Domains get ids
+ * 1, 2, ... in module order and are unpaused together once all are built.
  *
  * start_domains() is the platform's hook: it brings up the virtualisation
  * backend and the scheduler, and starts the boot domains.
@@ -26,12 +35,18 @@
 #include <kiln/console.h>
 #include <kiln/dom0.h>
 #include <kiln/domain.h>
+#include <kiln/firmware.h>
 #include <kiln/hvm.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/smp.h>
 
-#define DEFAULT_MEM_KIB 4096
+#define DEFAULT_MEM_KIB    4096
+#define DEFAULT_PC_MEM_KIB (128 * 1024)
+#define CMDLINE_SEP        " -- "
+
+/* How a module boots (see the top of this file). */
+enum boot_kind { BOOT_NONE, BOOT_KT, BOOT_MULTIBOOT, BOOT_PVH, BOOT_LINUX };
 
 struct elf64_ehdr {
     u8 ident[16];
@@ -55,6 +70,22 @@ static bool is_guest_elf(const void *image, size_t size)
     return size >= sizeof(*eh) && eh->ident[0] == 0x7f && eh->ident[1] == 'E' &&
            eh->ident[2] == 'L' && eh->ident[3] == 'F' && eh->ident[4] == 2 /* 64-bit */ &&
            eh->type == 2 /* EXEC */ && eh->machine == 62 /* x86-64 */;
+}
+
+static enum boot_kind boot_kind_of(const struct boot_module *m)
+{
+    const void *image = phys_to_virt(m->start);
+    size_t size = (size_t)(m->end - m->start);
+    u32 entry;
+    if (dom0_owns_module(m))
+        return BOOT_NONE;
+    if (mb_find_header(image, size) >= 0)
+        return BOOT_MULTIBOOT;
+    if (!pvh_find_entry(image, size, &entry))
+        return BOOT_PVH;
+    if (linux_is_bzimage_64(image, size))
+        return BOOT_LINUX;
+    return is_guest_elf(image, size) ? BOOT_KT : BOOT_NONE;
 }
 
 int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry)
@@ -112,16 +143,31 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus;
-    bool priv, pc;
+    bool priv, pc, testdev;
+    const char *guest_cmdline;   /* after " -- ", NULL when none */
+    size_t file_len;             /* the file name at the string's start */
 };
+
+/* Where " -- " starts in s, or s's end. */
+static const char *opts_end(const char *s)
+{
+    size_t sep = kstrlen(CMDLINE_SEP);
+    for (const char *p = s; *p; p++)
+        if (!kstrncmp(p, CMDLINE_SEP, sep))
+            return p;
+    return s + kstrlen(s);
+}
 
 /* Fills o from the module string; returns -1 on a malformed option. */
 static int parse_opts(const char *str, struct boot_opts *o)
 {
-    const char *p = str, *file_end;
-    while (*p && *p != ' ')
+    const char *p = str, *file_end, *end = opts_end(str);
+    if (*end)
+        o->guest_cmdline = end + kstrlen(CMDLINE_SEP);
+    while (p < end && *p != ' ')
         p++;
     file_end = p;
+    o->file_len = (size_t)(file_end - str);
     /* Default name: the file name without directory and ".elf". */
     const char *base = str;
     for (const char *q = str; q < file_end; q++)
@@ -135,11 +181,11 @@ static int parse_opts(const char *str, struct boot_opts *o)
     kmemcpy(o->name, base, blen);
     o->name[blen] = '\0';
 
-    while (*p) {
-        while (*p == ' ')
+    while (p < end) {
+        while (p < end && *p == ' ')
             p++;
         const char *k = p;
-        while (*p && *p != ' ')
+        while (p < end && *p != ' ')
             p++;
         size_t len = (size_t)(p - k);
         const char *eq = kstrchr(k, '=');
@@ -151,6 +197,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
         }
         if (len == 2 && !kstrncmp(k, "pc", 2)) {
             o->pc = true;
+            continue;
+        }
+        if (len == 7 && !kstrncmp(k, "testdev", 7)) {
+            o->testdev = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -183,12 +233,63 @@ static int parse_opts(const char *str, struct boot_opts *o)
     return 0;
 }
 
-/* Builds, loads and lists one boot domain (paused); logs why if it cannot. */
-static void start_one(unsigned int idx, const struct boot_module *m, int domid)
+/* Loads one of Kiln's test guests: every vCPU at the ELF entry (only
+ * vCPU 0 for a PC domain: the guest starts the others). */
+static int load_kt(struct domain *d, const void *image, size_t size, u64 cpus)
 {
+    u64 entry = 0;
+    int rc = domain_load_elf(d, image, size, &entry);
+    if (!rc && entry > 0xffffffffu)
+        rc = -KILN_EINVAL;
+    for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
+        struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib, .rsi = i };
+        if (cpus)
+            rc = vcpu_set_affinity(d->vcpus[i], cpus);
+        if (!rc && (i == 0 || !d->pc_platform))
+            vcpu_set_boot_state(d->vcpus[i], &st);
+    }
+    return rc;
+}
+
+/* Loads a PC domain's kernel; only vCPU 0 starts (the guest starts the
+ * others with INIT-SIPI), all are pinned to cpus. */
+static int load_pc(struct domain *d, enum boot_kind kind, const struct boot_module *m,
+                   const struct boot_opts *o)
+{
+    /* Boot domains are built one at a time, on the boot CPU. */
+    static char cmdline[MB_CMDLINE_MAX];
     const void *image = phys_to_virt(m->start);
     size_t size = (size_t)(m->end - m->start);
-    struct boot_opts o = { .mem_kib = DEFAULT_MEM_KIB, .vcpus = 1,
+    const char *guest = o->guest_cmdline ? o->guest_cmdline : "";
+    struct hvm_boot_state bs;
+    int rc;
+    for (unsigned int i = 0; i < d->nr_vcpus && o->cpus; i++)
+        if ((rc = vcpu_set_affinity(d->vcpus[i], o->cpus)))
+            return rc;
+    if (kind == BOOT_MULTIBOOT) {
+        /* "FILE ARGS", as QEMU and GRUB pass it (argv[0] is the file). */
+        size_t flen = o->file_len < sizeof(cmdline) - 1 ? o->file_len : sizeof(cmdline) - 1;
+        kmemcpy(cmdline, m->string, flen);
+        cmdline[flen] = '\0';
+        if (*guest)
+            ksnprintf(cmdline + flen, sizeof(cmdline) - flen, " %s", guest);
+        rc = pc_boot_multiboot(d, image, size, cmdline, &bs);
+    } else if (kind == BOOT_PVH) {
+        rc = pc_boot_pvh(d, image, size, guest, &bs);
+    } else {
+        rc = pc_boot_linux(d, image, size, guest, NULL, 0, &bs);
+    }
+    if (!rc)
+        vcpu_set_boot_regs(d->vcpus[0], &bs);
+    return rc;
+}
+
+/* Builds, loads and lists one boot domain (paused); logs why if it cannot. */
+static void start_one(unsigned int idx, const struct boot_module *m, enum boot_kind kind,
+                      int domid)
+{
+    bool pc = kind != BOOT_KT;
+    struct boot_opts o = { .mem_kib = pc ? DEFAULT_PC_MEM_KIB : DEFAULT_MEM_KIB, .vcpus = 1,
                            .weight = SCHED_WEIGHT_DEFAULT };
     if (parse_opts(m->string, &o)) {
         pr_err("module %u: bad options in '%s'\n", idx, m->string);
@@ -197,10 +298,15 @@ static void start_one(unsigned int idx, const struct boot_module *m, int domid)
     struct domain_config cfg = {
         .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
         .flags = o.priv ? KILN_CPUID_F_PRIVILEGED : 0, .weight = (u32)o.weight,
-        .cap = (u32)o.cap, .domid = domid, .pc_platform = o.pc,
+        .cap = (u32)o.cap, .domid = domid, .pc_platform = pc || o.pc, .testdev = o.testdev,
     };
     if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() || o.vcpus > KILN_MAX_VCPUS) {
         pr_err("module %u: weight, cap or vcpus out of range in '%s'\n", idx, m->string);
+        return;
+    }
+    if (!cfg.pc_platform && (o.testdev || o.guest_cmdline)) {
+        pr_err("module %u: testdev and a command line are for PC domains only: '%s'\n", idx,
+               m->string);
         return;
     }
 
@@ -208,21 +314,11 @@ static void start_one(unsigned int idx, const struct boot_module *m, int domid)
      * milliseconds per MiB under TCG, and every CPU's scheduling loop needs
      * the lock); listed and started in one step once ready. */
     struct domain *d;
-    u64 entry = 0;
     int rc = domain_build(&cfg, &d);
     if (rc)
         goto out;
-    rc = domain_load_elf(d, image, size, &entry);
-    if (!rc && entry > 0xffffffffu)
-        rc = -KILN_EINVAL;
-    for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
-        struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib, .rsi = i };
-        if (o.cpus)
-            rc = vcpu_set_affinity(d->vcpus[i], o.cpus);
-        /* A PC domain's other vCPUs wait for the guest's INIT-SIPI. */
-        if (!rc && (i == 0 || !d->pc_platform))
-            vcpu_set_boot_state(d->vcpus[i], &st);
-    }
+    rc = pc ? load_pc(d, kind, m, &o)
+            : load_kt(d, phys_to_virt(m->start), (size_t)(m->end - m->start), o.cpus);
     if (rc) {
         domain_discard(d);
         goto out;
@@ -245,13 +341,14 @@ int boot_domains_start(void)
     int started = 0, domid = 1;
     for (unsigned int i = 0; i < boot_module_count(); i++) {
         const struct boot_module *m = boot_module_get(i);
+        enum boot_kind kind = boot_kind_of(m);
         if (dom0_owns_module(m))
             continue;
-        if (!is_guest_elf(phys_to_virt(m->start), (size_t)(m->end - m->start))) {
-            pr_info("module %u is not a guest ELF image, not started\n", i);
+        if (kind == BOOT_NONE) {
+            pr_info("module %u is not a guest ELF image nor a kernel, not started\n", i);
             continue;
         }
-        start_one(i, m, domid++);
+        start_one(i, m, kind, domid++);
     }
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     for (int id = 1; id < domid; id++) {

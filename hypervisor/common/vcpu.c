@@ -59,7 +59,12 @@ void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st)
     struct hvm_boot_state b = {
         .rip = st->rip, .rsp = st->rsp, .rdi = st->rdi, .rsi = st->rsi, .cr3 = st->cr3,
     };
-    hvm->vcpu_set_boot_state(v, &b);
+    vcpu_set_boot_regs(v, &b);
+}
+
+void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b)
+{
+    hvm->vcpu_set_boot_state(v, b);
     v->initialised = true;
     v->blocked = false;
     vcpu_update_runnable(v);

@@ -19,6 +19,7 @@
 
 #include "../common/lib.c"
 #include "../common/dom0_mem.c"
+#include "../arch/x86/hvm/firmware/linux_boot.c"
 #include "../arch/x86/dom0_linux.c"
 #include "qemu_memmap.h"
 
@@ -286,11 +287,11 @@ static void test_load(void **state)
 
     u8 *zp = phys_to_virt(ZP_ADDR);
     assert_int_equal(zp[HDR_TYPE_OF_LOADER], 0xff);
-    assert_int_equal(rd32(zp, HDR_MAGIC), HDRS_MAGIC);
-    assert_int_equal(rd32(zp, HDR_INIT_SIZE), INIT_SIZE);
-    assert_int_equal(rd32(zp, HDR_RAMDISK_IMAGE), RD);
-    assert_int_equal(rd32(zp, HDR_RAMDISK_SIZE), RD_END - RD);
-    assert_string_equal((const char *)phys_to_virt(rd32(zp, HDR_CMD_LINE_PTR)), "console=ttyS0 quiet");
+    assert_int_equal(get32(zp, HDR_MAGIC), HDRS_MAGIC);
+    assert_int_equal(get32(zp, HDR_INIT_SIZE), INIT_SIZE);
+    assert_int_equal(get32(zp, HDR_RAMDISK_IMAGE), RD);
+    assert_int_equal(get32(zp, HDR_RAMDISK_SIZE), RD_END - RD);
+    assert_string_equal((const char *)phys_to_virt(get32(zp, HDR_CMD_LINE_PTR)), "console=ttyS0 quiet");
     assert_int_equal(zp[0x1ef], 0);                            /* sentinel */
 
     /* Page tables: 0..4 GiB identity in 2 MiB pages from cr3. */

@@ -20,77 +20,33 @@
  * 1 MiB (ZP_ADDR...), which Linux keeps reserved for the firmware and
  * never reuses before it has copied them.
  *
+ * The header checks, boot_params and page tables are shared with PC domUs
+ * (hvm/firmware/linux_boot.c); what is dom0's own is here: placing the
+ * kernel in host memory dom0 owns 1:1, and its e820 (the firmware's).
+ *
  * dom0's segment selectors are the hypervisor's boot-state ones, not the
  * protocol's __BOOT_CS/__BOOT_DS: startup_64 loads its own GDT and reloads
  * every segment register before anything could read a descriptor.
  */
 #include <kiln/console.h>
 #include <kiln/dom0.h>
+#include <kiln/firmware.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <public/kiln.h>
-
-/* Setup header fields: offsets in the image and in boot_params alike. */
-#define HDR_START          0x1f1
-#define HDR_SETUP_SECTS    0x1f1
-#define HDR_JUMP           0x200   /* EB xx: the header ends at 0x202 + xx */
-#define HDR_MAGIC          0x202
-#define HDR_VERSION        0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_RAMDISK_IMAGE  0x218
-#define HDR_RAMDISK_SIZE   0x21c
-#define HDR_CMD_LINE_PTR   0x228
-#define HDR_INITRD_MAX     0x22c
-#define HDR_KERNEL_ALIGN   0x230
-#define HDR_RELOCATABLE    0x234
-#define HDR_XLOADFLAGS     0x236
-#define HDR_CMDLINE_SIZE   0x238
-#define HDR_PREF_ADDRESS   0x258
-#define HDR_INIT_SIZE      0x260
-
-/* boot_params fields outside the header. */
-#define BP_EXT_RAMDISK_IMAGE 0x0c0
-#define BP_EXT_RAMDISK_SIZE  0x0c4
-#define BP_EXT_CMD_LINE_PTR  0x0c8
-#define BP_E820_ENTRIES      0x1e8
-#define BP_E820_TABLE        0x2d0
-#define E820_MAX             128
-
-#define HDRS_MAGIC   0x53726448u   /* "HdrS" */
-#define XLF_KERNEL_64 (1u << 0)
-#define XLF_CAN_BE_LOADED_ABOVE_4G (1u << 1)
 
 /* dom0's low memory used for the hand-over (below 1 MiB, above the real
  * mode IVT/BDA, clear of where the decompressor puts its trampoline). */
 #define ZP_ADDR      0x10000ul
 #define CMDLINE_ADDR 0x11000ul
 #define PT_ADDR      0x12000ul   /* PML4, PDPT, 4 PDs: 0..4 GiB in 2 MiB pages */
-#define PT_PAGES     6
-#define LOW_END      (PT_ADDR + PT_PAGES * PAGE_SIZE)
+#define LOW_END      (PT_ADDR + LINUX_PT_PAGES * PAGE_SIZE)
 
-/* Boot page-table entry bits (x86.h is for code that runs on the machine;
- * this file is unit-tested on the host). */
-#define BOOT_PTE_P  (1ul << 0)
-#define BOOT_PTE_W  (1ul << 1)
-#define BOOT_PTE_PS (1ul << 7)
-
-struct e820_entry {
-    u64 addr, size;
-    u32 type;
-} __packed;
-
-static u8 rd8(const u8 *b, u32 off) { return b[off]; }
-static u16 rd16(const u8 *b, u32 off) { u16 v; kmemcpy(&v, b + off, 2); return v; }
-static u32 rd32(const u8 *b, u32 off) { u32 v; kmemcpy(&v, b + off, 4); return v; }
-static u64 rd64(const u8 *b, u32 off) { u64 v; kmemcpy(&v, b + off, 8); return v; }
-static void wr32(u8 *b, u32 off, u32 v) { kmemcpy(b + off, &v, 4); }
+#define XLF_CAN_BE_LOADED_ABOVE_4G (1u << 1)
 
 bool linux_is_bzimage(const struct boot_module *m)
 {
-    const u8 *img = phys_to_virt(m->start);
-    size_t size = (size_t)(m->end - m->start);
-    return size > 0x1000 && rd32(img, HDR_MAGIC) == HDRS_MAGIC &&
-           rd16(img, HDR_VERSION) >= 0x20c && (rd16(img, HDR_XLOADFLAGS) & XLF_KERNEL_64);
+    return linux_is_bzimage_64(phys_to_virt(m->start), (size_t)(m->end - m->start));
 }
 
 /* ---- e820 ----------------------------------------------------------------- */
@@ -110,7 +66,7 @@ static void e820_add(struct e820_build *b, u64 start, u64 end, u32 type)
         b->e[b->nr - 1].size += end - start;
         return;
     }
-    if (b->nr == E820_MAX) {
+    if (b->nr == BP_E820_MAX) {
         b->overflow = true;
         return;
     }
@@ -152,7 +108,7 @@ static int build_e820(const struct dom0_mem *mem, struct e820_entry *out)
         e820_add(&b, pos, f->end, 2);
     }
     if (b.overflow) {
-        pr_err("dom0: e820 map needs more than %u entries\n", E820_MAX);
+        pr_err("dom0: e820 map needs more than %u entries\n", BP_E820_MAX);
         return -KILN_E2BIG;
     }
     for (unsigned int i = 0; i < b.nr; i++)
@@ -191,35 +147,12 @@ static u64 place_kernel(const struct dom0_mem *mem, u64 floor, u64 align, u64 si
     return 0;
 }
 
-static void build_page_tables(void)
-{
-    u64 *pml4 = phys_to_virt(PT_ADDR), *pdpt = phys_to_virt(PT_ADDR + PAGE_SIZE);
-    kmemset(pml4, 0, PT_PAGES * PAGE_SIZE);
-    pml4[0] = (PT_ADDR + PAGE_SIZE) | BOOT_PTE_P | BOOT_PTE_W;
-    for (u64 g = 0; g < 4; g++) {
-        u64 pd_pa = PT_ADDR + (2 + g) * PAGE_SIZE;
-        u64 *pd = phys_to_virt(pd_pa);
-        pdpt[g] = pd_pa | BOOT_PTE_P | BOOT_PTE_W;
-        for (u64 i = 0; i < 512; i++)
-            pd[i] = ((g << 30) + (i << 21)) | BOOT_PTE_P | BOOT_PTE_W | BOOT_PTE_PS;
-    }
-}
-
 int linux_load(struct linux_boot *lb, const struct dom0_mem *mem)
 {
     const u8 *img = phys_to_virt(lb->kernel->start);
-    u64 img_size = lb->kernel->end - lb->kernel->start;
-    unsigned int setup_sects = rd8(img, HDR_SETUP_SECTS) ? rd8(img, HDR_SETUP_SECTS) : 4;
-    u64 pm_off = (u64)(setup_sects + 1) * 512;
-    u32 hdr_end = HDR_MAGIC + rd8(img, HDR_JUMP + 1);
-    u64 align = rd32(img, HDR_KERNEL_ALIGN), init_size = rd32(img, HDR_INIT_SIZE);
-    u64 pref = rd64(img, HDR_PREF_ADDRESS);
-    u16 xlf = rd16(img, HDR_XLOADFLAGS);
-
-    if (pm_off >= img_size || hdr_end > 0x290 || !rd8(img, HDR_RELOCATABLE) ||
-        align < PAGE_SIZE || (align & (align - 1)) || init_size < img_size - pm_off) {
-        pr_err("dom0: unsupported bzImage (setup_sects %u, relocatable %u, alignment %lx)\n",
-               setup_sects, rd8(img, HDR_RELOCATABLE), (unsigned long)align);
+    struct linux_image li;
+    if (linux_parse_bzimage(img, lb->kernel->end - lb->kernel->start, &li)) {
+        pr_err("dom0: unsupported bzImage (not 64-bit, not relocatable, or a bad header)\n");
         return -KILN_EINVAL;
     }
     if (!dom0_mem_covers(mem->r, mem->nr, 0, LOW_END)) {
@@ -235,52 +168,48 @@ int linux_load(struct linux_boot *lb, const struct dom0_mem *mem)
         rd_start = lb->initrd->start;
         rd_size = lb->initrd->end - lb->initrd->start;
         avoid[nr_avoid++] = (struct mem_range){ lb->initrd->start, lb->initrd->end };
-        if (rd_start + rd_size > (u64)rd32(img, HDR_INITRD_MAX) + 1 &&
-            !(xlf & XLF_CAN_BE_LOADED_ABOVE_4G)) {
+        if (rd_start + rd_size > (u64)li.initrd_max + 1 &&
+            !(li.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)) {
             pr_err("dom0: initramfs at %lx is above the kernel's limit %x\n",
-                   (unsigned long)rd_start, rd32(img, HDR_INITRD_MAX));
+                   (unsigned long)rd_start, li.initrd_max);
             return -KILN_EINVAL;
         }
     }
-    u64 load = place_kernel(mem, pref > (1ul << 20) ? pref : (16ul << 20), align, init_size,
-                            avoid, nr_avoid);
+    u64 load = place_kernel(mem, li.pref_address > (1ul << 20) ? li.pref_address : (16ul << 20),
+                            li.align, li.init_size, avoid, nr_avoid);
     if (!load) {
         pr_err("dom0: no %lu MiB of dom0 RAM below 4 GiB to decompress the kernel in\n",
-               (unsigned long)(init_size >> 20));
+               (unsigned long)(li.init_size >> 20));
         return -KILN_ENOMEM;
     }
-    kmemcpy(phys_to_virt(load), img + pm_off, img_size - pm_off);
+    kmemcpy(phys_to_virt(load), img + li.pm_offset, li.pm_size);
 
-    u8 *zp = phys_to_virt(ZP_ADDR);
-    kmemset(zp, 0, PAGE_SIZE);
-    kmemcpy(zp + HDR_START, img + HDR_START, hdr_end - HDR_START);
-    int n = build_e820(mem, (struct e820_entry *)(zp + BP_E820_TABLE));
+    static struct e820_entry e820[BP_E820_MAX];
+    int n = build_e820(mem, e820);
     if (n < 0)
         return n;
-    zp[BP_E820_ENTRIES] = (u8)n;
-    zp[HDR_TYPE_OF_LOADER] = 0xff;   /* "undefined": no registered id */
 
-    u32 cl_max = rd32(img, HDR_CMDLINE_SIZE);
+    u32 cl_max = li.cmdline_size;
     if (!cl_max || cl_max > PAGE_SIZE - 1)
         cl_max = PAGE_SIZE - 1;
     size_t cl_len = kstrnlen(lb->cmdline, cl_max);
     char *cl = phys_to_virt(CMDLINE_ADDR);
     kmemcpy(cl, lb->cmdline, cl_len);
     cl[cl_len] = '\0';
-    wr32(zp, HDR_CMD_LINE_PTR, (u32)CMDLINE_ADDR);
-    wr32(zp, BP_EXT_CMD_LINE_PTR, 0);
-    wr32(zp, HDR_RAMDISK_IMAGE, (u32)rd_start);
-    wr32(zp, BP_EXT_RAMDISK_IMAGE, (u32)(rd_start >> 32));
-    wr32(zp, HDR_RAMDISK_SIZE, (u32)rd_size);
-    wr32(zp, BP_EXT_RAMDISK_SIZE, (u32)(rd_size >> 32));
 
-    build_page_tables();
+    /* dom0 finds the firmware's RSDP by its own scan (rsdp 0). */
+    struct linux_bp_args bpa = { .cmdline = CMDLINE_ADDR, .ramdisk = rd_start,
+                                 .ramdisk_size = rd_size, .e820 = e820, .nr_e820 = (unsigned int)n };
+    int rc = linux_build_boot_params(phys_to_virt(ZP_ADDR), img, &li, &bpa);
+    if (rc)
+        return rc;
+
+    lb->cr3 = linux_build_page_tables(phys_to_virt(PT_ADDR), PT_ADDR);
     lb->entry = load + 0x200;
     lb->zero_page = ZP_ADDR;
-    lb->cr3 = PT_ADDR;
     pr_info("dom0: Linux boot protocol %u.%02u, kernel at %lx (window %lu MiB), initramfs %lx+%lx, "
-            "%d e820 entries\n", rd16(img, HDR_VERSION) >> 8, rd16(img, HDR_VERSION) & 0xff,
-            (unsigned long)load, (unsigned long)(init_size >> 20), (unsigned long)rd_start,
+            "%d e820 entries\n", li.version >> 8, li.version & 0xff,
+            (unsigned long)load, (unsigned long)(li.init_size >> 20), (unsigned long)rd_start,
             (unsigned long)rd_size, n);
     return 0;
 }

@@ -107,8 +107,9 @@ struct domain {
 
     struct cpuid_policy *cpuid;   /* derived from the host's at creation */
 
-    /* A PC domU: gets the emulated PC platform (vplatform.h), and its
-     * vCPUs other than 0 wait for INIT-SIPI. */
+    /* A PC domU (a Multiboot1, PVH or Linux kernel, or a test guest with
+     * `pc`): gets the emulated PC platform (vplatform.h, ACPI tables), and
+     * its vCPUs other than 0 wait for INIT-SIPI. */
     bool pc_platform;
     bool testdev;           /* PC domU with kvm-unit-tests' test devices */
     struct vplatform *platform;
@@ -209,6 +210,9 @@ int domain_load_elf(struct domain *d, const void *image, size_t size, u64 *entry
 int vcpu_create(struct domain *d, unsigned int id);
 void vcpu_destroy(struct vcpu *v);
 void vcpu_set_boot_state(struct vcpu *v, const struct kiln_domctl_vcpu *st);
+/* The same from the backend's form (all registers a boot protocol sets). */
+struct hvm_boot_state;
+void vcpu_set_boot_regs(struct vcpu *v, const struct hvm_boot_state *b);
 /* Re-evaluates whether v may run and tells the scheduler. */
 void vcpu_update_runnable(struct vcpu *v);
 /* v (running on this CPU) blocks until woken or deadline_ns (0 = none);

@@ -40,11 +40,13 @@ struct hvm_regs {
     bool long_mode;     /* 64-bit code segment (LMA and CS.L) */
 };
 
-/* Initial state of a vCPU (see struct kiln_domctl_vcpu), or with
- * real_mode the state a SIPI gives: real mode at CS = cs_sel (base
+/* Initial state of a vCPU (see struct kiln_domctl_vcpu); rax and rbx
+ * carry the Multiboot magic and info address, rbx PVH's start info.  With
+ * real_mode, the state a SIPI gives: real mode at CS = cs_sel (base
  * cs_sel << 4), IP 0, the other registers as after INIT. */
 struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
+    u64 rax, rbx;
     bool real_mode;
     u16 cs_sel;
 };

@@ -202,6 +202,8 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     st->cr4 = lm ? CR4_PAE : 0;
     st->rip = b->rip;
     st->rsp = b->rsp;
+    st->rax = b->rax;
+    s->gprs.rbx = b->rbx;
     s->gprs.rdi = b->rdi;
     s->gprs.rsi = b->rsi;
 }
