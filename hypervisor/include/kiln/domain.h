@@ -90,6 +90,7 @@ struct domain {
     bool hardware;          /* dom0: 1:1 memory, owns devices and CPU 0 */
     u32 state;              /* KILN_DOMSTATE_* */
     u32 shutdown_reason;
+    u32 exit_code;          /* a PC domain's isa-debug-exit value */
     bool paused;
     bool reaped;
     /* With a dom0, a domain that shut down stays (DYING, memory and

@@ -154,6 +154,13 @@ void virq_ioapic_deliver(void *ctx, u8 dest, bool logical, u8 mode, u8 vector, b
     route(p, &m, VPLATFORM_MAX_VCPUS, true);
 }
 
+void virq_gsi_line(struct vplatform *p, unsigned int gsi, bool level)
+{
+    if (gsi < 16)
+        vpic_set_line(&p->pic, gsi, level);
+    vioapic_set_line(&p->ioapic, gsi, level);
+}
+
 void virq_isa_line(struct vplatform *p, unsigned int irq, bool level)
 {
     if (irq >= 16)

@@ -3,10 +3,10 @@
  * APIC per vCPU, the IOAPIC, the 8259 pair, the PIT, their port ranges),
  * freed with it, and the domain's device timers brought up to date before
  * a vCPU enters (the earliest of them bounds the CPU's next timer
- * interrupt, hvm_event.h).
+ * interrupt, hvm_event.h), and ending the domain when a device asks.
  *
- * The devices are pure models (devices/) under one lock, the domain's;
- * their interrupt lines go to virq.c.
+ * The devices are pure models (devices/, wired in vdevs.c) under one
+ * lock, the domain's; their interrupt lines go to virq.c.
  */
 #include <kiln/console.h>
 #include <kiln/lib.h>
@@ -19,86 +19,62 @@ unsigned long vplatform_lock(struct vplatform *p)
     return spin_lock_irqsave(&p->lock);
 }
 
+static void end_domain(struct vplatform *p);
+
 void vplatform_unlock(struct vplatform *p, unsigned long flags)
 {
     u32 mask = p->notify_mask;
+    bool end = p->end != VPLATFORM_END_NONE && !p->ended;
     p->notify_mask = 0;
+    p->ended = p->ended || end;
     spin_unlock_irqrestore(&p->lock, flags);
     for (unsigned int i = 0; i < p->nr_cpus; i++)
         if (mask & (1u << i))
             hvm_event_notify(p->cpu[i]->v);
+    if (end)
+        end_domain(p);
 }
 
 u64 vplatform_advance(struct vplatform *p, u64 now)
 {
     unsigned long f = vplatform_lock(p);
-    vpit_advance(&p->pit, now);
-    u64 next = vpit_next_deadline(&p->pit);
+    u64 next = vdevs_advance(p, now);
     vplatform_unlock(p, f);
     return next;
 }
 
-/* ---- the devices' hooks (devices' lock held) ---------------------------- */
-
-static void pic_intr(void *ctx, bool level)
+void vplatform_end(struct vplatform *p, enum vplatform_end why, u32 code)
 {
-    struct vplatform *p = ctx;
-    __atomic_store_n(&p->pic_intr, level, __ATOMIC_RELEASE);
-    if (level)
-        p->notify_mask |= 1u;   /* the 8259 is wired to the BSP */
+    if (p->end == VPLATFORM_END_NONE) {
+        p->end = why;
+        p->exit_code = code;
+    }
 }
 
-static void pit_irq0(void *ctx, bool level)
+/* The domain ends as a device asked (no platform lock held).  A reset
+ * destroys it: Kiln restarts no domain (a toolstack may build it again). */
+static void end_domain(struct vplatform *p)
 {
-    virq_isa_line(ctx, 0, level);
-}
-
-/* ---- port handlers ------------------------------------------------------ */
-
-static u32 pic_read(void *ctx, u16 port, unsigned int size)
-{
-    struct vplatform *p = ctx;
-    unsigned long f = vplatform_lock(p);
-    u32 val = vpic_io_read(&p->pic, port, size);
-    vplatform_unlock(p, f);
-    return val;
-}
-
-static void pic_write(void *ctx, u16 port, unsigned int size, u32 val)
-{
-    struct vplatform *p = ctx;
-    unsigned long f = vplatform_lock(p);
-    vpic_io_write(&p->pic, port, size, val);
-    vplatform_unlock(p, f);
-}
-
-static u32 pit_read(void *ctx, u16 port, unsigned int size)
-{
-    struct vplatform *p = ctx;
-    unsigned long f = vplatform_lock(p);
-    u32 val = vpit_io_read(&p->pit, port, size, now_ns());
-    vplatform_unlock(p, f);
-    return val;
-}
-
-static void pit_write(void *ctx, u16 port, unsigned int size, u32 val)
-{
-    struct vplatform *p = ctx;
-    unsigned long f = vplatform_lock(p);
-    vpit_io_write(&p->pit, port, size, val, now_ns());
-    vplatform_unlock(p, f);
-}
-
-static int register_ports(struct domain *d, struct vplatform *p)
-{
-    int rc;
-    if ((rc = hvm_port_register(d, VPIC_MASTER_PORT, 2, pic_read, pic_write, p)) ||
-        (rc = hvm_port_register(d, VPIC_SLAVE_PORT, 2, pic_read, pic_write, p)) ||
-        (rc = hvm_port_register(d, VPIC_ELCR_PORT, 2, pic_read, pic_write, p)) ||
-        (rc = hvm_port_register(d, VPIT_PORT, 4, pit_read, pit_write, p)) ||
-        (rc = hvm_port_register(d, VPIT_PORT_61, 1, pit_read, pit_write, p)))
-        return rc;
-    return 0;
+    char why[40];
+    u32 reason = KILN_SHUTDOWN_POWEROFF;
+    switch (p->end) {
+    case VPLATFORM_END_EXIT_CODE:
+        ksnprintf(why, sizeof(why), "exit code %u", p->exit_code);
+        if (p->exit_code)
+            reason = KILN_SHUTDOWN_CRASH;
+        break;
+    case VPLATFORM_END_RESET:
+        kstrlcpy(why, "reset", sizeof(why));
+        reason = KILN_SHUTDOWN_REBOOT;
+        break;
+    default:
+        kstrlcpy(why, "shutdown (poweroff)", sizeof(why));
+        break;
+    }
+    unsigned long flags = spin_lock_irqsave(&domlist_lock);
+    p->d->exit_code = p->exit_code;
+    domain_kill(p->d, reason, why);
+    spin_unlock_irqrestore(&domlist_lock, flags);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -114,13 +90,9 @@ int vplatform_create(struct domain *d)
     p->d = d;
     spin_lock_init(&p->lock);
     const struct vioapic_hooks ioapic_hooks = { .deliver = virq_ioapic_deliver, .ctx = p };
-    const struct vpic_hooks pic_hooks = { .intr = pic_intr, .ctx = p };
-    const struct vpit_hooks pit_hooks = { .irq0 = pit_irq0, .ctx = p };
     vioapic_init(&p->ioapic, VPLATFORM_IOAPIC_ID, &ioapic_hooks);
-    vpic_init(&p->pic, &pic_hooks);
-    vpit_init(&p->pit, &pit_hooks, now_ns());
     d->platform = p;
-    int rc = register_ports(d, p);
+    int rc = vdevs_init(p);
     for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
         rc = vlapic_glue_init(p, d->vcpus[i]);
         if (!rc)
@@ -143,6 +115,7 @@ void vplatform_destroy(struct domain *d)
         return;
     for (unsigned int i = 0; i < p->nr_cpus; i++)
         vlapic_glue_free(p->cpu[i]);
+    vdevs_free(p);
     d->ioports.nr = 0;
     d->platform = NULL;
     free_page(p);
