@@ -13,8 +13,8 @@ packages=(
     qemu-system-x86 qemu-utils ipxe-qemu ipxe
     # hypervisor tests: HTTP server for the iPXE boot scenario, module hashes
     python3
-    # unit tests
-    libcmocka-dev
+    # unit tests; libFuzzer targets (clang -fsanitize=fuzzer)
+    libcmocka-dev clang libclang-rt-14-dev
     # farm daemon and CLI
     libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
     libssh2-1-dev libssl-dev

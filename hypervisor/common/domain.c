@@ -94,6 +94,7 @@ void domain_discard(struct domain *d)
     if (sched_dom_destroy(&d->sd))
         panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
+    hvm_mmio_release(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);

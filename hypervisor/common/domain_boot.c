@@ -16,11 +16,13 @@
  *  - the rest (dom0's modules, data) are left alone.
  * The module string carries the options after the file name:
  *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv pc
- *   testdev [-- GUEST COMMAND LINE]
+ *   mmiotest testdev [-- GUEST COMMAND LINE]
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
  * pinned to; pc makes a test guest a PC domain (the platform, only
  * vCPU 0 started: the guest starts the others with INIT-SIPI-SIPI);
+ * mmiotest gives the domain the scratch MMIO registers of testport.h (a
+ * test aid);
  * testdev (PC domains only) adds the test devices
  * kvm-unit-tests expects from QEMU; everything after " -- " is the
  * guest's command line (PC domains only; a Multiboot kernel gets the file
@@ -143,7 +145,7 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus;
-    bool priv, pc, testdev;
+    bool priv, pc, testdev, mmiotest;
     const char *guest_cmdline;   /* after " -- ", NULL when none */
     size_t file_len;             /* the file name at the string's start */
 };
@@ -201,6 +203,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
         }
         if (len == 7 && !kstrncmp(k, "testdev", 7)) {
             o->testdev = true;
+            continue;
+        }
+        if (len == 8 && !kstrncmp(k, "mmiotest", 8)) {
+            o->mmiotest = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -317,8 +323,10 @@ static void start_one(unsigned int idx, const struct boot_module *m, enum boot_k
     int rc = domain_build(&cfg, &d);
     if (rc)
         goto out;
-    rc = pc ? load_pc(d, kind, m, &o)
-            : load_kt(d, phys_to_virt(m->start), (size_t)(m->end - m->start), o.cpus);
+    rc = o.mmiotest ? hvm_mmio_scratch_attach(d) : 0;
+    if (!rc)
+        rc = pc ? load_pc(d, kind, m, &o)
+                : load_kt(d, phys_to_virt(m->start), (size_t)(m->end - m->start), o.cpus);
     if (rc) {
         domain_discard(d);
         goto out;

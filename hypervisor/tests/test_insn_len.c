@@ -1,6 +1,6 @@
 /*
- * test_insn_len.c - unit tests of the instruction length decoder and the
- * MOV decoder used for MMIO emulation (arch/x86/insn_len.c).
+ * test_insn_len.c - unit tests of the instruction length decoder
+ * (arch/x86/insn_len.c).
  *
  * The big table holds real encodings produced by GNU as (.code64/.code32/
  * .code16) with the lengths objdump reported for them, written down here
@@ -647,131 +647,6 @@ static void test_amd_choices_and_oddities(void **state)
     assert_int_equal(len64("\x0f\x0b", 2), 2);
 }
 
-/* ---- MOV decoder ------------------------------------------------------------- */
-
-static struct insn_mov mov(const char *b, size_t n, enum insn_mode mode)
-{
-    struct insn_mov m;
-
-    assert_int_equal(insn_decode_mov((const u8 *)b, n, mode, &m), 0);
-    return m;
-}
-
-static void test_mov_register_forms(void **state)
-{
-    struct insn_mov m;
-
-    (void)state;
-    m = mov("\x89\x18", 2, INSN_MODE_64);                 /* mov %ebx,(%rax) */
-    assert_true(m.store);
-    assert_int_equal(m.size, 4);
-    assert_int_equal(m.reg, 3);
-    assert_int_equal(m.len, 2);
-    assert_false(m.has_imm);
-    m = mov("\x48\x89\x18", 3, INSN_MODE_64);             /* mov %rbx,(%rax) */
-    assert_int_equal(m.size, 8);
-    m = mov("\x4c\x89\x00", 3, INSN_MODE_64);             /* mov %r8,(%rax) */
-    assert_int_equal(m.reg, 8);
-    assert_int_equal(m.size, 8);
-    m = mov("\x44\x8b\x45\x10", 4, INSN_MODE_64);         /* mov 0x10(%rbp),%r8d */
-    assert_false(m.store);
-    assert_int_equal(m.reg, 8);
-    assert_int_equal(m.size, 4);
-    assert_int_equal(m.reg_size, 4);
-    assert_int_equal(m.len, 4);
-    m = mov("\x66\x8b\x03", 3, INSN_MODE_64);             /* mov (%rbx),%ax */
-    assert_int_equal(m.size, 2);
-    assert_int_equal(m.reg, 0);
-    m = mov("\x8a\x07", 2, INSN_MODE_64);                 /* mov (%rdi),%al */
-    assert_int_equal(m.size, 1);
-    assert_false(m.store);
-    m = mov("\x88\x20", 2, INSN_MODE_64);                 /* mov %ah,(%rax) */
-    assert_true(m.reg_high8);
-    assert_int_equal(m.reg, 0);
-    m = mov("\x40\x88\x20", 3, INSN_MODE_64);             /* mov %spl,(%rax) */
-    assert_false(m.reg_high8);
-    assert_int_equal(m.reg, 4);
-    m = mov("\x8b\x05\x00\x10\x00\x00", 6, INSN_MODE_64); /* RIP-relative */
-    assert_int_equal(m.len, 6);
-    m = mov("\x89\x07", 2, INSN_MODE_16);                 /* mov %ax,(%bx) */
-    assert_int_equal(m.size, 2);
-    m = mov("\x66\x89\x07", 3, INSN_MODE_16);             /* mov %eax,(%bx) */
-    assert_int_equal(m.size, 4);
-    m = mov("\x89\x84\x24\x00\x01\x00\x00", 7, INSN_MODE_32); /* mov %eax,0x100(%esp) */
-    assert_int_equal(m.len, 7);
-    assert_int_equal(m.size, 4);
-}
-
-static void test_mov_immediates(void **state)
-{
-    struct insn_mov m;
-
-    (void)state;
-    m = mov("\xc7\x00\x78\x56\x34\x12", 6, INSN_MODE_64);
-    assert_true(m.store && m.has_imm);
-    assert_int_equal(m.size, 4);
-    assert_int_equal(m.imm, 0x12345678);
-    m = mov("\x48\xc7\x00\xff\xff\xff\xff", 7, INSN_MODE_64);
-    assert_int_equal(m.size, 8);
-    assert_int_equal(m.imm, 0xffffffffffffffffull);
-    m = mov("\x48\xc7\x00\x00\x00\x00\x7f", 7, INSN_MODE_64);
-    assert_int_equal(m.imm, 0x7f000000ull);
-    m = mov("\x66\xc7\x00\x34\x12", 5, INSN_MODE_64);
-    assert_int_equal(m.size, 2);
-    assert_int_equal(m.imm, 0x1234);
-    m = mov("\xc6\x00\x80", 3, INSN_MODE_64);
-    assert_int_equal(m.size, 1);
-    assert_int_equal(m.imm, 0x80);
-    m = mov("\xc7\x80\x00\x03\xe0\xfe\x01\x00\x00\x00", 10, INSN_MODE_32); /* LAPIC EOI-style */
-    assert_int_equal(m.len, 10);
-    assert_int_equal(m.imm, 1);
-}
-
-static void test_mov_extending_and_moffs(void **state)
-{
-    struct insn_mov m;
-
-    (void)state;
-    m = mov("\x0f\xb6\x00", 3, INSN_MODE_64);             /* movzbl (%rax),%eax */
-    assert_false(m.store);
-    assert_int_equal(m.size, 1);
-    assert_int_equal(m.reg_size, 4);
-    assert_int_equal(m.ext, INSN_EXT_ZERO);
-    m = mov("\x48\x0f\xbf\x08", 4, INSN_MODE_64);         /* movswq (%rax),%rcx */
-    assert_int_equal(m.size, 2);
-    assert_int_equal(m.reg_size, 8);
-    assert_int_equal(m.reg, 1);
-    assert_int_equal(m.ext, INSN_EXT_SIGN);
-    m = mov("\x66\x0f\xbe\x00", 4, INSN_MODE_64);         /* movsbw (%rax),%ax */
-    assert_int_equal(m.reg_size, 2);
-    m = mov("\xa1\x00\x00\xe0\xfe\x00\x00\x00\x00", 9, INSN_MODE_64);
-    assert_false(m.store);
-    assert_int_equal(m.size, 4);
-    assert_int_equal(m.reg, 0);
-    assert_int_equal(m.len, 9);
-    m = mov("\xa2\x00\x00\xc0\xfe", 5, INSN_MODE_32);
-    assert_true(m.store);
-    assert_int_equal(m.size, 1);
-    m = mov("\x48\xa3\x01\x02\x03\x04\x05\x06\x07\x08", 10, INSN_MODE_64);
-    assert_int_equal(m.size, 8);
-}
-
-static void test_mov_rejects(void **state)
-{
-    struct insn_mov m;
-
-    (void)state;
-    assert_int_equal(insn_decode_mov((const u8 *)"\x89\xc3", 2, INSN_MODE_64, &m), INSN_ERR_INVALID);
-    assert_int_equal(insn_decode_mov((const u8 *)"\x01\x18", 2, INSN_MODE_64, &m), INSN_ERR_INVALID);
-    assert_int_equal(insn_decode_mov((const u8 *)"\xc7\x08\x01\x00\x00\x00", 6, INSN_MODE_64, &m),
-                     INSN_ERR_INVALID);
-    assert_int_equal(insn_decode_mov((const u8 *)"\x0f\xb6\xc0", 3, INSN_MODE_64, &m), INSN_ERR_INVALID);
-    assert_int_equal(insn_decode_mov((const u8 *)"\xc5\xfe\x6f\x00", 4, INSN_MODE_64, &m),
-                     INSN_ERR_INVALID);
-    assert_int_equal(insn_decode_mov((const u8 *)"\x8b", 1, INSN_MODE_64, &m), INSN_ERR_TRUNCATED);
-    assert_int_equal(insn_decode_mov((const u8 *)"\x0f\xa2", 2, INSN_MODE_64, &m), INSN_ERR_INVALID);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -783,10 +658,6 @@ int main(void)
         cmocka_unit_test(test_invalid_opcodes),
         cmocka_unit_test(test_vex_evex_rules),
         cmocka_unit_test(test_amd_choices_and_oddities),
-        cmocka_unit_test(test_mov_register_forms),
-        cmocka_unit_test(test_mov_immediates),
-        cmocka_unit_test(test_mov_extending_and_moffs),
-        cmocka_unit_test(test_mov_rejects),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

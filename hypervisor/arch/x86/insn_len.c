@@ -1,6 +1,6 @@
 /*
- * insn_len.c - x86 instruction length decoder and MOV decoder for MMIO
- * emulation (interface and coverage in include/kiln/insn.h).
+ * insn_len.c - x86 instruction length decoder, also the decoder under the
+ * MMIO instruction emulator (interface and coverage in include/kiln/insn.h).
  *
  * The decoder walks the instruction the way the CPU does: legacy and REX
  * prefixes, an optional VEX/EVEX prefix, the opcode (through the 0F, 0F38
@@ -423,93 +423,4 @@ int insn_length(const u8 *buf, size_t len, enum insn_mode mode)
     int rc = insn_decode(buf, len, mode, &in);
 
     return rc < 0 ? rc : in.len;
-}
-
-/* ---- MOV decoding for MMIO ---------------------------------------------- */
-
-static u64 read_imm(const u8 *buf, const struct insn *in, unsigned int n)
-{
-    u64 v = 0;
-    unsigned int i;
-
-    for (i = 0; i < n; i++)
-        v |= (u64)buf[in->imm_off + i] << (8 * i);
-    return v;
-}
-
-/* Register operand of a byte instruction: without REX, 4..7 are AH..BH. */
-static void set_reg8(struct insn_mov *m, const struct insn *in, u8 reg)
-{
-    if (!in->rex && reg >= 4 && reg < 8) {
-        m->reg = reg - 4;
-        m->reg_high8 = true;
-    } else {
-        m->reg = reg;
-    }
-}
-
-int insn_decode_mov(const u8 *buf, size_t len, enum insn_mode mode, struct insn_mov *out)
-{
-    struct insn in;
-    int rc = insn_decode(buf, len, mode, &in);
-    u8 reg;
-    bool byte;
-
-    if (rc < 0)
-        return rc;
-    if (in.vex)
-        return INSN_ERR_INVALID;
-    *out = (struct insn_mov){ 0 };
-    out->len = in.len;
-    reg = (u8)(((in.modrm >> 3) & 7) | ((in.rex & 0x04) ? 8 : 0));
-
-    if (in.map == INSN_MAP_1BYTE && in.opcode >= 0xa0 && in.opcode <= 0xa3) {
-        byte = !(in.opcode & 1);
-        out->store = in.opcode >= 0xa2;
-        out->size = byte ? 1 : in.opsize;
-        out->reg_size = out->size;
-        out->reg = 0; /* AL / AX / EAX / RAX */
-        return 0;
-    }
-    if (!in.has_modrm || (in.modrm >> 6) == 3)
-        return INSN_ERR_INVALID; /* only memory operands reach MMIO */
-
-    if (in.map == INSN_MAP_1BYTE) {
-        switch (in.opcode) {
-        case 0x88: case 0x89: case 0x8a: case 0x8b:
-            byte = !(in.opcode & 1);
-            out->store = in.opcode <= 0x89;
-            out->size = byte ? 1 : in.opsize;
-            out->reg_size = out->size;
-            if (byte)
-                set_reg8(out, &in, reg);
-            else
-                out->reg = reg;
-            return 0;
-        case 0xc6: case 0xc7:
-            if (((in.modrm >> 3) & 7) != 0)
-                return INSN_ERR_INVALID;
-            byte = in.opcode == 0xc6;
-            out->store = true;
-            out->has_imm = true;
-            out->size = byte ? 1 : in.opsize;
-            out->reg_size = out->size;
-            out->imm = read_imm(buf, &in, in.imm_len);
-            if (out->size == 8 && (out->imm & 0x80000000u))
-                out->imm |= 0xffffffff00000000ull; /* imm32 sign-extended */
-            return 0;
-        default:
-            return INSN_ERR_INVALID;
-        }
-    }
-    if (in.map == INSN_MAP_0F && (in.opcode == 0xb6 || in.opcode == 0xb7 ||
-                                  in.opcode == 0xbe || in.opcode == 0xbf)) {
-        out->store = false;
-        out->size = (in.opcode & 1) ? 2 : 1;
-        out->reg_size = in.opsize;
-        out->reg = reg;
-        out->ext = in.opcode >= 0xbe ? INSN_EXT_SIGN : INSN_EXT_ZERO;
-        return 0;
-    }
-    return INSN_ERR_INVALID;
 }

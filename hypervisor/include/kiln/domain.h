@@ -25,6 +25,7 @@
 #include <kiln/dom0.h>
 #include <kiln/hvm.h>
 #include <kiln/hvm_event.h>
+#include <kiln/hvm_mmio.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
@@ -101,6 +102,7 @@ struct domain {
 
     u64 memory_kib;
     struct p2m p2m;
+    struct hvm_mmio mmio;   /* emulated device memory (arch/x86/hvm/mmio.c) */
 
     unsigned int nr_vcpus;
     struct vcpu *vcpus[KILN_MAX_VCPUS];

@@ -53,6 +53,8 @@ struct hvm_boot_state {
 
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
 
+struct hvm_paging;
+
 struct hvm_ops {
     const char *name;
     /* Enables the extension on the calling CPU (once per CPU). */
@@ -63,7 +65,7 @@ struct hvm_ops {
     /* Runs v until hvm_vcpu_must_leave(v) (called with interrupts off). */
     void (*run)(struct vcpu *v);
     void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
-    /* Writes back the GPRs and rip only. */
+    /* Writes back the GPRs, rip and rflags. */
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
     /* A segment register's base (what OUTS reads through). */
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
@@ -75,6 +77,8 @@ struct hvm_ops {
     void (*flush_tlb)(struct vcpu *v);
     /* What the guest's TSC adds to the host's (guest TSC = host + this). */
     u64 (*tsc_offset)(struct vcpu *v);
+    /* The paging state and code segment, for walking the guest's tables. */
+    void (*paging)(struct vcpu *v, struct hvm_paging *pg);
 };
 
 /* The backend in use, NULL until hvm_init() succeeded. */
@@ -126,7 +130,8 @@ const struct hvm_port_handler *hvm_port_find(const struct domain *d, u16 port);
 void dom0_port_io(u16 port, unsigned int size, bool in, u32 *val);
 
 /* A nested page fault at gpa: maps the page when it is inside the domain's
- * RAM and returns 0; otherwise the domain is destroyed and -1 returned. */
+ * RAM, emulates the instruction when a device claims gpa (hvm_mmio.h), and
+ * returns 0; otherwise the domain is destroyed and -1 returned. */
 int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code);
 
 /* Reads up to len bytes of the instruction stream at CS:rip through the
@@ -147,6 +152,13 @@ size_t hvm_fetch_insn(struct vcpu *v, const struct hvm_paging *pg, u64 rip, u8 *
 #define HVM_COPY_NOT_RAM  2
 int hvm_copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, void *buf, size_t len,
                     bool to_guest);
+/* Translates the linear address va for an access by the guest (rights
+ * checked like the CPU: U at CPL 3, W for writes, CR0.WP): 0 and *gpa, or
+ * HVM_COPY_UNMAPPED and the #PF error code the guest must get. */
+#define HVM_ACCESS_WRITE 1
+#define HVM_ACCESS_USER  2
+int hvm_translate_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va,
+                         unsigned int access, u64 *gpa, u32 *pf_error);
 
 /* An INS or OUTS exit, as the backend decoded it. */
 struct hvm_string_io {

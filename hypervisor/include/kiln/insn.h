@@ -4,8 +4,9 @@
  * Without NRIP-save (QEMU's SVM has none) the hypervisor must find the
  * length of every instruction it emulates or skips (CPUID, RDMSR, WRMSR,
  * IN/OUT, HLT, VMMCALL, INVLPG, MOV CR...) to advance the guest's RIP, and
- * MMIO emulation must know what a faulting MOV reads or writes.  Both are
- * pure functions over at most 15 bytes fetched from the guest.
+ * the MMIO emulator (x86_emulate.h) decodes with insn_decode() what a
+ * faulting instruction reads or writes.  Both are pure functions over at
+ * most 15 bytes fetched from the guest.
  *
  * Coverage: legacy prefixes, REX, VEX (2/3 byte), EVEX, the one-byte, 0F,
  * 0F38 and 0F3A opcode maps, ModRM/SIB/displacement in 16-, 32- and 64-bit
@@ -77,33 +78,5 @@ int insn_decode(const u8 *buf, size_t len, enum insn_mode mode, struct insn *out
 
 /* The instruction's length (1..15), or an INSN_ERR_*. */
 int insn_length(const u8 *buf, size_t len, enum insn_mode mode);
-
-/* ---- MMIO companion: what a MOV to/from memory does ---------------------- */
-
-enum insn_ext {
-    INSN_EXT_NONE = 0,
-    INSN_EXT_ZERO = 1, /* MOVZX */
-    INSN_EXT_SIGN = 2, /* MOVSX */
-};
-
-struct insn_mov {
-    u8 len;          /* instruction length, to advance RIP */
-    bool store;      /* true: register or immediate -> memory */
-    u8 size;         /* bytes accessed in memory: 1, 2, 4 or 8 */
-    u8 reg;          /* GPR number 0..15 (RAX=0 ... R15=15); see reg_high8 */
-    bool reg_high8;  /* the register is AH, CH, DH or BH (reg holds 0..3) */
-    u8 reg_size;     /* bytes of the register written by a load */
-    u8 ext;          /* enum insn_ext, for loads into a wider register */
-    bool has_imm;    /* store of an immediate; reg is meaningless */
-    u64 imm;         /* immediate, sign-extended to size like the CPU does */
-};
-
-/*
- * Decodes MOV r/m,r (88/89), MOV r,r/m (8A/8B), MOV r/m,imm (C6/C7 /0),
- * MOV with moffs (A0-A3) and MOVZX/MOVSX (0F B6/B7/BE/BF) with a memory
- * operand.  Returns 0 or INSN_ERR_* (INSN_ERR_INVALID for any other
- * instruction and for register-only forms).
- */
-int insn_decode_mov(const u8 *buf, size_t len, enum insn_mode mode, struct insn_mov *out);
 
 #endif

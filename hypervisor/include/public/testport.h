@@ -32,6 +32,13 @@
 #define KT_COM1_LSR       5
 #define KT_COM1_LSR_IDLE  0x60
 
+/* Only for a boot domain with `mmiotest` in its module string: scratch
+ * registers at this guest-physical address, outside RAM, that read back
+ * what was written.  Every access exits and goes through the MMIO
+ * instruction emulator (arch/x86/hvm/mmio_scratch.c). */
+#define KT_MMIO_SCRATCH       0xfe000000ull
+#define KT_MMIO_SCRATCH_SIZE  4096
+
 /* Exit counters, per vCPU, counted since the vCPU was created. */
 enum kt_stat {
     KT_STAT_CPUID = 0,

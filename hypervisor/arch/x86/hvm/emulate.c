@@ -6,7 +6,8 @@
  * an intercepted instruction the hypervisor reads it through the guest's
  * own page tables (whatever paging mode the guest is in) and decodes its
  * length.  Guest page-table entries are read with copy_from_guest, so a
- * hostile guest's tables can only point into its own RAM.
+ * hostile guest's tables can only point into its own RAM.  The walk
+ * checks presence and the W/U rights; it sets no accessed or dirty bits.
  */
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
@@ -16,10 +17,19 @@
 #define EFER_LMA  (1ul << 10)
 #define CR4_PSE   (1ul << 4)
 #define CR4_LA57  (1ul << 12)
+#define PF_ERR_P  (1u << 0)     /* #PF error code: a protection violation */
+#define PF_ERR_W  (1u << 1)     /* ... on a write */
+#define PF_ERR_U  (1u << 2)     /* ... at CPL 3 */
 
-/* Linear to guest-physical; 0 on success, -1 if not mapped. */
-static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64 *gpa)
+#define PTE_PERM  (PTE_W | PTE_U)
+
+/* Linear to guest-physical; 0 on success, -1 if not mapped.  *perm gets
+ * the W and U bits that hold at every level (what the access rights of
+ * the translation are). */
+static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64 *gpa,
+                      u64 *perm)
 {
+    *perm = PTE_PERM;
     if (!(pg->cr0 & CR0_PG)) {
         *gpa = pg->cs_long ? va : va & 0xffffffffu;
         return 0;
@@ -31,6 +41,7 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
         if (copy_from_guest(d, &pde, (pg->cr3 & 0xfffff000u) + ((va >> 22) * 4), 4) ||
             !(pde & PTE_P))
             return -1;
+        *perm &= pde;
         if ((pde & PTE_PS) && (pg->cr4 & CR4_PSE)) {
             *gpa = (pde & 0xffc00000u) | (va & 0x3fffffu);
             return 0;
@@ -38,6 +49,7 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
         if (copy_from_guest(d, &pte, (pde & 0xfffff000u) + (((va >> 12) & 1023) * 4), 4) ||
             !(pte & PTE_P))
             return -1;
+        *perm &= pte;
         *gpa = (pte & 0xfffff000u) | (va & 0xfffu);
         return 0;
     }
@@ -48,7 +60,7 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
         table = pg->cr3 & PTE_ADDR_MASK;
         level = (pg->cr4 & CR4_LA57) ? 5 : 4;   /* Linux uses 5 levels when offered */
     } else {
-        /* PAE: the PDPTE selected by bits 31:30. */
+        /* PAE: the PDPTE selected by bits 31:30 (it has no W/U bits). */
         va &= 0xffffffffu;
         if (copy_from_guest(d, &e, (pg->cr3 & 0xffffffe0u) + ((va >> 30) * 8), 8) ||
             !(e & PTE_P))
@@ -60,6 +72,7 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
         unsigned int shift = 12 + 9 * (level - 1);
         if (copy_from_guest(d, &e, table + ((va >> shift) & 511) * 8, 8) || !(e & PTE_P))
             return -1;
+        *perm &= e;
         if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
             u64 size = 1ull << shift;
             *gpa = (e & PTE_ADDR_MASK & ~(size - 1)) | (va & (size - 1));
@@ -68,6 +81,27 @@ static int guest_walk(struct domain *d, const struct hvm_paging *pg, u64 va, u64
         table = e & PTE_ADDR_MASK;
     }
     return -1;
+}
+
+int hvm_translate_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va,
+                         unsigned int access, u64 *gpa, u32 *pf_error)
+{
+    bool write = access & HVM_ACCESS_WRITE, user = access & HVM_ACCESS_USER;
+    u32 error = (write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0);
+    u64 perm;
+
+    if (guest_walk(v->domain, pg, va, gpa, &perm)) {
+        *pf_error = error;
+        return HVM_COPY_UNMAPPED;
+    }
+    /* CPL 3 needs U everywhere; writes need W everywhere, except a
+     * supervisor write with CR0.WP clear. */
+    if ((user && !(perm & PTE_U)) ||
+        (write && !(perm & PTE_W) && (user || (pg->cr0 & CR0_WP)))) {
+        *pf_error = error | PF_ERR_P;
+        return HVM_COPY_UNMAPPED;
+    }
+    return 0;
 }
 
 /* Copies up to len bytes between buf and linear address va, page by page
@@ -79,11 +113,11 @@ static size_t copy_linear(struct vcpu *v, const struct hvm_paging *pg, u64 va, v
     size_t done = 0;
     *why = 0;
     while (done < len) {
-        u64 gpa, at = pg->cs_long ? va + done : (va + done) & 0xffffffffu;
+        u64 gpa, perm, at = pg->cs_long ? va + done : (va + done) & 0xffffffffu;
         size_t n = 4096 - (at & 4095);
         if (n > len - done)
             n = len - done;
-        if (guest_walk(v->domain, pg, at, &gpa)) {
+        if (guest_walk(v->domain, pg, at, &gpa, &perm)) {
             *why = HVM_COPY_UNMAPPED;
             break;
         }

@@ -7,7 +7,8 @@
  * see another's or the hypervisor's data).  Mappings are made on demand:
  * the first touch of a page is a nested page fault that maps it, with one
  * 2 MiB entry when the region is backed by one aligned 2 MiB block and
- * 4 KiB entries otherwise.  A touch outside the RAM destroys the domain.
+ * 4 KiB entries otherwise.  A touch outside the RAM is emulated when a
+ * device claims the address (mmio.c) and destroys the domain otherwise.
  * Entries carry U/S at every level: the CPU model checks nested entries as
  * user accesses, and without it every guest access faults.
  *
@@ -155,6 +156,8 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
         return -1;
     }
     if (gpa >= p->nr_pages * PAGE_SIZE) {
+        if (hvm_mmio_claimed(d, gpa))
+            return hvm_mmio_fault(v, gpa, error_code);
         hvm->get_regs(v, &r);
         domain_crash(d, "access to GPA 0x%lx outside its RAM (%lu KiB) at rip=0x%lx",
                      (unsigned long)gpa, (unsigned long)(p->nr_pages * 4),

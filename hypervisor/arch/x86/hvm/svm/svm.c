@@ -241,6 +241,7 @@ static void svm_set_regs(struct vcpu *v, const struct hvm_regs *r)
     st->rax = r->rax;
     st->rsp = r->rsp;
     st->rip = r->rip;
+    st->rflags = r->rflags;
     s->gprs.rbx = r->rbx;
     s->gprs.rcx = r->rcx;
     s->gprs.rdx = r->rdx;
@@ -357,6 +358,7 @@ static const struct hvm_ops svm_ops = {
     .inject_page_fault = svm_inject_page_fault,
     .flush_tlb = svm_flush_tlb,
     .tsc_offset = svm_tsc_offset,
+    .paging = svm_paging,
 };
 
 const struct hvm_ops *svm_probe(void)

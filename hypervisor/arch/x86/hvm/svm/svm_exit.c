@@ -243,6 +243,8 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_NPF:
         v->stats[KT_STAT_NPF]++;
         hvm_nested_fault(v, vm->ctl.exitinfo2, vm->ctl.exitinfo1);
+        if (vm->save.rip != rip)    /* an emulated MMIO instruction completed */
+            vm->ctl.interrupt_shadow = 0;
         break;
     case SVM_EXIT_HLT:
         exit_hlt(v);
