@@ -16,6 +16,7 @@
 #include <kiln/mm.h>
 #include <kiln/time.h>
 #include <kiln/firmware.h>
+#include <kiln/hvm_mmio.h>
 #include "vplatform.h"
 
 #define VDEVS_RTC_EPOCH 1767225600ll   /* 2026-01-01 00:00:00 UTC */
@@ -136,6 +137,31 @@ static void dev_write(void *ctx, u16 port, unsigned int size, u32 val)
     vplatform_unlock(p, f);
 }
 
+static int td_mmio_read(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 *val)
+{
+    (void)v;
+    struct vplatform *p = dev;
+    unsigned long f = vplatform_lock(p);
+    *val = testdev_mmio_read(&p->testdev, gpa - TESTDEV_IOMEM_BASE, size);
+    vplatform_unlock(p, f);
+    return 0;
+}
+
+static int td_mmio_write(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 val)
+{
+    (void)v;
+    struct vplatform *p = dev;
+    unsigned long f = vplatform_lock(p);
+    testdev_mmio_write(&p->testdev, gpa - TESTDEV_IOMEM_BASE, size, val);
+    vplatform_unlock(p, f);
+    return 0;
+}
+
+static const struct hvm_mmio_ops testdev_mmio_ops = {
+    .read = td_mmio_read,
+    .write = td_mmio_write,
+};
+
 int vdevs_init(struct vplatform *p)
 {
     struct domain *d = p->d;
@@ -170,8 +196,8 @@ int vdevs_init(struct vplatform *p)
     if (rc || !d->testdev)
         return rc;
 
-    /* kvm-unit-tests' test device (its 64 KiB MMIO window waits for the
-     * MMIO table); its ports overlap Kiln's test ports, and win. */
+    /* kvm-unit-tests' test device: its ports overlap Kiln's test ports,
+     * and win; its 64 KiB MMIO window sits at 0xff000000. */
     p->testdev_mem = alloc_pages(VDEVS_TESTDEV_ORDER);
     if (!p->testdev_mem)
         return -KILN_ENOMEM;
@@ -180,7 +206,7 @@ int vdevs_init(struct vplatform *p)
     if ((rc = hvm_port_register(d, TESTDEV_PORT_DATA, 12, dev_read, dev_write, p)) ||
         (rc = hvm_port_register(d, TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, dev_read, dev_write, p)))
         return rc;
-    return 0;
+    return hvm_mmio_register(d, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_SIZE, &testdev_mmio_ops, p);
 }
 
 void vdevs_free(struct vplatform *p)

@@ -13,6 +13,7 @@
  */
 #include <kiln/console.h>
 #include <kiln/hvm.h>
+#include <kiln/hvm_mmio.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/time.h>
@@ -222,6 +223,60 @@ bool vplatform_msr_write(struct vcpu *v, u32 msr, u64 val, int *rc)
     *rc = vlapic_msr_write(&pv->lapic, msr, val, now_ns()) ? -1 : 0;
     vlapic_glue_unlock(pv, f, false);
     return true;
+}
+
+/* ---- the xAPIC page ----------------------------------------------------- */
+
+/* The region covers the default APIC base, for every vCPU of the domain:
+ * each access goes to the accessing vCPU's own vLAPIC, and reads as all
+ * ones where that one has no live page there (disabled, x2APIC mode, or
+ * moved: relocating the page elsewhere is not supported). */
+static struct vplatform_vcpu *mmio_lapic(struct vcpu *v, u64 gpa, u32 *offset)
+{
+    struct vplatform_vcpu *pv = vplatform_vcpu_of(v);
+    u64 base;
+    if (!pv || !vlapic_mmio_active(&pv->lapic, &base) || gpa - base >= PAGE_SIZE)
+        return NULL;
+    *offset = (u32)(gpa - base);
+    return pv;
+}
+
+static int lapic_mmio_read(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 *val)
+{
+    (void)dev;
+    struct vplatform_vcpu *pv = vplatform_vcpu_of(v);
+    if (!pv)
+        return -KILN_EINVAL;
+    unsigned long f = vlapic_glue_lock(pv);
+    u32 offset;
+    *val = mmio_lapic(v, gpa, &offset) ? vlapic_mmio_read(&pv->lapic, offset, size, now_ns())
+                                       : ~0ull;
+    vlapic_glue_unlock(pv, f, false);
+    return 0;
+}
+
+static int lapic_mmio_write(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 val)
+{
+    (void)dev;
+    struct vplatform_vcpu *pv = vplatform_vcpu_of(v);
+    if (!pv)
+        return -KILN_EINVAL;
+    unsigned long f = vlapic_glue_lock(pv);
+    u32 offset;
+    if (mmio_lapic(v, gpa, &offset))
+        vlapic_mmio_write(&pv->lapic, offset, size, val, now_ns());
+    vlapic_glue_unlock(pv, f, false);
+    return 0;
+}
+
+static const struct hvm_mmio_ops lapic_mmio_ops = {
+    .read = lapic_mmio_read,
+    .write = lapic_mmio_write,
+};
+
+int vlapic_glue_mmio_init(struct vplatform *p)
+{
+    return hvm_mmio_register(p->d, VLAPIC_DEFAULT_BASE, PAGE_SIZE, &lapic_mmio_ops, p);
 }
 
 u32 vplatform_apic_khz(void)

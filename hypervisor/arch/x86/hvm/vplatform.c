@@ -9,6 +9,8 @@
  * lock, the domain's; their interrupt lines go to virq.c.
  */
 #include <kiln/console.h>
+#include <kiln/firmware.h>
+#include <kiln/hvm_mmio.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/time.h>
@@ -77,6 +79,33 @@ static void end_domain(struct vplatform *p)
     spin_unlock_irqrestore(&domlist_lock, flags);
 }
 
+/* ---- the IOAPIC's page ------------------------------------------------- */
+
+static int ioapic_read(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 *val)
+{
+    (void)v;
+    struct vplatform *p = dev;
+    unsigned long f = vplatform_lock(p);
+    *val = vioapic_mmio_read(&p->ioapic, gpa - FW_IOAPIC_BASE, size);
+    vplatform_unlock(p, f);
+    return 0;
+}
+
+static int ioapic_write(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 val)
+{
+    (void)v;
+    struct vplatform *p = dev;
+    unsigned long f = vplatform_lock(p);
+    vioapic_mmio_write(&p->ioapic, gpa - FW_IOAPIC_BASE, size, val);
+    vplatform_unlock(p, f);
+    return 0;
+}
+
+static const struct hvm_mmio_ops ioapic_mmio_ops = {
+    .read = ioapic_read,
+    .write = ioapic_write,
+};
+
 /* ---- life cycle --------------------------------------------------------- */
 
 int vplatform_create(struct domain *d)
@@ -93,6 +122,10 @@ int vplatform_create(struct domain *d)
     vioapic_init(&p->ioapic, VPLATFORM_IOAPIC_ID, &ioapic_hooks);
     d->platform = p;
     int rc = vdevs_init(p);
+    if (!rc)
+        rc = hvm_mmio_register(d, FW_IOAPIC_BASE, VIOAPIC_MMIO_SIZE, &ioapic_mmio_ops, p);
+    if (!rc)
+        rc = vlapic_glue_mmio_init(p);
     for (unsigned int i = 0; !rc && i < d->nr_vcpus; i++) {
         rc = vlapic_glue_init(p, d->vcpus[i]);
         if (!rc)

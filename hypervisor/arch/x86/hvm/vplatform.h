@@ -101,6 +101,8 @@ u64 vdevs_advance(struct vplatform *p, u64 now);
 /* ---- vlapic_glue.c ------------------------------------------------------ */
 
 int vlapic_glue_init(struct vplatform *p, struct vcpu *v);
+/* The xAPIC MMIO page at the default APIC base, for all vCPUs. */
+int vlapic_glue_mmio_init(struct vplatform *p);
 void vlapic_glue_free(struct vplatform_vcpu *pv);
 /* Locks v's vLAPIC / unlocks it and does what its hooks recorded.  With
  * the devices' lock held (in_plat), notifications go to p->notify_mask. */
