@@ -3,6 +3,7 @@
 #
 #   make        install missing packages, build everything
 #   make test   build, then run every suite; last line "N passed, N failed"
+#               (KILN_CONFORMANCE=1 adds the kvm-unit-tests conformance suite)
 #   make run    build, start the xenrt daemon with its defaults and a smoke flight
 #   make bench  every component's benchmarks
 
@@ -15,6 +16,13 @@ TEST_SUITES := \
 	hypervisor-fuzz='$(MAKE) -s --no-print-directory -C hypervisor fuzz-smoke' \
 	toolstack='$(MAKE) -s --no-print-directory -C toolstack test' \
 	xenrt='$(MAKE) -s --no-print-directory -C xenrt test'
+
+# kvm-unit-tests as Kiln domUs (hypervisor/tests/conformance/run.sh).  Off
+# by default until domUs have the PC platform: today every test fails there.
+KILN_CONFORMANCE ?= 0
+ifeq ($(KILN_CONFORMANCE),1)
+TEST_SUITES += conformance='$(MAKE) -s --no-print-directory -C hypervisor conformance'
+endif
 
 .PHONY: all deps build test run bench clean $(COMPONENTS)
 

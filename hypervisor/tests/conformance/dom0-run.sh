@@ -1,0 +1,103 @@
+#!/bin/sh
+# dom0-run.sh - the farm's side of the conformance suite (testsuites/
+# conformance.suite): runs in dom0 (busybox sh) on a nested farm host and
+# starts every kvm-unit-tests entry as a domU with `kl create -c`, one at a
+# time, printing TAP that the farm turns into one step per entry.
+#
+# It sits in the payload `make -C hypervisor conformance-payload` lays out
+# (run.sh payload DIR): DIR/x86/*.flat, DIR/entries (one line per entry,
+# fields separated by US 0x1f: name, file, vCPUs, MiB, timeout, -append
+# arguments, reference result or "excluded"), DIR/pass/NAME (the subtests
+# that pass on the reference, one per line) and this script.  Results are
+# judged as run.sh judges them: a test passes when the hypervisor logs
+# `dN destroyed: exit code 0`; TAP has one result per test that passes on
+# the reference and one for the reference-passing subtests of each test
+# that fails there as a whole; the last line is the same summary as
+# run.sh's, as a TAP comment.
+#
+# Usage: sh DIR/dom0-run.sh [NAME...]   (no names: every entry)
+set -u
+
+dir=$(cd "$(dirname "$0")" && pwd)
+work=/tmp/kvm-unit-tests
+us=$(printf '\037')
+rm -rf "$work"
+mkdir -p "$work" || exit 1
+
+# wanted NAME [ARGS...]: is NAME among the script's arguments (or are there none)?
+wanted() {
+    [ $# -eq 1 ] && return 0
+    wanted_name=$1
+    shift
+    for wanted_arg in "$@"; do [ "$wanted_arg" = "$wanted_name" ] && return 0; done
+    return 1
+}
+
+# The plan: tests that pass on the reference, and failing ones with passing subtests.
+plan=0
+while IFS=$us read -r name file smp mem tmo args ref; do
+    wanted "$name" "$@" || continue
+    if [ "$ref" = pass ] || { [ "$ref" != excluded ] && [ -s "$dir/pass/$name" ]; }; then
+        plan=$((plan + 1))
+    fi
+done <"$dir/entries"
+echo "1..$plan"
+
+n=0 tests_n=0 tests_k=0 sub_n=0 sub_k=0 excluded=0
+while IFS=$us read -r name file smp mem tmo args ref; do
+    wanted "$name" "$@" || continue
+    if [ "$ref" = excluded ]; then
+        excluded=$((excluded + 1))
+        continue
+    fi
+    [ "$ref" = pass ] || [ -s "$dir/pass/$name" ] || continue
+    # As in run.sh: a test that fails on the reference gets at most 60 s.
+    [ "$ref" = pass ] || [ "$tmo" -le 60 ] || tmo=60
+    cfg=$work/$name.cfg
+    {
+        echo "name = $name"
+        echo "kernel = $dir/x86/$file"
+        echo "memory = $mem"
+        echo "vcpus = $smp"
+        echo "cmdline = \"$args\""
+        echo "testdev = 1"
+    } >"$cfg"
+    start=$(date +%s)
+    timeout "$tmo" kl create -c "$cfg" </dev/null >"$work/$name.out" 2>"$work/$name.err"
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    domid=$(sed -n 's/^created domain \([0-9]*\) .*/\1/p' "$work/$name.err" | head -n 1)
+    why=""
+    if [ -z "$domid" ]; then
+        why="not created: $(grep -m1 '^kl:' "$work/$name.err")"
+    else
+        why=$(kl dmesg </dev/null 2>/dev/null | tr -d '\r' |
+              sed -n "s/.*(kiln)\( [A-Z]*:\)\{0,1\} d$domid destroyed: //p" | tail -n 1)
+        [ -n "$why" ] || why="no 'd$domid destroyed' line (kl status $rc)"
+        [ "$rc" = 124 ] && why="timeout after ${tmo}s"
+        kl destroy "$domid" </dev/null >/dev/null 2>&1
+    fi
+    # Matched by text with hexadecimal numbers masked, as run.sh matches them.
+    tr -d '\r' <"$work/$name.out" | sed -n 's/^PASS: //p' | sed 's/0x[0-9a-fA-F]*/0x#/g' |
+        sort >"$work/$name.pass"
+    want=$(wc -l <"$dir/pass/$name" 2>/dev/null || echo 0)
+    have=$(sed 's/0x[0-9a-fA-F]*/0x#/g' "$dir/pass/$name" 2>/dev/null | sort |
+           comm -12 - "$work/$name.pass" | wc -l)
+    sub_n=$((sub_n + want))
+    sub_k=$((sub_k + have))
+    n=$((n + 1))
+    if [ "$ref" = pass ]; then
+        tests_n=$((tests_n + 1))
+        if [ "$why" = "exit code 0" ]; then
+            tests_k=$((tests_k + 1))
+            echo "ok $n - $name (${secs}s)"
+        else
+            echo "not ok $n - $name: $why"
+        fi
+    elif [ "$have" -eq "$want" ]; then
+        echo "ok $n - $name: $have/$want subtests that pass on the reference"
+    else
+        echo "not ok $n - $name: $have/$want subtests that pass on the reference ($why)"
+    fi
+done <"$dir/entries"
+echo "# conformance: tests $tests_k/$tests_n, subtests $sub_k/$sub_n pass on Kiln of those that pass on plain QEMU ($excluded tests excluded)"
