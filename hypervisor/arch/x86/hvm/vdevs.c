@@ -3,7 +3,8 @@
  * their ports and IRQ lines: the 8259 pair, the PIT and port 0x61, the
  * RTC, COM1's 16550 (its output is the domain's console), the ACPI PM
  * timer and PM1a blocks, port 0x92 and the reset register 0xcf9, the
- * isa-debug-exit port 0xf4, and for `testdev` domains the pc-testdev ports.
+ * isa-debug-exit port 0xf4, and for `testdev` domains the pc-testdev ports
+ * and window and fw_cfg (what kvm-unit-tests expect of QEMU).
  *
  * Every access runs under the platform's lock.  What ends the domain (the
  * debug-exit port, a reset, ACPI S5) is recorded and done by
@@ -106,6 +107,8 @@ static u32 dev_read(void *ctx, u16 port, unsigned int size)
         val = port92_io_read(&p->port92, port, size);
     else if (in(port, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE))
         val = debug_exit_io_read(&p->debug_exit, port, size);
+    else if (p->d->testdev && in(port, FWCFG_PORT_SEL, 2))
+        val = fwcfg_io_read(&p->fwcfg, port, size);
     else if (p->d->testdev)
         val = testdev_io_read(&p->testdev, port, size);
     vplatform_unlock(p, f);
@@ -132,6 +135,8 @@ static void dev_write(void *ctx, u16 port, unsigned int size, u32 val)
         port92_io_write(&p->port92, port, size, val);
     else if (in(port, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE))
         debug_exit_io_write(&p->debug_exit, port, size, val);
+    else if (p->d->testdev && in(port, FWCFG_PORT_SEL, 2))
+        fwcfg_io_write(&p->fwcfg, port, size, val);
     else if (p->d->testdev)
         testdev_io_write(&p->testdev, port, size, val);
     vplatform_unlock(p, f);
@@ -203,8 +208,10 @@ int vdevs_init(struct vplatform *p)
         return -KILN_ENOMEM;
     const struct testdev_hooks td_hooks = { .set_irq = testdev_irq, .ctx = p };
     testdev_init(&p->testdev, &td_hooks, p->testdev_mem);
+    fwcfg_init(&p->fwcfg, ram, (u16)d->nr_vcpus);
     if ((rc = hvm_port_register(d, TESTDEV_PORT_DATA, 12, dev_read, dev_write, p)) ||
-        (rc = hvm_port_register(d, TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, dev_read, dev_write, p)))
+        (rc = hvm_port_register(d, TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, dev_read, dev_write, p)) ||
+        (rc = hvm_port_register(d, FWCFG_PORT_SEL, 2, dev_read, dev_write, p)))
         return rc;
     return hvm_mmio_register(d, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_SIZE, &testdev_mmio_ops, p);
 }

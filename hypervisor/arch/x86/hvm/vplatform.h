@@ -16,6 +16,7 @@
 #define KILN_HVM_VPLATFORM_H
 
 #include <kiln/devices/debug_exit.h>
+#include <kiln/devices/fwcfg.h>
 #include <kiln/devices/pmtimer.h>
 #include <kiln/devices/port92.h>
 #include <kiln/devices/testdev.h>
@@ -63,6 +64,7 @@ struct vplatform {
     struct port92 port92;
     struct debug_exit debug_exit;
     struct testdev testdev;
+    struct fwcfg fwcfg;
     u8 *testdev_mem;
     enum vplatform_end end;
     bool ended;                 /* end_domain() was called */

@@ -28,6 +28,18 @@
 /* Bits a guest may set: SCE, LME, NXE (LMA follows CR0.PG, SVME is ours). */
 #define EFER_GUEST_BITS    (EFER_SCE | EFER_LME | EFER_NXE)
 
+/*
+ * AMD's performance counters (K7 EVNTSEL0-3/PERFCTR0-3, and the Fam15h
+ * core counters): every AMD CPU has the K7 ones whatever CPUID says, so
+ * guests (kvm-unit-tests' library, Linux) touch them unasked.  Kiln gives
+ * domUs no PMU: they exist, read 0 and ignore writes, as under QEMU's TCG.
+ */
+static bool inert_pmu_msr(u32 msr)
+{
+    return (msr >= 0xc0010000u && msr <= 0xc0010007u) ||
+           (msr >= 0xc0010200u && msr <= 0xc001020bu);
+}
+
 static bool canonical(u64 a)
 {
     return (u64)((s64)(a << 16) >> 16) == a;
@@ -66,6 +78,10 @@ int svm_msr_read(struct vcpu *v, u32 msr, u64 *val)
         *val = rdtsc() + vm->ctl.tsc_offset;
         return 0;
     }
+    if (inert_pmu_msr(msr)) {
+        *val = 0;
+        return 0;
+    }
     u64 *slot = msr_slot(&vm->save, msr);
     if (!slot)
         return -1;
@@ -79,6 +95,8 @@ int svm_msr_write(struct vcpu *v, u32 msr, u64 val)
     int rc;
     if (vplatform_msr_write(v, msr, val, &rc))
         return rc;
+    if (inert_pmu_msr(msr))
+        return 0;
     switch (msr) {
     case MSR_EFER:
         if (val & ~(EFER_GUEST_BITS | EFER_LMA))
