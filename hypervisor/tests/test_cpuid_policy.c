@@ -404,6 +404,17 @@ static void test_virtual_apic(void **state)
     assert_int_equal(q(&guest, CPUID_LEAF_TIMING, 0, 0), 0);
 }
 
+static void test_rdtscp_option(void **state)
+{
+    (void)state;
+    load(&host, REC(host_intel_xeon));
+    assert_true(has(&host, 0x80000001, 0, 3, 27));
+    derive(&host, &guest, 1, 0);
+    assert_false(has(&guest, 0x80000001, 0, 3, 27));
+    derive(&host, &guest, 1, CPUID_OPT_RDTSCP);
+    assert_true(has(&guest, 0x80000001, 0, 3, 27));
+}
+
 static void test_osxsave_follows_the_guest(void **state)
 {
     u32 out[4];
@@ -676,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_vmx_hidden_even_if_host_has_it),
         cmocka_unit_test(test_options_expose_virtualised_features),
         cmocka_unit_test(test_virtual_apic),
+        cmocka_unit_test(test_rdtscp_option),
         cmocka_unit_test(test_osxsave_follows_the_guest),
         cmocka_unit_test(test_topology_and_apic_ids),
         cmocka_unit_test(test_derive_validation),

@@ -11,7 +11,8 @@
  *  - MCE/MCA, MTRR, perfmon (PDCM, leaf 0xA, AMD perf counters), debug
  *    store, thermal/power (ACPI, TM, EST, leaf 6 except ARAT), TSC_ADJUST,
  *    speculation-control MSRs, OSVW, IBS: MSRs Kiln does not virtualise.
- *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs.
+ *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs (RDTSCP only
+ *    with CPUID_OPT_RDTSCP: the caller switches it).
  *  - invariant TSC (0x80000007): not kept across migration.
  *  - SGX, PT, MPX, RDT, CET, PKU, HLE/RTM, AMX, XSAVES, XFD, TME, KL,
  *    ENQCMD, PKS, 3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported
@@ -38,6 +39,7 @@ enum { EAX, EBX, ECX, EDX };
 #define L1_ECX_F16C      BIT(29)
 #define L1_ECX_HV        BIT(31)
 #define L1_EDX_APIC      BIT(9)
+#define E1_EDX_RDTSCP    BIT(27)
 #define L1_EDX_HTT       BIT(28)
 /* Leaf 7.0 */
 #define L7_EBX_AVX2      BIT(5)
@@ -501,7 +503,7 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
     if (prm->nr_vcpus < 1 || prm->nr_vcpus > KILN_MAX_VCPUS || h0 == NULL ||
         find_c(host, 1, 0) == NULL ||
         (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE |
-                       CPUID_OPT_VIRT_APIC)) != 0)
+                       CPUID_OPT_VIRT_APIC | CPUID_OPT_RDTSCP)) != 0)
         return -KILN_EINVAL;
 
     g->nr = 0;
@@ -531,6 +533,9 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
             if (prm->opts & CPUID_OPT_XSAVE)
                 allow |= L1_ECX_XSAVE;
         }
+        if (feat_regs[i].leaf == 0x80000001u && feat_regs[i].reg == EDX &&
+            (prm->opts & CPUID_OPT_RDTSCP))
+            allow |= E1_EDX_RDTSCP;
         *reg_of(l, feat_regs[i].reg) &= allow;
     }
     /* Registers of partly kept leaves that hold only hidden things. */

@@ -73,6 +73,7 @@ int cpuid_policy_intersect(struct cpuid_policy *pool, const struct cpuid_policy 
  * TSC-deadline timer are offered whatever the host has, and the timing
  * leaf tells the guest its TSC and APIC timer frequencies. */
 #define CPUID_OPT_VIRT_APIC    (1u << 3)
+#define CPUID_OPT_RDTSCP       (1u << 4) /* TSC_AUX is switched per vCPU */
 
 /* The hypervisor timing leaf (the convention VMware started and others
  * read): EAX = TSC frequency in kHz, EBX = APIC timer (bus) frequency in

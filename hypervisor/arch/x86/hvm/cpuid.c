@@ -41,10 +41,12 @@ int hvm_cpuid_domain_init(struct domain *d)
      * so it may use whatever APIC modes the CPU has. */
     if (d->hardware)
         params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
+    else
+        params.opts = CPUID_OPT_RDTSCP;   /* TSC_AUX loaded per vCPU (svm.c) */
     /* A PC domain's local APICs are emulated: x2APIC and TSC-deadline
      * always, and the timing leaf spares the guest its calibration. */
     if (d->pc_platform) {
-        params.opts = CPUID_OPT_VIRT_APIC;
+        params.opts |= CPUID_OPT_VIRT_APIC;
         params.tsc_khz = (u32)(tsc_hz() / 1000);
         params.apic_khz = vplatform_apic_khz();
     }

@@ -25,6 +25,7 @@
 struct svm_cpu {
     paddr_t hsave_pa;       /* VM_HSAVE_PA: where VMRUN keeps host state */
     paddr_t host_vmcb_pa;   /* VMSAVE/VMLOAD area for the host's FS/GS/TR... */
+    u64 tsc_aux;            /* TSC_AUX as last loaded here, ~0 = unknown */
 };
 
 static struct svm_cpu svm_cpus[NR_CPUS];
@@ -78,6 +79,7 @@ static int svm_cpu_up(void)
     mm_pin_page(host);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     svm_cpus[cpu].hsave_pa = virt_to_phys(hsave);
+    svm_cpus[cpu].tsc_aux = ~0ull;
     svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
     wrmsr(MSR_VM_HSAVE_PA, svm_cpus[cpu].hsave_pa);
     svm_asid_init_cpu(cpu);
@@ -305,6 +307,10 @@ static void svm_run(struct vcpu *v)
         if (v->ev.ctrl)
             vcpu_sched_guest_deadline(hvm_event_advance(v, now_ns()));
         svm_intr_before_entry(v);
+        if (!v->domain->hardware && c->tsc_aux != s->tsc_aux) {
+            wrmsr(MSR_TSC_AUX, s->tsc_aux);
+            c->tsc_aux = s->tsc_aux;
+        }
         u64 t0 = rdtsc();
         WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;

@@ -28,6 +28,10 @@ struct svm_vcpu {
     u64 iret_rip;
     bool iret_pending;
     u8 cr8_written;
+    /* IA32_TSC_AUX as the guest wrote it (what RDTSCP returns in ECX):
+     * VMRUN does not switch the real one, svm_run loads it (the hypervisor
+     * itself never reads it, and dom0's CPU runs no domU). */
+    u32 tsc_aux;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v)

@@ -82,6 +82,10 @@ int svm_msr_read(struct vcpu *v, u32 msr, u64 *val)
         *val = 0;
         return 0;
     }
+    if (msr == MSR_TSC_AUX) {
+        *val = svm_of(v)->tsc_aux;
+        return 0;
+    }
     u64 *slot = msr_slot(&vm->save, msr);
     if (!slot)
         return -1;
@@ -97,6 +101,12 @@ int svm_msr_write(struct vcpu *v, u32 msr, u64 val)
         return rc;
     if (inert_pmu_msr(msr))
         return 0;
+    if (msr == MSR_TSC_AUX) {
+        if (val >> 32)
+            return -1;
+        svm_of(v)->tsc_aux = (u32)val;
+        return 0;
+    }
     switch (msr) {
     case MSR_EFER:
         if (val & ~(EFER_GUEST_BITS | EFER_LMA))
