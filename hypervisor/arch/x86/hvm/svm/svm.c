@@ -180,7 +180,9 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     c->interrupt_shadow = 0;
     c->vintr &= SVM_VINTR_MASKING;
     c->intercept_misc1 &= ~(SVM_INTR_VINTR | SVM_INTR_IRET);
+    c->intercept_exceptions = 0;
     s->iret_pending = false;
+    s->iret_step = false;
     st->dr6 = 0xffff0ff0;
     st->dr7 = 0x400;
     st->rflags = 2;

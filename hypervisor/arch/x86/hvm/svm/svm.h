@@ -27,6 +27,8 @@ struct svm_vcpu {
      * and the CR8 value given to the guest at the last entry. */
     u64 iret_rip;
     bool iret_pending;
+    bool iret_step;             /* single-stepping that IRET */
+    u64 iret_dr6;               /* the guest's DR6 before the step */
     u8 cr8_written;
     /* IA32_TSC_AUX as the guest wrote it (what RDTSCP returns in ECX):
      * VMRUN does not switch the real one, svm_run loads it (the hypervisor
@@ -65,6 +67,8 @@ void svm_intr_before_entry(struct vcpu *v);
 void svm_intr_after_exit(struct vcpu *v);
 /* The IRET intercept fired (the guest's NMI handler is returning). */
 void svm_intr_iret(struct vcpu *v);
+/* A #DB exit: true when it was the IRET's single step (consumed). */
+bool svm_intr_iret_stepped(struct vcpu *v);
 
 /* svm_msr.c: 0 on success, -1 to inject #GP. */
 int svm_msr_read(struct vcpu *v, u32 msr, u64 *val);

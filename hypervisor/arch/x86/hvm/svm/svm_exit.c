@@ -256,6 +256,11 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_IRET:
         svm_intr_iret(v);
         break;
+    case SVM_EXIT_EXCP_BASE + 1:
+        /* #DB is intercepted only to single-step an NMI handler's IRET. */
+        if (!svm_intr_iret_stepped(v))
+            hvm_event_exception(v, 1, false, 0);
+        break;
     case SVM_EXIT_SHUTDOWN:
         exit_shutdown(v);
         break;

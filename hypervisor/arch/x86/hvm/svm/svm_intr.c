@@ -9,14 +9,20 @@
  * the IRET ending its NMI handler.
  *
  * The IRET intercept exits before the IRET executes.  NMIs stay blocked
- * until RIP has moved off it (iret_rip), which is when the IRET completed
- * (no single-stepping needed).
+ * until RIP has moved off it (iret_rip), which is when the IRET completed;
+ * to get an exit right then (an NMI may be waiting, and the guest's IF may
+ * be clear after the IRET), the IRET is single-stepped: TF set for that
+ * one entry and #DB intercepted; the trap comes after the IRET whatever
+ * flags it popped.  Nothing is injected at that entry (an event delivered
+ * before the IRET would carry TF into its handler).
  */
 #include <kiln/hvm_event.h>
 #include <kiln/x86.h>
 #include "svm.h"
 
+#define RFLAGS_TF (1ul << 8)
 #define RFLAGS_IF (1ul << 9)
+#define EXC_DB    1
 
 static u64 evtinj_of(const struct hvm_event *e)
 {
@@ -45,6 +51,8 @@ void svm_intr_before_entry(struct vcpu *v)
 
     if (s->iret_pending && vm->save.rip != s->iret_rip)
         s->iret_pending = false;
+    if (s->iret_step)
+        return;     /* the IRET runs alone, single-stepped */
     struct hvm_intr_window w = {
         .busy = (vm->ctl.eventinj & SVM_EVTINJ_VALID) != 0,
         .if_set = (vm->save.rflags & RFLAGS_IF) != 0,
@@ -90,7 +98,31 @@ void svm_intr_after_exit(struct vcpu *v)
 void svm_intr_iret(struct vcpu *v)
 {
     struct svm_vcpu *s = svm_of(v);
-    s->iret_rip = s->vmcb->save.rip;
+    struct vmcb *vm = s->vmcb;
+    s->iret_rip = vm->save.rip;
     s->iret_pending = true;
     hvm_event_iret(v);
+    /* An event the exit interrupted goes first; the IRET comes back. */
+    if (vm->ctl.eventinj & SVM_EVTINJ_VALID)
+        return;
+    s->iret_step = true;
+    s->iret_dr6 = vm->save.dr6;
+    vm->save.rflags |= RFLAGS_TF;
+    vm->ctl.intercept_exceptions |= 1u << EXC_DB;
+    vm->ctl.intercept_misc1 &= ~(SVM_INTR_VINTR | SVM_INTR_IRET);
+    vm->ctl.vintr &= ~SVM_VINTR_IRQ;
+}
+
+bool svm_intr_iret_stepped(struct vcpu *v)
+{
+    struct svm_vcpu *s = svm_of(v);
+    struct vmcb *vm = s->vmcb;
+    if (!s->iret_step)
+        return false;
+    s->iret_step = false;
+    vm->ctl.intercept_exceptions &= ~(1u << EXC_DB);
+    vm->save.dr6 = s->iret_dr6;
+    /* A #DB that hit before the IRET completed (RIP still on it) was not
+     * ours: the guest's own, delivered. */
+    return vm->save.rip != s->iret_rip;
 }
