@@ -77,6 +77,9 @@ struct hvm_ops {
     void (*flush_tlb)(struct vcpu *v);
     /* What the guest's TSC adds to the host's (guest TSC = host + this). */
     u64 (*tsc_offset)(struct vcpu *v);
+    /* True when the backend switches XCR0 and the XSAVE state per vCPU
+     * (known once the boot CPU is up): domUs may then be offered XSAVE. */
+    bool (*xsave_switched)(void);
     /* The paging state and code segment, for walking the guest's tables. */
     void (*paging)(struct vcpu *v, struct hvm_paging *pg);
 };

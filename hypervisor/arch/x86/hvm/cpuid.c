@@ -42,7 +42,8 @@ int hvm_cpuid_domain_init(struct domain *d)
     if (d->hardware)
         params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
     else
-        params.opts = CPUID_OPT_RDTSCP;   /* TSC_AUX loaded per vCPU (svm.c) */
+        params.opts = CPUID_OPT_RDTSCP |  /* TSC_AUX loaded per vCPU (svm.c) */
+                      (hvm->xsave_switched() ? CPUID_OPT_XSAVE : 0);
     /* A PC domain's local APICs are emulated: x2APIC and TSC-deadline
      * always, and the timing leaf spares the guest its calibration. */
     if (d->pc_platform) {

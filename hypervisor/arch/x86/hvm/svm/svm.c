@@ -83,6 +83,7 @@ static int svm_cpu_up(void)
     svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
     wrmsr(MSR_VM_HSAVE_PA, svm_cpus[cpu].hsave_pa);
     svm_asid_init_cpu(cpu);
+    svm_xsave_cpu_up();
     return 0;
 }
 
@@ -101,9 +102,11 @@ static int svm_vcpu_init(struct vcpu *v)
     s->vmcb = vm;
     s->vmcb_pa = virt_to_phys(vm);
     s->asid_cpu = -1;
-    /* A valid initial FXSAVE image: x87 control word and MXCSR defaults. */
-    *(u16 *)&s->fpu[0] = 0x37f;
-    *(u32 *)&s->fpu[24] = 0x1f80;
+    if (svm_xsave_vcpu_init(s)) {
+        free_page(vm);
+        free_page(s);
+        return -KILN_ENOMEM;
+    }
 
     struct vmcb_control *c = &vm->ctl;
     c->intercept_misc1 = SVM_INTR_INTR | SVM_INTR_NMI | SVM_INTR_SMI | SVM_INTR_INIT |
@@ -137,6 +140,7 @@ static void svm_vcpu_destroy(struct vcpu *v)
     struct svm_vcpu *s = svm_of(v);
     if (!s)
         return;
+    svm_xsave_vcpu_free(s);
     free_page(s->vmcb);
     free_page(s);
     v->hvm = NULL;
@@ -183,6 +187,7 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     c->intercept_exceptions = 0;
     s->iret_pending = false;
     s->iret_step = false;
+    s->xcr0 = 1;            /* x87 only, as after RESET and INIT */
     st->dr6 = 0xffff0ff0;
     st->dr7 = 0x400;
     st->rflags = 2;
@@ -298,7 +303,7 @@ static void svm_run(struct vcpu *v)
 
     svm_asid_assign(v);
     svm_save_host(c->host_vmcb_pa);
-    __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
+    svm_xsave_load(s);
     for (;;) {
         if (READ_ONCE(v->ev.init_pending))
             hvm_event_apply_init(v);
@@ -309,6 +314,7 @@ static void svm_run(struct vcpu *v)
         if (v->ev.ctrl)
             vcpu_sched_guest_deadline(hvm_event_advance(v, now_ns()));
         svm_intr_before_entry(v);
+        svm_xsave_before_entry(s);
         if (!v->domain->hardware && c->tsc_aux != s->tsc_aux) {
             wrmsr(MSR_TSC_AUX, s->tsc_aux);
             c->tsc_aux = s->tsc_aux;
@@ -327,10 +333,11 @@ static void svm_run(struct vcpu *v)
         __atomic_store_n(&v->guest_entry_tsc, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&v->runtime_ns, v->runtime_ns + ran, __ATOMIC_RELEASE);
         s->vmcb->ctl.tlb_control = 0;
+        svm_xsave_after_exit(s);
         svm_intr_after_exit(v);
         svm_handle_exit(v);
     }
-    __asm__ __volatile__("fxsave64 %0" : "=m"(s->fpu));
+    svm_xsave_put(s);
 }
 
 void svm_check_vmcb_holds_guest(struct vcpu *v)
@@ -366,6 +373,7 @@ static const struct hvm_ops svm_ops = {
     .inject_page_fault = svm_inject_page_fault,
     .flush_tlb = svm_flush_tlb,
     .tsc_offset = svm_tsc_offset,
+    .xsave_switched = svm_xsave_offered,
     .paging = svm_paging,
 };
 

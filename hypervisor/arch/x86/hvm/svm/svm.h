@@ -16,7 +16,9 @@ struct svm_gprs {
 };
 
 struct svm_vcpu {
-    u8 fpu[512] __aligned(16);  /* FXSAVE image: guests' x87/SSE state */
+    u8 fpu[512] __aligned(16);  /* FXSAVE image (no XSAVE on the host) */
+    void *xsave;                /* XSAVE area, one page (svm_xsave.c) */
+    u64 xcr0;                   /* the guest's XCR0 */
     struct svm_gprs gprs;
     struct vmcb *vmcb;
     paddr_t vmcb_pa;
@@ -69,6 +71,20 @@ void svm_intr_after_exit(struct vcpu *v);
 void svm_intr_iret(struct vcpu *v);
 /* A #DB exit: true when it was the IRET's single step (consumed). */
 bool svm_intr_iret_stepped(struct vcpu *v);
+
+/* svm_xsave.c: the guest's extended state and XCR0. */
+void svm_xsave_cpu_up(void);
+bool svm_xsave_offered(void);
+int svm_xsave_vcpu_init(struct svm_vcpu *s);
+void svm_xsave_vcpu_free(struct svm_vcpu *s);
+void svm_xsave_load(struct svm_vcpu *s);        /* the CPU takes the vCPU */
+void svm_xsave_put(struct svm_vcpu *s);         /* ... and lets it go */
+void svm_xsave_before_entry(struct svm_vcpu *s);
+void svm_xsave_after_exit(struct svm_vcpu *s);
+void svm_xsave_xsetbv(struct vcpu *v);
+/* svm_exit.c: moves RIP past the intercepted instruction (false: the
+ * domain was destroyed, the instruction being undecodable). */
+bool svm_skip_insn(struct vcpu *v);
 
 /* svm_msr.c: 0 on success, -1 to inject #GP. */
 int svm_msr_read(struct vcpu *v, u32 msr, u64 *val);

@@ -33,7 +33,7 @@ void svm_paging(struct vcpu *v, struct hvm_paging *pg)
 }
 
 /* Moves RIP past the intercepted instruction (no NRIP-save here). */
-static bool skip_insn(struct vcpu *v)
+bool svm_skip_insn(struct vcpu *v)
 {
     struct vmcb_save *st = &svm_of(v)->vmcb->save;
     struct hvm_paging pg;
@@ -63,7 +63,7 @@ static void exit_cpuid(struct vcpu *v)
     v->stats[KT_STAT_CPUID]++;
     hvm_cpuid(v, (s->vmcb->save.cr4 & CR4_OSXSAVE) != 0, (u32)s->vmcb->save.rax,
               (u32)s->gprs.rcx, out);
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
     s->vmcb->save.rax = out[0];
     s->gprs.rbx = out[1];
@@ -82,7 +82,7 @@ static void exit_msr(struct vcpu *v)
             hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
-        if (!skip_insn(v))
+        if (!svm_skip_insn(v))
             return;
         s->vmcb->save.rax = (u32)val;
         s->gprs.rdx = val >> 32;
@@ -92,7 +92,7 @@ static void exit_msr(struct vcpu *v)
             hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
-        skip_insn(v);
+        svm_skip_insn(v);
     }
 }
 
@@ -130,7 +130,7 @@ static void exit_ioio(struct vcpu *v)
 static void exit_vmmcall(struct vcpu *v)
 {
     v->stats[KT_STAT_VMMCALL]++;
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
     hypercall_dispatch(v);
 }
@@ -138,7 +138,7 @@ static void exit_vmmcall(struct vcpu *v)
 static void exit_hlt(struct vcpu *v)
 {
     v->stats[KT_STAT_HLT]++;
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
     hvm_vcpu_halt(v, (svm_of(v)->vmcb->save.rflags & RFLAGS_IF) != 0);
 }
@@ -249,6 +249,9 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_HLT:
         exit_hlt(v);
         break;
+    case SVM_EXIT_XSETBV:
+        svm_xsave_xsetbv(v);
+        break;
     case SVM_EXIT_VINTR:
         /* The guest can take an interrupt: svm_intr_before_entry injects
          * it and drops the request. */
@@ -271,7 +274,6 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_CLGI:
     case SVM_EXIT_SKINIT:
     case SVM_EXIT_INVLPGA:
-    case SVM_EXIT_XSETBV:
     case SVM_EXIT_RSM:
         /* SVM is hidden from guests, so its instructions do not exist. */
         hvm_event_exception(v, EXC_UD, false, 0);
