@@ -136,6 +136,7 @@ void hvm_event_nmi(struct vcpu *v)
 static void init_locked(struct vcpu *v)
 {
     struct hvm_events *ev = &v->ev;
+    vcpu_wake(v);   /* out of a halt or sched_block: INIT ends those */
     __atomic_store_n(&ev->init_pending, false, __ATOMIC_RELEASE);
     __atomic_store_n(&ev->nmi_pending, false, __ATOMIC_RELEASE);
     ev->exc_pending = false;
@@ -177,7 +178,6 @@ static void sipi_locked(struct vcpu *v, u8 vector)
     v->ev.wait_sipi = false;
     v->ev.sipi_pending = false;
     v->initialised = true;
-    v->blocked = false;
     vcpu_update_runnable(v);
 }
 

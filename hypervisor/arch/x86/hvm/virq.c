@@ -58,7 +58,7 @@ static u32 targets(struct vplatform *p, const struct virq_msg *m, unsigned int f
 /* The target with the lowest arbitration priority; ties go round. */
 static unsigned int lowest_priority(struct vplatform *p, u32 mask)
 {
-    unsigned int best = 0, start = p->lowest_rr;
+    unsigned int best = 0, start = READ_ONCE(p->lowest_rr) % p->nr_cpus;
     int best_prio = 256;
     for (unsigned int k = 0; k < p->nr_cpus; k++) {
         unsigned int i = (start + k) % p->nr_cpus;
@@ -73,7 +73,7 @@ static unsigned int lowest_priority(struct vplatform *p, u32 mask)
             best = i;
         }
     }
-    p->lowest_rr = (best + 1) % p->nr_cpus;
+    WRITE_ONCE(p->lowest_rr, (best + 1) % p->nr_cpus);   /* a hint: races are harmless */
     return best;
 }
 
