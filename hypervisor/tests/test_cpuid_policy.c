@@ -367,12 +367,17 @@ static void test_options_expose_virtualised_features(void **state)
     assert_int_equal(q(&guest, 0xd, 1, 0), 0x7);           /* no XSAVES, no XFD */
     assert_false(has(&guest, 7, 0, 3, 24));                /* AMX-TILE */
 
-    load(&host, REC(qemu_max)); /* offers MPX and PKRU components: both dropped */
+    /* QEMU's max offers the MPX components (dropped) and PKRU (kept, with
+     * PKU, whose register it holds). */
+    load(&host, REC(qemu_max));
     derive(&host, &guest, 1, CPUID_OPT_XSAVE);
-    assert_int_equal(q(&guest, 0xd, 0, 0), 0x7);
-    assert_int_equal(q(&guest, 0xd, 0, 2), 0x340);
+    assert_int_equal(q(&guest, 0xd, 0, 0), 0x207);
+    assert_int_equal(q(&guest, 0xd, 0, 2), 0xa88);         /* ends with PKRU */
     assert_int_equal(q(&guest, 0xd, 3, 0), 0);
-    assert_int_equal(q(&guest, 0xd, 9, 0), 0);
+    assert_int_equal(q(&guest, 0xd, 9, 0), 8);
+    assert_true(has(&guest, 7, 0, 2, 3));                  /* PKU */
+    derive(&host, &guest, 1, 0);                            /* no XSAVE: no PKU */
+    assert_false(has(&guest, 7, 0, 2, 3));
 }
 
 /* A PC domain's emulated APIC: x2APIC and TSC-deadline although QEMU's

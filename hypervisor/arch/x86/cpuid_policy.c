@@ -14,9 +14,10 @@
  *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs (RDTSCP only
  *    with CPUID_OPT_RDTSCP: the caller switches it).
  *  - invariant TSC (0x80000007): not kept across migration.
- *  - SGX, PT, MPX, RDT, CET, PKU, HLE/RTM, AMX, XSAVES, XFD, TME, KL,
- *    ENQCMD, PKS, 3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported
- *    state or instructions.
+ *  - SGX, PT, MPX, RDT, CET, HLE/RTM, AMX, XSAVES, XFD, TME, KL, ENQCMD,
+ *    3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported state or
+ *    instructions.  (PKU goes with its XSAVE component, PKRU; PKS's MSR is
+ *    switched per vCPU by the backend.)
  *  - x2APIC, TSC-deadline and XSAVE with everything using it (AVX...):
  *    only when the caller says it virtualises them (CPUID_OPT_*).
  * The topology is flat: nr_vcpus cores with one thread each, one package,
@@ -53,6 +54,8 @@ enum { EAX, EBX, ECX, EDX };
 /* XCR0 components */
 #define XCR0_AVX         BIT(2)
 #define XCR0_AVX512      (BIT(5) | BIT(6) | BIT(7))
+#define XCR0_PKRU        BIT(9)
+#define L7_ECX_PKU       BIT(3)
 #define XSAVE_LEGACY_SIZE 576u /* legacy area + header */
 
 /* The registers that hold feature bits, and which bits may reach a guest
@@ -74,21 +77,25 @@ static const struct feat_reg feat_regs[] = {
                  BIT(23) | BIT(24) | BIT(25) | BIT(26) | BIT(27) | BIT(28) },
     { 6, 0, EAX, BIT(2) }, /* ARAT: the LAPIC timer keeps running in C-states */
     /* FSGSBASE BMI1 AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS INVPCID FPU_CSDS AVX512F/DQ
-     * RDSEED ADX SMAP AVX512_IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL */
+     * RDSEED ADX SMAP AVX512_IFMA PCOMMIT CLFLUSHOPT CLWB AVX512PF/ER/CD SHA
+     * AVX512BW/VL */
     { 7, 0, EBX, BIT(0) | BIT(3) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(9) | BIT(10) |
                  BIT(13) | BIT(16) | BIT(17) | BIT(18) | BIT(19) | BIT(20) | BIT(21) |
-                 BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31) },
-    /* PREFETCHWT1 AVX512_VBMI UMIP AVX512_VBMI2 GFNI VAES VPCLMULQDQ AVX512_VNNI
-     * AVX512_BITALG AVX512_VPOPCNTDQ LA57 CLDEMOTE MOVDIRI MOVDIR64B */
-    { 7, 0, ECX, BIT(0) | BIT(1) | BIT(2) | BIT(6) | BIT(8) | BIT(9) | BIT(10) | BIT(11) |
-                 BIT(12) | BIT(14) | BIT(16) | BIT(25) | BIT(27) | BIT(28) },
+                 BIT(22) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
+                 BIT(30) | BIT(31) },
+    /* PREFETCHWT1 AVX512_VBMI UMIP PKU AVX512_VBMI2 GFNI VAES VPCLMULQDQ
+     * AVX512_VNNI AVX512_BITALG AVX512_VPOPCNTDQ LA57 CLDEMOTE MOVDIRI
+     * MOVDIR64B PKS */
+    { 7, 0, ECX, BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(6) | BIT(8) | BIT(9) | BIT(10) |
+                 BIT(11) | BIT(12) | BIT(14) | BIT(16) | BIT(25) | BIT(27) | BIT(28) |
+                 BIT(31) },
     /* AVX512_4VNNIW AVX512_4FMAPS FSRM AVX512_VP2INTERSECT MD_CLEAR SERIALIZE
      * AVX512_FP16 */
     { 7, 0, EDX, BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(10) | BIT(14) | BIT(23) },
     /* AVX_VNNI AVX512_BF16 fast zero-length MOVSB, short STOSB, short CMPSB */
     { 7, 1, EAX, BIT(4) | BIT(5) | BIT(10) | BIT(11) | BIT(12) },
-    /* XCR0 components: x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM */
-    { 0xd, 0, EAX, BIT(0) | BIT(1) | XCR0_AVX | XCR0_AVX512 },
+    /* XCR0 components: x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM PKRU */
+    { 0xd, 0, EAX, BIT(0) | BIT(1) | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU },
     { 0xd, 0, EDX, 0 },
     /* XSAVEOPT XSAVEC XGETBV_ECX1 */
     { 0xd, 1, EAX, BIT(0) | BIT(1) | BIT(2) },
@@ -325,6 +332,11 @@ static void fix_dependencies(struct cpuid_policy *p)
         clear_bits(p, 7, 0, EDX, L7_EDX_AVX512);
         clear_bits(p, 7, 1, EAX, L71_EAX_BF16);
         xcr0 &= ~XCR0_AVX512;
+    }
+    /* PKU's register is XSAVE-managed: the component or no PKU. */
+    if (!(xsave && (xcr0 & XCR0_PKRU) && test_bits(p, 7, 0, ECX, L7_ECX_PKU))) {
+        clear_bits(p, 7, 0, ECX, L7_ECX_PKU);
+        xcr0 &= ~XCR0_PKRU;
     }
     if (!avx) {
         clear_bits(p, 1, 0, ECX, L1_ECX_AVX | L1_ECX_FMA | L1_ECX_F16C);

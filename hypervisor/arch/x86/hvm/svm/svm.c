@@ -26,10 +26,12 @@ struct svm_cpu {
     paddr_t hsave_pa;       /* VM_HSAVE_PA: where VMRUN keeps host state */
     paddr_t host_vmcb_pa;   /* VMSAVE/VMLOAD area for the host's FS/GS/TR... */
     u64 tsc_aux;            /* TSC_AUX as last loaded here, ~0 = unknown */
+    u64 pkrs;               /* IA32_PKRS likewise (only with PKS) */
 };
 
 static struct svm_cpu svm_cpus[NR_CPUS];
 static paddr_t iopm_pa, msrpm_pa;
+bool svm_has_pks;           /* the CPU has IA32_PKRS (CPUID 7.0 ECX[31]) */
 /* dom0's maps: every port but COM1's shared registers and almost every
  * MSR go straight to the hardware (dom0 owns the devices and CPU 0). */
 static paddr_t dom0_iopm_pa, dom0_msrpm_pa;
@@ -80,6 +82,7 @@ static int svm_cpu_up(void)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     svm_cpus[cpu].hsave_pa = virt_to_phys(hsave);
     svm_cpus[cpu].tsc_aux = ~0ull;
+    svm_cpus[cpu].pkrs = ~0ull;
     svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
     wrmsr(MSR_VM_HSAVE_PA, svm_cpus[cpu].hsave_pa);
     svm_asid_init_cpu(cpu);
@@ -102,6 +105,7 @@ static int svm_vcpu_init(struct vcpu *v)
     s->vmcb = vm;
     s->vmcb_pa = virt_to_phys(vm);
     s->asid_cpu = -1;
+    s->misc_enable = 1;         /* fast strings, as QEMU resets it */
     if (svm_xsave_vcpu_init(s)) {
         free_page(vm);
         free_page(s);
@@ -319,6 +323,10 @@ static void svm_run(struct vcpu *v)
             wrmsr(MSR_TSC_AUX, s->tsc_aux);
             c->tsc_aux = s->tsc_aux;
         }
+        if (!v->domain->hardware && c->pkrs != s->pkrs && svm_has_pks) {
+            wrmsr(MSR_PKRS, s->pkrs);
+            c->pkrs = s->pkrs;
+        }
         u64 t0 = rdtsc();
         WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;
@@ -415,6 +423,7 @@ const struct hvm_ops *svm_probe(void)
         ((u8 *)d0_iopm)[port / 8] |= (u8)(1u << (port % 8));
     dom0_iopm_pa = virt_to_phys(d0_iopm);
     dom0_msrpm_pa = virt_to_phys(d0_msrpm);
+    svm_has_pks = (cpuid_count(7, 0).ecx >> 31) & 1;
     pr_info("svm: AMD-V with nested paging, %u ASIDs\n", cpuid(0x8000000a).ebx);
     return &svm_ops;
 }

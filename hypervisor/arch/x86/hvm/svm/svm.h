@@ -36,12 +36,19 @@ struct svm_vcpu {
      * VMRUN does not switch the real one, svm_run loads it (the hypervisor
      * itself never reads it, and dom0's CPU runs no domU). */
     u32 tsc_aux;
+    /* IA32_PKRS (PKS) and IA32_MISC_ENABLE as the guest wrote them; the
+     * former is loaded into the CPU before VMRUN like TSC_AUX (the host
+     * runs without CR4.PKS, so its value means nothing to the host). */
+    u32 pkrs;
+    u64 misc_enable;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v)
 {
     return (struct svm_vcpu *)v->hvm;
 }
+
+extern bool svm_has_pks;
 
 void svm_save_host(paddr_t host_save_pa);
 /* host_irqs: let host interrupts exit guest mode and be taken by the

@@ -5,7 +5,9 @@
  * allow-list below is emulated, everything else gets #GP as on a CPU that
  * does not implement the MSR.  Most allowed MSRs are fields of the VMCB
  * (VMLOAD/VMSAVE keep them current), so this file belongs to the backend.
- * SVM's own MSRs are not on the list: SVM is hidden from guests.  A PC
+ * SVM's own MSRs are not on the list: SVM is hidden from guests.
+ * TSC_AUX, PKRS and MISC_ENABLE are kept per vCPU (svm.c loads the first
+ * two into the CPU before VMRUN).  A PC
  * domain's local APIC MSRs (APIC_BASE, TSC_DEADLINE, x2APIC) go to its
  * vLAPIC (vplatform.h).
  */
@@ -38,6 +40,14 @@ static bool inert_pmu_msr(u32 msr)
 {
     return (msr >= 0xc0010000u && msr <= 0xc0010007u) ||
            (msr >= 0xc0010200u && msr <= 0xc001020bu);
+}
+
+/* IA32_PKRS exists when the domain's CPUID offers PKS. */
+static bool has_pks(struct vcpu *v)
+{
+    u32 r[4];
+    hvm_cpuid(v, false, 7, 0, r);
+    return svm_has_pks && !v->domain->hardware && (r[2] >> 31) & 1;
 }
 
 static bool canonical(u64 a)
@@ -86,6 +96,14 @@ int svm_msr_read(struct vcpu *v, u32 msr, u64 *val)
         *val = svm_of(v)->tsc_aux;
         return 0;
     }
+    if (msr == MSR_MISC_ENABLE) {
+        *val = svm_of(v)->misc_enable;
+        return 0;
+    }
+    if (msr == MSR_PKRS && has_pks(v)) {
+        *val = svm_of(v)->pkrs;
+        return 0;
+    }
     u64 *slot = msr_slot(&vm->save, msr);
     if (!slot)
         return -1;
@@ -105,6 +123,17 @@ int svm_msr_write(struct vcpu *v, u32 msr, u64 val)
         if (val >> 32)
             return -1;
         svm_of(v)->tsc_aux = (u32)val;
+        return 0;
+    }
+    if (msr == MSR_MISC_ENABLE) {
+        /* Intel's: no bit changes anything here; kept as written. */
+        svm_of(v)->misc_enable = val;
+        return 0;
+    }
+    if (msr == MSR_PKRS && has_pks(v)) {
+        if (val >> 32)
+            return -1;
+        svm_of(v)->pkrs = (u32)val;
         return 0;
     }
     switch (msr) {

@@ -4,7 +4,7 @@
  *
  * With XSAVE on the host, each CPU runs the hypervisor with CR4.OSXSAVE
  * and XCR0 = every component a guest may be offered (x87, SSE, AVX,
- * AVX-512: host_xcr0).  A vCPU's whole state is restored from its own
+ * AVX-512, PKRU: host_xcr0).  A vCPU's whole state is restored from its own
  * area with that mask when its CPU takes it, so nothing of another vCPU's
  * registers (upper YMM halves included) survives into it, and saved with
  * it when the CPU lets it go; in between the guest's own XCR0 is loaded
@@ -24,7 +24,8 @@
 #define XCR0_SSE      (1ull << 1)
 #define XCR0_AVX      (1ull << 2)
 #define XCR0_AVX512   (7ull << 5)
-#define XCR0_OFFERED  (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512)
+#define XCR0_PKRU     (1ull << 9)
+#define XCR0_OFFERED  (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU)
 #define EXC_UD 6
 #define EXC_GP 13
 
