@@ -17,7 +17,10 @@
 #define EXC_UD 6
 #define EXC_GP 13
 #define EFER_LMA (1ul << 10)
+#define RFLAGS_TF (1ul << 8)
 #define RFLAGS_IF (1ul << 9)
+#define DR6_BS    (1ul << 14)
+#define EXC_DB 1
 #define CR4_OSXSAVE (1ul << 18)
 
 void svm_paging(struct vcpu *v, struct hvm_paging *pg)
@@ -205,6 +208,7 @@ void svm_handle_exit(struct vcpu *v)
     struct vmcb *vm = svm_of(v)->vmcb;
     u64 code = vm->ctl.exitcode;
     unsigned long rip = (unsigned long)vm->save.rip;
+    u64 tf = vm->save.rflags;
 
     v->stats[KT_STAT_TOTAL]++;
     svm_check_vmcb_holds_guest(v);
@@ -292,5 +296,13 @@ void svm_handle_exit(struct vcpu *v)
                      (unsigned long)code, (unsigned long)vm->ctl.exitinfo1,
                      (unsigned long)vm->ctl.exitinfo2, rip);
         break;
+    }
+    /* An instruction Kiln completed for the guest (CPUID, port or MMIO
+     * access, RDMSR...) with RFLAGS.TF set ends in the single-step trap the
+     * CPU would have raised. */
+    if ((tf & RFLAGS_TF) && vm->save.rip != rip && code != SVM_EXIT_EXCP_BASE + 1 &&
+        !v->ev.exc_pending) {
+        vm->save.dr6 |= DR6_BS;
+        hvm_event_exception(v, EXC_DB, false, 0);
     }
 }
