@@ -1,73 +1,77 @@
 /*
- * test_dev_fwcfg.c - unit tests of the fw_cfg items (arch/x86/hvm/devices/
- * fwcfg.c): what kvm-unit-tests' library reads (signature, vCPU count,
- * RAM size), byte by byte after a selector write, zeros past an item and
- * for unknown ones, and a guest reading forever.
+ * test_dev_fwcfg.c - unit tests of the fw_cfg subset
+ * (arch/x86/hvm/devices/fwcfg.c): each item read as kvm-unit-tests'
+ * fwcfg_get_u*() does (select, then byte reads), rewinding, zeros past
+ * the end and for unknown keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/fwcfg.c"
 
-static u64 read_item(struct fwcfg *f, u16 sel, unsigned int bytes)
+static struct fwcfg f;
+
+static int setup(void **state)
 {
-    u64 v = 0;
-    fwcfg_io_write(f, FWCFG_PORT_SEL, 2, sel);
+    (void)state;
+    fwcfg_init(&f, 256ull << 20, 2, 8);
+    return 0;
+}
+
+/* What kvm-unit-tests' fwcfg_get_u() does. */
+static u64 get(u16 key, unsigned int bytes)
+{
+    u64 r = 0;
+    fwcfg_io_write(&f, FWCFG_PORT_SELECTOR, 2, key);
     for (unsigned int i = 0; i < bytes; i++)
-        v |= (u64)fwcfg_io_read(f, FWCFG_PORT_DATA, 1) << (8 * i);
-    return v;
+        r |= (u64)fwcfg_io_read(&f, FWCFG_PORT_DATA, 1) << (8 * i);
+    return r;
 }
 
 static void test_items(void **state)
 {
     (void)state;
-    struct fwcfg f;
-    fwcfg_init(&f, 256ull << 20, 4);
-    assert_int_equal(read_item(&f, FWCFG_SIGNATURE, 4), 0x554d4551);   /* "QEMU" */
-    assert_int_equal(read_item(&f, FWCFG_ID, 4), 1);
-    assert_int_equal(read_item(&f, FWCFG_NB_CPUS, 2), 4);
-    assert_int_equal(read_item(&f, FWCFG_MAX_CPUS, 2), 4);
-    assert_int_equal(read_item(&f, FWCFG_RAM_SIZE, 8), 256ull << 20);
-    /* kvm-unit-tests' FW_CFG_MAX_RAM (0x11) is not QEMU's: 0 means none. */
-    assert_int_equal(read_item(&f, 0x11, 8), 0);
+    assert_int_equal(get(FWCFG_SIGNATURE, 4), 0x554d4551);      /* "QEMU" */
+    assert_int_equal(get(FWCFG_ID, 4), 1);
+    assert_int_equal(get(FWCFG_RAM_SIZE, 8), 256ull << 20);
+    assert_int_equal(get(FWCFG_NB_CPUS, 2), 2);
+    assert_int_equal(get(FWCFG_MAX_CPUS, 2), 8);
+    assert_int_equal(get(FWCFG_MAX_RAM, 8), 0);
+    assert_int_equal(get(0x02, 8), 0);                          /* UUID: not offered */
+    assert_int_equal(get(0x8000, 8), 0);                        /* arch-local */
+    assert_int_equal(get(0x4000 | FWCFG_NB_CPUS, 2), 2);        /* write-channel bit */
 }
 
-static void test_selector_restarts(void **state)
+static void test_offsets_and_ports(void **state)
 {
     (void)state;
-    struct fwcfg f;
-    fwcfg_init(&f, 0x123456789aull, 2);
-    assert_int_equal(read_item(&f, FWCFG_RAM_SIZE, 2), 0x789a);
-    assert_int_equal(read_item(&f, FWCFG_RAM_SIZE, 8), 0x123456789aull);
-    /* A byte-wide selector write works too; a 4-byte data read takes 4. */
-    fwcfg_io_write(&f, FWCFG_PORT_SEL, 1, FWCFG_SIGNATURE);
-    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 4), 0x554d4551);
-}
-
-static void test_past_the_end(void **state)
-{
-    (void)state;
-    struct fwcfg f;
-    fwcfg_init(&f, 1 << 20, 1);
-    assert_int_equal(read_item(&f, FWCFG_NB_CPUS, 2), 1);
-    for (int i = 0; i < 100000; i++)
-        assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 1), 0);
-    assert_true(f.offset <= 8);
-    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_SEL, 2), 0xffffffffu);
-    fwcfg_io_write(&f, FWCFG_PORT_DATA, 1, 0x55);   /* ignored */
-    assert_int_equal(read_item(&f, FWCFG_NB_CPUS, 2), 1);
-    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 8), 0xffffffffu);
+    /* Past the end: zeros; selecting again rewinds. */
+    assert_int_equal(get(FWCFG_NB_CPUS, 4), 2);
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 1), 0);
+    fwcfg_io_write(&f, FWCFG_PORT_SELECTOR, 2, FWCFG_SIGNATURE);
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 1), 'Q');
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 2), 'E' | 'M' << 8);
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 4), 'U');
+    /* Byte writes to the selector and data writes do nothing. */
+    fwcfg_io_write(&f, FWCFG_PORT_SELECTOR, 2, FWCFG_SIGNATURE);
+    fwcfg_io_write(&f, FWCFG_PORT_SELECTOR, 1, FWCFG_RAM_SIZE);
+    fwcfg_io_write(&f, FWCFG_PORT_DATA, 1, 0x55);
+    fwcfg_io_write(&f, FWCFG_PORT_SELECTOR, 4, FWCFG_RAM_SIZE);
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 1), 'Q');
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_SELECTOR, 2), ~0u);
+    assert_int_equal(fwcfg_io_read(&f, FWCFG_PORT_DATA, 3), ~0u);
+    assert_int_equal(fwcfg_io_read(&f, 0x512, 1), ~0u);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_items),
-        cmocka_unit_test(test_selector_restarts),
-        cmocka_unit_test(test_past_the_end),
+        cmocka_unit_test_setup(test_items, setup),
+        cmocka_unit_test_setup(test_offsets_and_ports, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/pmtimer.c"
+#include "dev_hammer.h"
 
 #define S5 5
 #define SEC NSEC_PER_SEC
@@ -140,6 +141,27 @@ static void test_power_off(void **state)
     assert_int_equal(power_offs, 2);
 }
 
+/* A guest writing anything anywhere: the timer never asks to run in the past. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    u64 now = 0;
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = (u16)(0xafff + hammer_rand() % 14);
+        if (hammer_rand() & 1)
+            pmtimer_io_write(&pm, port, hammer_size(), (u32)hammer_rand(), now);
+        else
+            (void)pmtimer_io_read(&pm, port, hammer_size(), now);
+        now += hammer_rand() % (20 * SEC);
+        u64 d = pmtimer_next_deadline(&pm);
+        if (d && d <= now) {
+            pmtimer_advance(&pm, now);
+            d = pmtimer_next_deadline(&pm);
+            assert_true(!d || d > now);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +169,7 @@ int main(void)
         cmocka_unit_test_setup(test_tmr_sts_and_sci, setup),
         cmocka_unit_test_setup(test_enable_and_control, setup),
         cmocka_unit_test_setup(test_power_off, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vioapic.c"
+#include "dev_hammer.h"
 
 struct msg {
     u8 dest, mode, vector;
@@ -301,6 +302,31 @@ static void test_delivery_modes(void **state)
     assert_int_equal(io.lines, 0x1e);
 }
 
+/* A guest writing anything anywhere, lines and EOIs at random. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    for (unsigned int i = 0; i < 200000; i++) {
+        nmsgs = 0;
+        switch (hammer_rand() % 4) {
+        case 0:
+            vioapic_mmio_write(&io, hammer_rand() % 0x1010, hammer_size(), hammer_rand());
+            break;
+        case 1:
+            (void)vioapic_mmio_read(&io, hammer_rand() % 0x1010, hammer_size());
+            break;
+        case 2:
+            vioapic_set_line(&io, (unsigned int)(hammer_rand() % 30), hammer_rand() & 1);
+            break;
+        default:
+            vioapic_eoi(&io, (u8)hammer_rand());
+            break;
+        }
+        assert_true(nmsgs <= VIOAPIC_PINS);     /* one message per pin at most */
+        assert_true(io.id < 16);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +339,7 @@ int main(void)
         cmocka_unit_test_setup(test_level_mask, setup),
         cmocka_unit_test_setup(test_reconfigure_keeps_remote_irr, setup),
         cmocka_unit_test_setup(test_delivery_modes, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vpic.c"
+#include "dev_hammer.h"
 
 static struct vpic pic;
 static bool intr_level;
@@ -305,6 +306,36 @@ static void test_hostile_ports(void **state)
     vpic_set_line(&pic, ~0u, true);
 }
 
+/* A guest writing anything anywhere, lines and INTAs at random. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    static const u16 ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x22 };
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = ports[hammer_rand() % 7];
+        switch (hammer_rand() % 4) {
+        case 0:
+            vpic_io_write(&pic, port, hammer_size(), (u32)hammer_rand());
+            break;
+        case 1:
+            (void)vpic_io_read(&pic, port, hammer_size());
+            break;
+        case 2:
+            vpic_set_line(&pic, (unsigned int)(hammer_rand() % 20), hammer_rand() & 1);
+            break;
+        default: {
+            bool pending = vpic_intr(&pic);
+            u8 v = vpic_ack(&pic);
+            if (pending)            /* a real interrupt: one of the 16 vectors */
+                assert_true((v & 0xf8) == pic.chip[0].base || (v & 0xf8) == pic.chip[1].base);
+            break;
+        }
+        }
+        assert_int_equal(vpic_intr(&pic), intr_level);
+        assert_true(pic.chip[0].lowest < 8 && pic.chip[1].lowest < 8);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup(test_poll_and_special_mask, setup),
         cmocka_unit_test_setup(test_spurious, setup),
         cmocka_unit_test_setup(test_hostile_ports, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

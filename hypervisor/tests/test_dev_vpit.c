@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vpit.c"
+#include "dev_hammer.h"
 
 #define T0 1000000000ull        /* an arbitrary start of time */
 
@@ -152,6 +153,9 @@ static void test_mode3_square_wave(void **state)
 {
     (void)state;
     program(2, 3, 1000, at(0));
+    outb(0x43, 0xe8, at(0));                            /* status: loaded, held by gate */
+    assert_int_equal(inb(0x42, at(0)), 0x80 | 0x36);
+    assert_int_equal(read_word(2, at(500)), 1000);
     outb(0x61, 0x01, at(0));                            /* gate 2 high: starts */
     assert_int_equal(read_word(2, at(0)), 1000);
     assert_int_equal(read_word(2, at(100)), 800);       /* counts by two */
@@ -210,6 +214,8 @@ static void test_gate_modes_1_and_5(void **state)
     assert_true(inb(0x61, at(340)) & 0x20);             /* gate still high: no trigger */
     outb(0x61, 0x00, at(340));
     outb(0x61, 0x01, at(350));
+    assert_int_equal(read_word(2, at(360)), 20);
+    assert_true(inb(0x61, at(379)) & 0x20);
     assert_false(inb(0x61, at(380)) & 0x20);
     assert_true(inb(0x61, at(381)) & 0x20);
 }
@@ -322,6 +328,29 @@ static void test_port61_and_hostile(void **state)
     vpit_io_write(&pit, 0xffff, 4, 0, 0);
 }
 
+/* A guest writing anything anywhere: the timer never asks to run in the past. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    u64 now = T0;
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = (u16)(0x3f + hammer_rand() % 6);
+        if (port == 0x44)
+            port = VPIT_PORT_61;
+        if (hammer_rand() & 1)
+            vpit_io_write(&pit, port, hammer_size(), (u32)hammer_rand(), now);
+        else
+            (void)vpit_io_read(&pit, port, hammer_size(), now);
+        now += hammer_rand() % 5000;
+        u64 d = vpit_next_deadline(&pit);
+        if (d && d <= now) {
+            vpit_advance(&pit, now);
+            d = vpit_next_deadline(&pit);
+            assert_true(!d || d > now);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup(test_access_modes_and_latch, setup),
         cmocka_unit_test_setup(test_bcd, setup),
         cmocka_unit_test_setup(test_port61_and_hostile, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

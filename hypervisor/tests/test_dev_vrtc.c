@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vrtc.c"
+#include "dev_hammer.h"
 
 #define T0      5000000000ull       /* now_ns() when the time was read */
 #define WHEN    1796684581ll        /* 2026-12-07 23:03:01 UTC, a Monday */
@@ -264,6 +265,10 @@ static void test_update_and_alarm(void **state)
     (void)cmos_read(VRTC_REG_A, T0 + 92 * SEC);
     cmos_write(VRTC_REG_B, 0x02 | VRTC_B_UIE, T0 + 92 * SEC);
     assert_true(irq);
+    /* IRQF follows the enables: clearing UIE drops the line, UF stays. */
+    cmos_write(VRTC_REG_B, 0x02, T0 + 92 * SEC);
+    assert_false(irq);
+    assert_int_equal(cmos_read(VRTC_REG_C, T0 + 92 * SEC) & (VRTC_C_IRQF | VRTC_C_UF), VRTC_C_UF);
 }
 
 static void test_s3_alarm_sequence(void **state)
@@ -347,6 +352,30 @@ static void test_date_round_trip(void **state)
     assert_int_equal(t.hour, 12);
 }
 
+/* A guest writing anything anywhere: the clock never asks to run in the past. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    u64 now = T0;
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = (u16)(0x6f + hammer_rand() % 4);
+        if (hammer_rand() & 1)
+            vrtc_io_write(&rtc, port, hammer_size(), (u32)hammer_rand(), now);
+        else
+            (void)vrtc_io_read(&rtc, port, hammer_size(), now);
+        now += hammer_rand() % 20000;
+        u64 d = vrtc_next_deadline(&rtc);
+        if (d && d <= now) {
+            vrtc_advance(&rtc, now);
+            d = vrtc_next_deadline(&rtc);
+            assert_true(!d || d > now);
+        }
+        assert_true(rtc.index < VRTC_CMOS_SIZE);
+    }
+    /* No more interrupts than the rate limit allows. */
+    assert_true(rises <= (now - T0) / DEV_MIN_TIMER_PERIOD_NS + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup(test_s3_alarm_sequence, setup),
         cmocka_unit_test_setup(test_nvram_and_registers, setup),
         cmocka_unit_test_setup(test_date_round_trip, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

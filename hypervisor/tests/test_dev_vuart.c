@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../arch/x86/hvm/devices/vuart.c"
+#include "dev_hammer.h"
 
 #define COM1 VUART_COM1_PORT
 
@@ -240,6 +241,29 @@ static void test_scratch_and_hostile(void **state)
     assert_true(uart.rx_head < VUART_FIFO_SIZE);
 }
 
+/* A guest writing anything anywhere while bytes arrive at random. */
+static void test_hammer(void **state)
+{
+    (void)state;
+    for (unsigned int i = 0; i < 200000; i++) {
+        u16 port = (u16)(COM1 - 1 + hammer_rand() % 10);
+        nout = 0;
+        switch (hammer_rand() % 3) {
+        case 0:
+            vuart_io_write(&uart, port, hammer_size(), (u32)hammer_rand());
+            break;
+        case 1:
+            (void)vuart_io_read(&uart, port, hammer_size());
+            break;
+        default:
+            vuart_receive(&uart, (u8)hammer_rand());
+            break;
+        }
+        assert_true(uart.rx_count <= VUART_FIFO_SIZE && uart.rx_head < VUART_FIFO_SIZE);
+        assert_true(uart.rx_trigger >= 1 && uart.rx_trigger <= 14);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup(test_receive_fifo, setup),
         cmocka_unit_test_setup(test_loopback, setup),
         cmocka_unit_test_setup(test_scratch_and_hostile, setup),
+        cmocka_unit_test_setup(test_hammer, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

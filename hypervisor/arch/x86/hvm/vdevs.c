@@ -107,7 +107,7 @@ static u32 dev_read(void *ctx, u16 port, unsigned int size)
         val = port92_io_read(&p->port92, port, size);
     else if (in(port, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE))
         val = debug_exit_io_read(&p->debug_exit, port, size);
-    else if (p->d->testdev && in(port, FWCFG_PORT_SEL, 2))
+    else if (p->d->testdev && in(port, FWCFG_PORT_SELECTOR, 2))
         val = fwcfg_io_read(&p->fwcfg, port, size);
     else if (p->d->testdev)
         val = testdev_io_read(&p->testdev, port, size);
@@ -135,7 +135,7 @@ static void dev_write(void *ctx, u16 port, unsigned int size, u32 val)
         port92_io_write(&p->port92, port, size, val);
     else if (in(port, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE))
         debug_exit_io_write(&p->debug_exit, port, size, val);
-    else if (p->d->testdev && in(port, FWCFG_PORT_SEL, 2))
+    else if (p->d->testdev && in(port, FWCFG_PORT_SELECTOR, 2))
         fwcfg_io_write(&p->fwcfg, port, size, val);
     else if (p->d->testdev)
         testdev_io_write(&p->testdev, port, size, val);
@@ -208,10 +208,10 @@ int vdevs_init(struct vplatform *p)
         return -KILN_ENOMEM;
     const struct testdev_hooks td_hooks = { .set_irq = testdev_irq, .ctx = p };
     testdev_init(&p->testdev, &td_hooks, p->testdev_mem);
-    fwcfg_init(&p->fwcfg, ram, (u16)d->nr_vcpus);
+    fwcfg_init(&p->fwcfg, ram, (u16)d->nr_vcpus, (u16)d->nr_vcpus);
     if ((rc = hvm_port_register(d, TESTDEV_PORT_DATA, 12, dev_read, dev_write, p)) ||
         (rc = hvm_port_register(d, TESTDEV_PORT_IRQ, TESTDEV_IRQ_LINES, dev_read, dev_write, p)) ||
-        (rc = hvm_port_register(d, FWCFG_PORT_SEL, 2, dev_read, dev_write, p)))
+        (rc = hvm_port_register(d, FWCFG_PORT_SELECTOR, 2, dev_read, dev_write, p)))
         return rc;
     return hvm_mmio_register(d, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_SIZE, &testdev_mmio_ops, p);
 }

@@ -13,8 +13,8 @@
  * from N on the rising edge).  Simplifications: a count takes effect when
  * it is written (not at the next clock, nor at the end of the current
  * period in modes 2 and 3), and writing the first byte of an LSB-then-MSB
- * count does not stop the counter.  For an odd N, mode 3's count values
- * are those of N rounded as the even case's formula gives.
+ * count does not stop the counter.  With an odd N, mode 3 reads the
+ * values of the even-N sequence (N - 2d mod N), not the chip's exact ones.
  *
  * IRQ0: channel 0 raises the line at its terminal count in modes 0 and 1
  * (and holds it until reprogrammed, like OUT), and pulses it (high, then
@@ -171,9 +171,10 @@ static void load_count(struct vpit *pit, struct vpit_channel *c, u16 val, u64 no
     default:
         if (c->gate) {
             start(pit, c, c->reload, now);
-        } else {
+        } else {                        /* loaded, but held by the gate */
             c->held = c->reload;
             c->out_held = mode(c) != 0;
+            c->null_count = false;
             irq_restart(pit, c);
         }
         break;

@@ -26,9 +26,11 @@
  * vrtc_advance() runs: UF once per update, AF when the time after the most
  * recent update matches the alarm (an alarm second the clock passed while
  * nothing looked at it for more than a second is missed), PF once per
- * period of the rate in register A.  IRQ8 is raised while IRQF is set and
- * lowered by reading register C; it rises at most once per
- * DEV_MIN_TIMER_PERIOD_NS (rate 3, 8192 Hz, is slowed to 5000 Hz).
+ * period of the rate in register A.  IRQF is those flags ANDed with
+ * their enables in register B, and IRQ8 follows it: raised while it is
+ * set, lowered by reading register C (or clearing the enable).  It rises
+ * at most once per DEV_MIN_TIMER_PERIOD_NS (rate 3, 8192 Hz, is slowed to
+ * 5000 Hz).
  * Not done: daylight saving (DSE), the square-wave output, divider
  * settings other than 32.768 kHz and reset (they run at 32.768 kHz), and
  * the half second before the first update after the divider leaves reset.
@@ -210,6 +212,12 @@ static void set_irq(struct vrtc *rtc, bool level)
         rtc->hooks.irq8(rtc->hooks.ctx, level);
 }
 
+/* IRQF: a flag of register C whose interrupt register B enables. */
+static bool irqf(const struct vrtc *rtc)
+{
+    return rtc->cmos[VRTC_REG_C] & rtc->cmos[VRTC_REG_B] & (VRTC_C_PF | VRTC_C_AF | VRTC_C_UF);
+}
+
 /* Brings the flags of register C and IRQ8 up to time now. */
 static void sync(struct vrtc *rtc, u64 now)
 {
@@ -232,9 +240,9 @@ static void sync(struct vrtc *rtc, u64 now)
             *c |= VRTC_C_PF;
         }
     }
-    if (*c & rtc->cmos[VRTC_REG_B] & (VRTC_C_PF | VRTC_C_AF | VRTC_C_UF))
-        *c |= VRTC_C_IRQF;
-    if ((*c & VRTC_C_IRQF) && !rtc->irq_level && now >= rtc->irq_next_ok) {
+    if (!irqf(rtc))
+        set_irq(rtc, false);            /* the guest disabled the interrupt */
+    else if (!rtc->irq_level && now >= rtc->irq_next_ok) {
         rtc->irq_next_ok = now + DEV_MIN_TIMER_PERIOD_NS;
         set_irq(rtc, true);
     }
@@ -297,7 +305,7 @@ static u8 read_data(struct vrtc *rtc, u64 now)
             v |= VRTC_A_UIP;
         return v;
     case VRTC_REG_C:
-        v = rtc->cmos[i];
+        v = rtc->cmos[i] | (irqf(rtc) ? VRTC_C_IRQF : 0);
         rtc->cmos[i] = 0;
         set_irq(rtc, false);
         return v;
@@ -394,8 +402,8 @@ u64 vrtc_next_deadline(const struct vrtc *rtc)
         return 0;                       /* nothing more until register C is read */
     u8 enabled = rtc->cmos[VRTC_REG_B];
     u64 due = 0;
-    if (rtc->cmos[VRTC_REG_C] & VRTC_C_IRQF)
-        due = rtc->irq_next_ok;
+    if (irqf(rtc))
+        due = rtc->irq_next_ok;         /* due, but held back by the rate limit */
     if (!rtc->frozen && (enabled & (VRTC_B_UIE | VRTC_B_AIE)))
         due = earliest(due, rtc->base_ns + (rtc->updates_seen + 1) * NSEC_PER_SEC);
     if ((enabled & VRTC_B_PIE) && period_cycles(rtc))
