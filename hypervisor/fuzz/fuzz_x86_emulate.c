@@ -7,7 +7,9 @@
  * each, as far as the input goes).  A bit mask from the input folds some
  * registers into the fake memory's window so that memory operands land
  * there often.  The fake memory checks every access the emulator makes
- * (width 1/2/4/8, inside its window) and faults or refuses outside it.
+ * (width 1/2/4/8), faults outside its window and on writes to its second
+ * page (so a read-modify-write can fault between its read and its write),
+ * and refuses one page.
  * After the call the target asserts the contract of x86_emulate.h: the
  * result code, RIP (past the instruction, or on it for an unfinished REP or
  * an exception), the fault raised, the bounded number of accesses.
@@ -22,6 +24,7 @@
 
 #define WIN_BASE    0x10000ull
 #define WIN_SIZE    0x2000u
+#define RO_BASE     0x11000ull          /* the window's second page: writes fault */
 #define REFUSE_BASE 0x20000ull          /* the op refuses this page */
 
 static u8 window[WIN_SIZE];
@@ -36,6 +39,10 @@ static int fake_access(struct x86_emul_ctx *c, u64 la, void *buf, unsigned int l
         return X86EMUL_UNHANDLEABLE;
     if (la < WIN_BASE || la - WIN_BASE > WIN_SIZE - len) {
         c->fault = (struct x86_emul_fault){ X86_EXC_PF, true, write ? 2u : 0u, la };
+        return X86EMUL_EXCEPTION;
+    }
+    if (write && la + len > RO_BASE) {
+        c->fault = (struct x86_emul_fault){ X86_EXC_PF, true, 3, la };
         return X86EMUL_EXCEPTION;
     }
     if (write)

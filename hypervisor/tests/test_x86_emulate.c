@@ -8,8 +8,9 @@
  * the emulator makes, in order, with its width and value, which is what a
  * device model behind MMIO sees.  Memory is a fake: one window of bytes at
  * MEM_BASE; any access outside it raises #PF (CR2 = the address) like an
- * unmapped page, and an access in REFUSE_BASE's page is refused by the op
- * (a device the caller cannot handle).  Separate tests cover what a table
+ * unmapped page, a write to the page at RO_BASE raises a protection
+ * #PF, and an access in REFUSE_BASE's page is refused by the op (a device
+ * the caller cannot handle).  Separate tests cover what a table
  * cannot: the ALU flags against the host CPU's own, long and faulting REPs.
  */
 #include <setjmp.h>
@@ -28,6 +29,7 @@
 #define MEM_BASE    0x1000ull
 #define MEM_SIZE    0x20000u
 #define REFUSE_BASE 0x90000ull
+#define RO_BASE     0x18000ull          /* a page of memory where writes fault */
 #define RIP0        0x100000ull
 #define MAX_LOG     8
 
@@ -49,6 +51,10 @@ static int fake_access(struct x86_emul_ctx *c, u64 la, void *buf, unsigned int l
         return X86EMUL_UNHANDLEABLE;
     if (la < MEM_BASE || la + len > MEM_BASE + MEM_SIZE) {
         c->fault = (struct x86_emul_fault){ X86_EXC_PF, true, write ? 2 : 0, la };
+        return X86EMUL_EXCEPTION;
+    }
+    if (write && la + len > RO_BASE && la < RO_BASE + 0x1000) {
+        c->fault = (struct x86_emul_fault){ X86_EXC_PF, true, 3, la };
         return X86EMUL_EXCEPTION;
     }
     if (write)
@@ -506,8 +512,26 @@ static const struct tcase cases[] = {
       { R(RBX, 0x80000) }, {}, {}, X86EMUL_EXCEPTION, {}, {}, X86_EXC_PF, 0 },
     { "write to an unmapped operand: #PF with W", INSN_MODE_64, B("\x89\x03"),
       { R(RBX, 0x80000) }, {}, {}, X86EMUL_EXCEPTION, {}, {}, X86_EXC_PF, 2 },
-    { "RMW whose write faults leaves RFLAGS", INSN_MODE_64, B("\x01\x03"),
+    { "RMW of an unmapped operand: #PF on the read", INSN_MODE_64, B("\x01\x03"),
       { R(RBX, 0x80000) }, {}, {}, X86EMUL_EXCEPTION, {}, {}, X86_EXC_PF, 0 },
+    { "add to read-only memory: read made, #PF(P|W), RFLAGS kept", INSN_MODE_64, B("\x01\x03"),
+      { R(RBX, RO_BASE), R(RAX, 1), R(RFL, FL(CF)) }, {}, {}, X86EMUL_EXCEPTION, {},
+      { { 'r', RO_BASE, 4, 0 } }, X86_EXC_PF, 3 },
+    { "addl $1 to read-only memory", INSN_MODE_64, B("\x83\x03\x01"),
+      { R(RBX, RO_BASE) }, {}, {}, X86EMUL_EXCEPTION, {}, { { 'r', RO_BASE, 4, 0 } },
+      X86_EXC_PF, 3 },
+    { "neg of read-only memory", INSN_MODE_64, B("\xf7\x1b"),
+      { R(RBX, RO_BASE) }, {}, {}, X86EMUL_EXCEPTION, {}, { { 'r', RO_BASE, 4, 0 } },
+      X86_EXC_PF, 3 },
+    { "inc of read-only memory", INSN_MODE_64, B("\xff\x03"),
+      { R(RBX, RO_BASE) }, {}, {}, X86EMUL_EXCEPTION, {}, { { 'r', RO_BASE, 4, 0 } },
+      X86_EXC_PF, 3 },
+    { "bts on read-only memory", INSN_MODE_64, B("\x0f\xba\x2b\x01"),
+      { R(RBX, RO_BASE) }, {}, {}, X86EMUL_EXCEPTION, {}, { { 'r', RO_BASE, 4, 0 } },
+      X86_EXC_PF, 3 },
+    { "xchg with read-only memory leaves the register", INSN_MODE_64, B("\x87\x03"),
+      { R(RBX, RO_BASE), R(RAX, 7) }, {}, {}, X86EMUL_EXCEPTION, {}, { { 'r', RO_BASE, 4, 0 } },
+      X86_EXC_PF, 3 },
     { "refused by the op", INSN_MODE_64, B("\x8b\x03"),
       { R(RBX, REFUSE_BASE) }, {}, {}, X86EMUL_UNHANDLEABLE, {}, {} },
     { "non-canonical address: #GP(0)", INSN_MODE_64, B("\x8b\x03"),

@@ -192,4 +192,54 @@ FORM f_rep_stos_zero
     rep stosb
 END_FORM
 
+
+/*
+ * u32 compat_mmio(u32 base): five accesses to MMIO at base from a 32-bit
+ * code segment in long mode (compatibility mode): stores 0x11223344 at
+ * base and, through a 4-byte moffs (8 bytes in 64-bit code), at
+ * KT_MMIO_SCRATCH + 0x210; adds 0x0101 to the word at base+2, reads that
+ * word back (the result), REP STOSB three 0x77 bytes at base+8.  Runs on its own GDT:
+ * the runtime's has no 32-bit code segment.
+ */
+    .text
+    .globl compat_mmio
+compat_mmio:
+    push %rbx
+    sub $16, %rsp
+    sgdt (%rsp)
+    lgdt compat_gdt_desc(%rip)
+    mov %edi, %ebx
+    pushq $0x18
+    lea 1f(%rip), %rax
+    push %rax
+    lretq
+    .code32
+1:  movl $0x11223344, %eax
+    movl %eax, (%ebx)
+    movl %eax, 0xfe000210       /* KT_MMIO_SCRATCH + 0x210 */
+    addw $0x0101, 2(%ebx)
+    movzwl 2(%ebx), %edx
+    lea 8(%ebx), %edi
+    mov $3, %ecx
+    mov $0x77, %al
+    rep stosb
+    ljmp $0x08, $2f
+    .code64
+2:  lgdt (%rsp)
+    add $16, %rsp
+    mov %edx, %eax
+    pop %rbx
+    ret
+
+    .data
+    .balign 8
+compat_gdt:
+    .quad 0
+    .quad 0x00af9a000000ffff    /* 0x08: 64-bit code, as the runtime's */
+    .quad 0x00cf92000000ffff    /* 0x10: flat data, as the runtime's */
+    .quad 0x00cf9a000000ffff    /* 0x18: 32-bit code */
+compat_gdt_desc:
+    .word compat_gdt_desc - compat_gdt - 1
+    .quad compat_gdt
+
 .section .note.GNU-stack, "", @progbits

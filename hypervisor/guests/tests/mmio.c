@@ -11,7 +11,8 @@
  * reference for the emulator's on MMIO: registers, the flags the manuals
  * define, memory.  Then what a table cannot show: each access really
  * exits, a long REP comes back in slices, and an operand the guest's page
- * tables do not map raises #PF with the right CR2 and error code.
+ * tables do not map raises #PF with the right CR2 and error code, and
+ * 32-bit code in long mode is emulated as 32-bit code.
  */
 #include "kt.h"
 
@@ -127,6 +128,8 @@ static const struct form forms[] = {
     { "lodsq", f_lodsq, FL_ALL },
     { "rep stosb with rcx 0", f_rep_stos_zero, FL_ALL },
 };
+
+u32 compat_mmio(u32 base);
 
 static u8 ram[4096] __attribute__((aligned(4096)));
 static u8 ram2[4096] __attribute__((aligned(4096)));
@@ -262,13 +265,33 @@ static void test_fault_in_other_operand(void)
           kt_last_vector, (unsigned long)cr2, (unsigned long)kt_last_error);
 }
 
+/* The same path from 32-bit code in long mode: the emulator must take the
+ * mode from the code segment, not from EFER. */
+static void test_compat_mode(void)
+{
+    volatile u8 *p = (volatile u8 *)(uintptr_t)(KT_MMIO_SCRATCH + 0x200);
+    u32 npf, word;
+
+    for (unsigned int i = 0; i < 20; i++)
+        p[i] = 0;
+    npf = kt_stat(KT_STAT_NPF);
+    word = compat_mmio((u32)(KT_MMIO_SCRATCH + 0x200));
+    npf = kt_stat(KT_STAT_NPF) - npf;
+    kt_ok(*(volatile u32 *)p == 0x12233344u && word == 0x1223 && p[8] == 0x77 &&
+          p[9] == 0x77 && p[10] == 0x77 && p[11] == 0 && *(volatile u32 *)(p + 16) == 0x11223344u &&
+          npf == 5,
+          "compatibility mode: MOV, MOV moffs32, ADD, MOVZX, REP STOSB on MMIO (%u exits, word %#x)",
+          npf, word);
+}
+
 void kt_main(void)
 {
-    kt_plan(6);
+    kt_plan(7);
     kt_idt_install();
     test_forms();
     test_one_exit_per_access();
     test_long_rep();
     test_fault_in_other_operand();
+    test_compat_mode();
     kt_ok(kt_failures() == 0, "all MMIO checks passed; powering off");
 }
