@@ -29,13 +29,23 @@ static bool is_elf(const struct boot_module *m)
     return m->end - m->start >= 4 && p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F';
 }
 
+/* A bzImage whose options (before " -- ") include the word "domu" is a
+ * Linux PC domU's kernel (domain_boot.c), not dom0's. */
+static bool for_domu(const struct boot_module *m)
+{
+    for (const char *p = m->string; *p && kstrncmp(p, " -- ", 4); p++)
+        if (!kstrncmp(p, " domu", 5) && (p[5] == ' ' || !p[5]))
+            return true;
+    return false;
+}
+
 const struct boot_module *dom0_kernel_module(void)
 {
     if (dom0_kernel)
         return dom0_kernel;
     for (unsigned int i = 0; i < boot_module_count(); i++) {
         const struct boot_module *m = boot_module_get(i);
-        if (!linux_is_bzimage(m))
+        if (!linux_is_bzimage(m) || for_domu(m))
             continue;
         dom0_kernel = m;
         for (unsigned int j = i + 1; j < boot_module_count(); j++) {

@@ -175,9 +175,10 @@ int domain_publish(struct domain *d, int domid)
     if (rc)
         return rc;
     list_add_tail(&d->elem, &domains);
-    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s\n", d->id, d->name,
+    pr_info("d%u created: name=%s mem=%luK vcpus=%u%s%s%s\n", d->id, d->name,
             (unsigned long)d->memory_kib, d->nr_vcpus,
-            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "");
+            (d->flags & KILN_CPUID_F_PRIVILEGED) ? " priv" : "", d->pc_platform ? " pc" : "",
+            d->testdev ? " testdev" : "");
     return 0;
 }
 

@@ -7,8 +7,9 @@
  *    "PC domain": the emulated PC platform, ACPI tables, and a Multiboot
  *    boot as under `qemu -kernel` (hvm/firmware/pc_boot.c);
  *  - an ELF with a PVH entry note (a Linux vmlinux) becomes a PC domain
- *    booted through the PVH entry; a bzImage that is not dom0's, a PC
- *    domain booted through Linux's 64-bit protocol;
+ *    booted through the PVH entry; a bzImage that is not dom0's (the
+ *    option domu keeps dom0 from taking it), a PC domain booted through
+ *    Linux's 64-bit protocol;
  *  - any other x86-64 ELF executable is one of Kiln's own test guests
  *    (guests/): no platform, every vCPU starts at the ELF entry in 32-bit
  *    flat protected mode with paging off, RDI = RAM size in KiB, RSI =
@@ -16,15 +17,17 @@
  *  - the rest (dom0's modules, data) are left alone.
  * The module string carries the options after the file name:
  *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv pc
- *   mmiotest testdev [-- GUEST COMMAND LINE]
+ *   mmiotest testdev modules=N domu [-- GUEST COMMAND LINE]
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
  * pinned to; pc makes a test guest a PC domain (the platform, only
  * vCPU 0 started: the guest starts the others with INIT-SIPI-SIPI);
  * mmiotest gives the domain the scratch MMIO registers of testport.h (a
- * test aid);
- * testdev (PC domains only) adds the test devices
- * kvm-unit-tests expects from QEMU; everything after " -- " is the
+ * test aid); testdev (PC domains only) adds the test devices
+ * kvm-unit-tests expects from QEMU; modules=N (PC domains only) hands the
+ * next N boot modules to the kernel as its Multiboot/PVH modules (for
+ * Linux, N = 1: the initramfs) instead of starting them; everything
+ * after " -- " is the
  * guest's command line (PC domains only; a Multiboot kernel gets the file
  * name, a space, then that, as QEMU and GRUB pass it).  Domains get ids
  * 1, 2, ... in module order and are unpaused together once all are built.
@@ -144,8 +147,8 @@ static u64 parse_cpus(const char *s, size_t len)
 
 struct boot_opts {
     char name[KILN_NAME_MAX];
-    u64 mem_kib, vcpus, weight, cap, cpus;
-    bool priv, pc, testdev, mmiotest;
+    u64 mem_kib, vcpus, weight, cap, cpus, modules;
+    bool priv, pc, testdev, mmiotest, domu;
     const char *guest_cmdline;   /* after " -- ", NULL when none */
     size_t file_len;             /* the file name at the string's start */
 };
@@ -209,6 +212,10 @@ static int parse_opts(const char *str, struct boot_opts *o)
             o->mmiotest = true;
             continue;
         }
+        if (len == 4 && !kstrncmp(k, "domu", 4)) {
+            o->domu = true;
+            continue;
+        }
         if (!eq || eq >= p)
             return -1;
         size_t klen = (size_t)(eq - k), vlen = (size_t)(p - eq - 1);
@@ -232,6 +239,8 @@ static int parse_opts(const char *str, struct boot_opts *o)
             o->weight = n;
         } else if (klen == 3 && !kstrncmp(k, "cap", 3)) {
             o->cap = n;
+        } else if (klen == 7 && !kstrncmp(k, "modules", 7)) {
+            o->modules = n;
         } else {
             return -1;
         }
@@ -257,11 +266,22 @@ static int load_kt(struct domain *d, const void *image, size_t size, u64 cpus)
     return rc;
 }
 
-/* Loads a PC domain's kernel; only vCPU 0 starts (the guest starts the
- * others with INIT-SIPI), all are pinned to cpus. */
-static int load_pc(struct domain *d, enum boot_kind kind, const struct boot_module *m,
+/* Loads a PC domain's kernel with the o->modules boot modules after
+ * module idx; only vCPU 0 starts (the guest starts the others with
+ * INIT-SIPI), all are pinned to cpus. */
+static int load_pc(struct domain *d, enum boot_kind kind, unsigned int idx,
                    const struct boot_opts *o)
 {
+    const struct boot_module *m = boot_module_get(idx);
+    struct pc_module mods[PC_MAX_MODULES];
+    for (unsigned int i = 0; i < o->modules; i++) {
+        const struct boot_module *b = boot_module_get(idx + 1 + i);
+        if (!b || dom0_owns_module(b))
+            return -KILN_EINVAL;
+        mods[i] = (struct pc_module){ phys_to_virt(b->start), (size_t)(b->end - b->start),
+                                      b->string };
+    }
+    struct pc_boot_args args = { .mods = mods, .nr_mods = (unsigned int)o->modules };
     /* Boot domains are built one at a time, on the boot CPU. */
     static char cmdline[MB_CMDLINE_MAX];
     const void *image = phys_to_virt(m->start);
@@ -279,41 +299,54 @@ static int load_pc(struct domain *d, enum boot_kind kind, const struct boot_modu
         cmdline[flen] = '\0';
         if (*guest)
             ksnprintf(cmdline + flen, sizeof(cmdline) - flen, " %s", guest);
-        rc = pc_boot_multiboot(d, image, size, cmdline, &bs);
+        args.cmdline = cmdline;
+        rc = pc_boot_multiboot(d, image, size, &args, &bs);
     } else if (kind == BOOT_PVH) {
-        rc = pc_boot_pvh(d, image, size, guest, &bs);
+        args.cmdline = guest;
+        rc = pc_boot_pvh(d, image, size, &args, &bs);
     } else {
-        rc = pc_boot_linux(d, image, size, guest, NULL, 0, &bs);
+        args.cmdline = guest;
+        rc = pc_boot_linux(d, image, size, &args, &bs);
     }
     if (!rc)
         vcpu_set_boot_regs(d->vcpus[0], &bs);
     return rc;
 }
 
-/* Builds, loads and lists one boot domain (paused); logs why if it cannot. */
-static void start_one(unsigned int idx, const struct boot_module *m, enum boot_kind kind,
-                      int domid)
+/* Builds, loads and lists one boot domain (paused); logs why if it cannot.
+ * Returns how many of the following modules are its own (modules=N). */
+static unsigned int start_one(unsigned int idx, const struct boot_module *m,
+                              enum boot_kind kind, int domid)
 {
     bool pc = kind != BOOT_KT;
     struct boot_opts o = { .mem_kib = pc ? DEFAULT_PC_MEM_KIB : DEFAULT_MEM_KIB, .vcpus = 1,
                            .weight = SCHED_WEIGHT_DEFAULT };
     if (parse_opts(m->string, &o)) {
         pr_err("module %u: bad options in '%s'\n", idx, m->string);
-        return;
+        return 0;
     }
+    /* Its modules are never started themselves, even if it fails. */
+    unsigned int left = boot_module_count() - idx - 1;
+    unsigned int own = o.modules < left ? (unsigned int)o.modules : left;
     struct domain_config cfg = {
         .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
         .flags = o.priv ? KILN_CPUID_F_PRIVILEGED : 0, .weight = (u32)o.weight,
         .cap = (u32)o.cap, .domid = domid, .pc_platform = pc || o.pc, .testdev = o.testdev,
     };
-    if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() || o.vcpus > KILN_MAX_VCPUS) {
-        pr_err("module %u: weight, cap or vcpus out of range in '%s'\n", idx, m->string);
-        return;
-    }
-    if (!cfg.pc_platform && (o.testdev || o.guest_cmdline)) {
-        pr_err("module %u: testdev and a command line are for PC domains only: '%s'\n", idx,
+    if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() ||
+        o.vcpus > KILN_MAX_VCPUS || o.modules > own || o.modules > PC_MAX_MODULES) {
+        pr_err("module %u: weight, cap, vcpus or modules out of range in '%s'\n", idx,
                m->string);
-        return;
+        return own;
+    }
+    if ((!cfg.pc_platform && (o.testdev || o.guest_cmdline)) || (!pc && o.modules)) {
+        pr_err("module %u: testdev, modules and a command line are for PC domains only: '%s'\n",
+               idx, m->string);
+        return own;
+    }
+    if (o.domu && kind != BOOT_LINUX) {
+        pr_err("module %u: domu is for Linux kernels only: '%s'\n", idx, m->string);
+        return own;
     }
 
     /* Built and loaded unseen, without domlist_lock (zeroing its RAM takes
@@ -325,7 +358,7 @@ static void start_one(unsigned int idx, const struct boot_module *m, enum boot_k
         goto out;
     rc = o.mmiotest ? hvm_mmio_scratch_attach(d) : 0;
     if (!rc)
-        rc = pc ? load_pc(d, kind, m, &o)
+        rc = pc ? load_pc(d, kind, idx, &o)
                 : load_kt(d, phys_to_virt(m->start), (size_t)(m->end - m->start), o.cpus);
     if (rc) {
         domain_discard(d);
@@ -339,6 +372,7 @@ static void start_one(unsigned int idx, const struct boot_module *m, enum boot_k
 out:
     if (rc)
         pr_err("module %u: cannot start '%s': error %d\n", idx, m->string, rc);
+    return own;
 }
 
 /* Every boot domain is built and listed first and only then are they all
@@ -356,7 +390,7 @@ int boot_domains_start(void)
             pr_info("module %u is not a guest ELF image nor a kernel, not started\n", i);
             continue;
         }
-        start_one(i, m, kind, domid++);
+        i += start_one(i, m, kind, domid++);
     }
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     for (int id = 1; id < domid; id++) {

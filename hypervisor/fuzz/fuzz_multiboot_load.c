@@ -92,7 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ram_bytes <= MAX_RAM) {
         struct domain d = { .memory_kib = ram_bytes / 1024, .nr_vcpus = 1 + (sel >> 29) };
         struct hvm_boot_state bs;
-        if (!pc_boot_multiboot(&d, image, size, "fuzz", &bs) && bs.rax != MB_BOOTLOADER_MAGIC)
+        struct pc_module mod = { data, size < 8192 ? size : 8192, "m" };
+        struct pc_boot_args args = { .cmdline = "fuzz", .mods = &mod, .nr_mods = (sel >> 28) & 1 };
+        if (!pc_boot_multiboot(&d, image, size, &args, &bs) && bs.rax != MB_BOOTLOADER_MAGIC)
             abort();
     }
     return 0;

@@ -227,7 +227,7 @@ static void test_fadt_fields(void **state)
     assert_int_equal(g8(f + 8), 6);                         /* revision */
     assert_int_equal(g32(f + 36), l.facs);
     assert_int_equal(g32(f + 40), l.dsdt);
-    assert_int_equal(g64(f + 132), l.facs);                 /* X_FIRMWARE_CTRL */
+    assert_int_equal(g64(f + 132), 0);                      /* X_FIRMWARE_CTRL: unused */
     assert_int_equal(g64(f + 140), l.dsdt);                 /* X_DSDT */
     assert_int_equal(g16(f + 46), 9);                       /* SCI_INT */
     assert_int_equal(g32(f + 48), 0);                       /* no SMI_CMD */
@@ -237,6 +237,7 @@ static void test_fadt_fields(void **state)
     assert_int_equal(g8(f + 88), 4);
     assert_int_equal(g8(f + 89), 2);
     assert_int_equal(g8(f + 91), 4);
+    assert_int_equal(g8(f + 108), 0x32);                    /* RTC century index */
     u32 flags = g32(f + 112);
     assert_true(flags & (1u << 8));                          /* TMR_VAL_EXT */
     assert_true(flags & (1u << 10));                         /* RESET_REG_SUP */

@@ -30,47 +30,16 @@
 #include "../arch/x86/hvm/firmware/linux_boot.c"
 #include "../arch/x86/hvm/firmware/pc_boot.c"
 
+#include "fake_guest_ram.h"
+
 #define MIB (1024ull * 1024)
 #define RAM (32 * MIB)
 #define MB_FLAGS_AOUT ((1u << 1) | (1u << 16))
 
-unsigned char *kiln_test_phys_base;
-
-/* ---- fakes: a domain whose RAM is a host buffer -------------------------- */
-
-static u8 *guest_ram;
-static u64 guest_ram_bytes;
-
-void printk(enum log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
-void *alloc_pages(unsigned int order) { return malloc(PAGE_SIZE << order); }
-void free_pages(void *p, unsigned int order) { (void)order; free(p); }
-
-int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len)
-{
-    assert_true(d->memory_kib * 1024 == guest_ram_bytes);
-    if (gpa > guest_ram_bytes || len > guest_ram_bytes - gpa)
-        return -KILN_EFAULT;
-    memcpy(guest_ram + gpa, src, len);
-    return 0;
-}
-
-static struct domain dom;
-
 static int setup(void **state)
 {
     (void)state;
-    guest_ram_bytes = RAM;
-    guest_ram = calloc(1, RAM);
-    dom = (struct domain){ .memory_kib = RAM / 1024, .nr_vcpus = 2 };
-    kstrlcpy(dom.name, "t", sizeof(dom.name));
-    return guest_ram ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(guest_ram);
-    return 0;
+    return fake_domain(RAM, 2);
 }
 
 /* ---- images ---------------------------------------------------------------- */
@@ -305,8 +274,6 @@ static void test_find_free(void **state)
 
 /* ---- the whole load ----------------------------------------------------------- */
 
-static u32 ram32(u64 gpa) { u32 v; memcpy(&v, guest_ram + gpa, 4); return v; }
-
 static void test_load_into_domain(void **state)
 {
     (void)state;
@@ -315,7 +282,8 @@ static void test_load_into_domain(void **state)
                           { 0x4000, 0x104000, 0x104000, 0x1000, 0x80000 } };
     size_t size = elf32(s, 2, 0x100010);
     memset(guest_ram, 0, RAM);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "k.flat arg", &bs), 0);
+    struct pc_boot_args args = { .cmdline = "k.flat arg" };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
     assert_int_equal(bs.rip, 0x100010);
     assert_int_equal(bs.rax, 0x2badb002u);
     assert_int_equal(bs.cr3, 0);                       /* 32-bit, paging off */
@@ -332,22 +300,67 @@ static void test_load_into_domain(void **state)
     assert_int_equal(acpi_checksum(guest_ram + 0xe0000, 20), 0);
 
     /* A kernel filling low memory: the info goes above it, in high RAM. */
+    struct pc_boot_args noargs = { .cmdline = "" };
     struct seg32 lowfill[2] = { { 0x1000, 0x1000, 0x1000, 0x1000, 0x9e000 },
                                 { 0x2000, 0x100000, 0x100000, 0x1000, 0x1000 } };
     size = elf32(lowfill, 2, 0x1000);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), 0);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), 0);
     assert_int_equal(bs.rbx, 0x101000);
     /* A kernel filling all of RAM leaves no room for the info. */
     struct seg32 all[2] = { { 0x1000, 0x1000, 0x1000, 0x1000, 0x9e000 },
                             { 0x2000, 0x100000, 0x100000, 0x1000, RAM - MIB } };
     size = elf32(all, 2, 0x1000);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), -KILN_ENOMEM);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), -KILN_ENOMEM);
     /* A hostile image never reaches guest memory. */
     memset(guest_ram, 0, RAM);
     size = aout(0x40, 0x100000, 0x108000, 0xffffffff, 0x100080);
-    assert_int_equal(pc_boot_multiboot(&dom, img, size, "", &bs), -KILN_EINVAL);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &noargs, &bs), -KILN_EINVAL);
     for (u64 i = 0; i < RAM; i += 4096)
         assert_int_equal(guest_ram[i], 0);
+}
+
+static void test_load_modules(void **state)
+{
+    (void)state;
+    static u8 mod_a[5000], mod_b[2 * MIB];
+    struct hvm_boot_state bs;
+    memset(mod_a, 0xaa, sizeof(mod_a));
+    memset(mod_b, 0xbb, sizeof(mod_b));
+    struct pc_module mods[2] = { { mod_a, sizeof(mod_a), "a.env" }, { mod_b, sizeof(mod_b), "b" } };
+    struct pc_boot_args args = { .cmdline = "k", .mods = mods, .nr_mods = 2 };
+    /* A kernel at 4 MiB: the modules go below it, page aligned, in order. */
+    struct seg32 s = { 0x1000, 0x400000, 0x400000, 0x1000, 0x1000 };
+    size_t size = elf32(&s, 1, 0x400000);
+    memset(guest_ram, 0, RAM);
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
+    u64 mbi = bs.rbx, list = ram32(mbi + 24);
+    assert_int_equal(ram32(mbi + 20), 2);
+    assert_int_equal(ram32(list), 0x100000);
+    assert_int_equal(ram32(list + 4), 0x100000 + sizeof(mod_a));
+    assert_string_equal((const char *)guest_ram + ram32(list + 8), "a.env");
+    assert_int_equal(ram32(list + 16), 0x102000);            /* the next page */
+    assert_int_equal(ram32(list + 20), 0x102000 + sizeof(mod_b));
+    assert_memory_equal(guest_ram + 0x100000, mod_a, sizeof(mod_a));
+    assert_memory_equal(guest_ram + 0x102000, mod_b, sizeof(mod_b));
+    assert_memory_equal(guest_ram + 0x400000, img + 0x1000, 0x1000);   /* the kernel intact */
+    /* One that does not fit below the kernel goes after it. */
+    static u8 mod_c[3 * MIB + 1];
+    mods[0] = (struct pc_module){ mod_c, sizeof(mod_c), "c" };
+    args.nr_mods = 1;
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), 0);
+    assert_int_equal(ram32(ram32(bs.rbx + 24)), 0x401000);
+    /* Too many modules; modules that do not fit in RAM. */
+    struct pc_module many[PC_MAX_MODULES + 1];
+    for (unsigned int i = 0; i < PC_MAX_MODULES + 1; i++)
+        many[i] = (struct pc_module){ mod_a, 16, "" };
+    args = (struct pc_boot_args){ .cmdline = "", .mods = many, .nr_mods = PC_MAX_MODULES + 1 };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), -KILN_E2BIG);
+    static u8 mod_d[5 * MIB];   /* 8 of them: more than the 32 MiB domain holds */
+    struct pc_module huge[PC_MAX_MODULES];
+    for (unsigned int i = 0; i < PC_MAX_MODULES; i++)
+        huge[i] = (struct pc_module){ mod_d, sizeof(mod_d), "" };
+    args = (struct pc_boot_args){ .cmdline = "", .mods = huge, .nr_mods = PC_MAX_MODULES };
+    assert_int_equal(pc_boot_multiboot(&dom, img, size, &args, &bs), -KILN_ENOMEM);
 }
 
 static void test_kvm_unit_tests_flats(void **state)
@@ -394,7 +407,8 @@ int main(void)
         cmocka_unit_test(test_elf_hostile),
         cmocka_unit_test(test_find_free),
         cmocka_unit_test(test_load_into_domain),
+        cmocka_unit_test(test_load_modules),
         cmocka_unit_test(test_kvm_unit_tests_flats),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, fake_domain_free);
 }

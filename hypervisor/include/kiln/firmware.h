@@ -38,6 +38,7 @@
 #define FW_RESET_PORT      0xcf9u
 #define FW_RESET_VALUE     0x06u
 #define FW_SCI_GSI         9
+#define FW_RTC_CENTURY     0x32           /* CMOS index of the century byte */
 /* SLP_TYP the DSDT's \_S5 gives: writing (FW_S5_SLP_TYP << 10) | SLP_EN
  * (bit 13) to PM1a_CNT means "power off". */
 #define FW_S5_SLP_TYP      5
@@ -272,15 +273,32 @@ u64 linux_build_page_tables(u64 *buf, u64 gpa);
 struct domain;
 struct hvm_boot_state;
 
-/* Each loads the kernel into d (built, not yet running: its RAM zeroed,
- * d->nr_vcpus set), writes the ACPI tables and the protocol's hand-over
- * structures, and fills *bs with vCPU 0's entry state (the other vCPUs
- * wait for INIT-SIPI).  0 or a negated KILN_E* code (logged). */
-int pc_boot_multiboot(struct domain *d, const void *image, size_t size, const char *cmdline,
-                      struct hvm_boot_state *bs);
-int pc_boot_pvh(struct domain *d, const void *image, size_t size, const char *cmdline,
+/* A module handed to the kernel (Multiboot module, PVH module, Linux
+ * initramfs): copied into guest RAM, page aligned. */
+struct pc_module {
+    const void *data;
+    size_t size;
+    const char *string;
+};
+
+#define PC_MAX_MODULES 8
+
+struct pc_boot_args {
+    const char *cmdline;
+    const struct pc_module *mods;
+    unsigned int nr_mods;    /* <= PC_MAX_MODULES; Linux: 0 or 1 (initramfs) */
+};
+
+/* Each loads the kernel and its modules into d (built, not yet running:
+ * its RAM zeroed, d->nr_vcpus set), writes the ACPI tables and the
+ * protocol's hand-over structures, and fills *bs with vCPU 0's entry
+ * state (the other vCPUs wait for INIT-SIPI).  0 or a negated KILN_E*
+ * code (an image refused is logged, with the reason). */
+int pc_boot_multiboot(struct domain *d, const void *image, size_t size,
+                      const struct pc_boot_args *a, struct hvm_boot_state *bs);
+int pc_boot_pvh(struct domain *d, const void *image, size_t size, const struct pc_boot_args *a,
                 struct hvm_boot_state *bs);
-int pc_boot_linux(struct domain *d, const void *image, size_t size, const char *cmdline,
-                  const void *initrd, size_t initrd_size, struct hvm_boot_state *bs);
+int pc_boot_linux(struct domain *d, const void *image, size_t size,
+                  const struct pc_boot_args *a, struct hvm_boot_state *bs);
 
 #endif

@@ -49,12 +49,12 @@
 #define FADT_PM_TMR_LEN    91
 #define FADT_P_LVL2_LAT    96
 #define FADT_P_LVL3_LAT    98
+#define FADT_CENTURY       108
 #define FADT_IAPC_BOOT     109
 #define FADT_FLAGS         112
 #define FADT_RESET_REG     116
 #define FADT_RESET_VALUE   128
 #define FADT_MINOR         131
-#define FADT_X_FACS        132
 #define FADT_X_DSDT        140
 #define FADT_X_PM1A_EVT    148
 #define FADT_X_PM1A_CNT    172
@@ -257,13 +257,16 @@ static void build_fadt(u8 *t, u64 facs, u64 dsdt)
     /* Latencies above 100 / 1000 us say C2 / C3 are not supported. */
     put16(t, FADT_P_LVL2_LAT, 101);
     put16(t, FADT_P_LVL3_LAT, 1001);
+    /* The RTC keeps the century at the PC's usual CMOS index. */
+    put8(t, FADT_CENTURY, FW_RTC_CENTURY);
     put16(t, FADT_IAPC_BOOT, IAPC_LEGACY_DEVICES | IAPC_VGA_NOT_PRESENT);
     put32(t, FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON |
                              FADT_F_SLP_BUTTON | FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
     gas_io(t, FADT_RESET_REG, FW_RESET_PORT, 8, 1);
     put8(t, FADT_RESET_VALUE, FW_RESET_VALUE);
     put8(t, FADT_MINOR, 0);
-    put64(t, FADT_X_FACS, facs);
+    /* The FACS by its 32-bit pointer only (kvm-unit-tests reads that one;
+     * with both set ACPICA installs the FACS twice), the DSDT by both. */
     put64(t, FADT_X_DSDT, dsdt);
     gas_io(t, FADT_X_PM1A_EVT, FW_PM1A_EVT_PORT, 32, 2);
     gas_io(t, FADT_X_PM1A_CNT, FW_PM1A_CNT_PORT, 16, 2);

@@ -3,14 +3,15 @@
  * starts: the one place where the firmware builders' output is copied
  * into a domain.
  *
- * Every loader does the same four things: plan the image against the
- * domain's RAM (load_plan.c and the format's planner refuse anything
- * outside it), copy the planned bytes (the domain's RAM was allocated
- * zeroed, so bss needs no clearing), write the ACPI tables at
- * FW_ACPI_START (the RSDP first, so it sits 16-byte aligned where guests
- * scan), and write the protocol's hand-over structure in a page no
- * segment uses, preferring low memory (below FW_LOW_RAM_END) where
- * kernels do not allocate early.  Only vCPU 0 gets a boot state: the
+ * The 32-bit loaders (Multiboot, PVH) do the same five things: plan the
+ * image against the domain's RAM (load_plan.c and the format's planner
+ * refuse anything outside it), copy the planned bytes (the domain's RAM
+ * was allocated zeroed, so bss needs no clearing), copy the modules into
+ * free RAM above 1 MiB, write the ACPI tables at FW_ACPI_START (the RSDP
+ * first, so it sits 16-byte aligned where guests scan), and write the
+ * protocol's hand-over structure in a page nothing else uses, preferring
+ * low memory (below FW_LOW_RAM_END) where kernels do not allocate early.
+ * Linux's loader puts its hand-over at fixed low addresses, as dom0's.  Only vCPU 0 gets a boot state: the
  * others of a PC domain stay uninitialised until the guest starts them
  * with INIT-SIPI, as on hardware.
  *
@@ -77,10 +78,33 @@ static u64 info_page(const struct fw_plan *p)
 
 enum info_kind { INFO_MULTIBOOT, INFO_PVH };
 
+/* Copies the modules, page-aligned, into the lowest free high RAM (below
+ * the kernel if there is room: kernels allocate above themselves, and
+ * QEMU's "after the kernel" is where kvm-unit-tests' allocator starts),
+ * reserving them in the plan; out gets their GPAs. */
+static int place_modules(struct domain *d, struct fw_plan *p, const struct pc_boot_args *a,
+                         struct mb_module_desc *out)
+{
+    if (a->nr_mods > PC_MAX_MODULES)
+        return -KILN_E2BIG;
+    for (unsigned int i = 0; i < a->nr_mods; i++) {
+        const struct pc_module *m = &a->mods[i];
+        u64 len = m->size ? ALIGN_UP((u64)m->size, PAGE_SIZE) : PAGE_SIZE;
+        u64 at = fw_plan_find_free(p, FW_HIGH_RAM_START, p->ram_bytes, len, PAGE_SIZE);
+        if (!at || fw_plan_add(p, 0, at, 0, len))
+            return -KILN_ENOMEM;
+        if (copy_to_guest(d, at, m->data, m->size))
+            return -KILN_EFAULT;
+        out[i] = (struct mb_module_desc){ at, at + m->size, m->string };
+    }
+    return 0;
+}
+
 /* Builds the Multiboot info or PVH start info in a scratch page and
  * copies it to a free guest page; *info gets its GPA. */
 static int write_info(struct domain *d, const struct fw_plan *p, enum info_kind kind,
-                      const char *cmdline, u64 rsdp, u64 *info)
+                      const char *cmdline, const struct mb_module_desc *mods,
+                      unsigned int nr_mods, u64 rsdp, u64 *info)
 {
     u64 gpa = info_page(p);
     if (!gpa)
@@ -92,10 +116,12 @@ static int write_info(struct domain *d, const struct fw_plan *p, enum info_kind 
     fw_area_init(&a, buf, PAGE_SIZE, gpa);
     int rc;
     if (kind == INFO_MULTIBOOT) {
-        struct mb_info_args mb = { .ram_bytes = p->ram_bytes, .cmdline = cmdline };
+        struct mb_info_args mb = { .ram_bytes = p->ram_bytes, .cmdline = cmdline,
+                                   .mods = mods, .nr_mods = nr_mods };
         rc = fw_mb_info_build(&a, &mb, info);
     } else {
-        struct pvh_args pa = { .ram_bytes = p->ram_bytes, .rsdp = rsdp, .cmdline = cmdline };
+        struct pvh_args pa = { .ram_bytes = p->ram_bytes, .rsdp = rsdp, .cmdline = cmdline,
+                               .mods = mods, .nr_mods = nr_mods };
         rc = fw_pvh_build(&a, &pa, info);
     }
     if (!rc && copy_to_guest(d, gpa, buf, a.used))
@@ -104,17 +130,21 @@ static int write_info(struct domain *d, const struct fw_plan *p, enum info_kind 
     return rc;
 }
 
-/* Loads a planned 32-bit kernel and its hand-over; vCPU 0 in *bs. */
-static int boot32(struct domain *d, const void *image, const struct fw_plan *p,
-                  enum info_kind kind, const char *cmdline, struct hvm_boot_state *bs)
+/* Loads a planned 32-bit kernel, its modules and its hand-over; vCPU 0
+ * in *bs. */
+static int boot32(struct domain *d, const void *image, struct fw_plan *p, enum info_kind kind,
+                  const struct pc_boot_args *a, struct hvm_boot_state *bs)
 {
     struct acpi_layout l;
+    struct mb_module_desc mods[PC_MAX_MODULES];
     u64 info;
     int rc = copy_plan(d, image, p);
     if (!rc)
+        rc = place_modules(d, p, a, mods);
+    if (!rc)
         rc = write_acpi(d, &l);
     if (!rc)
-        rc = write_info(d, p, kind, cmdline, l.rsdp, &info);
+        rc = write_info(d, p, kind, a->cmdline, mods, a->nr_mods, l.rsdp, &info);
     if (rc)
         return rc;
     *bs = (struct hvm_boot_state){ .rip = p->entry, .rbx = info,
@@ -122,8 +152,8 @@ static int boot32(struct domain *d, const void *image, const struct fw_plan *p,
     return 0;
 }
 
-int pc_boot_multiboot(struct domain *d, const void *image, size_t size, const char *cmdline,
-                      struct hvm_boot_state *bs)
+int pc_boot_multiboot(struct domain *d, const void *image, size_t size,
+                      const struct pc_boot_args *a, struct hvm_boot_state *bs)
 {
     struct fw_plan p;
     int rc = mb_plan_load(image, size, ram_bytes_of(d), &p);
@@ -132,15 +162,16 @@ int pc_boot_multiboot(struct domain *d, const void *image, size_t size, const ch
                (unsigned long)d->memory_kib);
         return rc;
     }
-    rc = boot32(d, image, &p, INFO_MULTIBOOT, cmdline, bs);
+    u64 lo = p.lowest, hi = p.highest;   /* the kernel's, before the modules */
+    rc = boot32(d, image, &p, INFO_MULTIBOOT, a, bs);
     if (!rc)
-        pr_info("%s: Multiboot1 %s kernel at %lx-%lx, entry %x, info at %lx\n", d->name,
-                p.mb_aout ? "a.out" : "ELF", (unsigned long)p.lowest, (unsigned long)p.highest,
-                p.entry, (unsigned long)bs->rbx);
+        pr_info("%s: Multiboot1 %s kernel at %lx-%lx, entry %x, info at %lx, %u module(s)\n",
+                d->name, p.mb_aout ? "a.out" : "ELF", (unsigned long)lo, (unsigned long)hi,
+                p.entry, (unsigned long)bs->rbx, a->nr_mods);
     return rc;
 }
 
-int pc_boot_pvh(struct domain *d, const void *image, size_t size, const char *cmdline,
+int pc_boot_pvh(struct domain *d, const void *image, size_t size, const struct pc_boot_args *a,
                 struct hvm_boot_state *bs)
 {
     struct fw_plan p;
@@ -150,11 +181,12 @@ int pc_boot_pvh(struct domain *d, const void *image, size_t size, const char *cm
                (unsigned long)d->memory_kib);
         return rc;
     }
-    rc = boot32(d, image, &p, INFO_PVH, cmdline, bs);
+    u64 lo = p.lowest, hi = p.highest;   /* the kernel's, before the modules */
+    rc = boot32(d, image, &p, INFO_PVH, a, bs);
     if (!rc)
-        pr_info("%s: PVH kernel at %lx-%lx, entry %x, start info at %lx\n", d->name,
-                (unsigned long)p.lowest, (unsigned long)p.highest, p.entry,
-                (unsigned long)bs->rbx);
+        pr_info("%s: PVH kernel at %lx-%lx, entry %x, start info at %lx, %u module(s)\n",
+                d->name, (unsigned long)lo, (unsigned long)hi, p.entry, (unsigned long)bs->rbx,
+                a->nr_mods);
     return rc;
 }
 
@@ -170,10 +202,15 @@ static u64 place_linux(u64 ram, u64 floor, u64 align, u64 size, u64 avoid_s, u64
     return at <= ram && size <= ram - at ? at : 0;
 }
 
-int pc_boot_linux(struct domain *d, const void *image, size_t size, const char *cmdline,
-                  const void *initrd, size_t initrd_size, struct hvm_boot_state *bs)
+int pc_boot_linux(struct domain *d, const void *image, size_t size,
+                  const struct pc_boot_args *args, struct hvm_boot_state *bs)
 {
     u64 ram = ram_bytes_of(d);
+    if (args->nr_mods > 1)
+        return -KILN_E2BIG;
+    const void *initrd = args->nr_mods ? args->mods[0].data : NULL;
+    size_t initrd_size = args->nr_mods ? args->mods[0].size : 0;
+    const char *cmdline = args->cmdline;
     struct linux_image li;
     struct e820_entry map[FW_E820_ENTRIES];
     int n = fw_e820_build(ram, map, FW_E820_ENTRIES);
