@@ -59,6 +59,7 @@ FIELD_SEP = '\x1f'        # between the fields of the entries list
 
 SUBTEST_RE = re.compile(r'^(PASS|FAIL|SKIP): (.*)$')
 KILN_SUBTEST_RE = re.compile(r'\(d\d+\) (PASS|FAIL|SKIP): (.*)$')
+KILN_GUEST_LINE_RE = re.compile(r'\] \(d\d+\) (.*)$')
 # Kiln's log lines are "[ts] (kiln) text", "(kiln) WARN: text", "(kiln) ERROR: text".
 KILN_DESTROYED_RE = re.compile(r'\(kiln\)(?: [A-Z]+:)? d\d+ destroyed: (.*)$')
 KILN_EXIT_RE = re.compile(r'^exit code (\d+)$')
@@ -289,7 +290,11 @@ def judge_kiln(run_dir):
     lines = clean_lines(os.path.join(run_dir, 'serial.log'))
     subtests = []
     destroyed = None
+    last_guest_line = None
     for line in lines:
+        m = KILN_GUEST_LINE_RE.search(line)
+        if m:
+            last_guest_line = m.group(1)
         m = KILN_SUBTEST_RE.search(line)
         if m:
             subtests.append((m.group(1), m.group(2)))
@@ -312,7 +317,8 @@ def judge_kiln(run_dir):
         return 'fail', note or 'not run', subtests
     rc = int(read_file(os.path.join(run_dir, 'rc'), '0') or 0)
     if rc in (124, 137):
-        return 'timeout', (note + '; ' if note else '') + 'timeout', subtests
+        where = 'last guest line "%s"' % last_guest_line if last_guest_line else 'no guest output'
+        return 'timeout', 'timeout, %s' % where, subtests
     if other:
         return 'fail', other, subtests
     return 'fail', note or 'no "destroyed" line (QEMU status %d)' % rc, subtests
@@ -374,7 +380,7 @@ def cmd_report(cache_path, qemu, sha, entries_path, kiln_dir):
             tests_n += 1
             ok = kres == 'pass'
             tests_k += ok
-            detail = '' if ok else ': %s%s' % (kres, ' (%s)' % knote if knote else '')
+            detail = '' if ok else ': %s' % (knote or kres)
             tap.append('%s - conformance %s%s' % ('ok' if ok else 'not ok', name, detail))
         else:
             if kres == 'pass':

@@ -11,18 +11,18 @@
 # that pass on the reference, one per line) and this script.  Results are
 # judged as run.sh judges them: a test passes when the hypervisor logs
 # `dN destroyed: exit code 0`; TAP has one result per test that passes on
-# the reference and one for the reference-passing subtests of each test
-# that fails there as a whole; the last line is the same summary as
-# run.sh's, as a TAP comment.
+# the reference (`NAME`) and one for the reference-passing subtests of each
+# test that fails there as a whole (`NAME subtests`), each followed by a
+# comment with the reason, time and subtest counts; the last line is the
+# same summary as run.sh's, as a TAP comment.  Each entry gets its timeout
+# from unittests.cfg, at most 60 s if it fails on the reference.
 #
 # Usage: sh DIR/dom0-run.sh [NAME...]   (no names: every entry)
 set -u
 
 dir=$(cd "$(dirname "$0")" && pwd)
-work=/tmp/kvm-unit-tests
 us=$(printf '\037')
-rm -rf "$work"
-mkdir -p "$work" || exit 1
+work=$(mktemp -d /tmp/kvm-unit-tests.XXXXXX) || exit 1
 
 # wanted NAME [ARGS...]: is NAME among the script's arguments (or are there none)?
 wanted() {
@@ -69,7 +69,7 @@ while IFS=$us read -r name file smp mem tmo args ref; do
     domid=$(sed -n 's/^created domain \([0-9]*\) .*/\1/p' "$work/$name.err" | head -n 1)
     why=""
     if [ -z "$domid" ]; then
-        why="not created: $(grep -m1 '^kl:' "$work/$name.err")"
+        why="not created: $(head -n 1 "$work/$name.err")"
     else
         why=$(kl dmesg </dev/null 2>/dev/null | tr -d '\r' |
               sed -n "s/.*(kiln)\( [A-Z]*:\)\{0,1\} d$domid destroyed: //p" | tail -n 1)
@@ -86,18 +86,25 @@ while IFS=$us read -r name file smp mem tmo args ref; do
     sub_n=$((sub_n + want))
     sub_k=$((sub_k + have))
     n=$((n + 1))
+    # The description is the farm's step name, compared across flights:
+    # nothing in it may vary from run to run; the details follow as comments.
     if [ "$ref" = pass ]; then
         tests_n=$((tests_n + 1))
         if [ "$why" = "exit code 0" ]; then
             tests_k=$((tests_k + 1))
-            echo "ok $n - $name (${secs}s)"
+            echo "ok $n - $name"
         else
-            echo "not ok $n - $name: $why"
+            echo "not ok $n - $name"
         fi
-    elif [ "$have" -eq "$want" ]; then
-        echo "ok $n - $name: $have/$want subtests that pass on the reference"
+        echo "# $name: $why, ${secs} s, $have/$want subtests that pass on the reference"
     else
-        echo "not ok $n - $name: $have/$want subtests that pass on the reference ($why)"
+        if [ "$have" -eq "$want" ]; then
+            echo "ok $n - $name subtests"
+        else
+            echo "not ok $n - $name subtests"
+        fi
+        echo "# $name: $have/$want subtests that pass on the reference ($why, ${secs} s)"
     fi
 done <"$dir/entries"
+rm -rf "$work"
 echo "# conformance: tests $tests_k/$tests_n, subtests $sub_k/$sub_n pass on Kiln of those that pass on plain QEMU ($excluded tests excluded)"

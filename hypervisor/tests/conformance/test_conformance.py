@@ -2,18 +2,29 @@
 """Tests of conformance.py, the judge of the kvm-unit-tests conformance run:
 how a run's verdict is read (QEMU's status, Kiln's log), how subtests are
 matched and counted into the summary line, and that the entry list refuses
-an unrunnable entry nobody excluded.  Prints TAP (run by `make unit-test`).
+an unrunnable entry nobody excluded; and of dom0-run.sh, the farm's side,
+against a stand-in for kl.  Prints TAP (run by `make unit-test`).
 """
 
 import contextlib
 import io
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import conformance as c  # noqa: E402
+
+# Every test's files live under one directory, removed at the end.
+ROOT = tempfile.mkdtemp(prefix='test_conformance.')
+
+
+def scratch():
+    return tempfile.mkdtemp(dir=ROOT)
+
 
 QEMU = '7.2.22'
 SHA = 'ab' * 32
@@ -57,7 +68,7 @@ class JudgeReference(unittest.TestCase):
 
 class JudgeKiln(unittest.TestCase):
     def kiln(self, log, rc='1', note=''):
-        d = tempfile.mkdtemp()
+        d = scratch()
         write(os.path.join(d, 'serial.log'), log)
         write(os.path.join(d, 'rc'), rc)
         write(os.path.join(d, 'note'), note)
@@ -89,19 +100,22 @@ class JudgeKiln(unittest.TestCase):
                '(kiln) ERROR: PANIC on CPU 1: boom\n')
         self.assertEqual(self.kiln(log, rc='3')[:2], ('fail', 'PANIC on CPU 1: boom'))
 
-    def test_timeout(self):
-        self.assertEqual(self.kiln('(d1) PASS: a\n', rc='124')[0], 'timeout')
+    def test_timeout_says_where_the_guest_was(self):
+        log = '[ 1.1] (d1) PASS: a\n[ 1.2] (d1) smp: waiting for 65534 APs\n[ 9.0] (kiln) WARN: NMI\n'
+        self.assertEqual(self.kiln(log, rc='124')[:2],
+                         ('timeout', 'timeout, last guest line "smp: waiting for 65534 APs"'))
+        self.assertEqual(self.kiln('', rc='124')[:2], ('timeout', 'timeout, no guest output'))
 
     def test_a_run_that_never_happened_fails(self):
-        self.assertEqual(c.judge_kiln(tempfile.mkdtemp())[:2], ('fail', 'not run'))
-        d = tempfile.mkdtemp()
+        self.assertEqual(c.judge_kiln(scratch())[:2], ('fail', 'not run'))
+        d = scratch()
         write(os.path.join(d, 'note'), 'not run: the budget was spent')
         self.assertEqual(c.judge_kiln(d)[:2], ('fail', 'not run: the budget was spent'))
 
 
 class Report(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
+        self.dir = scratch()
         self.cache = os.path.join(self.dir, 'ref.tsv')
         self.kiln = os.path.join(self.dir, 'kiln')
         self.entries = os.path.join(self.dir, 'entries')
@@ -166,7 +180,7 @@ class Report(unittest.TestCase):
         self.entries_file(['a'])
         rc, out = self.report()
         self.assertEqual(rc, 1)
-        self.assertIn('not ok - conformance a: fail (module 0 is not a guest ELF image', out)
+        self.assertIn('not ok - conformance a: module 0 is not a guest ELF image', out)
         self.assertIn('tests 0/1, subtests 0/1', out)
 
     def test_a_missing_reference_result_is_an_error_not_a_pass(self):
@@ -233,7 +247,7 @@ file = svm.flat
 """
 
     def entries(self, excluded):
-        d = tempfile.mkdtemp()
+        d = scratch()
         write(os.path.join(d, 'cfg'), self.CFG)
         write(os.path.join(d, 'ex'), excluded)
         rc, out = run(c.cmd_entries, os.path.join(d, 'cfg'), os.path.join(d, 'ex'))
@@ -255,6 +269,86 @@ file = svm.flat
 
     def test_an_exclusion_needs_a_reason(self):
         self.assertEqual(self.entries('old32\nsvm* x\n')[0], 2)
+
+
+FAKE_KL = """#!/bin/sh
+# kl as dom0-run.sh uses it: create -c replays $FAKE/NAME.console and logs
+# $FAKE/NAME.exit ("exit code V" or another reason) as the hypervisor would.
+case "$1" in
+create)
+    name=$(sed -n 's/^name = //p' "$3")
+    cp "$3" "$FAKE/$name.cfg"
+    [ -f "$FAKE/$name.refuse" ] && { echo "kl: create: $(cat "$FAKE/$name.refuse")" >&2; exit 1; }
+    echo "created domain 4 ($name)" >&2
+    cat "$FAKE/$name.console"
+    echo "[ 2.0] (kiln) d4 destroyed: $(cat "$FAKE/$name.exit")" >"$FAKE/dmesg"
+    echo "kl: domain 4 shut down: unknown reason" >&2 ;;
+dmesg) echo "[ 0.1] (kiln) d3 destroyed: exit code 0"; cat "$FAKE/dmesg" ;;
+destroy) ;;
+esac
+"""
+
+
+class Dom0Run(unittest.TestCase):
+    """dom0-run.sh, the farm's side, against a stand-in for kl."""
+
+    def setUp(self):
+        self.dir = scratch()
+        self.fake = os.path.join(self.dir, 'fake')
+        write(os.path.join(self.fake, 'kl'), FAKE_KL)
+        os.chmod(os.path.join(self.fake, 'kl'), 0o755)
+        self.payload = os.path.join(self.dir, 'payload')
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'dom0-run.sh')
+        with open(src) as f:
+            write(os.path.join(self.payload, 'dom0-run.sh'), f.read())
+        self.rows = []
+
+    def entry(self, name, ref, passing, console=None, exit='exit code 0', tmo='90'):
+        self.rows.append(c.FIELD_SEP.join([name, name + '.flat', '2', '256', tmo, 'a b', ref]))
+        if ref != 'excluded':
+            write(os.path.join(self.payload, 'pass', name), ''.join(t + '\n' for t in passing))
+        if console is not None:
+            write(os.path.join(self.fake, name + '.console'), console)
+            write(os.path.join(self.fake, name + '.exit'), exit)
+
+    def run_script(self, *names):
+        write(os.path.join(self.payload, 'entries'), '\n'.join(self.rows) + '\n')
+        env = dict(os.environ, FAKE=self.fake, PATH=self.fake + ':' + os.environ['PATH'])
+        return subprocess.run(['sh', os.path.join(self.payload, 'dom0-run.sh')] + list(names),
+                              env=env, capture_output=True, text=True).stdout
+
+    def test_results_names_and_summary(self):
+        self.entry('good', 'pass', ['x', 'y'], 'PASS: x\nPASS: y\n')
+        self.entry('bad', 'pass', ['x'], 'PASS: x\n', exit='exit code 1')
+        self.entry('half', 'timeout', ['p (0x12)', 'q'], 'PASS: p (0x99)\nFAIL: q\n',
+                   exit='crash (triple fault)')
+        self.entry('none', 'fail', [])                      # nothing to compare: no result
+        self.entry('svm', 'excluded', [])
+        out = self.run_script()
+        lines = [l for l in out.splitlines() if not l.startswith('#')]
+        self.assertEqual(lines, ['1..3', 'ok 1 - good', 'not ok 2 - bad', 'not ok 3 - half subtests'])
+        self.assertIn('# bad: exit code 1,', out)
+        self.assertIn('# half: 1/2 subtests that pass on the reference (crash (triple fault)', out)
+        self.assertTrue(out.endswith('# conformance: tests 1/2, subtests 4/5 pass on Kiln of '
+                                     'those that pass on plain QEMU (1 tests excluded)\n'), out)
+
+    def test_the_domain_config(self):
+        self.entry('t', 'pass', ['x'], 'PASS: x\n')
+        self.run_script()
+        with open(os.path.join(self.fake, 't.cfg')) as f:
+            self.assertEqual(f.read(), 'name = t\nkernel = %s/x86/t.flat\nmemory = 256\n'
+                             'vcpus = 2\ncmdline = "a b"\ntestdev = 1\n' % self.payload)
+
+    def test_a_refused_domain_fails_with_kls_message(self):
+        self.entry('r', 'pass', ['x'], '')
+        write(os.path.join(self.fake, 'r.refuse'), 'not an ELF image')
+        out = self.run_script('r')
+        self.assertIn('not ok 1 - r\n# r: not created: kl: create: not an ELF image', out)
+
+    def test_names_select_entries(self):
+        self.entry('a', 'pass', [], '')
+        self.entry('b', 'pass', [], '')
+        self.assertEqual(self.run_script('b').splitlines()[:2], ['1..1', 'ok 1 - b'])
 
 
 class Tap(unittest.TextTestResult):
@@ -283,4 +377,5 @@ if __name__ == '__main__':
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
     print('1..%d' % suite.countTestCases())
     result = unittest.TextTestRunner(stream=io.StringIO(), resultclass=Tap).run(suite)
+    shutil.rmtree(ROOT)
     sys.exit(0 if result.wasSuccessful() else 1)
