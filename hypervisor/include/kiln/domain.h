@@ -194,6 +194,10 @@ int p2m_init(struct domain *d, u64 kib);
 int p2m_init_identity(struct domain *d, const struct dom0_mem *m);
 /* Frees every data page and every page-table page (dom0: only the tables). */
 void p2m_destroy(struct domain *d);
+/* Builds domUs' tables in Intel's EPT format from now on (the VT-x
+ * backend, at boot before any domain exists); ad: the CPU sets EPT
+ * accessed/dirty bits.  Default: AMD's nested page table format. */
+void p2m_use_ept(bool ad);
 
 /* Host address of [gpa, gpa + len) when that range lies inside the
  * domain's RAM and within one page; NULL otherwise. */

@@ -91,6 +91,7 @@ extern const struct hvm_ops *hvm;
 int hvm_init(void);
 /* Backend probes: return their ops if this CPU supports them. */
 const struct hvm_ops *svm_probe(void);
+const struct hvm_ops *vmx_probe(void);
 
 /* ---- common helpers for backends ---------------------------------------- */
 
