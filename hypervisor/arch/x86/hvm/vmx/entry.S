@@ -7,6 +7,7 @@
  * on every entry: it is this stack frame, whose pointer to the GPR block
  * the exit path finds at 0(%rsp).  A VM exit leaves RFLAGS at 2 (host
  * interrupts off); vmx_run takes a pending host interrupt afterwards.
+
  *
  * int vmx_enter(struct vmx_gprs *g, bool launched)
  *     0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed.

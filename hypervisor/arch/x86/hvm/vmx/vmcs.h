@@ -31,6 +31,7 @@
 
 #define VMX_BASIC_REVISION_MASK    0x7fffffffu
 #define VMX_BASIC_TRUE_CTLS        (1ull << 55)
+#define VMX_MISC_PREEMPT_RATE_MASK 0x1fu   /* timer ticks every 2^N TSC cycles */
 
 #define EPT_CAP_WALK4              (1ull << 6)
 #define EPT_CAP_WB                 (1ull << 14)
@@ -56,6 +57,7 @@
 #define PIN_EXT_INTR               (1u << 0)
 #define PIN_NMI                    (1u << 3)
 #define PIN_VIRTUAL_NMI            (1u << 5)
+#define PIN_PREEMPT_TIMER          (1u << 6)
 
 #define CPU_INTR_WINDOW            (1u << 2)
 #define CPU_TSC_OFFSET             (1u << 3)
@@ -147,6 +149,7 @@ enum vmcs_field {
     GUEST_INTERRUPTIBILITY     = 0x4824,
     GUEST_ACTIVITY             = 0x4826,
     GUEST_SYSENTER_CS          = 0x482a,
+    GUEST_PREEMPT_TIMER        = 0x482e,
     HOST_SYSENTER_CS           = 0x4c00,
     CR0_MASK                   = 0x6000,
     CR4_MASK                   = 0x6002,
@@ -254,6 +257,7 @@ enum vmx_exit_reason {
     EXIT_EPT_MISCONFIG         = 49,
     EXIT_INVEPT                = 50,
     EXIT_INVVPID               = 53,
+    EXIT_PREEMPT_TIMER         = 52,
     EXIT_XSETBV                = 55,
     EXIT_VMFUNC                = 59,
 };

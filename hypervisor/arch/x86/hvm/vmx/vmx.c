@@ -425,6 +425,29 @@ void vmx_paging(struct vcpu *v, struct hvm_paging *pg)
     pg->cs_32 = (g->seg[VSEG_CS].ar & AR_DB) != 0;
 }
 
+/*
+ * The VMX-preemption timer, when the CPU has it, ends guest mode at this
+ * CPU's next timer deadline, as the timer interrupt itself would.  Bochs
+ * 2.7 needs it: it decides whether an external interrupt may be taken
+ * when RFLAGS.IF changes, and VM entry loads the guest's RFLAGS before
+ * the CPU counts as in guest mode, so a guest running with IF clear is
+ * never interrupted by the host's timer (external-interrupt exiting
+ * notwithstanding) and would keep its CPU for as long as it liked.
+ */
+static void arm_preemption_timer(void)
+{
+    if (!(vmx_caps.pin & PIN_PREEMPT_TIMER))
+        return;
+    u64 deadline = this_cpu()->timer_deadline_ns, ticks = 0xffffffffull;
+    if (deadline) {
+        u64 now = now_ns();
+        u64 tsc = deadline > now ? ns_to_tsc(deadline - now) : 0;
+        if ((tsc >> vmx_caps.preempt_shift) < ticks)
+            ticks = tsc >> vmx_caps.preempt_shift;
+    }
+    vmwrite(GUEST_PREEMPT_TIMER, ticks);
+}
+
 /* Makes v's VMCS current on this CPU, with this CPU's host state. */
 static int vmx_load(struct vcpu *v)
 {
@@ -481,6 +504,7 @@ static void vmx_run(struct vcpu *v)
         vmwrite(GUEST_RSP, s->g.rsp);
         vmwrite(GUEST_RFLAGS, s->g.rflags);
         vmwrite(GUEST_INTERRUPTIBILITY, s->g.intr_state);
+        arm_preemption_timer();
         if (s->flush) {
             invept(INVEPT_SINGLE, vmx_eptp(v->domain));
             invvpid(INVVPID_SINGLE, s->vpid);
@@ -506,8 +530,10 @@ static void vmx_run(struct vcpu *v)
         s->exit_reason = (u32)vmread(EXIT_REASON);
         s->exit_qual = vmread(EXIT_QUALIFICATION);
         vmcs_save_guest(s);
-        if ((s->exit_reason & 0xffff) == EXIT_EXT_INTR) {
-            /* Not acknowledged at the exit: the host's IDT takes it now. */
+        if ((s->exit_reason & 0xffff) == EXIT_EXT_INTR ||
+            (s->exit_reason & 0xffff) == EXIT_PREEMPT_TIMER) {
+            /* Not acknowledged at the exit: the host's IDT takes it now
+             * (the timer's, when the preemption timer ran out first). */
             __asm__ __volatile__("sti; nop; cli" ::: "memory");
         }
         vmx_intr_after_exit(v);
@@ -558,8 +584,9 @@ static int read_caps(void)
     /* Virtual NMIs give the NMI window exit (the guest's NMI handler
      * returned) that event delivery needs. */
     if (vmx_adjust_controls(ctl_cap(MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED, t),
-                            PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI, 0, &c->pin))
+                            PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI, PIN_PREEMPT_TIMER, &c->pin))
         return -1;
+    c->preempt_shift = rdmsr(MSR_VMX_MISC) & VMX_MISC_PREEMPT_RATE_MASK;
     u32 cpu_req = CPU_HLT | CPU_TSC_OFFSET | CPU_CR8_LOAD | CPU_CR8_STORE | CPU_IO_BITMAP |
                   CPU_MSR_BITMAP | CPU_MWAIT | CPU_MONITOR | CPU_RDPMC | CPU_SECONDARY;
     u64 cpu_cap = ctl_cap(MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED, t);

@@ -80,6 +80,7 @@ struct vmx_caps {
     u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     u64 ept_vpid;
     bool ept_ad;
+    unsigned int preempt_shift;         /* VMX-preemption timer rate, if used */
 };
 extern struct vmx_caps vmx_caps;
 extern paddr_t vmx_io_bitmap_pa[2], vmx_msr_bitmap_pa;

@@ -309,7 +309,9 @@ void vmx_handle_exit(struct vcpu *v)
         exit_exception(v);
         break;
     case EXIT_EXT_INTR:
-        /* Taken by the host's IDT in vmx_run already. */
+    case EXIT_PREEMPT_TIMER:
+        /* Taken by the host's IDT in vmx_run already (the preemption
+         * timer stands for the host's timer, see vmx.c). */
         v->stats[KT_STAT_INTR]++;
         break;
     case EXIT_CPUID:
