@@ -409,6 +409,17 @@ static void test_virtual_apic(void **state)
     assert_int_equal(q(&guest, CPUID_LEAF_TIMING, 0, 0), 0);
 }
 
+static void test_la57_option(void **state)
+{
+    (void)state;
+    load(&host, REC(qemu_max));
+    assert_true(has(&host, 7, 0, 2, 16));
+    derive(&host, &guest, 1, 0);
+    assert_false(has(&guest, 7, 0, 2, 16));
+    derive(&host, &guest, 1, CPUID_OPT_LA57);
+    assert_true(has(&guest, 7, 0, 2, 16));
+}
+
 static void test_rdtscp_option(void **state)
 {
     (void)state;
@@ -693,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_options_expose_virtualised_features),
         cmocka_unit_test(test_virtual_apic),
         cmocka_unit_test(test_rdtscp_option),
+        cmocka_unit_test(test_la57_option),
         cmocka_unit_test(test_osxsave_follows_the_guest),
         cmocka_unit_test(test_topology_and_apic_ids),
         cmocka_unit_test(test_derive_validation),

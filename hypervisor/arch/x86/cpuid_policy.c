@@ -14,6 +14,10 @@
  *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs (RDTSCP only
  *    with CPUID_OPT_RDTSCP: the caller switches it).
  *  - invariant TSC (0x80000007): not kept across migration.
+ *  - LA57 (5-level paging), unless CPUID_OPT_LA57: a Linux domU that used
+ *    it triple-faulted early in its boot under QEMU 7.2's TCG (its kernel
+ *    stack unmapped), the same kernel without it boots (linux-domu); not
+ *    understood yet, so not offered to domUs.
  *  - SGX, PT, MPX, RDT, CET, HLE/RTM, AMX, XSAVES, XFD, TME, KL, ENQCMD,
  *    3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported state or
  *    instructions.  (PKU goes with its XSAVE component, PKRU; PKS's MSR is
@@ -56,6 +60,7 @@ enum { EAX, EBX, ECX, EDX };
 #define XCR0_AVX512      (BIT(5) | BIT(6) | BIT(7))
 #define XCR0_PKRU        BIT(9)
 #define L7_ECX_PKU       BIT(3)
+#define L7_ECX_LA57      BIT(16)
 #define XSAVE_LEGACY_SIZE 576u /* legacy area + header */
 
 /* The registers that hold feature bits, and which bits may reach a guest
@@ -84,11 +89,10 @@ static const struct feat_reg feat_regs[] = {
                  BIT(22) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
                  BIT(30) | BIT(31) },
     /* PREFETCHWT1 AVX512_VBMI UMIP PKU AVX512_VBMI2 GFNI VAES VPCLMULQDQ
-     * AVX512_VNNI AVX512_BITALG AVX512_VPOPCNTDQ LA57 CLDEMOTE MOVDIRI
-     * MOVDIR64B PKS */
+     * AVX512_VNNI AVX512_BITALG AVX512_VPOPCNTDQ CLDEMOTE MOVDIRI MOVDIR64B
+     * PKS (LA57 only with CPUID_OPT_LA57) */
     { 7, 0, ECX, BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(6) | BIT(8) | BIT(9) | BIT(10) |
-                 BIT(11) | BIT(12) | BIT(14) | BIT(16) | BIT(25) | BIT(27) | BIT(28) |
-                 BIT(31) },
+                 BIT(11) | BIT(12) | BIT(14) | BIT(25) | BIT(27) | BIT(28) | BIT(31) },
     /* AVX512_4VNNIW AVX512_4FMAPS FSRM AVX512_VP2INTERSECT MD_CLEAR SERIALIZE
      * AVX512_FP16 */
     { 7, 0, EDX, BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(10) | BIT(14) | BIT(23) },
@@ -515,7 +519,7 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
     if (prm->nr_vcpus < 1 || prm->nr_vcpus > KILN_MAX_VCPUS || h0 == NULL ||
         find_c(host, 1, 0) == NULL ||
         (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE |
-                       CPUID_OPT_VIRT_APIC | CPUID_OPT_RDTSCP)) != 0)
+                       CPUID_OPT_VIRT_APIC | CPUID_OPT_RDTSCP | CPUID_OPT_LA57)) != 0)
         return -KILN_EINVAL;
 
     g->nr = 0;
@@ -548,6 +552,9 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
         if (feat_regs[i].leaf == 0x80000001u && feat_regs[i].reg == EDX &&
             (prm->opts & CPUID_OPT_RDTSCP))
             allow |= E1_EDX_RDTSCP;
+        if (feat_regs[i].leaf == 7 && feat_regs[i].subleaf == 0 && feat_regs[i].reg == ECX &&
+            (prm->opts & CPUID_OPT_LA57))
+            allow |= L7_ECX_LA57;
         *reg_of(l, feat_regs[i].reg) &= allow;
     }
     /* Registers of partly kept leaves that hold only hidden things. */

@@ -74,6 +74,7 @@ int cpuid_policy_intersect(struct cpuid_policy *pool, const struct cpuid_policy 
  * leaf tells the guest its TSC and APIC timer frequencies. */
 #define CPUID_OPT_VIRT_APIC    (1u << 3)
 #define CPUID_OPT_RDTSCP       (1u << 4) /* TSC_AUX is switched per vCPU */
+#define CPUID_OPT_LA57         (1u << 5) /* 5-level paging (see cpuid_policy.c) */
 
 /* The hypervisor timing leaf (the convention VMware started and others
  * read): EAX = TSC frequency in kHz, EBX = APIC timer (bus) frequency in

@@ -32,9 +32,10 @@
 
 struct vcpu;
 
-/* The vCPU's interrupt controller, as the platform glue offers it.  All
- * hooks are called on the CPU that runs the vCPU (or holds it stopped),
- * with interrupts off; they take the controller's own lock. */
+/* The vCPU's interrupt controller, as the platform glue offers it.  The
+ * hooks are called with interrupts off and take the controller's own lock;
+ * all but pending() only on the CPU that runs the vCPU (init(): that holds
+ * it stopped, under domlist_lock). */
 struct hvm_intr_ctrl {
     /* Vector of the highest-priority interrupt deliverable now (its
      * priority above the processor priority), HVM_INTR_EXTINT for the

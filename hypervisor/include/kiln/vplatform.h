@@ -30,6 +30,9 @@ void vplatform_destroy(struct domain *d);
 bool vplatform_msr_read(struct vcpu *v, u32 msr, u64 *val, int *rc);
 bool vplatform_msr_write(struct vcpu *v, u32 msr, u64 val, int *rc);
 
+/* IA32_APIC_BASE.EN of v's local APIC (CPUID leaf 1 reports it). */
+bool vplatform_apic_enabled(struct vcpu *v);
+
 /* The APIC timer's frequency the timing CPUID leaf reports, in kHz. */
 u32 vplatform_apic_khz(void);
 

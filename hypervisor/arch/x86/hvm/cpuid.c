@@ -40,7 +40,7 @@ int hvm_cpuid_domain_init(struct domain *d)
     /* dom0 drives CPU 0's real local APIC (its MSRs are not intercepted),
      * so it may use whatever APIC modes the CPU has. */
     if (d->hardware)
-        params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
+        params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_LA57;
     else
         params.opts = CPUID_OPT_RDTSCP |  /* TSC_AUX loaded per vCPU (svm.c) */
                       (hvm->xsave_switched() ? CPUID_OPT_XSAVE : 0);
@@ -70,4 +70,7 @@ void hvm_cpuid_domain_free(struct domain *d)
 void hvm_cpuid(struct vcpu *v, bool osxsave, u32 leaf, u32 subleaf, u32 out[4])
 {
     cpuid_policy_query(v->domain->cpuid, v->id, osxsave, leaf, subleaf, out);
+    /* CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN, as on hardware. */
+    if (leaf == 1 && v->domain->platform && !vplatform_apic_enabled(v))
+        out[3] &= ~(1u << 9);
 }

@@ -279,6 +279,17 @@ int vlapic_glue_mmio_init(struct vplatform *p)
     return hvm_mmio_register(p->d, VLAPIC_DEFAULT_BASE, PAGE_SIZE, &lapic_mmio_ops, p);
 }
 
+bool vplatform_apic_enabled(struct vcpu *v)
+{
+    struct vplatform_vcpu *pv = vplatform_vcpu_of(v);
+    if (!pv)
+        return false;
+    unsigned long f = vlapic_glue_lock(pv);
+    bool en = vlapic_hw_enabled(&pv->lapic);
+    spin_unlock_irqrestore(&pv->lock, f);
+    return en;
+}
+
 u32 vplatform_apic_khz(void)
 {
     return (u32)(VLAPIC_TIMER_HZ / 1000);
