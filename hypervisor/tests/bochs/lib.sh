@@ -4,7 +4,7 @@
 # expect_no_log, expect_count, guest_tap, tap_*).  Sourced by
 # tests/bochs/scenarios/*.sh; run-scenarios.sh runs them.
 #
-#   bochs_boot [-cpu MODEL] [-megs N] [-timeout S] CMDLINE [MODULE-SPEC...]
+#   bochs_boot [-cpu MODEL] [-smp N] [-megs N] [-timeout S] CMDLINE [MODULE-SPEC...]
 #       boots build/kiln.elf on Bochs (modules are "file args" strings,
 #       file paths relative to hypervisor/, as for kiln_boot); log in
 #       $KILN_LOG, Kiln's machine_exit code in $KILN_EXIT ("" when the run
@@ -52,10 +52,11 @@ bochs_make_iso() {
 }
 
 bochs_boot() {
-    local model=corei7_skylake_x megs=512 tmo=120
+    local model=corei7_skylake_x smp=1 megs=512 tmo=120
     while [ $# -gt 0 ]; do
         case $1 in
         -cpu) model=$2; shift 2 ;;
+        -smp) smp=$2; shift 2 ;;
         -megs) megs=$2; shift 2 ;;
         -timeout) tmo=$2; shift 2 ;;
         *) break ;;
@@ -74,7 +75,7 @@ bochs_boot() {
 megs: $megs
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
-cpu: model=$model, count=1, ips=200000000, reset_on_triple_fault=0
+cpu: model=$model, count=$smp, ips=200000000, reset_on_triple_fault=0
 pci: enabled=1, chipset=i440fx
 ata0-master: type=cdrom, path=$iso, status=inserted
 boot: cdrom
