@@ -19,7 +19,11 @@
 # with no network: iPXE's banner wait and DHCP, slow under QEMU already
 # (~5 s), take some 20 times longer under Bochs, and need an HTTP server.
 # Bochs has no isa-debug-exit: the run ends when Kiln logs "machine exit",
-# a panic, or the timeout.
+# a panic, or the timeout.  A triple fault of the hypervisor stops Bochs
+# with a panic (reset_on_triple_fault=0).  On Bochs' AMD model (ryzen) a
+# guest's triple fault does too: Bochs 2.7 resets or panics before SVM's
+# SHUTDOWN intercept could exit to Kiln, so SVM scenarios there must not
+# triple-fault a guest (VT-x's triple-fault exit works).
 . "$(dirname "${BASH_SOURCE[0]}")/../qemu/lib.sh"
 
 KILN_EXIT=""
