@@ -121,7 +121,7 @@ static inline u32 kt_stat(enum kt_stat which)
 /* ---- exceptions (only after kt_idt_install) ------------------------------ */
 
 void kt_idt_install(void);
-/* Interrupt vectors (32-255) go to fn, called with interrupts off in the
+/* Interrupt vectors (32-255), and the NMI (2), go to fn, called with interrupts off in the
  * interrupt's context; one with no handler is an unexpected exception. */
 typedef void (*kt_irq_fn)(u8 vector);
 void kt_irq_set(u8 vector, kt_irq_fn fn);

@@ -39,7 +39,8 @@ void kt_irq_set(u8 vector, kt_irq_fn fn)
 
 void kt_exception(struct kt_frame *f)
 {
-    if (f->vector >= 32 && f->vector < 256 && irq_handlers[f->vector]) {
+    /* Interrupts, and NMIs (vector 2) for guests that install a handler. */
+    if ((f->vector == 2 || (f->vector >= 32 && f->vector < 256)) && irq_handlers[f->vector]) {
         irq_handlers[f->vector]((u8)f->vector);
         return;
     }
