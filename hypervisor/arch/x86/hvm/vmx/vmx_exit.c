@@ -202,6 +202,29 @@ static u64 *cr_gpr(struct vmx_vcpu *s, unsigned int n)
     return regs[n & 15];
 }
 
+/*
+ * PAE paging without long mode: a MOV to CR0 the CPU executes loads the
+ * four PDPTEs from CR3; one emulated here must load them into the VMCS
+ * the same way (VM entry takes them from there with EPT).  0, or -1 for
+ * the #GP the CPU raises on a PDPTE with reserved bits set.
+ */
+static int load_pdptes(struct vcpu *v)
+{
+    struct vmx_vcpu *s = vmx_of(v);
+    u64 pdpte[4];
+    if (copy_from_guest(v->domain, pdpte, s->g.cr3 & 0xffffffe0u, sizeof(pdpte)))
+        return -1;
+    for (unsigned int i = 0; i < 4; i++) {
+        /* Reserved: bits 1, 2, 5-8 and above the physical address width
+         * (52 bits here at most). */
+        if ((pdpte[i] & 1) && (pdpte[i] & (0x1e6ull | 0xfff0000000000000ull)))
+            return -1;
+    }
+    for (unsigned int i = 0; i < 4; i++)
+        vmwrite(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    return 0;
+}
+
 /* 0, or -1 for #GP. */
 static int set_cr0(struct vcpu *v, u64 val)
 {
@@ -212,12 +235,8 @@ static int set_cr0(struct vcpu *v, u64 val)
     bool paging_on = (val & CR0_PG) && !(s->g.cr0 & CR0_PG);
     if (paging_on && (s->g.efer & EFER_LME) && !(s->g.cr4 & CR4_PAE))
         return -1;
-    if (paging_on && !(s->g.efer & EFER_LME) && (s->g.cr4 & CR4_PAE)) {
-        /* The PDPTEs would have to be loaded into the VMCS by hand. */
-        domain_crash(v->domain, "PAE paging without long mode through an intercepted CR0 write "
-                     "is not supported (rip=0x%lx)", (unsigned long)s->g.rip);
-        return 0;
-    }
+    if (paging_on && !(s->g.efer & EFER_LME) && (s->g.cr4 & CR4_PAE) && load_pdptes(v))
+        return -1;
     s->g.cr0 = val;
     vmwrite(CR0_SHADOW, val);
     vmwrite(GUEST_CR0, vmx_fixed_cr(val, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
