@@ -149,6 +149,8 @@ int dom0_build(void)
         return rc;
     }
     pr_info("dom0: command line '%s'\n", lb.cmdline);
+    /* CPU 0 enters it as soon as the boot domains are started. */
+    pr_info("dom0: entering Linux on CPU 0\n");
     return 1;
 }
 

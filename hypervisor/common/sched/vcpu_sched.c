@@ -192,7 +192,6 @@ static __noreturn void dedicated_cpu0_loop(struct loop_cpu *lc, struct vcpu *v)
     cpu_relax();
     local_irq_disable();
     this_cpu()->curr = v;
-    pr_info("d%u v%u owns CPU 0 from now on\n", v->domain->id, v->id);
     for (;;) {
         lc->need_resched = false;
         lc->timer_fired = false;

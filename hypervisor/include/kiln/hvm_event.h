@@ -76,7 +76,6 @@ struct hvm_events {
     bool wait_sipi;
     bool sipi_pending;
     u8 sipi_vector;
-    u64 next_deadline;                   /* controller's, from advance() */
 };
 
 /* hvm_intr_ctrl.pending(): the 8259's INTR (through LINT0 in ExtINT). */

@@ -210,8 +210,7 @@ u64 hvm_event_advance(struct vcpu *v, u64 now)
     struct hvm_events *ev = &v->ev;
     if (!ev->ctrl)
         return 0;
-    ev->next_deadline = ev->ctrl->advance(v, now);
-    return ev->next_deadline;
+    return ev->ctrl->advance(v, now);
 }
 
 void hvm_vcpu_halt(struct vcpu *v, bool if_set)
