@@ -2,8 +2,9 @@
  * hvm.h - the hardware-virtualisation backend interface.
  *
  * Common code (domains, the per-CPU scheduling loop, hypercalls) talks to
- * the CPU's virtualisation extension only through struct hvm_ops, so a VT-x
- * backend can sit beside the SVM one (arch/x86/hvm/svm/).  A backend's
+ * the CPU's virtualisation extension only through struct hvm_ops, behind
+ * which the SVM (arch/x86/hvm/svm/) and VT-x (arch/x86/hvm/vmx/) backends
+ * sit; hvm_init() picks the one the CPU offers.  A backend's
  * run() stays in guest mode, handling every exit it can with the common
  * helpers declared below (CPUID policy, port I/O, nested page faults,
  * hypercalls), and returns only when the scheduling loop has work to do.
