@@ -394,6 +394,16 @@ void vmx_handle_exit(struct vcpu *v)
         /* VMX and XSAVE are hidden from guests: these do not exist. */
         hvm_event_exception(v, EXC_UD, false, 0);
         break;
+    case EXIT_MWAIT:
+    case EXIT_MONITOR:
+        /* Hidden by the CPUID policy (the guest would sleep on the
+         * physical CPU): undefined, as on a CPU without them. */
+        hvm_event_exception(v, EXC_UD, false, 0);
+        break;
+    case EXIT_RDPMC:
+        /* Domains get no PMU (CPUID leaf 0xA is hidden): no counter exists. */
+        hvm_event_exception(v, EXC_GP, true, 0);
+        break;
     case EXIT_INIT:
         domain_crash(v->domain, "INIT signal at rip=0x%lx", rip);
         break;
