@@ -14,6 +14,7 @@ COMPONENTS := hypervisor toolstack xenrt
 TEST_SUITES := \
 	hypervisor-unit='$(MAKE) -s --no-print-directory -C hypervisor unit-test' \
 	hypervisor-check='$(MAKE) -s --no-print-directory -C hypervisor check' \
+	hypervisor-bochs='$(MAKE) -s --no-print-directory -C hypervisor check-bochs' \
 	hypervisor-fuzz='$(MAKE) -s --no-print-directory -C hypervisor fuzz-smoke' \
 	toolstack='$(MAKE) -s --no-print-directory -C toolstack test' \
 	xenrt='$(MAKE) -s --no-print-directory -C xenrt test'

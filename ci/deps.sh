@@ -13,6 +13,8 @@ packages=(
     qemu-system-x86 qemu-utils ipxe-qemu ipxe
     # hypervisor tests: HTTP server for the iPXE boot scenario, module hashes
     python3
+    # hypervisor tests on an Intel (VT-x) CPU: Bochs, booted from a GRUB ISO
+    bochs bochsbios vgabios bochs-term grub-pc-bin xorriso
     # unit tests; libFuzzer targets (clang -fsanitize=fuzzer)
     libcmocka-dev clang libclang-rt-14-dev
     # farm daemon and CLI

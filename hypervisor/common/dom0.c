@@ -6,9 +6,9 @@
  * string, minus the file name, is Linux's command line.  The next module
  * after it that is neither a guest ELF image nor a bzImage is its
  * initramfs.  dom0 is domain 0, privileged, one vCPU bound to CPU 0 for
- * good: it never goes through the scheduler (vcpu_sched.c runs it on CPU 0
- * from start to end), and when it ends, so does the machine, as when
- * Xen's dom0 dies.
+ * good: it never goes through the scheduler (sched/vcpu_sched.c runs it
+ * on CPU 0 from start to end), and when it ends, so does the machine, as
+ * when Xen's dom0 dies.
  */
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
@@ -140,6 +140,8 @@ int dom0_build(void)
         d->state = KILN_DOMSTATE_RUNNING;
         d->running = 1;   /* for good: CPU 0 runs it until the machine stops */
         dom0 = d;
+        domain_keep_until_destroyed();
+        vcpu_sched_dedicate_cpu0(d->vcpus[0], dom0_ended);
     }
     spin_unlock_irqrestore(&domlist_lock, flags);
     if (rc) {
@@ -147,6 +149,8 @@ int dom0_build(void)
         return rc;
     }
     pr_info("dom0: command line '%s'\n", lb.cmdline);
+    /* CPU 0 enters it as soon as the boot domains are started. */
+    pr_info("dom0: entering Linux on CPU 0\n");
     return 1;
 }
 

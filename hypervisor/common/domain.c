@@ -10,13 +10,13 @@
 #include <kiln/boot.h>
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
-#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
+#include <kiln/vplatform.h>
 
 DEFINE_SPINLOCK(domlist_lock);
 static LIST_HEAD(domains);
@@ -27,6 +27,12 @@ static struct domain *domain_by_id[KILN_DOMID_SELF];
 static unsigned int nr_domains;
 static u16 next_domid = 1;
 static bool boot_done;
+static bool keep_until_destroyed;
+
+void domain_keep_until_destroyed(void)
+{
+    keep_until_destroyed = true;
+}
 
 void domain_boot_done(void)
 {
@@ -78,6 +84,7 @@ static int pick_domid(int wanted)
  * unlisted with no vCPU in guest mode). */
 void domain_discard(struct domain *d)
 {
+    vplatform_destroy(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i])
             vcpu_destroy(d->vcpus[i]);
@@ -110,6 +117,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
     if (!cfg->vcpus || cfg->vcpus > KILN_MAX_VCPUS)
         return -KILN_EINVAL;
     if (cfg->flags & ~KILN_CPUID_F_PRIVILEGED)
+        return -KILN_EINVAL;
+    if (cfg->pc_platform && (cfg->identity || cfg->vcpus > VPLATFORM_MAX_VCPUS))
         return -KILN_EINVAL;
 
     /* What the build takes from the allocator beyond the guest's RAM is
@@ -149,6 +158,8 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         if (rc)
             goto fail;
     }
+    if (d->pc_platform && (rc = vplatform_create(d)) != 0)
+        goto fail;
     u64 taken = free_before - mm_free_pages();
     u64 ram = d->hardware ? 0 : d->memory_kib / 4;
     d->hv_kib = taken > ram ? (taken - ram) * 4 : 0;
@@ -277,8 +288,8 @@ void domain_try_reap(struct domain *d)
 {
     if (d->state != KILN_DOMSTATE_DYING || d->running || d->reaped)
         return;
-    if (dom0_domain() && !d->destroyed && !d->hardware)
-        return;   /* a zombie until dom0's toolstack destroys it */
+    if (keep_until_destroyed && !d->destroyed && !d->hardware)
+        return;   /* a zombie until the toolstack destroys it */
     d->reaped = true;
     list_del(&d->elem);
     domain_by_id[d->id] = NULL;

@@ -16,18 +16,20 @@
  *    vCPU number (guests/lib/entry.S builds its own page tables);
  *  - the rest (dom0's modules, data) are left alone.
  * The module string carries the options after the file name:
- *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv
- *   testdev modules=N domu mmiotest [-- GUEST COMMAND LINE]
+ *   name=NAME mem=SIZE(K/M/G) vcpus=N weight=W cap=PERCENT cpus=LIST priv pc
+ *   mmiotest testdev modules=N domu [-- GUEST COMMAND LINE]
  * e.g. "build/guests/cpuid.elf name=cpuid mem=4M cpus=1 weight=512 priv";
  * cpus= is a list of CPUs and ranges ("1", "0-3", "1,3") every vCPU is
- * pinned to; testdev (PC domains only) adds the test devices
+ * pinned to; pc makes a test guest a PC domain (the platform, only
+ * vCPU 0 started: the guest starts the others with INIT-SIPI-SIPI);
+ * mmiotest gives the domain the scratch MMIO registers of testport.h (a
+ * test aid); testdev (PC domains only) adds the test devices
  * kvm-unit-tests expects from QEMU; modules=N (PC domains only) hands the
  * next N boot modules to the kernel as its Multiboot/PVH modules (for
  * Linux, N = 1: the initramfs) instead of starting them; everything
- * after " -- " is the guest's command line (PC domains only; a Multiboot
- * kernel gets the file name, a space, then that, as QEMU and GRUB pass
- * it); mmiotest gives the domain the scratch MMIO registers of testport.h
- * (a test aid).  Domains get ids
+ * after " -- " is the
+ * guest's command line (PC domains only; a Multiboot kernel gets the file
+ * name, a space, then that, as QEMU and GRUB pass it).  Domains get ids
  * 1, 2, ... in module order and are unpaused together once all are built.
  *
  * start_domains() is the platform's hook: it brings up the virtualisation
@@ -146,7 +148,7 @@ static u64 parse_cpus(const char *s, size_t len)
 struct boot_opts {
     char name[KILN_NAME_MAX];
     u64 mem_kib, vcpus, weight, cap, cpus, modules;
-    bool priv, testdev, domu, mmiotest;
+    bool priv, pc, testdev, mmiotest, domu;
     const char *guest_cmdline;   /* after " -- ", NULL when none */
     size_t file_len;             /* the file name at the string's start */
 };
@@ -198,16 +200,20 @@ static int parse_opts(const char *str, struct boot_opts *o)
             o->priv = true;
             continue;
         }
+        if (len == 2 && !kstrncmp(k, "pc", 2)) {
+            o->pc = true;
+            continue;
+        }
         if (len == 7 && !kstrncmp(k, "testdev", 7)) {
             o->testdev = true;
             continue;
         }
-        if (len == 4 && !kstrncmp(k, "domu", 4)) {
-            o->domu = true;
-            continue;
-        }
         if (len == 8 && !kstrncmp(k, "mmiotest", 8)) {
             o->mmiotest = true;
+            continue;
+        }
+        if (len == 4 && !kstrncmp(k, "domu", 4)) {
+            o->domu = true;
             continue;
         }
         if (!eq || eq >= p)
@@ -242,7 +248,8 @@ static int parse_opts(const char *str, struct boot_opts *o)
     return 0;
 }
 
-/* Loads one of Kiln's test guests: every vCPU at the ELF entry. */
+/* Loads one of Kiln's test guests: every vCPU at the ELF entry (only
+ * vCPU 0 for a PC domain: the guest starts the others). */
 static int load_kt(struct domain *d, const void *image, size_t size, u64 cpus)
 {
     u64 entry = 0;
@@ -253,7 +260,7 @@ static int load_kt(struct domain *d, const void *image, size_t size, u64 cpus)
         struct kiln_domctl_vcpu st = { .vcpu = i, .rip = entry, .rdi = d->memory_kib, .rsi = i };
         if (cpus)
             rc = vcpu_set_affinity(d->vcpus[i], cpus);
-        if (!rc)
+        if (!rc && (i == 0 || !d->pc_platform))
             vcpu_set_boot_state(d->vcpus[i], &st);
     }
     return rc;
@@ -324,7 +331,7 @@ static unsigned int start_one(unsigned int idx, const struct boot_module *m,
     struct domain_config cfg = {
         .name = o.name, .memory_kib = o.mem_kib, .vcpus = (unsigned int)o.vcpus,
         .flags = o.priv ? KILN_CPUID_F_PRIVILEGED : 0, .weight = (u32)o.weight,
-        .cap = (u32)o.cap, .domid = domid, .pc_platform = pc, .testdev = o.testdev,
+        .cap = (u32)o.cap, .domid = domid, .pc_platform = pc || o.pc, .testdev = o.testdev,
     };
     if (o.weight > SCHED_WEIGHT_MAX || o.cap > 100u * smp_nr_cpus() ||
         o.vcpus > KILN_MAX_VCPUS || o.modules > own || o.modules > PC_MAX_MODULES) {
@@ -332,7 +339,7 @@ static unsigned int start_one(unsigned int idx, const struct boot_module *m,
                m->string);
         return own;
     }
-    if (!pc && (o.testdev || o.guest_cmdline || o.modules)) {
+    if ((!cfg.pc_platform && (o.testdev || o.guest_cmdline)) || (!pc && o.modules)) {
         pr_err("module %u: testdev, modules and a command line are for PC domains only: '%s'\n",
                idx, m->string);
         return own;
@@ -401,7 +408,7 @@ void start_domains(void)
     domain_bench_native(true);
     int rc = hvm_init();
     if (!rc)
-        rc = vcpu_sched_start();
+        rc = vcpu_sched_start(dom0_kernel_module() != NULL);
     /* dom0 first: it takes its RAM lowest address first, before boot
      * domains scatter allocations over it. */
     if (!rc && dom0_build() < 0)

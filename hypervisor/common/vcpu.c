@@ -107,6 +107,8 @@ void vcpu_wake(struct vcpu *v)
 {
     if (!v->blocked)
         return;
+    /* Whatever ended it, a halt is over once the vCPU runs again. */
+    v->ev.halted = false;
     v->blocked = false;
     v->wake_deadline = 0;
     vcpu_sched_del_wakeup(v);

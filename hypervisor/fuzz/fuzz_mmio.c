@@ -66,7 +66,8 @@ static void set_regs(struct vcpu *v, const struct hvm_regs *r) { (void)v; regs =
 static u64 seg_base(struct vcpu *v, enum x86_seg s) { (void)v; return (u64)s * 0x1000; }
 static void paging(struct vcpu *v, struct hvm_paging *pg) { (void)v; *pg = paging_state; }
 
-static void inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+/* Exceptions other than #PF reach the common event queue (hvm_event.h). */
+void hvm_event_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
     (void)v; (void)has_error; (void)error;
     injected++;
@@ -77,12 +78,12 @@ static void inject_page_fault(struct vcpu *v, u64 linear, u32 error)
 {
     (void)linear;
     CHECK(!(error & ~7u));
-    inject_exception(v, X86_EXC_PF, true, error);
+    hvm_event_exception(v, X86_EXC_PF, true, error);
 }
 
 static const struct hvm_ops fake_hvm = {
     .get_regs = get_regs, .set_regs = set_regs, .seg_base = seg_base,
-    .inject_exception = inject_exception, .inject_page_fault = inject_page_fault,
+    .inject_page_fault = inject_page_fault,
     .paging = paging,
 };
 const struct hvm_ops *hvm = &fake_hvm;

@@ -183,7 +183,8 @@ static void load(struct cpuid_policy *p, struct recording rec)
 
 static void derive(const struct cpuid_policy *h, struct cpuid_policy *g, u32 nr_vcpus, u32 opts)
 {
-    const struct cpuid_params prm = { 7, KILN_CPUID_F_PRIVILEGED, nr_vcpus, opts };
+    const struct cpuid_params prm = { .domid = 7, .flags = KILN_CPUID_F_PRIVILEGED,
+                                      .nr_vcpus = nr_vcpus, .opts = opts };
 
     assert_int_equal(cpuid_policy_derive(h, &prm, g), 0);
 }
@@ -366,12 +367,68 @@ static void test_options_expose_virtualised_features(void **state)
     assert_int_equal(q(&guest, 0xd, 1, 0), 0x7);           /* no XSAVES, no XFD */
     assert_false(has(&guest, 7, 0, 3, 24));                /* AMX-TILE */
 
-    load(&host, REC(qemu_max)); /* offers MPX and PKRU components: both dropped */
+    /* QEMU's max offers the MPX components (dropped) and PKRU (kept, with
+     * PKU, whose register it holds). */
+    load(&host, REC(qemu_max));
     derive(&host, &guest, 1, CPUID_OPT_XSAVE);
-    assert_int_equal(q(&guest, 0xd, 0, 0), 0x7);
-    assert_int_equal(q(&guest, 0xd, 0, 2), 0x340);
+    assert_int_equal(q(&guest, 0xd, 0, 0), 0x207);
+    assert_int_equal(q(&guest, 0xd, 0, 2), 0xa88);         /* ends with PKRU */
     assert_int_equal(q(&guest, 0xd, 3, 0), 0);
-    assert_int_equal(q(&guest, 0xd, 9, 0), 0);
+    assert_int_equal(q(&guest, 0xd, 9, 0), 8);
+    assert_true(has(&guest, 7, 0, 2, 3));                  /* PKU */
+    derive(&host, &guest, 1, 0);                            /* no XSAVE: no PKU */
+    assert_false(has(&guest, 7, 0, 2, 3));
+}
+
+/* A PC domain's emulated APIC: x2APIC and TSC-deadline although QEMU's
+ * TCG host has neither, and the timing leaf with the frequencies. */
+static void test_virtual_apic(void **state)
+{
+    const struct cpuid_params prm = { .domid = 3, .nr_vcpus = 2, .opts = CPUID_OPT_VIRT_APIC,
+                                      .tsc_khz = 2100000, .apic_khz = 1000000 };
+
+    (void)state;
+    load(&host, REC(qemu_max));
+    assert_false(has(&host, 1, 0, 2, 21));
+    assert_false(has(&host, 1, 0, 2, 24));
+    assert_int_equal(cpuid_policy_derive(&host, &prm, &guest), 0);
+    assert_true(has(&guest, 1, 0, 2, 21));                 /* x2APIC */
+    assert_true(has(&guest, 1, 0, 2, 24));                 /* TSC-deadline */
+    assert_true(has(&guest, 1, 0, 3, 9));                  /* APIC */
+    assert_int_equal(q(&guest, KILN_CPUID_SIGNATURE, 0, 0), CPUID_LEAF_TIMING);
+    assert_int_equal(q(&guest, CPUID_LEAF_TIMING, 0, 0), 2100000);
+    assert_int_equal(q(&guest, CPUID_LEAF_TIMING, 0, 1), 1000000);
+    assert_int_equal(q(&guest, 0x40000005, 0, 0), 0);      /* between: zeros */
+    assert_int_equal(q(&guest, KILN_CPUID_VERSION, 0, 1), 3);
+
+    /* Without it, neither the bits (the host has none) nor the leaf. */
+    derive(&host, &guest, 2, 0);
+    assert_false(has(&guest, 1, 0, 2, 21));
+    assert_false(has(&guest, 1, 0, 2, 24));
+    assert_int_equal(q(&guest, KILN_CPUID_SIGNATURE, 0, 0), KILN_CPUID_VERSION);
+    assert_int_equal(q(&guest, CPUID_LEAF_TIMING, 0, 0), 0);
+}
+
+static void test_la57_option(void **state)
+{
+    (void)state;
+    load(&host, REC(qemu_max));
+    assert_true(has(&host, 7, 0, 2, 16));
+    derive(&host, &guest, 1, 0);
+    assert_false(has(&guest, 7, 0, 2, 16));
+    derive(&host, &guest, 1, CPUID_OPT_LA57);
+    assert_true(has(&guest, 7, 0, 2, 16));
+}
+
+static void test_rdtscp_option(void **state)
+{
+    (void)state;
+    load(&host, REC(host_intel_xeon));
+    assert_true(has(&host, 0x80000001, 0, 3, 27));
+    derive(&host, &guest, 1, 0);
+    assert_false(has(&guest, 0x80000001, 0, 3, 27));
+    derive(&host, &guest, 1, CPUID_OPT_RDTSCP);
+    assert_true(has(&guest, 0x80000001, 0, 3, 27));
 }
 
 static void test_osxsave_follows_the_guest(void **state)
@@ -430,8 +487,9 @@ static void test_topology_and_apic_ids(void **state)
 
 static void test_derive_validation(void **state)
 {
-    const struct cpuid_params zero = { 1, 0, 0, 0 }, many = { 1, 0, KILN_MAX_VCPUS + 1, 0 },
-                              badopt = { 1, 0, 1, 0x80 };
+    const struct cpuid_params zero = { .domid = 1, .nr_vcpus = 0 },
+                              many = { .domid = 1, .nr_vcpus = KILN_MAX_VCPUS + 1 },
+                              badopt = { .domid = 1, .nr_vcpus = 1, .opts = 0x80 };
 
     (void)state;
     load(&host, REC(qemu_epyc));
@@ -440,7 +498,7 @@ static void test_derive_validation(void **state)
     assert_int_equal(cpuid_policy_derive(&host, &badopt, &guest), -KILN_EINVAL);
     host.nr = 0; /* a table without leaves 0 and 1 */
     {
-        const struct cpuid_params ok = { 1, 0, 1, 0 };
+        const struct cpuid_params ok = { .domid = 1, .nr_vcpus = 1 };
 
         assert_int_equal(cpuid_policy_derive(&host, &ok, &guest), -KILN_EINVAL);
     }
@@ -644,6 +702,9 @@ int main(void)
         cmocka_unit_test(test_recorded_hosts_had_what_is_hidden),
         cmocka_unit_test(test_vmx_hidden_even_if_host_has_it),
         cmocka_unit_test(test_options_expose_virtualised_features),
+        cmocka_unit_test(test_virtual_apic),
+        cmocka_unit_test(test_rdtscp_option),
+        cmocka_unit_test(test_la57_option),
         cmocka_unit_test(test_osxsave_follows_the_guest),
         cmocka_unit_test(test_topology_and_apic_ids),
         cmocka_unit_test(test_derive_validation),

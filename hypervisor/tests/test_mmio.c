@@ -90,7 +90,8 @@ static void get_regs(struct vcpu *v, struct hvm_regs *r) { (void)v; *r = regs; }
 static void set_regs(struct vcpu *v, const struct hvm_regs *r) { (void)v; regs = *r; set_regs_calls++; }
 static u64 seg_base(struct vcpu *v, enum x86_seg s) { (void)v; return s == X86_SEG_FS ? LA_DEV : 0; }
 
-static void inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+/* Exceptions other than #PF reach the common event queue (hvm_event.h). */
+void hvm_event_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
     (void)v;
     injected_vector = vector;
@@ -99,7 +100,7 @@ static void inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 erro
 
 static void inject_page_fault(struct vcpu *v, u64 linear, u32 error)
 {
-    inject_exception(v, X86_EXC_PF, true, error);
+    hvm_event_exception(v, X86_EXC_PF, true, error);
     injected_cr2 = linear;
 }
 
@@ -112,7 +113,7 @@ static void paging(struct vcpu *v, struct hvm_paging *pg)
 
 static const struct hvm_ops fake_hvm = {
     .get_regs = get_regs, .set_regs = set_regs, .seg_base = seg_base,
-    .inject_exception = inject_exception, .inject_page_fault = inject_page_fault,
+    .inject_page_fault = inject_page_fault,
     .paging = paging,
 };
 const struct hvm_ops *hvm = &fake_hvm;

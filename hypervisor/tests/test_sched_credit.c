@@ -2,7 +2,7 @@
  * test_sched_credit.c - unit tests of the credit scheduler, driven by a
  * small discrete-event simulation of N CPUs with explicit time.
  *
- * The simulation plays the hypervisor's part exactly as HV-VIRT does it:
+ * The simulation plays the hypervisor's part exactly as common/sched/vcpu_sched.c does:
  * each CPU calls sched_schedule() and runs the chosen vCPU until the
  * returned deadline, then calls sched_tick(); kicks make the kicked CPU
  * reschedule at the current instant.  Simulated vCPUs are either

@@ -3,7 +3,7 @@
  * Nested and physical hosts fetch their iPXE script (/boot/<host>.ipxe,
  * rendered from pxe/templates for the host's current job) and the artifacts
  * it names (/artifacts/<sha256>, from the content store) from the daemon's
- * HTTP server.  FARM-API's router calls boot_service_handle first for GET
+ * HTTP server.  The HTTP router (http.c) calls boot_service_handle first for GET
  * requests.
  */
 #ifndef XENRT_BOOT_SERVICE_H

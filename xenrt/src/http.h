@@ -3,7 +3,7 @@
  *
  * One server serves the REST API (/api/...), the status pages (/, /flights,
  * /jobs, /hosts), log files (/logs/...), static CSS (/static/...) and, first
- * for every GET, FARM-EXEC's boot service (/boot/..., /artifacts/...).
+ * for every GET, the boot service of boot_service.c (/boot/..., /artifacts/...).
  * Requests run on a small pool of MHD threads; each thread lazily opens its
  * own SQLite connection (connections are never shared between threads).
  * Request bodies are capped at HTTP_BODY_MAX: larger ones get 413 before

@@ -57,11 +57,6 @@ static void apic_write(u32 reg, u32 v)
         xapic_mmio[reg / 4] = v;
 }
 
-bool lapic_x2apic(void)
-{
-    return use_x2apic;
-}
-
 u32 lapic_id(void)
 {
     return use_x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;

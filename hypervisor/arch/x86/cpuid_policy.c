@@ -11,11 +11,17 @@
  *  - MCE/MCA, MTRR, perfmon (PDCM, leaf 0xA, AMD perf counters), debug
  *    store, thermal/power (ACPI, TM, EST, leaf 6 except ARAT), TSC_ADJUST,
  *    speculation-control MSRs, OSVW, IBS: MSRs Kiln does not virtualise.
- *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs.
+ *  - RDTSCP, RDPID: TSC_AUX is not switched between vCPUs (RDTSCP only
+ *    with CPUID_OPT_RDTSCP: the caller switches it).
  *  - invariant TSC (0x80000007): not kept across migration.
- *  - SGX, PT, MPX, RDT, CET, PKU, HLE/RTM, AMX, XSAVES, XFD, TME, KL,
- *    ENQCMD, PKS, 3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported
- *    state or instructions.
+ *  - LA57 (5-level paging), unless CPUID_OPT_LA57: a Linux domU that used
+ *    it triple-faulted early in its boot under QEMU 7.2's TCG (its kernel
+ *    stack unmapped), the same kernel without it boots (linux-domu); not
+ *    understood yet, so not offered to domUs.
+ *  - SGX, PT, MPX, RDT, CET, HLE/RTM, AMX, XSAVES, XFD, TME, KL, ENQCMD,
+ *    3DNow!, XOP, FMA4, LWP, SKINIT, TopoExt: unsupported state or
+ *    instructions.  (PKU goes with its XSAVE component, PKRU; PKS's MSR is
+ *    switched per vCPU by the backend.)
  *  - x2APIC, TSC-deadline and XSAVE with everything using it (AVX...):
  *    only when the caller says it virtualises them (CPUID_OPT_*).
  * The topology is flat: nr_vcpus cores with one thread each, one package,
@@ -37,6 +43,8 @@ enum { EAX, EBX, ECX, EDX };
 #define L1_ECX_AVX       BIT(28)
 #define L1_ECX_F16C      BIT(29)
 #define L1_ECX_HV        BIT(31)
+#define L1_EDX_APIC      BIT(9)
+#define E1_EDX_RDTSCP    BIT(27)
 #define L1_EDX_HTT       BIT(28)
 /* Leaf 7.0 */
 #define L7_EBX_AVX2      BIT(5)
@@ -50,6 +58,9 @@ enum { EAX, EBX, ECX, EDX };
 /* XCR0 components */
 #define XCR0_AVX         BIT(2)
 #define XCR0_AVX512      (BIT(5) | BIT(6) | BIT(7))
+#define XCR0_PKRU        BIT(9)
+#define L7_ECX_PKU       BIT(3)
+#define L7_ECX_LA57      BIT(16)
 #define XSAVE_LEGACY_SIZE 576u /* legacy area + header */
 
 /* The registers that hold feature bits, and which bits may reach a guest
@@ -71,21 +82,24 @@ static const struct feat_reg feat_regs[] = {
                  BIT(23) | BIT(24) | BIT(25) | BIT(26) | BIT(27) | BIT(28) },
     { 6, 0, EAX, BIT(2) }, /* ARAT: the LAPIC timer keeps running in C-states */
     /* FSGSBASE BMI1 AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS INVPCID FPU_CSDS AVX512F/DQ
-     * RDSEED ADX SMAP AVX512_IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL */
+     * RDSEED ADX SMAP AVX512_IFMA PCOMMIT CLFLUSHOPT CLWB AVX512PF/ER/CD SHA
+     * AVX512BW/VL */
     { 7, 0, EBX, BIT(0) | BIT(3) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(9) | BIT(10) |
                  BIT(13) | BIT(16) | BIT(17) | BIT(18) | BIT(19) | BIT(20) | BIT(21) |
-                 BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) | BIT(30) | BIT(31) },
-    /* PREFETCHWT1 AVX512_VBMI UMIP AVX512_VBMI2 GFNI VAES VPCLMULQDQ AVX512_VNNI
-     * AVX512_BITALG AVX512_VPOPCNTDQ LA57 CLDEMOTE MOVDIRI MOVDIR64B */
-    { 7, 0, ECX, BIT(0) | BIT(1) | BIT(2) | BIT(6) | BIT(8) | BIT(9) | BIT(10) | BIT(11) |
-                 BIT(12) | BIT(14) | BIT(16) | BIT(25) | BIT(27) | BIT(28) },
+                 BIT(22) | BIT(23) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
+                 BIT(30) | BIT(31) },
+    /* PREFETCHWT1 AVX512_VBMI UMIP PKU AVX512_VBMI2 GFNI VAES VPCLMULQDQ
+     * AVX512_VNNI AVX512_BITALG AVX512_VPOPCNTDQ CLDEMOTE MOVDIRI MOVDIR64B
+     * PKS (LA57 only with CPUID_OPT_LA57) */
+    { 7, 0, ECX, BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(6) | BIT(8) | BIT(9) | BIT(10) |
+                 BIT(11) | BIT(12) | BIT(14) | BIT(25) | BIT(27) | BIT(28) | BIT(31) },
     /* AVX512_4VNNIW AVX512_4FMAPS FSRM AVX512_VP2INTERSECT MD_CLEAR SERIALIZE
      * AVX512_FP16 */
     { 7, 0, EDX, BIT(2) | BIT(3) | BIT(4) | BIT(8) | BIT(10) | BIT(14) | BIT(23) },
     /* AVX_VNNI AVX512_BF16 fast zero-length MOVSB, short STOSB, short CMPSB */
     { 7, 1, EAX, BIT(4) | BIT(5) | BIT(10) | BIT(11) | BIT(12) },
-    /* XCR0 components: x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM */
-    { 0xd, 0, EAX, BIT(0) | BIT(1) | XCR0_AVX | XCR0_AVX512 },
+    /* XCR0 components: x87 SSE AVX opmask ZMM_Hi256 Hi16_ZMM PKRU */
+    { 0xd, 0, EAX, BIT(0) | BIT(1) | XCR0_AVX | XCR0_AVX512 | XCR0_PKRU },
     { 0xd, 0, EDX, 0 },
     /* XSAVEOPT XSAVEC XGETBV_ECX1 */
     { 0xd, 1, EAX, BIT(0) | BIT(1) | BIT(2) },
@@ -323,6 +337,11 @@ static void fix_dependencies(struct cpuid_policy *p)
         clear_bits(p, 7, 1, EAX, L71_EAX_BF16);
         xcr0 &= ~XCR0_AVX512;
     }
+    /* PKU's register is XSAVE-managed: the component or no PKU. */
+    if (!(xsave && (xcr0 & XCR0_PKRU) && test_bits(p, 7, 0, ECX, L7_ECX_PKU))) {
+        clear_bits(p, 7, 0, ECX, L7_ECX_PKU);
+        xcr0 &= ~XCR0_PKRU;
+    }
     if (!avx) {
         clear_bits(p, 1, 0, ECX, L1_ECX_AVX | L1_ECX_FMA | L1_ECX_F16C);
         clear_bits(p, 7, 0, EBX, L7_EBX_AVX2);
@@ -499,7 +518,8 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
 
     if (prm->nr_vcpus < 1 || prm->nr_vcpus > KILN_MAX_VCPUS || h0 == NULL ||
         find_c(host, 1, 0) == NULL ||
-        (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE)) != 0)
+        (prm->opts & ~(CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_XSAVE |
+                       CPUID_OPT_VIRT_APIC | CPUID_OPT_RDTSCP | CPUID_OPT_LA57)) != 0)
         return -KILN_EINVAL;
 
     g->nr = 0;
@@ -529,6 +549,12 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
             if (prm->opts & CPUID_OPT_XSAVE)
                 allow |= L1_ECX_XSAVE;
         }
+        if (feat_regs[i].leaf == 0x80000001u && feat_regs[i].reg == EDX &&
+            (prm->opts & CPUID_OPT_RDTSCP))
+            allow |= E1_EDX_RDTSCP;
+        if (feat_regs[i].leaf == 7 && feat_regs[i].subleaf == 0 && feat_regs[i].reg == ECX &&
+            (prm->opts & CPUID_OPT_LA57))
+            allow |= L7_ECX_LA57;
         *reg_of(l, feat_regs[i].reg) &= allow;
     }
     /* Registers of partly kept leaves that hold only hidden things. */
@@ -550,14 +576,26 @@ int cpuid_policy_derive(const struct cpuid_policy *host, const struct cpuid_para
 
     fix_dependencies(g);
     find(g, 1, 0)->ecx |= L1_ECX_HV;
+    /* An emulated APIC is there whatever the host's is (QEMU's TCG offers
+     * neither x2APIC nor TSC-deadline). */
+    bool virt_apic = (prm->opts & CPUID_OPT_VIRT_APIC) != 0;
+    if (virt_apic) {
+        find(g, 1, 0)->ecx |= L1_ECX_X2APIC | L1_ECX_TSC_DL;
+        find(g, 1, 0)->edx |= L1_EDX_APIC;
+    }
     if ((rc = set_topology(g, prm->nr_vcpus, cpuid_policy_vendor(host))) != 0)
         return rc;
 
-    if ((rc = put_regs(g, KILN_CPUID_SIGNATURE, 0, KILN_CPUID_VERSION, KILN_CPUID_SIG_EBX,
+    if ((rc = put_regs(g, KILN_CPUID_SIGNATURE, 0,
+                       virt_apic ? CPUID_LEAF_TIMING : KILN_CPUID_VERSION, KILN_CPUID_SIG_EBX,
                        KILN_CPUID_SIG_ECX, KILN_CPUID_SIG_EDX)) != 0)
         return rc;
-    return put_regs(g, KILN_CPUID_VERSION, 0, (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR,
-                    prm->domid, prm->flags, 0);
+    if ((rc = put_regs(g, KILN_CPUID_VERSION, 0, (KILN_ABI_MAJOR << 16) | KILN_ABI_MINOR,
+                       prm->domid, prm->flags, 0)) != 0)
+        return rc;
+    if (virt_apic)
+        rc = put_regs(g, CPUID_LEAF_TIMING, 0, prm->tsc_khz, prm->apic_khz, 0, 0);
+    return rc;
 }
 
 /* ---- per-domain restriction and queries ---------------------------------------- */

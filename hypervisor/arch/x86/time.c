@@ -98,6 +98,12 @@ u64 tsc_at_ns(u64 ns)
     return tsc_at_boot + ns_to_tsc(ns);
 }
 
+/* The now_ns() time at which the TSC reads tsc (0 before boot). */
+u64 ns_at_tsc(u64 tsc)
+{
+    return tsc > tsc_at_boot ? tsc_to_ns(tsc - tsc_at_boot) : 0;
+}
+
 u64 now_ns(void)
 {
     if (!tsc_freq)

@@ -29,7 +29,6 @@ struct idt_gate {
 extern char trap_stubs[];
 
 static struct idt_gate idt[256] __aligned(16);
-static trap_hook_t trap_hook;
 static irq_handler_t irq_handlers[256];
 
 static const char *const exception_names[32] = {
@@ -73,11 +72,6 @@ void traps_load(void)
         u64 base;
     } __packed idtr = { sizeof(idt) - 1, (u64)idt };
     __asm__ __volatile__("lidt %0" :: "m"(idtr));
-}
-
-void trap_set_hook(trap_hook_t hook)
-{
-    trap_hook = hook;
 }
 
 int irq_set_handler(u8 vector, irq_handler_t fn)
@@ -174,8 +168,6 @@ void trap_dispatch(struct cpu_regs *r);
 void trap_dispatch(struct cpu_regs *r)
 {
     if (r->vector < 32) {
-        if (trap_hook && trap_hook(r))
-            return;
         if (r->vector == 2) {
             if (panic_in_progress())   /* smp_stop_others() */
                 smp_stop_self();

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "../../include/public/kiln.h"
-#include "../../arch/x86/hvm/testport.h"
+#include "../../include/public/testport.h"
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -121,6 +121,10 @@ static inline u32 kt_stat(enum kt_stat which)
 /* ---- exceptions (only after kt_idt_install) ------------------------------ */
 
 void kt_idt_install(void);
+/* Interrupt vectors (32-255), and the NMI (2), go to fn, called with interrupts off in the
+ * interrupt's context; one with no handler is an unexpected exception. */
+typedef void (*kt_irq_fn)(u8 vector);
+void kt_irq_set(u8 vector, kt_irq_fn fn);
 /* Vector of the last exception a *_safe helper recovered from, or -1. */
 extern volatile int kt_last_vector;
 extern volatile u64 kt_last_error;     /* its error code (0 if it has none) */

@@ -2,7 +2,8 @@
  * idt.S - exception entry stubs for guests that install an IDT.
  *
  * Each stub pushes a dummy error code where the CPU pushes none, then the
- * vector, so kt_exception() always sees the same frame layout.
+ * vector, so kt_exception() always sees the same frame layout.  Vectors
+ * 32-255 (interrupts) have stubs too, each 16 bytes apart like the rest.
  */
     .text
     .code64
@@ -51,6 +52,14 @@ kt_idt_stubs:
     stub 29, 1
     stub 30, 1
     stub 31, 0
+    vec = 32
+    .rept 224
+    .balign 16
+    pushq $0
+    pushq $vec
+    jmp common
+    vec = vec + 1
+    .endr
 
 common:
     pushq %rax

@@ -23,7 +23,8 @@ struct idt_entry {
 } __attribute__((packed));
 
 extern char kt_idt_stubs[];
-static struct idt_entry idt[32] __attribute__((aligned(16)));
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static kt_irq_fn irq_handlers[256];
 volatile int kt_last_vector = -1;
 volatile u64 kt_last_error;
 u64 kt_fixup_rip, kt_fixup_rsp;
@@ -31,8 +32,18 @@ volatile bool kt_last_from_user;
 
 void kt_exception(struct kt_frame *f);
 
+void kt_irq_set(u8 vector, kt_irq_fn fn)
+{
+    irq_handlers[vector] = fn;
+}
+
 void kt_exception(struct kt_frame *f)
 {
+    /* Interrupts, and NMIs (vector 2) for guests that install a handler. */
+    if ((f->vector == 2 || (f->vector >= 32 && f->vector < 256)) && irq_handlers[f->vector]) {
+        irq_handlers[f->vector]((u8)f->vector);
+        return;
+    }
     kt_last_vector = (int)f->vector;
     kt_last_error = f->error;
     if (kt_fixup_rip) {
@@ -54,7 +65,7 @@ void kt_exception(struct kt_frame *f)
 
 void kt_idt_install(void)
 {
-    for (unsigned int v = 0; v < 32; v++) {
+    for (unsigned int v = 0; v < 256; v++) {
         u64 a = (u64)(uintptr_t)(kt_idt_stubs + v * 16);
         idt[v] = (struct idt_entry){
             .off_lo = (u16)a, .sel = 0x08, .ist = 0, .type = 0x8e,

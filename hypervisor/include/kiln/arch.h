@@ -38,7 +38,6 @@ void lapic_init(void);                      /* this CPU, interrupts stay off */
 u32 lapic_id(void);
 void lapic_eoi(void);
 void lapic_send_ipi(u32 apic_id, u32 icr_low);
-bool lapic_x2apic(void);
 void lapic_timer_init(void);               /* this CPU */
 
 /* smp.c */

@@ -30,9 +30,8 @@ const struct boot_mem_range *boot_memmap_get(unsigned int i);
 
 /*
  * Called once on the boot CPU when the platform is up (console, memory,
- * traps, every CPU online and idle, timers).  HV-VIRT defines it to set up
- * SVM and start the boot domains; the weak default only honours
- * exit_when_idle (nothing to run, so exit cleanly).
+ * traps, every CPU online and idle, timers): brings up the virtualisation
+ * backend and starts the boot domains (common/domain_boot.c).
  */
 void start_domains(void);
 

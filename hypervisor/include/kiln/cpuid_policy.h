@@ -13,7 +13,8 @@
  * The guest policy is an allow-list: a feature bit reaches a guest only if
  * the host has it AND Kiln knows it is safe to expose (cpuid_policy.c says
  * why each hidden group is hidden).  Unknown or future bits stay hidden.
- * Leaves: basic up to 0xD, Kiln's 0x40000000-0x40000001, extended up to
+ * Leaves: basic up to 0xD, Kiln's 0x40000000-0x40000001 (and the timing
+ * leaf 0x40000010 for domains with an emulated APIC), extended up to
  * 0x80000008.  A leaf outside those ranges reads as zeros (the AMD
  * behaviour; Intel CPUs would repeat the highest basic leaf).
  * A vCPU's APIC ID is its vCPU number.
@@ -68,12 +69,25 @@ int cpuid_policy_intersect(struct cpuid_policy *pool, const struct cpuid_policy 
 #define CPUID_OPT_X2APIC       (1u << 0) /* x2APIC MSRs are emulated */
 #define CPUID_OPT_TSC_DEADLINE (1u << 1) /* TSC-deadline timer mode is emulated */
 #define CPUID_OPT_XSAVE        (1u << 2) /* XCR0 and XSAVE state are switched per vCPU */
+/* The local APIC is emulated (a PC domain's vLAPIC): x2APIC and the
+ * TSC-deadline timer are offered whatever the host has, and the timing
+ * leaf tells the guest its TSC and APIC timer frequencies. */
+#define CPUID_OPT_VIRT_APIC    (1u << 3)
+#define CPUID_OPT_RDTSCP       (1u << 4) /* TSC_AUX is switched per vCPU */
+#define CPUID_OPT_LA57         (1u << 5) /* 5-level paging (see cpuid_policy.c) */
+
+/* The hypervisor timing leaf (the convention VMware started and others
+ * read): EAX = TSC frequency in kHz, EBX = APIC timer (bus) frequency in
+ * kHz, so a guest need not calibrate either.  With CPUID_OPT_VIRT_APIC. */
+#define CPUID_LEAF_TIMING      0x40000010u
 
 struct cpuid_params {
     u32 domid;
     u32 flags;      /* KILN_CPUID_F_*, reported in leaf 0x40000001 ECX */
     u32 nr_vcpus;   /* 1..KILN_MAX_VCPUS: topology leaves */
     u32 opts;       /* CPUID_OPT_* */
+    u32 tsc_khz;    /* CPUID_OPT_VIRT_APIC: the timing leaf's values */
+    u32 apic_khz;
 };
 
 /* Builds a domain's policy from a host (or pool) policy.  Returns 0 or

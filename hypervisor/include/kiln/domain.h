@@ -23,13 +23,15 @@
 #include <kiln/compiler.h>
 #include <kiln/cpuid_policy.h>
 #include <kiln/dom0.h>
+#include <kiln/hvm.h>
+#include <kiln/hvm_event.h>
 #include <kiln/hvm_mmio.h>
 #include <kiln/list.h>
 #include <kiln/sched.h>
 #include <kiln/spinlock.h>
 #include <kiln/types.h>
 #include <public/kiln.h>
-#include "../../arch/x86/hvm/testport.h"
+#include <public/testport.h>
 
 #define DOMAIN_CONSOLE_RING        4096   /* bytes, one page */
 #define DOMAIN_LINE_MAX            256
@@ -84,21 +86,21 @@ struct vcpu {
     u32 port_stat_sel;      /* last selector written to KT_PORT_STAT */
     u32 port_scratch;
 
+    struct hvm_events ev;   /* pending exception, NMI, INIT/SIPI, HLT */
+
     void *hvm;              /* backend state (VMCB, saved GPRs, ...) */
 };
+
+struct vplatform;
 
 struct domain {
     u16 id;
     char name[KILN_NAME_MAX];
     u32 flags;              /* KILN_CPUID_F_* */
     bool hardware;          /* dom0: 1:1 memory, owns devices and CPU 0 */
-    /* A PC domU (booted from a Multiboot1 kernel): gets the emulated PC
-     * platform (LAPICs, IOAPIC, PICs, PIT, RTC, UART, PM, ACPI tables),
-     * and its vCPUs other than 0 wait for INIT-SIPI (not initialised). */
-    bool pc_platform;
-    bool testdev;           /* PC domU with kvm-unit-tests' test devices */
     u32 state;              /* KILN_DOMSTATE_* */
     u32 shutdown_reason;
+    u32 exit_code;          /* a PC domain's isa-debug-exit value */
     bool paused;
     bool reaped;
     /* With a dom0, a domain that shut down stays (DYING, memory and
@@ -120,6 +122,14 @@ struct domain {
     /* The domain's clock (KILN_HC_TIME) minus the host's now_ns(): 0 but
      * for a restored domain, whose clock goes on from its old host's. */
     s64 clock_offset_ns;
+
+    /* A PC domU (a Multiboot1, PVH or Linux kernel, or a test guest with
+     * `pc`): gets the emulated PC platform (vplatform.h, ACPI tables), and
+     * its vCPUs other than 0 wait for INIT-SIPI. */
+    bool pc_platform;
+    bool testdev;           /* PC domU with kvm-unit-tests' test devices */
+    struct vplatform *platform;
+    struct hvm_ioports ioports;   /* port handlers of its devices */
 
     spinlock_t console_lock;
     char *console_ring;     /* DOMAIN_CONSOLE_RING bytes */
@@ -176,8 +186,12 @@ int domain_unpause(struct domain *d);
 void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason);
 /* domain_kill for a guest's fault; takes domlist_lock itself. */
 void domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
-/* Frees everything if the domain is dying and nobody runs it. */
+/* Frees everything if the domain is dying and nobody runs it (and, after
+ * domain_keep_until_destroyed(), the toolstack destroyed it). */
 void domain_try_reap(struct domain *d);
+/* From now on a domain that shuts down stays (DYING, reason and console
+ * readable) until DESTROY, as in Xen with a toolstack: dom0 asks for it. */
+void domain_keep_until_destroyed(void);
 int domain_set_cpuid(struct domain *d, const struct kiln_domctl_cpuid *c);
 /* Appends guest console output: the ring and the hypervisor log. */
 void domain_console_write(struct domain *d, const char *buf, size_t len);
@@ -196,6 +210,10 @@ int p2m_init(struct domain *d, u64 kib);
 int p2m_init_identity(struct domain *d, const struct dom0_mem *m);
 /* Frees every data page and every page-table page (dom0: only the tables). */
 void p2m_destroy(struct domain *d);
+/* Builds domUs' tables in Intel's EPT format from now on (the VT-x
+ * backend, at boot before any domain exists); ad: the CPU sets EPT
+ * accessed/dirty bits.  Default: AMD's nested page table format. */
+void p2m_use_ept(bool ad);
 
 /* Host address of [gpa, gpa + len) when that range lies inside the
  * domain's RAM and within one page; NULL otherwise. */
@@ -257,10 +275,17 @@ int vcpu_set_affinity(struct vcpu *v, u64 mask);
 
 /* ---- vcpu_sched.c: the per-CPU loop ------------------------------------- */
 
-/* Initialises the scheduler and starts the loop on every CPU. */
-int vcpu_sched_start(void);
+/* Initialises the scheduler and starts the loop on every CPU;
+ * cpu0_dedicated keeps the scheduler off CPU 0 (a dom0 will own it). */
+int vcpu_sched_start(bool cpu0_dedicated);
+/* From now on CPU 0 runs v and nothing else (v is never scheduled); when
+ * v's domain dies, CPU 0 calls ended(), which must not return. */
+void vcpu_sched_dedicate_cpu0(struct vcpu *v, void (*ended)(void));
 /* Asks this CPU's loop to reschedule at its next chance. */
 void vcpu_sched_raise(void);
+/* This CPU's timer fires at t (absolute ns) at the latest, for the
+ * running vCPU's own timers (its platform's deadlines); 0 = none. */
+void vcpu_sched_guest_deadline(u64 t);
 /* Wake list of a CPU: v is woken when its deadline passes. */
 void vcpu_sched_add_wakeup(struct vcpu *v);
 void vcpu_sched_del_wakeup(struct vcpu *v);

@@ -2,18 +2,22 @@
  * hvm.h - the hardware-virtualisation backend interface.
  *
  * Common code (domains, the per-CPU scheduling loop, hypercalls) talks to
- * the CPU's virtualisation extension only through struct hvm_ops, so a VT-x
- * backend can sit beside the SVM one (arch/x86/hvm/svm/).  A backend's
+ * the CPU's virtualisation extension only through struct hvm_ops, behind
+ * which the SVM (arch/x86/hvm/svm/) and VT-x (arch/x86/hvm/vmx/) backends
+ * sit; hvm_init() picks the one the CPU offers.  A backend's
  * run() stays in guest mode, handling every exit it can with the common
  * helpers declared below (CPUID policy, port I/O, nested page faults,
  * hypercalls), and returns only when the scheduling loop has work to do.
  *
  * Guest-visible behaviour every backend implements:
  *  - vCPUs start in 32-bit flat protected mode with paging off (cr3 == 0),
- *    or in 64-bit long mode on caller-provided page tables (cr3 != 0);
- *  - HLT blocks the vCPU until it is woken or HVM_HLT_MAX_NS passed (there
- *    is no virtual interrupt controller yet, so this bound is the "timer
- *    tick" that ends a halt);
+ *    in 64-bit long mode on caller-provided page tables (cr3 != 0), or in
+ *    real mode (a SIPI);
+ *  - events (exceptions, NMIs, the interrupt controller's interrupts) are
+ *    delivered as hvm_event.h decides, before each entry;
+ *  - HLT is hvm_vcpu_halt(): for a domain with an interrupt controller it
+ *    blocks until an event ends it; without one (Kiln's test guests) it
+ *    lasts until woken or HVM_HLT_MAX_NS passed, their "timer tick";
  *  - an exception the guest cannot deliver ends in a triple fault, which
  *    destroys the domain (never the hypervisor).
  */
@@ -39,10 +43,14 @@ struct hvm_regs {
 };
 
 /* Initial state of a vCPU (see struct kiln_domctl_vcpu); rax and rbx
- * carry the Multiboot magic and info address, rbx PVH's start info. */
+ * carry the Multiboot magic and info address, rbx PVH's start info.  With
+ * real_mode, the state a SIPI gives: real mode at CS = cs_sel (base
+ * cs_sel << 4), IP 0, the other registers as after INIT. */
 struct hvm_boot_state {
     u64 rip, rsp, rdi, rsi, cr3;
     u64 rax, rbx;
+    bool real_mode;
+    u16 cs_sel;
 };
 
 enum x86_seg { X86_SEG_ES, X86_SEG_CS, X86_SEG_SS, X86_SEG_DS, X86_SEG_FS, X86_SEG_GS };
@@ -58,15 +66,22 @@ struct hvm_ops {
     void (*vcpu_set_boot_state)(struct vcpu *v, const struct hvm_boot_state *s);
     /* Runs v until hvm_vcpu_must_leave(v) (called with interrupts off). */
     void (*run)(struct vcpu *v);
-    /* Queues an exception for the next entry. */
-    void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
     void (*get_regs)(struct vcpu *v, struct hvm_regs *r);
     /* Writes back the GPRs, rip and rflags. */
     void (*set_regs)(struct vcpu *v, const struct hvm_regs *r);
     /* A segment register's base (what OUTS reads through). */
     u64 (*seg_base)(struct vcpu *v, enum x86_seg seg);
-    /* Queues a #PF for the next entry, with CR2 = linear. */
+    /* Queues a #PF for the next entry, with CR2 = linear (other exceptions:
+     * hvm_event_exception). */
     void (*inject_page_fault)(struct vcpu *v, u64 linear, u32 error);
+    /* Drops v's cached translations (guest and nested) before its next
+     * entry: after a nested page table entry was changed or removed. */
+    void (*flush_tlb)(struct vcpu *v);
+    /* What the guest's TSC adds to the host's (guest TSC = host + this). */
+    u64 (*tsc_offset)(struct vcpu *v);
+    /* True when the backend switches XCR0 and the XSAVE state per vCPU
+     * (known once the boot CPU is up): domUs may then be offered XSAVE. */
+    bool (*xsave_switched)(void);
     /* The paging state and code segment, for walking the guest's tables. */
     void (*paging)(struct vcpu *v, struct hvm_paging *pg);
     /* Migration (v paused, on no CPU): the whole architectural state in
@@ -86,6 +101,7 @@ extern const struct hvm_ops *hvm;
 int hvm_init(void);
 /* Backend probes: return their ops if this CPU supports them. */
 const struct hvm_ops *svm_probe(void);
+const struct hvm_ops *vmx_probe(void);
 
 /* ---- common helpers for backends ---------------------------------------- */
 
@@ -97,9 +113,32 @@ int hvm_cpuid_host_init(void);
 int hvm_cpuid_domain_init(struct domain *d);
 void hvm_cpuid_domain_free(struct domain *d);
 
-/* Emulated port I/O (debug/console ports, COM1 stub); size 1, 2 or 4.
- * Unknown ports read as all ones and ignore writes, as on real hardware. */
+/* Emulated port I/O: the domain's own port handlers (a PC domain's
+ * devices), then Kiln's test ports (testport.h); size 1, 2 or 4.  Unknown
+ * ports read as all ones and ignore writes, as on real hardware. */
 void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val);
+
+/* A domain's port handlers (ioport.c): ports [first, first + count) go to
+ * read/write with ctx; the value is already masked to size bytes. */
+typedef u32 (*hvm_port_read_t)(void *ctx, u16 port, unsigned int size);
+typedef void (*hvm_port_write_t)(void *ctx, u16 port, unsigned int size, u32 val);
+#define HVM_MAX_PORT_HANDLERS 16
+struct hvm_port_handler {
+    u16 first, count;
+    hvm_port_read_t read;
+    hvm_port_write_t write;
+    void *ctx;
+};
+struct hvm_ioports {
+    unsigned int nr;
+    struct hvm_port_handler h[HVM_MAX_PORT_HANDLERS];
+};
+/* Registers a range while the domain is built: 0, -KILN_EEXIST (overlaps
+ * one registered) or -KILN_E2BIG (table full). */
+int hvm_port_register(struct domain *d, u16 first, u16 count, hvm_port_read_t read,
+                      hvm_port_write_t write, void *ctx);
+/* The handler for port, or NULL. */
+const struct hvm_port_handler *hvm_port_find(const struct domain *d, u16 port);
 /* dom0's port accesses that exit (its IOPM intercepts only COM1's shared
  * registers, SERIAL_SHARED_REGS): forwarded to the hardware. */
 void dom0_port_io(u16 port, unsigned int size, bool in, u32 *val);

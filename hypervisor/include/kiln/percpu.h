@@ -31,7 +31,7 @@ struct percpu {
     u64 timer_deadline_ns;      /* 0 = no timer armed */
 
     void *stack_top;            /* top of this CPU's hypervisor stack */
-    volatile int in_guest;      /* set by the SVM code around VMRUN (trap hook) */
+    volatile int in_guest;      /* set by the SVM code around VMRUN */
 };
 
 #ifdef KILN_UNIT_TEST

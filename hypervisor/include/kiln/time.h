@@ -23,6 +23,8 @@ u64 now_ns(void);
 u64 tsc_hz(void);
 u64 ns_to_tsc(u64 ns);
 u64 tsc_to_ns(u64 tsc);
+/* The now_ns() time at which the TSC reads tsc. */
+u64 ns_at_tsc(u64 tsc);
 void udelay(u64 us);
 
 /* Sets the function this CPU's timer interrupt calls (interrupts off). */

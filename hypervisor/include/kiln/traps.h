@@ -17,15 +17,6 @@ struct cpu_regs {
     u64 rip, cs, rflags, rsp, ss;
 };
 
-/*
- * Called first for every CPU exception (vector < 32).  Returns true when it
- * handled the fault (execution resumes), false to fall through to the fatal
- * register dump.  HV-VIRT sets it to recognise faults on its guest-entry
- * path; this_cpu()->in_guest says whether a guest was being run.
- */
-typedef bool (*trap_hook_t)(struct cpu_regs *regs);
-void trap_set_hook(trap_hook_t hook);
-
 /* Handler for an interrupt vector (32..255), called with interrupts off;
  * the LAPIC EOI is sent by the caller afterwards. */
 typedef void (*irq_handler_t)(struct cpu_regs *regs);

@@ -25,6 +25,9 @@
 #define MSR_FS_BASE       0xc0000100
 #define MSR_GS_BASE       0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX       0xc0000103
+#define MSR_PKRS          0x6e1
+#define MSR_MISC_ENABLE   0x1a0
 #define MSR_APIC_BASE     0x1b
 #define MSR_TSC_DEADLINE  0x6e0
 

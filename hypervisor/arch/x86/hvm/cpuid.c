@@ -9,6 +9,8 @@
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
 #include <kiln/mm.h>
+#include <kiln/time.h>
+#include <kiln/vplatform.h>
 #include <kiln/x86.h>
 
 static struct cpuid_policy host_policy;
@@ -38,7 +40,17 @@ int hvm_cpuid_domain_init(struct domain *d)
     /* dom0 drives CPU 0's real local APIC (its MSRs are not intercepted),
      * so it may use whatever APIC modes the CPU has. */
     if (d->hardware)
-        params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE;
+        params.opts = CPUID_OPT_X2APIC | CPUID_OPT_TSC_DEADLINE | CPUID_OPT_LA57;
+    else
+        params.opts = CPUID_OPT_RDTSCP |  /* TSC_AUX loaded per vCPU (svm.c) */
+                      (hvm->xsave_switched() ? CPUID_OPT_XSAVE : 0);
+    /* A PC domain's local APICs are emulated: x2APIC and TSC-deadline
+     * always, and the timing leaf spares the guest its calibration. */
+    if (d->pc_platform) {
+        params.opts |= CPUID_OPT_VIRT_APIC;
+        params.tsc_khz = (u32)(tsc_hz() / 1000);
+        params.apic_khz = vplatform_apic_khz();
+    }
     d->cpuid = alloc_pages_zeroed(0);
     if (!d->cpuid)
         return -KILN_ENOMEM;
@@ -58,4 +70,7 @@ void hvm_cpuid_domain_free(struct domain *d)
 void hvm_cpuid(struct vcpu *v, bool osxsave, u32 leaf, u32 subleaf, u32 out[4])
 {
     cpuid_policy_query(v->domain->cpuid, v->id, osxsave, leaf, subleaf, out);
+    /* CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN, as on hardware. */
+    if (leaf == 1 && v->domain->platform && !vplatform_apic_enabled(v))
+        out[3] &= ~(1u << 9);
 }

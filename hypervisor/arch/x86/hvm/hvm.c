@@ -1,8 +1,9 @@
 /*
  * hvm.c - picks the virtualisation backend for this machine.
  *
- * Only SVM exists today; a VT-x backend would be probed here too, and
- * nothing outside arch/x86/hvm/ would change.
+ * AMD-V (svm/) and Intel VT-x (vmx/) sit behind the same struct hvm_ops;
+ * a CPU offers at most one of them, so the order of the probes matters
+ * only for an emulator that would offer both.
  */
 #include <kiln/console.h>
 #include <kiln/hvm.h>
@@ -13,8 +14,11 @@ const struct hvm_ops *hvm;
 int hvm_init(void)
 {
     hvm = svm_probe();
+    if (!hvm)
+        hvm = vmx_probe();
     if (!hvm) {
-        pr_err("hvm: no usable hardware virtualisation (need AMD-V with nested paging)\n");
+        pr_err("hvm: no usable hardware virtualisation (need AMD-V with nested paging, or "
+               "VT-x with EPT, VPID and unrestricted guest)\n");
         return -KILN_ENOSYS;
     }
     int rc = hvm_cpuid_host_init();

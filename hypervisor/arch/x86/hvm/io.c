@@ -1,7 +1,9 @@
 /*
- * io.c - the emulated I/O ports every guest sees (testport.h).
+ * io.c - the emulated I/O ports every guest sees (include/public/testport.h).
  *
- * Guests own no devices; every port access exits here.  The debug ports
+ * Guests own no devices; every port access exits here.  A PC domain's
+ * devices registered their ports with the domain (ioport.c) and come
+ * first; a PC domain's UART replaces the COM1 stub.  The debug ports
  * give tests a console without hypercalls and a way to read their own exit
  * counters; the COM1 stub lets a guest that insists on a 16550 print (THR
  * writes reach the console, LSR always reports an empty transmitter).
@@ -72,6 +74,14 @@ void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val)
         return;
     }
     u32 mask = size >= 4 ? ~0u : (1u << (size * 8)) - 1;
+    const struct hvm_port_handler *h = hvm_port_find(v->domain, port);
+    if (h) {
+        if (in)
+            *val = h->read(h->ctx, port, size) & mask;
+        else
+            h->write(h->ctx, port, size, *val & mask);
+        return;
+    }
     if (in)
         *val = read_port(v, port) & mask;
     else

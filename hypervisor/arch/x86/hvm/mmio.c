@@ -246,8 +246,8 @@ int hvm_mmio_fault(struct vcpu *v, u64 gpa, u64 error_code)
         if (m.ctx.fault.vector == X86_EXC_PF)
             hvm->inject_page_fault(v, m.ctx.fault.cr2, m.ctx.fault.error);
         else
-            hvm->inject_exception(v, m.ctx.fault.vector, m.ctx.fault.has_error,
-                                  m.ctx.fault.error);
+            hvm_event_exception(v, m.ctx.fault.vector, m.ctx.fault.has_error,
+                                m.ctx.fault.error);
     }
     return 0;
 }

@@ -12,6 +12,11 @@
  * Entries carry U/S at every level: the CPU model checks nested entries as
  * user accesses, and without it every guest access faults.
  *
+ * The entry format is the backend's: AMD's nested page tables use the
+ * long-mode format (NPT_*), Intel's EPT its own (EPT_*, chosen once at boot
+ * by p2m_use_ept()).  Both keep "present" (NPT P, EPT R) in bit 0 and the
+ * large-page bit in bit 7, so walking and freeing need not know which.
+ *
  * dom0 is different (p2m_init_identity): its RAM is a set of host ranges
  * seen at their own addresses, mapped up front with the largest pages that
  * do not cover RAM it does not own, together with every non-RAM address
@@ -28,6 +33,17 @@
 #include "npt.h"
 
 #define PAGES_2M   512u
+
+/* Flags of an intermediate entry and of a leaf in the format in use. */
+static u64 table_flags = NPT_TABLE;
+static u64 leaf_flags = NPT_LEAF;
+
+void p2m_use_ept(bool ad)
+{
+    table_flags = EPT_TABLE;
+    /* Without A/D bits enabled in the EPTP, bits 8 and 9 are ignored. */
+    leaf_flags = EPT_LEAF | (ad ? EPT_A | EPT_D : 0);
+}
 
 static unsigned int order_for(u64 bytes)
 {
@@ -136,7 +152,7 @@ u64 *p2m_walk_create(struct p2m *p, u64 gpa, int level)
             if (!n)
                 return NULL;
             p->pt_pages++;
-            *e = virt_to_phys(n) | NPT_TABLE;
+            *e = virt_to_phys(n) | table_flags;
         }
         t = phys_to_virt(*e & PTE_ADDR_MASK);
     }
@@ -181,9 +197,9 @@ int hvm_nested_fault(struct vcpu *v, u64 gpa, u64 error_code)
     else if (*e & PTE_P)
         err = -KILN_EEXIST;   /* mapped already, yet it faulted */
     else if (big)
-        *e = p->frames[gfn & ~(u64)(PAGES_2M - 1)] | NPT_LEAF | PTE_PS;
+        *e = p->frames[gfn & ~(u64)(PAGES_2M - 1)] | leaf_flags | PTE_PS;
     else
-        *e = p->frames[gfn] | NPT_LEAF;
+        *e = p->frames[gfn] | leaf_flags;
     spin_unlock(&p->lock);
 
     if (err == -KILN_EEXIST && !(error_code & 1)) {

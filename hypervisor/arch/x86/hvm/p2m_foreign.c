@@ -15,8 +15,8 @@
 #include <kiln/foreign.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
+#include <kiln/hvm.h>
 #include "npt.h"
-#include "svm/svm.h"
 
 static void *sink;
 
@@ -104,7 +104,5 @@ void p2m_foreign_sink_clear(void)
 
 void p2m_foreign_flush(struct domain *dom0)
 {
-    /* This CPU model has no flush-by-ASID: TLB_CONTROL 1 flushes all, at
-     * dom0's next VMRUN (svm_run clears it after each one). */
-    svm_of(dom0->vcpus[0])->vmcb->ctl.tlb_control = SVM_TLB_FLUSH_ALL;
+    hvm->flush_tlb(dom0->vcpus[0]);
 }

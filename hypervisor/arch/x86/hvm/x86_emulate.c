@@ -583,6 +583,52 @@ static int emu_string(struct emu *e)
     return n == count ? done(e) : X86EMUL_OK;
 }
 
+/* A6/A7 CMPS and AE/AF SCAS, alone or with REPE (F3) / REPNE (F2):
+ * element by element, up to one slice; a REP also ends on the element
+ * whose ZF stops it (REPE: not equal, REPNE: equal), RIP then past it. */
+static int emu_compare_string(struct emu *e)
+{
+    const struct insn *in = e->in;
+    struct hvm_regs *r = e->c->regs;
+    unsigned int size = (in->opcode & 1) ? in->opsize : 1, as = in->addrsize;
+    bool cmps = in->opcode <= 0xa7;
+    enum x86_seg src_seg = prefix_seg(in->seg, X86_SEG_DS);
+    u64 amask = size_mask(as), count = in->rep ? r->rcx & amask : 1, n = 0;
+    u64 step = (r->rflags & FL_DF) ? -(u64)size : size;
+    u64 rsi = r->rsi, rdi = r->rdi, fl = r->rflags;
+    bool stop = false;
+    int rc;
+
+    if ((rc = check_lock(e, false)))
+        return rc;
+    while (n < count && n < X86EMUL_REP_SLICE && !stop) {
+        u64 a = r->rax, b;
+        if (cmps && (rc = mem_read(e, src_seg, rsi & amask, size, &a)))
+            break;
+        if ((rc = mem_read(e, X86_SEG_ES, rdi & amask, size, &b)))
+            break;
+        alu(ALU_CMP, a, b, size, &fl);
+        if (cmps)
+            rsi = set_low(rsi, rsi + step, as);
+        rdi = set_low(rdi, rdi + step, as);
+        n++;
+        if (in->rep)
+            stop = in->rep == 0xf3 ? !(fl & FL_ZF) : (fl & FL_ZF) != 0;
+    }
+    if (rc == X86EMUL_UNHANDLEABLE)
+        return rc;
+    if (n) {
+        r->rsi = rsi;
+        r->rdi = rdi;
+        r->rflags = fl;
+        if (in->rep)
+            r->rcx = set_low(r->rcx, count - n, as);
+    }
+    if (rc)
+        return rc;
+    return n == count || stop ? done(e) : X86EMUL_OK;
+}
+
 int x86_emulate(struct x86_emul_ctx *c, const u8 *bytes, size_t len)
 {
     struct insn *in = &c->insn;
@@ -626,6 +672,8 @@ int x86_emulate(struct x86_emul_ctx *c, const u8 *bytes, size_t len)
         return emu_mov_moffs(&e);
     case 0xa4: case 0xa5: case 0xaa: case 0xab: case 0xac: case 0xad:
         return emu_string(&e);
+    case 0xa6: case 0xa7: case 0xae: case 0xaf:
+        return emu_compare_string(&e);
     case 0xfe: case 0xff:
         return emu_incdec(&e);
     default:

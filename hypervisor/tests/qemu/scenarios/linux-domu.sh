@@ -2,22 +2,23 @@
 # linux-domu.sh - a Linux bzImage (toolstack's dom0 kernel, Debian's) booted
 # as a PC domU through the 64-bit boot protocol, without a dom0 (the
 # module option domu): Linux must report the command line, the e820 map
-# and the ACPI tables Kiln built for it.  Until the platform (LAPIC,
-# IOAPIC, timers) is there, Linux gets no further than its first LAPIC
-# access, which destroys the domain; panic=-1 makes it end once it can go
-# further and finds no root file system.  Skipped when the toolstack has
-# not been built (KILN_LINUX_KERNEL names another bzImage).
+# and the ACPI tables Kiln built for it, then, on the platform (LAPIC,
+# IOAPIC, PIT, PM timer, COM1), come up to mounting its root file system,
+# which it does not have: panic=-1 makes it reset, which ends the domain.
+# Skipped when the toolstack has not been built (KILN_LINUX_KERNEL names
+# another bzImage).
 . "$(dirname "$0")/../lib.sh"
 
 KERNEL=${KILN_LINUX_KERNEL:-$KILN_DIR/../toolstack/build/dom0/vmlinuz}
 NAMES=("kernel loaded" "command line" "e820 low RAM" "e820 reserved" "e820 high RAM"
-       "RSDP" "XSDT" "FADT" "MADT" "DSDT" "domain ended" "hypervisor exit")
+       "RSDP" "XSDT" "FADT" "MADT" "DSDT" "IOAPIC routing" "serial driver" "root mount"
+       "domain ended" "hypervisor exit")
 if [ ! -f "$KERNEL" ]; then
     for n in "${NAMES[@]}"; do tap_skip "linux domU: $n" "no Linux kernel (toolstack not built)"; done
     exit 0
 fi
 
-kiln_boot -smp 2 -timeout 60 "exit_when_idle" \
+kiln_boot -smp 2 -timeout 90 "exit_when_idle" \
     "$KERNEL domu name=lx mem=256M -- earlyprintk=ttyS0 console=ttyS0 panic=-1"
 
 P='\(d1\) \[ *[0-9.]+\]'
@@ -31,5 +32,9 @@ expect_log "$P ACPI: XSDT 0x[0-9A-F]+ [0-9A-F]+ \(v01 KILN   KILNXSDT" "linux do
 expect_log "$P ACPI: FACP 0x[0-9A-F]+ 000114 \(v06 KILN   KILNFADT" "linux domU: FADT"
 expect_log "$P ACPI: APIC 0x[0-9A-F]+ [0-9A-F]+ \(v04 KILN   KILNMADT" "linux domU: MADT"
 expect_log "$P ACPI: DSDT 0x[0-9A-F]+ [0-9A-F]+ \(v02 KILN   KILNDSDT" "linux domU: DSDT"
-expect_log '\(kiln\) .*d1 destroyed' "linux domU: domain ended"
+expect_log "$P ACPI: Using IOAPIC for interrupt routing" "linux domU: IOAPIC routing"
+expect_log "$P serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A" \
+    "linux domU: serial driver"
+expect_log "$P Kernel panic - not syncing: VFS: Unable to mount root fs" "linux domU: root mount"
+expect_log '\(kiln\) d1 destroyed: reset' "linux domU: domain ended"
 expect_exit 1 "linux domU: hypervisor exit"

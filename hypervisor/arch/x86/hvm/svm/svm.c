@@ -9,6 +9,7 @@
  * advanced with our own instruction length decoder.
  */
 #include <kiln/console.h>
+#include <kiln/hvm_event.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/percpu.h>
@@ -24,10 +25,13 @@
 struct svm_cpu {
     paddr_t hsave_pa;       /* VM_HSAVE_PA: where VMRUN keeps host state */
     paddr_t host_vmcb_pa;   /* VMSAVE/VMLOAD area for the host's FS/GS/TR... */
+    u64 tsc_aux;            /* TSC_AUX as last loaded here, ~0 = unknown */
+    u64 pkrs;               /* IA32_PKRS likewise (only with PKS) */
 };
 
 static struct svm_cpu svm_cpus[NR_CPUS];
 static paddr_t iopm_pa, msrpm_pa;
+bool svm_has_pks;           /* the CPU has IA32_PKRS (CPUID 7.0 ECX[31]) */
 /* dom0's maps: every port but COM1's shared registers and almost every
  * MSR go straight to the hardware (dom0 owns the devices and CPU 0). */
 static paddr_t dom0_iopm_pa, dom0_msrpm_pa;
@@ -77,9 +81,12 @@ static int svm_cpu_up(void)
     mm_pin_page(host);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     svm_cpus[cpu].hsave_pa = virt_to_phys(hsave);
+    svm_cpus[cpu].tsc_aux = ~0ull;
+    svm_cpus[cpu].pkrs = ~0ull;
     svm_cpus[cpu].host_vmcb_pa = virt_to_phys(host);
     wrmsr(MSR_VM_HSAVE_PA, svm_cpus[cpu].hsave_pa);
     svm_asid_init_cpu(cpu);
+    svm_xsave_cpu_up();
     return 0;
 }
 
@@ -98,9 +105,12 @@ static int svm_vcpu_init(struct vcpu *v)
     s->vmcb = vm;
     s->vmcb_pa = virt_to_phys(vm);
     s->asid_cpu = -1;
-    /* A valid initial FXSAVE image: x87 control word and MXCSR defaults. */
-    *(u16 *)&s->fpu[0] = 0x37f;
-    *(u32 *)&s->fpu[24] = 0x1f80;
+    s->misc_enable = 1;         /* fast strings, as QEMU resets it */
+    if (svm_xsave_vcpu_init(s)) {
+        free_page(vm);
+        free_page(s);
+        return -KILN_ENOMEM;
+    }
 
     struct vmcb_control *c = &vm->ctl;
     c->intercept_misc1 = SVM_INTR_INTR | SVM_INTR_NMI | SVM_INTR_SMI | SVM_INTR_INIT |
@@ -134,6 +144,7 @@ static void svm_vcpu_destroy(struct vcpu *v)
     struct svm_vcpu *s = svm_of(v);
     if (!s)
         return;
+    svm_xsave_vcpu_free(s);
     free_page(s->vmcb);
     free_page(s);
     v->hvm = NULL;
@@ -147,14 +158,49 @@ static void set_seg(struct vmcb_seg *seg, u16 sel, u16 attr, u32 limit)
     seg->base = 0;
 }
 
+/* The state after INIT and a SIPI: real mode at CS = cs_sel, IP 0.  With
+ * nested paging, SVM runs real mode natively (CR0.PE and PG clear). */
+static void set_real_mode(struct vmcb_save *st, u16 cs_sel)
+{
+    set_seg(&st->cs, cs_sel, SEG_ATTR_REAL_CODE, 0xffff);
+    st->cs.base = (u64)cs_sel << 4;
+    set_seg(&st->ds, 0, SEG_ATTR_REAL_DATA, 0xffff);
+    st->es = st->ss = st->fs = st->gs = st->ds;
+    set_seg(&st->gdtr, 0, 0, 0xffff);
+    set_seg(&st->idtr, 0, 0, 0xffff);
+    set_seg(&st->ldtr, 0, SEG_ATTR_LDT, 0xffff);
+    set_seg(&st->tr, 0, SEG_ATTR_TSS16_BUSY, 0xffff);
+    st->efer = EFER_SVME;
+    st->cr0 = 0x60000010;   /* CD, NW, ET: the power-on value */
+}
+
 static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state *b)
 {
     struct svm_vcpu *s = svm_of(v);
     struct vmcb_save *st = &s->vmcb->save;
+    struct vmcb_control *c = &s->vmcb->ctl;
     bool lm = b->cr3 != 0;
 
     kmemset(st, 0, sizeof(*st));
     kmemset(&s->gprs, 0, sizeof(s->gprs));
+    /* Nothing of the previous life is delivered into the new one. */
+    c->eventinj = 0;
+    c->interrupt_shadow = 0;
+    c->vintr &= SVM_VINTR_MASKING;
+    c->intercept_misc1 &= ~(SVM_INTR_VINTR | SVM_INTR_IRET);
+    c->intercept_exceptions = 0;
+    s->iret_pending = false;
+    s->iret_step = false;
+    s->xcr0 = 1;            /* x87 only, as after RESET and INIT */
+    st->dr6 = 0xffff0ff0;
+    st->dr7 = 0x400;
+    st->rflags = 2;
+    st->g_pat = 0x0007040600070406ull;
+    if (b->real_mode) {
+        set_real_mode(st, b->cs_sel);
+        s->gprs.rdx = 0x600;    /* EDX after INIT: family 6 (what guests may read) */
+        return;
+    }
     set_seg(&st->cs, 0x08, lm ? SEG_ATTR_CODE64 : SEG_ATTR_CODE32, 0xffffffff);
     set_seg(&st->ds, 0x10, SEG_ATTR_DATA, 0xffffffff);
     st->es = st->ss = st->fs = st->gs = st->ds;
@@ -167,12 +213,8 @@ static void svm_vcpu_set_boot_state(struct vcpu *v, const struct hvm_boot_state 
     st->cr0 = CR0_PE | (1ul << 4) /* ET */ | (lm ? CR0_PG : 0);
     st->cr3 = b->cr3;
     st->cr4 = lm ? CR4_PAE : 0;
-    st->dr6 = 0xffff0ff0;
-    st->dr7 = 0x400;
-    st->rflags = 2;
     st->rip = b->rip;
     st->rsp = b->rsp;
-    st->g_pat = 0x0007040600070406ull;
     st->rax = b->rax;
     s->gprs.rbx = b->rbx;
     s->gprs.rdi = b->rdi;
@@ -242,7 +284,19 @@ static u64 svm_seg_base(struct vcpu *v, enum x86_seg seg)
 static void svm_inject_page_fault(struct vcpu *v, u64 linear, u32 error)
 {
     svm_of(v)->vmcb->save.cr2 = linear;
-    svm_inject_exception(v, 14, true, error);
+    hvm_event_exception(v, 14, true, error);
+}
+
+/* This CPU model has no flush-by-ASID: TLB_CONTROL 1 flushes everything,
+ * at v's next VMRUN (svm_run clears it after each one). */
+static void svm_flush_tlb(struct vcpu *v)
+{
+    svm_of(v)->vmcb->ctl.tlb_control = SVM_TLB_FLUSH_ALL;
+}
+
+static u64 svm_tsc_offset(struct vcpu *v)
+{
+    return svm_of(v)->vmcb->ctl.tsc_offset;
 }
 
 static void svm_run(struct vcpu *v)
@@ -253,8 +307,26 @@ static void svm_run(struct vcpu *v)
 
     svm_asid_assign(v);
     svm_save_host(c->host_vmcb_pa);
-    __asm__ __volatile__("fxrstor64 %0" :: "m"(s->fpu));
-    while (!hvm_vcpu_must_leave(v)) {
+    svm_xsave_load(s);
+    for (;;) {
+        if (READ_ONCE(v->ev.init_pending))
+            hvm_event_apply_init(v);
+        if (hvm_vcpu_must_leave(v))
+            break;
+        /* Timers that fell due become interrupts now; the earliest one
+         * still ahead bounds this CPU's next timer interrupt. */
+        if (v->ev.ctrl)
+            vcpu_sched_guest_deadline(hvm_event_advance(v, now_ns()));
+        svm_intr_before_entry(v);
+        svm_xsave_before_entry(s);
+        if (!v->domain->hardware && c->tsc_aux != s->tsc_aux) {
+            wrmsr(MSR_TSC_AUX, s->tsc_aux);
+            c->tsc_aux = s->tsc_aux;
+        }
+        if (!v->domain->hardware && c->pkrs != s->pkrs && svm_has_pks) {
+            wrmsr(MSR_PKRS, s->pkrs);
+            c->pkrs = s->pkrs;
+        }
         u64 t0 = rdtsc();
         WRITE_ONCE(v->guest_entry_tsc, t0);
         pc->in_guest = 1;
@@ -269,9 +341,11 @@ static void svm_run(struct vcpu *v)
         __atomic_store_n(&v->guest_entry_tsc, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&v->runtime_ns, v->runtime_ns + ran, __ATOMIC_RELEASE);
         s->vmcb->ctl.tlb_control = 0;
+        svm_xsave_after_exit(s);
+        svm_intr_after_exit(v);
         svm_handle_exit(v);
     }
-    __asm__ __volatile__("fxsave64 %0" : "=m"(s->fpu));
+    svm_xsave_put(s);
 }
 
 void svm_check_vmcb_holds_guest(struct vcpu *v)
@@ -301,11 +375,13 @@ static const struct hvm_ops svm_ops = {
     .vcpu_destroy = svm_vcpu_destroy,
     .vcpu_set_boot_state = svm_vcpu_set_boot_state,
     .run = svm_run,
-    .inject_exception = svm_inject_exception,
     .get_regs = svm_get_regs,
     .set_regs = svm_set_regs,
     .seg_base = svm_seg_base,
     .inject_page_fault = svm_inject_page_fault,
+    .flush_tlb = svm_flush_tlb,
+    .tsc_offset = svm_tsc_offset,
+    .xsave_switched = svm_xsave_offered,
     .paging = svm_paging,
     .get_state = svm_get_state,
     .set_state = svm_set_state,
@@ -350,6 +426,7 @@ const struct hvm_ops *svm_probe(void)
         ((u8 *)d0_iopm)[port / 8] |= (u8)(1u << (port % 8));
     dom0_iopm_pa = virt_to_phys(d0_iopm);
     dom0_msrpm_pa = virt_to_phys(d0_msrpm);
+    svm_has_pks = (cpuid_count(7, 0).ecx >> 31) & 1;
     pr_info("svm: AMD-V with nested paging, %u ASIDs\n", cpuid(0x8000000a).ebx);
     return &svm_ops;
 }

@@ -8,16 +8,20 @@
  * one domain with a log line naming the reason and the guest RIP.
  */
 #include <kiln/console.h>
+#include <kiln/hvm_event.h>
 #include <kiln/hypercall.h>
 #include <kiln/ioreq.h>
 #include <kiln/percpu.h>
-#include <kiln/time.h>
 #include <kiln/x86.h>
 #include "svm.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
 #define EFER_LMA (1ul << 10)
+#define RFLAGS_TF (1ul << 8)
+#define RFLAGS_IF (1ul << 9)
+#define DR6_BS    (1ul << 14)
+#define EXC_DB 1
 #define CR4_OSXSAVE (1ul << 18)
 
 void svm_paging(struct vcpu *v, struct hvm_paging *pg)
@@ -32,16 +36,8 @@ void svm_paging(struct vcpu *v, struct hvm_paging *pg)
     pg->cs_32 = (st->cs.attr & SEG_ATTR_DB) != 0;
 }
 
-void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
-{
-    u64 ev = vector | SVM_EVTINJ_TYPE_EXCP | SVM_EVTINJ_VALID;
-    if (has_error)
-        ev |= SVM_EVTINJ_ERR_VALID | ((u64)error << 32);
-    svm_of(v)->vmcb->ctl.eventinj = ev;
-}
-
 /* Moves RIP past the intercepted instruction (no NRIP-save here). */
-static bool skip_insn(struct vcpu *v)
+bool svm_skip_insn(struct vcpu *v)
 {
     struct vmcb_save *st = &svm_of(v)->vmcb->save;
     struct hvm_paging pg;
@@ -71,7 +67,7 @@ static void exit_cpuid(struct vcpu *v)
     v->stats[KT_STAT_CPUID]++;
     hvm_cpuid(v, (s->vmcb->save.cr4 & CR4_OSXSAVE) != 0, (u32)s->vmcb->save.rax,
               (u32)s->gprs.rcx, out);
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
     s->vmcb->save.rax = out[0];
     s->gprs.rbx = out[1];
@@ -87,20 +83,20 @@ static void exit_msr(struct vcpu *v)
     if (s->vmcb->ctl.exitinfo1 == 0) {
         u64 val;
         if (svm_msr_read(v, msr, &val)) {
-            svm_inject_exception(v, EXC_GP, true, 0);
+            hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
-        if (!skip_insn(v))
+        if (!svm_skip_insn(v))
             return;
         s->vmcb->save.rax = (u32)val;
         s->gprs.rdx = val >> 32;
     } else {
         u64 val = ((s->gprs.rdx & 0xffffffffu) << 32) | (s->vmcb->save.rax & 0xffffffffu);
         if (svm_msr_write(v, msr, val)) {
-            svm_inject_exception(v, EXC_GP, true, 0);
+            hvm_event_exception(v, EXC_GP, true, 0);
             return;
         }
-        skip_insn(v);
+        svm_skip_insn(v);
     }
 }
 
@@ -142,7 +138,7 @@ static void exit_ioio(struct vcpu *v)
 static void exit_vmmcall(struct vcpu *v)
 {
     v->stats[KT_STAT_VMMCALL]++;
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
     hypercall_dispatch(v);
 }
@@ -150,9 +146,9 @@ static void exit_vmmcall(struct vcpu *v)
 static void exit_hlt(struct vcpu *v)
 {
     v->stats[KT_STAT_HLT]++;
-    if (!skip_insn(v))
+    if (!svm_skip_insn(v))
         return;
-    vcpu_block(v, now_ns() + HVM_HLT_MAX_NS);
+    hvm_vcpu_halt(v, (svm_of(v)->vmcb->save.rflags & RFLAGS_IF) != 0);
 }
 
 /* A triple fault's log line says what the guest was executing and whether
@@ -194,20 +190,36 @@ static void exit_shutdown(struct vcpu *v)
                  st->idtr.limit);
 }
 
+/*
+ * An exit in the middle of delivering an event (e.g. a nested page fault
+ * on the guest's IDT or stack) must deliver it again, unless an
+ * instruction raised it (INTn, INT3, INTO): RIP still points at that
+ * instruction (there is no NRIP-save to inject it as a software event),
+ * so the guest executes it again and raises it anew.
+ */
+static bool reinject(u64 info)
+{
+    if (!(info & SVM_EVTINJ_VALID))
+        return false;
+    u32 type = info & SVM_EVTINJ_TYPE_MASK;
+    u8 vector = info & 0xff;
+    if (type == SVM_EVTINJ_TYPE_SOFT)
+        return false;
+    return !(type == SVM_EVTINJ_TYPE_EXCP && (vector == 3 || vector == 4));
+}
+
 void svm_handle_exit(struct vcpu *v)
 {
     struct vmcb *vm = svm_of(v)->vmcb;
     u64 code = vm->ctl.exitcode;
     unsigned long rip = (unsigned long)vm->save.rip;
+    u64 tf = vm->save.rflags;
 
     v->stats[KT_STAT_TOTAL]++;
     svm_check_vmcb_holds_guest(v);
-    /* An exit in the middle of delivering an event (e.g. a nested page
-     * fault on the guest's IDT or stack) must deliver it again. */
-    if (vm->ctl.exitintinfo & SVM_EVTINJ_VALID)
+    vm->ctl.eventinj = 0;
+    if (reinject(vm->ctl.exitintinfo))
         vm->ctl.eventinj = vm->ctl.exitintinfo;
-    else
-        vm->ctl.eventinj = 0;
 
     switch (code) {
     case SVM_EXIT_NMI:
@@ -246,6 +258,21 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_HLT:
         exit_hlt(v);
         break;
+    case SVM_EXIT_XSETBV:
+        svm_xsave_xsetbv(v);
+        break;
+    case SVM_EXIT_VINTR:
+        /* The guest can take an interrupt: svm_intr_before_entry injects
+         * it and drops the request. */
+        break;
+    case SVM_EXIT_IRET:
+        svm_intr_iret(v);
+        break;
+    case SVM_EXIT_EXCP_BASE + 1:
+        /* #DB is intercepted only to single-step an NMI handler's IRET. */
+        if (!svm_intr_iret_stepped(v))
+            hvm_event_exception(v, 1, false, 0);
+        break;
     case SVM_EXIT_SHUTDOWN:
         exit_shutdown(v);
         break;
@@ -256,10 +283,9 @@ void svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_CLGI:
     case SVM_EXIT_SKINIT:
     case SVM_EXIT_INVLPGA:
-    case SVM_EXIT_XSETBV:
     case SVM_EXIT_RSM:
         /* SVM is hidden from guests, so its instructions do not exist. */
-        svm_inject_exception(v, EXC_UD, false, 0);
+        hvm_event_exception(v, EXC_UD, false, 0);
         break;
     case SVM_EXIT_INIT:
         domain_crash(v->domain, "INIT signal at rip=0x%lx", rip);
@@ -275,5 +301,13 @@ void svm_handle_exit(struct vcpu *v)
                      (unsigned long)code, (unsigned long)vm->ctl.exitinfo1,
                      (unsigned long)vm->ctl.exitinfo2, rip);
         break;
+    }
+    /* An instruction Kiln completed for the guest (CPUID, port or MMIO
+     * access, RDMSR...) with RFLAGS.TF set ends in the single-step trap the
+     * CPU would have raised. */
+    if ((tf & RFLAGS_TF) && vm->save.rip != rip && code != SVM_EXIT_EXCP_BASE + 1 &&
+        !v->ev.exc_pending) {
+        vm->save.dr6 |= DR6_BS;
+        hvm_event_exception(v, EXC_DB, false, 0);
     }
 }

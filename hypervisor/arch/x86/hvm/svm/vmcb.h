@@ -14,7 +14,9 @@
 #define SVM_INTR_NMI         (1u << 1)
 #define SVM_INTR_SMI         (1u << 2)
 #define SVM_INTR_INIT        (1u << 3)
+#define SVM_INTR_VINTR       (1u << 4)
 #define SVM_INTR_CPUID       (1u << 18)
+#define SVM_INTR_IRET        (1u << 20)
 #define SVM_INTR_RSM         (1u << 19)
 #define SVM_INTR_INVD        (1u << 22)
 #define SVM_INTR_HLT         (1u << 24)
@@ -39,8 +41,10 @@
 #define SVM_EXIT_NMI         0x61
 #define SVM_EXIT_SMI         0x62
 #define SVM_EXIT_INIT        0x63
+#define SVM_EXIT_VINTR       0x64
 #define SVM_EXIT_CPUID       0x72
 #define SVM_EXIT_RSM         0x73
+#define SVM_EXIT_IRET        0x74
 #define SVM_EXIT_INVD        0x76
 #define SVM_EXIT_HLT         0x78
 #define SVM_EXIT_INVLPGA     0x7a
@@ -69,10 +73,20 @@
 /* EVENTINJ. */
 #define SVM_EVTINJ_VALID     (1u << 31)
 #define SVM_EVTINJ_ERR_VALID (1u << 11)
+#define SVM_EVTINJ_TYPE_MASK (7u << 8)
+#define SVM_EVTINJ_TYPE_INTR (0u << 8)
 #define SVM_EVTINJ_TYPE_NMI  (2u << 8)
 #define SVM_EVTINJ_TYPE_EXCP (3u << 8)
+#define SVM_EVTINJ_TYPE_SOFT (4u << 8)
 
+/* VINTR (control offset 0x60): V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR,
+ * V_INTR_MASKING, V_INTR_VECTOR. */
+#define SVM_VINTR_TPR_MASK    0xffull
+#define SVM_VINTR_IRQ         (1ull << 8)
+#define SVM_VINTR_PRIO_MASK   (0xfull << 16)
+#define SVM_VINTR_IGN_TPR     (1ull << 20)
 #define SVM_VINTR_MASKING    (1ull << 24)
+#define SVM_VINTR_VECTOR_MASK (0xffull << 32)
 #define SVM_NP_ENABLE        (1ull << 0)
 #define SVM_TLB_FLUSH_ALL    1
 
@@ -86,6 +100,11 @@
 #define SEG_ATTR_DATA        0xc93
 #define SEG_ATTR_TSS_BUSY    0x08b
 #define SEG_ATTR_LDT         0x082
+/* Real mode after a SIPI: 16-bit, present, accessed code/data, a 16-bit
+ * busy TSS. */
+#define SEG_ATTR_REAL_CODE   0x09b
+#define SEG_ATTR_REAL_DATA   0x093
+#define SEG_ATTR_TSS16_BUSY  0x083
 #define SEG_ATTR_L           (1u << 9)
 #define SEG_ATTR_DB          (1u << 10)
 

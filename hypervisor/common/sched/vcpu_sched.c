@@ -12,12 +12,15 @@
  *
  * Each CPU also keeps the list of vCPUs that blocked on it with a wake-up
  * deadline (sched_block, HLT) and wakes them when the deadline passes.
+ *
+ * One vCPU may own CPU 0 outright (vcpu_sched_dedicate_cpu0: dom0 does):
+ * CPU 0 then runs it and nothing else, outside the scheduler.
  */
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
-#include <kiln/dom0.h>
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
+#include <kiln/hvm_event.h>
 #include <kiln/irq.h>
 #include <kiln/percpu.h>
 #include <kiln/smp.h>
@@ -29,10 +32,14 @@ struct loop_cpu {
     volatile bool timer_fired;
     volatile bool hvm_up;
     u64 sched_deadline;
+    u64 armed;                  /* deadline the timer is set to, 0 = none */
     struct list_head wakeups;   /* under domlist_lock */
 };
 
 static struct loop_cpu loop_cpus[NR_CPUS];
+/* The vCPU that owns CPU 0, and what to do when its domain ends. */
+static struct vcpu *cpu0_owner;
+static void (*cpu0_owner_ended)(void);
 
 static struct loop_cpu *this_loop(void)
 {
@@ -62,7 +69,8 @@ bool hvm_vcpu_must_leave(struct vcpu *v)
     struct loop_cpu *lc = this_loop();
     struct domain *d = v->domain;
     return lc->need_resched || lc->timer_fired || READ_ONCE(v->blocked) ||
-           READ_ONCE(d->state) == KILN_DOMSTATE_DYING || READ_ONCE(d->paused);
+           READ_ONCE(v->ev.wait_sipi) || READ_ONCE(d->state) == KILN_DOMSTATE_DYING ||
+           READ_ONCE(d->paused);
 }
 
 void vcpu_sched_add_wakeup(struct vcpu *v)
@@ -102,7 +110,17 @@ static void arm(u64 sched_deadline, u64 wake)
     u64 t = sched_deadline;
     if (wake && (!t || wake < t))
         t = wake;
+    this_loop()->armed = t;
     timer_set_deadline(t);
+}
+
+void vcpu_sched_guest_deadline(u64 t)
+{
+    struct loop_cpu *lc = this_loop();
+    if (t && (!lc->armed || t < lc->armed)) {
+        lc->armed = t;
+        timer_set_deadline(t);
+    }
 }
 
 /* The timer fired: wake sleepers, let the scheduler account.  Returns true
@@ -141,6 +159,7 @@ static void run_vcpu(struct loop_cpu *lc, struct vcpu *v)
     unsigned long flags = spin_lock_irqsave(&domlist_lock);
     v->run_cpu = -1;
     d->running--;
+    hvm_event_put_back(v);
     domain_try_reap(d);
     spin_unlock_irqrestore(&domlist_lock, flags);
 }
@@ -158,14 +177,14 @@ static void cpu_init(struct loop_cpu *lc)
 }
 
 /*
- * CPU 0 with a dom0: dom0's vCPU and nothing else, forever.  From here on
- * CPU 0's local APIC is dom0's (Linux reprograms it), so the hypervisor's
- * timer is disarmed, host interrupts stay off on this CPU (dom0's own go
- * to its IDT in guest mode; the scheduler never sends CPU 0 work with
- * SCHED_F_CPU0_DOM0), and an exit is only ever a CPUID, MSR, hypercall,
- * nested page fault, NMI or fatal event of dom0's.
+ * CPU 0 with an owner (dom0): its vCPU and nothing else, forever.  From
+ * here on CPU 0's local APIC is the owner's (Linux reprograms it), so the
+ * hypervisor's timer is disarmed, host interrupts stay off on this CPU
+ * (the owner's own go to its IDT in guest mode; the scheduler never sends
+ * CPU 0 work with SCHED_F_CPU0_DOM0), and an exit is only ever a CPUID,
+ * MSR, hypercall, nested page fault, NMI or fatal event of the owner's.
  */
-static __noreturn void dom0_cpu_loop(struct loop_cpu *lc, struct vcpu *v)
+static __noreturn void dedicated_cpu0_loop(struct loop_cpu *lc, struct vcpu *v)
 {
     timer_set_deadline(0);
     /* A timer interrupt or kick already pending is the hypervisor's: take
@@ -174,14 +193,19 @@ static __noreturn void dom0_cpu_loop(struct loop_cpu *lc, struct vcpu *v)
     cpu_relax();
     local_irq_disable();
     this_cpu()->curr = v;
-    pr_info("dom0: entering Linux on CPU 0\n");
     for (;;) {
         lc->need_resched = false;
         lc->timer_fired = false;
         hvm->run(v);
         if (READ_ONCE(v->domain->state) == KILN_DOMSTATE_DYING)
-            dom0_ended();
+            cpu0_owner_ended();
     }
+}
+
+void vcpu_sched_dedicate_cpu0(struct vcpu *v, void (*ended)(void))
+{
+    cpu0_owner_ended = ended;
+    WRITE_ONCE(cpu0_owner, v);
 }
 
 static void cpu_loop(void)
@@ -191,8 +215,8 @@ static void cpu_loop(void)
 
     local_irq_disable();
     cpu_init(lc);
-    if (cpu == 0 && dom0_domain())
-        dom0_cpu_loop(lc, dom0_domain()->vcpus[0]);
+    if (cpu == 0 && READ_ONCE(cpu0_owner))
+        dedicated_cpu0_loop(lc, cpu0_owner);
     for (;;) {
         lc->need_resched = false;
         lc->timer_fired = false;
@@ -242,17 +266,17 @@ static void kick_handler(void)
     /* The flag was set by the sender; taking the interrupt was the point. */
 }
 
-int vcpu_sched_start(void)
+int vcpu_sched_start(bool cpu0_dedicated)
 {
     for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
         list_init(&loop_cpus[cpu].wakeups);
-    /* With a dom0, CPU 0 is its own and domUs run on the others. */
+    /* CPU 0 will be one vCPU's own and the scheduler uses the others. */
     unsigned int sflags = 0;
-    if (dom0_kernel_module()) {
+    if (cpu0_dedicated) {
         if (smp_nr_cpus() >= 2)
             sflags = SCHED_F_CPU0_DOM0;
         else
-            pr_warn("dom0 on the only CPU: domUs will never run\n");
+            pr_warn("CPU 0 is dedicated and the only CPU: domUs will never run\n");
     }
     const char *name = cmdline_get("sched");
     if (name && sched_select(name) < 0)

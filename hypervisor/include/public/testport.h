@@ -8,8 +8,8 @@
  * and the test guests read per-vCPU exit counters to prove an exit really
  * happened (e.g. that touching a fresh page caused a nested page fault).
  */
-#ifndef KILN_HVM_TESTPORT_H
-#define KILN_HVM_TESTPORT_H
+#ifndef KILN_PUBLIC_TESTPORT_H
+#define KILN_PUBLIC_TESTPORT_H
 
 /* out8: one byte of console output, logged per line as "(dN) ...".
  * in8 returns 0xe9 (the Bochs convention for "port present"). */
