@@ -31,7 +31,6 @@ struct fake {
 static struct fake f0, fa, fb;
 static struct fake *const all[] = { &f0, &fa, &fb };
 spinlock_t domlist_lock;
-static unsigned int wakes;
 
 void *alloc_pages_zeroed(unsigned int order)
 {
@@ -41,7 +40,15 @@ void *alloc_pages_zeroed(unsigned int order)
 }
 void free_pages(void *p, unsigned int order) { (void)order; free(p); }
 void smp_send_ipi(unsigned int cpu, u8 vector) { (void)cpu; (void)vector; }
-void vcpu_wake(struct vcpu *v) { (void)v; wakes++; }
+/* The interrupt glue's upcall, recorded: which vCPU got which vector. */
+static unsigned int upcalls, upcall_vcpu;
+static u8 upcall_vector;
+void evtchn_upcall(struct vcpu *v, u8 vector)
+{
+    upcalls++;
+    upcall_vcpu = v->id;
+    upcall_vector = vector;
+}
 struct domain *domain_find(u16 id)
 {
     for (unsigned int i = 0; i < 3; i++)
@@ -96,7 +103,6 @@ static int setup(void **state)
     make(&f0, 0, true);
     make(&fa, 1, false);
     make(&fb, 2, false);
-    wakes = 0;
     host_used = 0;
     return 0;
 }
@@ -203,14 +209,16 @@ static void test_priority_vcpu_and_upcall(void **state)
     assert_int_equal(call(&fb, KILN_EVTCHNOP_BIND_VCPU, &op), 0);
     op.port = 77;
     assert_int_equal(call(&fb, KILN_EVTCHNOP_SET_PRIORITY, &op), -KILN_EINVAL);
-    /* A send from dom 1 lands in vCPU 1's queue 3 and wakes it. */
-    wakes = 0;
+    /* A send from dom 1 lands in vCPU 1's queue 3 and raises its vector. */
+    upcalls = 0;
     op = (struct kiln_evtchn_op){ .port = pa };
     assert_int_equal(call(&fa, KILN_EVTCHNOP_SEND, &op), 0);
     struct kiln_evtchn_control *ctl = (struct kiln_evtchn_control *)(fb.ram + 0x1000);
     assert_int_equal(ctl->ready, 1u << 3);
     assert_int_equal(ctl->head[3], pb);
-    assert_int_equal(wakes, 1);
+    assert_int_equal(upcalls, 1);
+    assert_int_equal(upcall_vcpu, 1);
+    assert_int_equal(upcall_vector, 0x51);
     /* Unmask and close through the hypercall. */
     op = (struct kiln_evtchn_op){ .port = pb };
     assert_int_equal(call(&fb, KILN_EVTCHNOP_UNMASK, &op), 0);

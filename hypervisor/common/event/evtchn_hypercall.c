@@ -14,15 +14,6 @@
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 
-/* Until the interrupt glue raises the vector in the vCPU's vLAPIC, an
- * upcall only wakes a vCPU blocked in HLT or sched_block, which then
- * finds its READY bits itself. */
-__weak void evtchn_upcall(struct vcpu *v, u8 vector)
-{
-    (void)vector;
-    vcpu_wake(v);
-}
-
 /* The domain a caller names: itself, or any live one if privileged. */
 static struct domain *target(struct vcpu *v, u32 dom, s64 *err)
 {

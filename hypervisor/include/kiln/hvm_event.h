@@ -124,6 +124,8 @@ void hvm_event_iret(struct vcpu *v);
 /* Something became pending for v (any CPU): wake it from HLT when that
  * ends the halt, kick its CPU when it runs elsewhere. */
 void hvm_event_notify(struct vcpu *v);
+/* The same, for callers that already hold domlist_lock. */
+void hvm_event_notify_locked(struct vcpu *v);
 
 /* INIT and SIPI (any CPU, domlist_lock NOT held). */
 void hvm_event_init(struct vcpu *v);

@@ -107,6 +107,16 @@ static bool halt_ends(struct vcpu *v)
     return ev->halt_if && ev->ctrl && ev->ctrl->pending(v) >= 0;
 }
 
+/* A vCPU in guest mode elsewhere exits, and sees the event before it
+ * enters again; one about to enter sees it anyway (the kick stays pending
+ * and makes that entry exit at once). */
+static void kick_running(struct vcpu *v)
+{
+    int cpu = READ_ONCE(v->run_cpu);
+    if (cpu >= 0 && (unsigned int)cpu != smp_processor_id())
+        smp_kick((unsigned int)cpu);
+}
+
 void hvm_event_notify(struct vcpu *v)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -116,12 +126,15 @@ void hvm_event_notify(struct vcpu *v)
             vcpu_wake(v);
         spin_unlock_irqrestore(&domlist_lock, flags);
     }
-    /* A vCPU in guest mode elsewhere exits, and sees the event before it
-     * enters again; one about to enter sees it anyway (the kick stays
-     * pending and makes that entry exit at once). */
-    int cpu = READ_ONCE(v->run_cpu);
-    if (cpu >= 0 && (unsigned int)cpu != smp_processor_id())
-        smp_kick((unsigned int)cpu);
+    kick_running(v);
+}
+
+void hvm_event_notify_locked(struct vcpu *v)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (v->ev.halted && halt_ends(v))
+        vcpu_wake(v);
+    kick_running(v);
 }
 
 void hvm_event_nmi(struct vcpu *v)

@@ -12,6 +12,7 @@
  * injected.
  */
 #include <kiln/console.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/hvm_mmio.h>
 #include <kiln/lib.h>
@@ -277,6 +278,33 @@ static const struct hvm_mmio_ops lapic_mmio_ops = {
 int vlapic_glue_mmio_init(struct vplatform *p)
 {
     return hvm_mmio_register(p->d, VLAPIC_DEFAULT_BASE, PAGE_SIZE, &lapic_mmio_ops, p);
+}
+
+/* ---- event channels' upcall --------------------------------------------- */
+
+/*
+ * A domU's event channel queue became ready: its vCPU gets the vector it
+ * asked for, as an edge-triggered fixed interrupt of its local APIC.  The
+ * event channel code holds domlist_lock (the outermost lock), so this
+ * takes only the vCPU's APIC lock and does the notification itself rather
+ * than through vlapic_glue_unlock (whose hvm_event_notify takes
+ * domlist_lock).  Accepting a fixed interrupt queues no IPI or EOI work.
+ * A domain without the platform (Kiln's test guests) has no APIC: a
+ * blocked vCPU is woken and finds its READY bits itself.
+ */
+void evtchn_upcall(struct vcpu *v, u8 vector)
+{
+    struct vplatform_vcpu *pv = vplatform_vcpu_of(v);
+    if (!pv) {
+        vcpu_wake(v);
+        return;
+    }
+    unsigned long flags = spin_lock_irqsave(&pv->lock);
+    bool accepted = vlapic_accept_irq(&pv->lapic, vector, false);
+    pv->notify = false;
+    spin_unlock_irqrestore(&pv->lock, flags);
+    if (accepted)
+        hvm_event_notify_locked(v);
 }
 
 bool vplatform_apic_enabled(struct vcpu *v)
