@@ -6,6 +6,7 @@
 #               (KILN_CONFORMANCE=1 adds the kvm-unit-tests conformance suite)
 #   make run    build, start the xenrt daemon with its defaults and a smoke flight
 #   make bench  every component's benchmarks
+#   make fuzz   every component's libFuzzer targets, FUZZ_SECONDS each (TAP)
 
 COMPONENTS := hypervisor toolstack xenrt
 
@@ -24,7 +25,7 @@ ifeq ($(KILN_CONFORMANCE),1)
 TEST_SUITES += conformance='$(MAKE) -s --no-print-directory -C hypervisor conformance'
 endif
 
-.PHONY: all deps build test run bench clean $(COMPONENTS)
+.PHONY: all deps build test run bench fuzz clean $(COMPONENTS)
 
 all: build
 
@@ -42,6 +43,10 @@ run: build
 
 bench: build
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c bench || exit 1; done
+
+fuzz:
+	@status=0; for c in hypervisor toolstack; do \
+		$(MAKE) --no-print-directory -C $$c fuzz || status=1; done; exit $$status
 
 clean:
 	@for c in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$c clean; done

@@ -74,6 +74,7 @@ tr -d '\r' < "$log" | awk '
         printf "exit round trip, CPUID:    %7.2f us  (target <= 20 us: %s)\n", v["cpuid_tsc_per_exit"] * us, (v["cpuid_tsc_per_exit"] * us <= 20) ? "met" : "MISSED"
         printf "exit round trip, VMMCALL:  %7.2f us  (target <= 20 us: %s)\n", v["vmmcall_tsc_per_exit"] * us, (v["vmmcall_tsc_per_exit"] * us <= 20) ? "met" : "MISSED"
         printf "exit round trip, port I/O: %7.2f us  (target <= 20 us: %s)\n", v["pio_tsc_per_exit"] * us, (v["pio_tsc_per_exit"] * us <= 20) ? "met" : "MISSED"
+        if (v["evtchn_tsc_per_send"]) printf "event channel send + delivery to its own queue: %7.2f us (one VMMCALL: %.2f us)\n", v["evtchn_tsc_per_send"] * us, v["vmmcall_tsc_per_exit"] * us
         printf "same loop without the exit: %6.3f us per iteration (exit costs %.0fx)\n", v["loop_tsc_per_iter"] * us, v["cpuid_tsc_per_exit"] / (v["loop_tsc_per_iter"] + 0.5)
         printf "power-on to first guest instruction: %.1f ms (excluding the %.1f ms native baseline run at boot)\n", (v["first_insn_tsc"] - spent) / khz, spent / khz
         for (i = 1; i <= nn; i++) { r[i] = native[i] / guest[i]; ns[i] = native[i]; gs[i] = guest[i] }

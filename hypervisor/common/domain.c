@@ -11,7 +11,9 @@
 #include <kiln/cmdline.h>
 #include <kiln/console.h>
 #include <kiln/domain.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/vplatform.h>
@@ -94,7 +96,9 @@ void domain_discard(struct domain *d)
     if (sched_dom_destroy(&d->sd))
         panic("d%u freed while the scheduler still lists a vCPU of it", d->id);
     hvm_cpuid_domain_free(d);
+    evtchn_domain_destroy(d);
     hvm_mmio_release(d);
+    ioreq_domain_destroy(d);
     p2m_destroy(d);
     if (d->console_ring)
         free_page(d->console_ring);
@@ -251,6 +255,8 @@ void domain_kill(struct domain *d, u32 shutdown_reason, const char *reason)
             v->in_sched = false;
         }
     }
+    /* Its peers learn at once that their channels lost this end. */
+    evtchn_domain_destroy(d);
     domain_try_reap(d);
 }
 

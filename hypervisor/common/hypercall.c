@@ -10,8 +10,10 @@
  */
 #include <kiln/console.h>
 #include <kiln/domain.h>
+#include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/hypercall.h>
+#include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 #include <kiln/time.h>
@@ -109,6 +111,12 @@ void hypercall_dispatch(struct vcpu *v)
             break;
         case KILN_HC_VCPU_RUNTIME:
             ret = (s64)vcpu_runtime(v);
+            break;
+        case KILN_HC_EVTCHN_OP:
+            ret = hypercall_evtchn_op(v, a1, r.rsi);
+            break;
+        case KILN_HC_IOREQ_OP:
+            ret = hypercall_ioreq_op(v, a1, r.rsi);
             break;
         case KILN_HC_DOMCTL:
             ret = hc_control(v, a1, false);

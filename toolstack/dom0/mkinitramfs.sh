@@ -35,28 +35,10 @@ cp "$here/init" "$root/init"
 cp "$here/udhcpc.script" "$root/etc/kiln/udhcpc.script"
 
 # --- virtio drivers: the roots we need plus everything they depend on, in
-# load order.  Each module names its own dependencies in .modinfo, which saves
-# running depmod (the kmod package) on the build host.
+# load order (modules.sh; the domU image uses the same helpers).
 moddir=$pkg/lib/modules/$kver/kernel
-declare -A seen=()
-order=()
-modinfo_depends() {
-    local tmp
-    tmp=$(mktemp)
-    objcopy -O binary --only-section=.modinfo "$1" "$tmp"
-    tr '\0' '\n' < "$tmp" | sed -n 's/^depends=//p' | tr ',' ' '
-    rm -f "$tmp"
-}
-add_module() {
-    local name=$1 ko dep
-    [[ -n "${seen[$name]:-}" ]] && return 0
-    seen[$name]=1
-    ko=$(find "$moddir" \( -name "$name.ko" -o -name "${name//_/-}.ko" \) | head -n1)
-    [[ -n "$ko" ]] || { echo "mkinitramfs: module $name not found in $kver" >&2; return 1; }
-    for dep in $(modinfo_depends "$ko"); do add_module "$dep"; done
-    cp "$ko" "$root/lib/modules/$name.ko"
-    order+=("$name")
-}
+modroot=$root/lib/modules
+. "$here/modules.sh"
 for m in virtio_pci virtio_mmio virtio_net virtio_blk virtio_console; do
     add_module "$m"
 done

@@ -16,6 +16,8 @@
 #include <linux/errno.h>
 #include <linux/ioctl.h>
 #include "kiln.h"
+#include "event_channel.h"
+#include "ioreq.h"
 
 #define KILN_DEVICE_PATH "/dev/kiln"
 
@@ -32,6 +34,12 @@
  *       buf_gpa is a user pointer, as for CONSOLE_READ.
  *   MAP_FOREIGN/UNMAP_FOREIGN pass through unchanged: the hypervisor only
  *   accepts window addresses there (kiln.ko skips window pages so taken).
+ *   KILN_HC_IOREQ_OP: arg[0] = cmd, arg[1] = user pointer to struct
+ *       kiln_ioreq_op, read in and written back.
+ *   KILN_HC_EVTCHN_OP: arg[0] = cmd, arg[1] = user pointer to struct
+ *       kiln_evtchn_op; only STATUS, SET_LIMIT and ALLOC_UNBOUND in
+ *       another domain (dom0's own ports belong to the module: use the
+ *       EVTCHN ioctls below), else EPERM.
  * Anything else (shutdown or blocking of dom0's own vCPU from a process,
  * unknown numbers) is refused with EPERM or ENOSYS without a hypercall.
  * The ioctl fails (-1/errno) only when the module could not make the call;
@@ -64,9 +72,34 @@ struct kiln_ioctl_mmap_foreign {
     kiln_u32 domid;
 };
 
+/*
+ * KILN_IOCTL_EVTCHN_BIND: a new port of dom0 connected to remote_dom's
+ * port remote_port (UNBOUND, waiting for dom0); KILN_IOCTL_EVTCHN_ALLOC: a
+ * new port of dom0 waiting for remote_dom to bind it (remote_port
+ * ignored).  Both return a file descriptor for the port and write its
+ * number to port.  On that descriptor: read() of 4 bytes gives the number
+ * of notifications since the last read (a u32, at least 1; blocks while
+ * there is none, EAGAIN with O_NONBLOCK); write() of any 1..8 bytes sends
+ * a notification to the other end; poll() reports POLLIN while some are
+ * unread; close() closes the port (the other end sees it unbound and
+ * gets a notification).  A fresh bound port starts with one notification
+ * (an event sent before the bind is never lost).  Errors: the
+ * hypervisor's (ESRCH no such domain, EINVAL remote port not waiting for
+ * dom0, ENOSPC port limits), ENOMEM.  Delivery is polled by the module,
+ * once per jiffy, while some port is open.
+ */
+struct kiln_ioctl_evtchn {
+    kiln_u32 remote_dom;
+    kiln_u32 remote_port;
+    kiln_u32 port;            /* out */
+    kiln_u32 _pad;
+};
+
 #define KILN_IOCTL_MAGIC 'K'
 #define KILN_IOCTL_HYPERCALL    _IOWR(KILN_IOCTL_MAGIC, 0, struct kiln_ioctl_hypercall)
 #define KILN_IOCTL_MMAP_FOREIGN _IOW(KILN_IOCTL_MAGIC, 1, struct kiln_ioctl_mmap_foreign)
+#define KILN_IOCTL_EVTCHN_BIND  _IOWR(KILN_IOCTL_MAGIC, 2, struct kiln_ioctl_evtchn)
+#define KILN_IOCTL_EVTCHN_ALLOC _IOWR(KILN_IOCTL_MAGIC, 3, struct kiln_ioctl_evtchn)
 
 /*
  * The hypervisor's answer as a negative Linux errno (or the value itself when
@@ -89,6 +122,7 @@ static inline long kiln_hv_result_to_errno(long r)
     case KILN_EEXIST: return -EEXIST;
     case KILN_EINVAL: return -EINVAL;
     case KILN_ENOSYS: return -ENOSYS;
+    case KILN_ENOSPC: return -ENOSPC;
     default:          return -EIO;
     }
 }

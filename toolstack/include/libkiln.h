@@ -64,6 +64,45 @@ int kiln_dmesg_read(kiln_handle *h, char *buf, size_t len, uint64_t *offset);
 
 int kiln_physinfo(kiln_handle *h, struct kiln_sysctl_physinfo *out);
 
+/*
+ * Event channels (event_channel.h) for a dom0 process: a port of dom0 as a
+ * file descriptor (kiln_ioctl.h, KILN_IOCTL_EVTCHN_*).  kiln_evtchn_bind
+ * connects to remote_dom's port remote_port (waiting for dom0),
+ * kiln_evtchn_alloc makes a port remote_dom may bind; both return the
+ * descriptor (close() it to close the port) and write dom0's port number,
+ * or -errno.  A fresh bound port starts with one notification.
+ */
+int kiln_evtchn_bind(kiln_handle *h, uint32_t remote_dom, uint32_t remote_port, uint32_t *port);
+int kiln_evtchn_alloc(kiln_handle *h, uint32_t remote_dom, uint32_t *port);
+/* Sends a notification to the other end: 0 or -errno. */
+int kiln_evtchn_notify(int fd);
+/* Waits up to timeout_ms (-1: forever) for notifications: 0 with *count
+ * (how many arrived since the last wait), -ETIMEDOUT, or -errno. */
+int kiln_evtchn_wait(int fd, int timeout_ms, uint32_t *count);
+/* A port of domain dom (0 = dom0) that remote_dom may bind: for a domain
+ * being built.  0 or -errno. */
+int kiln_evtchn_alloc_for(kiln_handle *h, uint32_t dom, uint32_t remote_dom, uint32_t *port);
+/* A port's state (KILN_EVTCHN_STATE_*) and its other end. */
+struct kiln_evtchn_status {
+    uint32_t state, remote_dom, remote_port, vcpu, priority;
+};
+int kiln_evtchn_status(kiln_handle *h, uint32_t dom, uint32_t port, struct kiln_evtchn_status *out);
+/* How many ports domain dom may have. */
+int kiln_evtchn_set_limit(kiln_handle *h, uint32_t dom, uint32_t limit);
+
+/*
+ * I/O request forwarding (ioreq.h): the caller becomes domid's I/O server
+ * with its ioreq page at gfn (one slot per vCPU; map it with
+ * kiln_map_foreign) and the given answer timeout; kiln_ioreq_vcpu_port
+ * names the channel of a vCPU to kiln_evtchn_bind; kiln_ioreq_map_range
+ * claims [start, start + size) of MMIO (KILN_IOREQ_MMIO) or ports
+ * (KILN_IOREQ_PIO).  0 or -errno.
+ */
+int kiln_ioreq_create(kiln_handle *h, uint32_t domid, uint64_t gfn, uint32_t timeout_ms);
+int kiln_ioreq_vcpu_port(kiln_handle *h, uint32_t domid, uint32_t vcpu, uint32_t *port);
+int kiln_ioreq_map_range(kiln_handle *h, uint32_t domid, uint32_t type, uint64_t start,
+                         uint64_t size);
+
 #define KILN_PAGE_SIZE 4096u
 /* Maps nr pages of domain domid, from page frame gfn on, into this process,
  * readable and writable (shared with the domain); *out gets the address.

@@ -12,6 +12,7 @@
 #include <linux/errno.h>
 #include <linux/gfp.h>
 #include <linux/minmax.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/io.h>
@@ -153,6 +154,44 @@ static long kiln_hc_console_write(struct kiln_ioctl_hypercall *hc)
     return bounce_finish(&b, 0);
 }
 
+/* EVTCHN_OP and IOREQ_OP: cmd in arg[0], a structure at user arg[1] with
+ * no buffer inside it.  dom0's own ports belong to kiln_evtchn.c: of the
+ * event channel calls a process may only ask the status of any port, set
+ * another domain's limit and allocate a port in another domain (one the
+ * domain it builds will bind). */
+static long kiln_hc_op(struct kiln_ioctl_hypercall *hc)
+{
+    bool evtchn = hc->op == KILN_HC_EVTCHN_OP;
+    size_t size = evtchn ? sizeof(struct kiln_evtchn_op) : sizeof(struct kiln_ioreq_op);
+    void __user *uptr = user_ptr(hc->arg[1]);
+    void *k = kzalloc(size, GFP_KERNEL);
+    long err = 0;
+
+    if (!k)
+        return -ENOMEM;
+    if (copy_from_user(k, uptr, size)) {
+        err = -EFAULT;
+        goto out;
+    }
+    if (evtchn) {
+        struct kiln_evtchn_op *e = k;
+        bool other = e->dom != KILN_DOMID_SELF && e->dom != 0;
+
+        if (hc->arg[0] != KILN_EVTCHNOP_STATUS && hc->arg[0] != KILN_EVTCHNOP_VERSION &&
+            !(other && (hc->arg[0] == KILN_EVTCHNOP_SET_LIMIT ||
+                        hc->arg[0] == KILN_EVTCHNOP_ALLOC_UNBOUND))) {
+            err = -EPERM;
+            goto out;
+        }
+    }
+    hc->result = kiln_vmmcall(hc->op, hc->arg[0], virt_to_phys(k), 0, 0, 0);
+    if (copy_to_user(uptr, k, size))
+        err = -EFAULT;
+out:
+    kfree(k);
+    return err;
+}
+
 long kiln_ioctl_hypercall(void __user *uarg)
 {
     struct kiln_ioctl_hypercall hc;
@@ -173,6 +212,10 @@ long kiln_ioctl_hypercall(void __user *uarg)
     case KILN_HC_DOMCTL:
     case KILN_HC_SYSCTL:
         err = kiln_hc_struct(&hc);
+        break;
+    case KILN_HC_EVTCHN_OP:
+    case KILN_HC_IOREQ_OP:
+        err = kiln_hc_op(&hc);
         break;
     case KILN_HC_SHUTDOWN:
     case KILN_HC_SCHED_BLOCK:

@@ -26,6 +26,10 @@ static long kiln_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
         return kiln_ioctl_hypercall((void __user *)arg);
     case KILN_IOCTL_MMAP_FOREIGN:
         return kiln_ioctl_mmap_foreign((void __user *)arg);
+    case KILN_IOCTL_EVTCHN_BIND:
+        return kiln_ioctl_evtchn((void __user *)arg, true);
+    case KILN_IOCTL_EVTCHN_ALLOC:
+        return kiln_ioctl_evtchn((void __user *)arg, false);
     default:
         return -ENOTTY;
     }
@@ -62,9 +66,10 @@ static void __exit kiln_exit(void)
 {
     misc_deregister(&kiln_dev);
     kiln_foreign_exit();
+    kiln_evtchn_exit();
 }
 
 module_init(kiln_init);
 module_exit(kiln_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Kiln hypervisor control device (hypercalls, foreign mappings)");
+MODULE_DESCRIPTION("Kiln hypervisor control device (hypercalls, foreign mappings, event channels)");

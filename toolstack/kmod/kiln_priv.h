@@ -21,5 +21,9 @@ long kiln_ioctl_mmap_foreign(void __user *uarg);
 int kiln_mmap(struct file *file, struct vm_area_struct *vma);
 /* Module unload: frees the foreign window's slot map. */
 void kiln_foreign_exit(void);
+/* KILN_IOCTL_EVTCHN_BIND (bind) / _ALLOC: a port as a file descriptor
+ * (kiln_evtchn.c). */
+long kiln_ioctl_evtchn(void __user *uarg, bool bind);
+void kiln_evtchn_exit(void);
 
 #endif /* KILN_PRIV_H */

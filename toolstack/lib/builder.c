@@ -149,6 +149,11 @@ int kiln_build_domain(kiln_handle *h, const struct kiln_config *cfg,
     uint32_t id;
     int r;
 
+    /* The Linux boot path (bzImage, ramdisk, firmware tables) is not part of
+     * this builder yet: say so instead of failing on the ELF format. */
+    if (cfg->type != KILN_GUEST_ELF)
+        return fail(-ENOTSUP, err, errlen, "type \"%s\" guests cannot be built yet "
+                    "(only ELF test guests)", kiln_guest_type_name(cfg->type));
     r = kiln_elf_parse(image, size, &img, err, errlen);
     if (r < 0)
         return r;

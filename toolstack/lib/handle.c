@@ -46,10 +46,18 @@ static int dev_mmap_foreign(void *ctx, uint32_t domid, uint64_t gfn, size_t nr, 
     return 0;
 }
 
+static int dev_evtchn(void *ctx, bool bind, struct kiln_ioctl_evtchn *req)
+{
+    int fd = ioctl((int)(intptr_t)ctx, bind ? KILN_IOCTL_EVTCHN_BIND : KILN_IOCTL_EVTCHN_ALLOC, req);
+
+    return fd < 0 ? -errno : fd;
+}
+
 static const struct kiln_transport dev_transport = {
     .hypercall = dev_hypercall,
     .close = dev_close,
     .mmap_foreign = dev_mmap_foreign,
+    .evtchn = dev_evtchn,
 };
 
 int kiln_open_transport(const struct kiln_transport *t, void *ctx, kiln_handle **out)
@@ -94,6 +102,14 @@ int kiln_hv_errno(int64_t r)
 static int call(kiln_handle *h, uint64_t op, uint64_t arg0)
 {
     struct kiln_ioctl_hypercall hc = { .op = op, .arg = { arg0 } };
+    int err = h->t->hypercall(h->ctx, &hc);
+
+    return err ? err : kiln_hv_errno(hc.result);
+}
+
+int kiln_hc_op(kiln_handle *h, uint64_t hc_nr, uint32_t cmd, void *op)
+{
+    struct kiln_ioctl_hypercall hc = { .op = hc_nr, .arg = { cmd, (uint64_t)(uintptr_t)op } };
     int err = h->t->hypercall(h->ctx, &hc);
 
     return err ? err : kiln_hv_errno(hc.result);

@@ -13,9 +13,9 @@ SSH_EXEC=$2
 log=$DOM0/boot-test.serial.log
 trap dom0_stop EXIT
 
-echo "1..11"
+echo "1..12"
 if ! dom0_start "$log"; then
-    for t in $(seq 1 11); do result 1 "dom0 test $t" "QEMU did not start"; done
+    for t in $(seq 1 12); do result 1 "dom0 test $t" "QEMU did not start"; done
     exit 1
 fi
 dom0_wait_for 'kiln-dom0: init reached' 60; result $? "dom0 kernel starts /init" "see $log"
@@ -48,6 +48,10 @@ result $? "ssh-exec -s copies a file into dom0 intact" "want $sum, got: $got"
 got=$(dom0_ssh 'kl list 2>&1; echo "status=$?"' 2>&1)
 [[ "$got" == *"cannot open /dev/kiln"*"kiln.ko not loaded"*"status=1"* ]]
 result $? "kl runs in dom0 and reports the missing /dev/kiln" "got: $got"
+# kiln-devd is in dom0 beside the domU image it serves devices to.
+got=$(dom0_ssh 'kiln-devd -n /usr/share/kiln/guests/hello.cfg && ls /usr/share/kiln/domu' 2>&1)
+[[ "$got" == *"cmdline  virtio_mmio.device=512@0xfeb00000:16"*"initramfs.cpio.xz"* ]]
+result $? "kiln-devd runs in dom0 and the domU initramfs is shipped" "got: $got"
 dom0_ssh poweroff -f >/dev/null 2>&1
 status=1
 for _ in $(seq 1 100); do

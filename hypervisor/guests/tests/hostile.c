@@ -6,6 +6,8 @@
  * argument checks are exercised instead.
  */
 #include "kt.h"
+#include "kt_evtchn.h"
+#include "../../include/public/ioreq.h"
 
 static u8 page[4096] __attribute__((aligned(4096)));
 
@@ -17,7 +19,7 @@ static void expect(s64 got, s64 want, const char *what)
 static void common_calls(void)
 {
     expect(kt_hypercall(0xdeadbeef, 1, 2, 3, 4, 5), -KILN_ENOSYS, "hypercall 0xdeadbeef");
-    expect(kt_hypercall(7, 0, 0, 0, 0, 0), -KILN_ENOSYS, "hypercall 7 (unassigned)");
+    expect(kt_hypercall(8, 0, 0, 0, 0, 0), -KILN_ENOSYS, "hypercall 8 (unassigned)");
     expect(kt_hypercall(1ull << 63, 0, 0, 0, 0, 0), -KILN_ENOSYS, "hypercall 2^63");
     expect(kt_hypercall(KILN_HC_CONSOLE_WRITE, 0x7fff0000000ull, 8, 0, 0, 0), -KILN_EFAULT,
            "console_write from a GPA far beyond RAM");
@@ -35,6 +37,51 @@ static void common_calls(void)
     s64 t0 = kt_hc_time();
     expect(kt_hc_block(1), 0, "sched_block with a deadline in the past returns at once");
     kt_ok(kt_hc_time() - t0 < 100000000, "... without sleeping");
+}
+
+#define EVTCHN_CALLS 12
+
+/* Event channel and ioreq calls with garbage in every field. */
+static void evtchn_calls(bool priv)
+{
+    static struct kiln_evtchn_op op __attribute__((aligned(64)));
+    static struct kiln_ioreq_op iop __attribute__((aligned(64)));
+    u64 gpa = (u64)(uintptr_t)&op;
+
+    kt_memset(&op, 0, sizeof(op));
+    expect(kt_hypercall(KILN_HC_EVTCHN_OP, 99, gpa, 0, 0, 0), -KILN_ENOSYS, "evtchn op 99");
+    expect(kt_hypercall(KILN_HC_EVTCHN_OP, KILN_EVTCHNOP_SEND, 0x7fff0000000ull, 0, 0, 0),
+           -KILN_EFAULT, "evtchn op from a GPA far beyond RAM");
+    expect(kt_hypercall(KILN_HC_EVTCHN_OP, KILN_EVTCHNOP_SEND, (u64)(uintptr_t)page + 4090, 0, 0, 0),
+           -KILN_EINVAL, "evtchn op crossing a page");
+    op.vector = 0xff;
+    op.control_gpa = (u64)(uintptr_t)page;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_INIT_CONTROL, &op), -KILN_EINVAL, "control block with vector 0xff");
+    op.vector = 0x40;
+    op.control_gpa = 0x7fff0000000ull;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_INIT_CONTROL, &op), -KILN_EFAULT, "control block beyond RAM");
+    op.array_gpa = (u64)(uintptr_t)page + 8;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_EXPAND_ARRAY, &op), -KILN_EINVAL, "unaligned event array page");
+    op.port = 0x80000000u;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_SEND, &op), -KILN_EINVAL, "send on port 2^31");
+    op.port = 0;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_CLOSE, &op), -KILN_EINVAL, "close port 0");
+    op.remote_dom = 0x7fff;
+    op.remote_port = 1;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_BIND_INTERDOMAIN, &op), -KILN_ESRCH,
+           "bind to domain 0x7fff");
+    op.dom = 0x7000;
+    op.remote_dom = KILN_DOMID_SELF;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_ALLOC_UNBOUND, &op), priv ? -KILN_ESRCH : -KILN_EPERM,
+           "allocate a port in another (absent) domain");
+    op.limit = 5;
+    expect(kt_evtchn_op(KILN_EVTCHNOP_SET_LIMIT, &op), priv ? -KILN_ESRCH : -KILN_EPERM,
+           "set another (absent) domain's port limit");
+    kt_memset(&iop, 0, sizeof(iop));
+    iop.dom = KILN_DOMID_SELF;
+    iop.timeout_ms = 100;
+    expect(kt_hypercall(KILN_HC_IOREQ_OP, KILN_IOREQ_OP_CREATE, (u64)(uintptr_t)&iop, 0, 0, 0),
+           priv ? -KILN_ESRCH : -KILN_EPERM, "become an I/O server of DOMID_SELF");
 }
 
 static void unprivileged_calls(void)
@@ -144,10 +191,11 @@ static void privileged_calls(void)
 void kt_main(void)
 {
     bool priv = kt_cpuid(KILN_CPUID_VERSION, 0).c & KILN_CPUID_F_PRIVILEGED;
-    kt_plan(priv ? 12 + 27 + 1 : 12 + 2 + 1);
+    kt_plan((priv ? 12 + 27 + 1 : 12 + 2 + 1) + EVTCHN_CALLS);
     kt_diag("hostile guest, %s", priv ? "privileged" : "unprivileged");
     kt_idt_install();
     common_calls();
+    evtchn_calls(priv);
     if (priv)
         privileged_calls();
     else

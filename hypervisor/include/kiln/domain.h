@@ -38,6 +38,9 @@
 
 /* Guest RAM: per-page host frames, plus which 2 MiB regions are backed by
  * one 2 MiB-aligned host block (those get 2 MiB nested mappings). */
+struct evtchn_domain;
+struct ioreq_server;
+
 struct p2m {
     u64 *root;              /* nested PML4 (direct-map address) */
     paddr_t root_pa;
@@ -70,6 +73,9 @@ struct vcpu {
      * registers), -1 = none: checked so that a vCPU is never run on two
      * CPUs at once, nor freed while a CPU still uses it. */
     int run_cpu;
+    /* MMIO instructions whose emulation ended (mmio.c): tells a device
+     * that answers HVM_MMIO_RETRY when an instruction is over. */
+    u64 mmio_insns;
 
     u64 runtime_ns;         /* time spent in guest mode, up to the last exit */
     u64 guest_entry_tsc;    /* TSC at the current VMRUN, 0 when not in guest mode */
@@ -125,6 +131,9 @@ struct domain {
     unsigned int line_len;
 
     struct list_head elem;  /* in the domain list */
+
+    struct evtchn_domain *evtchn; /* event channels (evtchn.h), NULL until used */
+    struct ioreq_server *ioreq;   /* its I/O server (ioreq.h), NULL if none */
 };
 
 extern spinlock_t domlist_lock;

@@ -31,10 +31,22 @@ struct hvm_mmio_ops {
      * endian in the low size bytes.  Return 0, or a negative KILN_E* code
      * to have the domain destroyed for that access. */
     int (*read)(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 *val);
+    /* (Either op may also return HVM_MMIO_RETRY, below.) */
     int (*write)(void *dev, struct vcpu *v, u64 gpa, unsigned int size, u64 val);
     /* Optional: frees dev when the domain is freed. */
     void (*release)(void *dev);
 };
+
+/*
+ * A device op's "not yet": the access is served elsewhere (ioreq.c sends
+ * it to a dom0 process) and the device has blocked the vCPU until the
+ * answer.  The instruction is abandoned with nothing written back and RIP
+ * on it, and is emulated again from its start when the vCPU runs next: the
+ * device then gives back the accesses it already answered.  v->mmio_insns
+ * counts the instructions whose emulation ended, so the device knows when
+ * one is over.
+ */
+#define HVM_MMIO_RETRY 1
 
 struct hvm_mmio_region {
     u64 base, len;

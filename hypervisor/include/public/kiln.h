@@ -57,6 +57,7 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_EEXIST 17  /* already exists */
 #define KILN_EINVAL 22  /* malformed argument */
 #define KILN_ENOSYS 38  /* unknown hypercall or sub-operation */
+#define KILN_ENOSPC 28  /* a limit is reached (event channels) */
 
 /* ---- hypercall numbers: every domain ----------------------------------- */
 
@@ -80,6 +81,9 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_HC_TIME           5
 /* vcpu_runtime(): nanoseconds the calling vCPU has run in guest mode. */
 #define KILN_HC_VCPU_RUNTIME   6
+/* evtchn_op(u32 cmd, gpa struct kiln_evtchn_op): event channels, see
+ * event_channel.h (which has its own version number). */
+#define KILN_HC_EVTCHN_OP      7
 
 /* ---- hypercall numbers: privileged domains (dom0) only ------------------ */
 
@@ -88,6 +92,9 @@ typedef __INT64_TYPE__  kiln_i64;
 #define KILN_HC_DOMCTL        16
 /* sysctl(gpa struct kiln_sysctl): hypervisor-wide queries and settings. */
 #define KILN_HC_SYSCTL        17
+/* ioreq_op(u32 cmd, gpa struct kiln_ioreq_op): serving another domain's
+ * MMIO and port accesses from dom0, see ioreq.h. */
+#define KILN_HC_IOREQ_OP      18
 
 /* ---- domctl ------------------------------------------------------------- */
 

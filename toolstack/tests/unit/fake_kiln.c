@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "fake_kiln.h"
 
 static struct fake_dom *find(struct fake *f, uint32_t domid)
@@ -120,6 +122,12 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
             f->calls[f->n_calls].domctl = *(struct kiln_domctl *)(uintptr_t)hc->arg[0];
         if (hc->op == KILN_HC_SYSCTL)
             f->calls[f->n_calls].sysctl = *(struct kiln_sysctl *)(uintptr_t)hc->arg[0];
+        if (hc->op == KILN_HC_EVTCHN_OP || hc->op == KILN_HC_IOREQ_OP)
+            f->calls[f->n_calls].cmd = (uint32_t)hc->arg[0];
+        if (hc->op == KILN_HC_EVTCHN_OP)
+            f->calls[f->n_calls].evtchn = *(struct kiln_evtchn_op *)(uintptr_t)hc->arg[1];
+        if (hc->op == KILN_HC_IOREQ_OP)
+            f->calls[f->n_calls].ioreq = *(struct kiln_ioreq_op *)(uintptr_t)hc->arg[1];
         f->n_calls++;
     }
     switch (hc->op) {
@@ -129,6 +137,28 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
     case KILN_HC_DOMCTL:
         hc->result = domctl(f, (struct kiln_domctl *)(uintptr_t)hc->arg[0]);
         return 0;
+    case KILN_HC_EVTCHN_OP: {
+        struct kiln_evtchn_op *e = (struct kiln_evtchn_op *)(uintptr_t)hc->arg[1];
+        hc->result = f->hc_op_result;
+        if (!hc->result && hc->arg[0] == KILN_EVTCHNOP_STATUS) {
+            e->state = KILN_EVTCHN_STATE_INTERDOMAIN;
+            e->remote_dom = 3;
+            e->remote_port = 9;
+            e->priority = KILN_EVTCHN_PRIORITY_DEFAULT;
+        } else if (!hc->result && hc->arg[0] == KILN_EVTCHNOP_ALLOC_UNBOUND) {
+            e->port = 12;
+        } else if (!hc->result && hc->arg[0] != KILN_EVTCHNOP_SET_LIMIT) {
+            hc->result = -KILN_ENOSYS;
+        }
+        return 0;
+    }
+    case KILN_HC_IOREQ_OP: {
+        struct kiln_ioreq_op *q = (struct kiln_ioreq_op *)(uintptr_t)hc->arg[1];
+        hc->result = f->hc_op_result;
+        if (!hc->result && hc->arg[0] == KILN_IOREQ_OP_VCPU_PORT)
+            q->port = 40 + q->vcpu;
+        return 0;
+    }
     case KILN_HC_SYSCTL: {
         struct kiln_sysctl *s = (struct kiln_sysctl *)(uintptr_t)hc->arg[0];
         if (s->cmd == KILN_SYSCTL_PHYSINFO) {
@@ -147,7 +177,28 @@ static int fake_hypercall(void *ctx, struct kiln_ioctl_hypercall *hc)
     return 0;
 }
 
-static const struct kiln_transport fake_transport = { .hypercall = fake_hypercall };
+static int fake_evtchn(void *ctx, bool bind, struct kiln_ioctl_evtchn *req)
+{
+    struct fake *f = ctx;
+    int sv[2];
+
+    f->evtchn_req = *req;
+    f->evtchn_bound = bind;
+    if (f->evtchn_errno)
+        return -f->evtchn_errno;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    if (f->evtchn_peer >= 0)
+        close(f->evtchn_peer);
+    f->evtchn_peer = sv[1];
+    req->port = bind ? 5 : 6;
+    return sv[0];
+}
+
+static const struct kiln_transport fake_transport = {
+    .hypercall = fake_hypercall,
+    .evtchn = fake_evtchn,
+};
 
 kiln_handle *fake_open(struct fake *f)
 {
@@ -157,6 +208,7 @@ kiln_handle *fake_open(struct fake *f)
     f->doms[0] = (struct fake_dom){ .exists = true, .domid = 0, .name = "dom0",
         .state = KILN_DOMSTATE_RUNNING, .vcpus = 1, .weight = 256, .memory_kib = 512 << 10 };
     f->next_domid = 1;
+    f->evtchn_peer = -1;
     if (kiln_open_transport(&fake_transport, f, &h) < 0)
         return NULL;
     return h;
@@ -165,6 +217,9 @@ kiln_handle *fake_open(struct fake *f)
 void fake_close(kiln_handle *h, struct fake *f)
 {
     kiln_close(h);
+    if (f->evtchn_peer >= 0)
+        close(f->evtchn_peer);
+    f->evtchn_peer = -1;
     free(f->ram);
     f->ram = NULL;
 }

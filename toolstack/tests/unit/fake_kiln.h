@@ -29,6 +29,9 @@ struct fake {
         uint64_t op;
         struct kiln_domctl domctl;
         struct kiln_sysctl sysctl;
+        uint32_t cmd;                   /* EVTCHN_OP / IOREQ_OP sub-command */
+        struct kiln_evtchn_op evtchn;
+        struct kiln_ioreq_op ioreq;
     } calls[FAKE_MAX_CALLS];
 
     struct fake_dom doms[FAKE_MAX_DOMS];
@@ -42,6 +45,14 @@ struct fake {
     uint32_t fail_cmd;      /* domctl cmd to fail, 0 = none */
     int64_t  fail_result;   /* ... with this hypervisor result */
     int      ioctl_errno;   /* nonzero: the "ioctl" itself fails with this */
+
+    /* event channel descriptors: the fake "port" is one end of a socket
+     * pair, the test holds the other (writes u32 counts, reads sends) */
+    struct kiln_ioctl_evtchn evtchn_req;   /* the last request */
+    bool evtchn_bound;                     /* ... was a bind */
+    int evtchn_peer;                       /* -1 when none */
+    int evtchn_errno;                      /* nonzero: refuse with this */
+    int64_t hc_op_result;                  /* nonzero: EVTCHN/IOREQ_OP result */
 };
 
 /* A handle whose hypercalls go to f (which starts with domains 0 = dom0). */

@@ -199,6 +199,10 @@ static void refused_before_creating_anything(void **state)
     assert_string_equal(err, "entry point 0x100000000 is above 4 GiB (vCPUs start in 32-bit mode)");
     assert_int_equal(kiln_build_domain(*state, &cfg, "garbage", 7, &domid, err, sizeof(err)), -ENOEXEC);
     assert_string_equal(err, "not an ELF file");
+    cfg.type = KILN_GUEST_LINUX;
+    assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -ENOTSUP);
+    assert_string_equal(err, "type \"linux\" guests cannot be built yet (only ELF test guests)");
+    cfg.type = KILN_GUEST_ELF;
     assert_int_equal(F.n_calls, 0);
     free(file);
 }

@@ -83,8 +83,9 @@ static void expect_error(const char *line, const char *message)
 static void bad_keys_and_lines(void **state)
 {
     (void)state;
-    expect_error("colour = blue", "t.cfg:4: unknown key 'colour' (known: name, kernel, "
-                 "memory, vcpus, cmdline, weight, cap, cpus, cpuid)");
+    expect_error("colour = blue", "t.cfg:4: unknown key 'colour' (known: name, type, kernel, "
+                 "ramdisk, memory, vcpus, cmdline, weight, cap, cpus, cpuid, disk, vif, "
+                 "on_poweroff, on_reboot, on_crash)");
     expect_error("just some words", "t.cfg:4: expected 'key = value', got 'just some words'");
     expect_error("name = again", "t.cfg:4: 'name' is set twice (first on line 1)");
     expect_error("vcpus =", "t.cfg:4: vcpus: empty value");
@@ -144,6 +145,142 @@ static void cpuid_limits(void **state)
     assert_string_equal(err, "c.cfg:5: cpuid: leaf 0x1:0 is overridden twice");
 }
 
+static void linux_guest_file(void **state)
+{
+    const char *text =
+        "# a Linux guest, xl.cfg style\n"
+        "name     = \"deb-1\"\n"
+        "type     = \"linux\"\n"
+        "kernel   = \"vmlinuz\"\n"
+        "ramdisk  = \"/boot/initrd.img\"\n"
+        "cmdline  = \"console=hvc0 root=/dev/vda\"\n"
+        "memory   = 256\n"
+        "vcpus    = 2\n"
+        "disk     = [ \"root.img,rw,vda\",   # the root file system\n"
+        "             \"/srv/iso/data.img,ro,vdb\", ]\n"
+        "vif      = [ \"bridge=kilnbr0,mac=02:4b:4c:00:00:01\", \"bridge=br1\" ]\n"
+        "on_poweroff = \"destroy\"\n"
+        "on_reboot   = \"restart\"\n"
+        "on_crash    = \"preserve\"\n";
+
+    (void)state;
+    assert_int_equal(kiln_config_parse(text, "/etc/kiln/deb.cfg", &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.name, "deb-1");
+    assert_int_equal(cfg.type, KILN_GUEST_LINUX);
+    assert_string_equal(cfg.kernel, "/etc/kiln/vmlinuz");
+    assert_string_equal(cfg.ramdisk, "/boot/initrd.img");
+    assert_int_equal(cfg.memory_mib, 256);
+    assert_int_equal(cfg.n_disks, 2);
+    assert_string_equal(cfg.disk[0].path, "/etc/kiln/root.img");
+    assert_false(cfg.disk[0].readonly);
+    assert_string_equal(cfg.disk[0].vdev, "vda");
+    assert_string_equal(cfg.disk[1].path, "/srv/iso/data.img");
+    assert_true(cfg.disk[1].readonly);
+    assert_string_equal(cfg.disk[1].vdev, "vdb");
+    assert_int_equal(cfg.n_vifs, 2);
+    assert_string_equal(cfg.vif[0].bridge, "kilnbr0");
+    assert_true(cfg.vif[0].has_mac);
+    assert_int_equal(cfg.vif[0].mac[0], 0x02);
+    assert_int_equal(cfg.vif[0].mac[5], 0x01);
+    assert_string_equal(cfg.vif[1].bridge, "br1");
+    assert_false(cfg.vif[1].has_mac);
+    assert_int_equal(cfg.on_poweroff, KILN_ACTION_DESTROY);
+    assert_int_equal(cfg.on_reboot, KILN_ACTION_RESTART);
+    assert_int_equal(cfg.on_crash, KILN_ACTION_PRESERVE);
+    assert_string_equal(kiln_action_name(cfg.on_crash), "preserve");
+    assert_string_equal(kiln_guest_type_name(cfg.type), "linux");
+}
+
+static void new_keys_defaults(void **state)
+{
+    (void)state;
+    assert_int_equal(kiln_config_parse("name=a\nkernel=k\nmemory=1\ndisk = []\n", "a.cfg",
+                                       &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.type, KILN_GUEST_ELF);
+    assert_string_equal(cfg.ramdisk, "");
+    assert_int_equal(cfg.n_disks, 0);
+    assert_int_equal(cfg.n_vifs, 0);
+    assert_int_equal(cfg.on_poweroff, KILN_ACTION_DESTROY);
+    assert_int_equal(cfg.on_reboot, KILN_ACTION_RESTART);
+    assert_int_equal(cfg.on_crash, KILN_ACTION_DESTROY);
+}
+
+static void bad_type_and_actions(void **state)
+{
+    (void)state;
+    expect_error("type = hvm", "t.cfg:4: type: 'hvm' is not elf or linux");
+    expect_error("on_crash = coredump-destroy",
+                 "t.cfg:4: on_crash: 'coredump-destroy' is not destroy, restart or preserve");
+    expect_error("on_reboot = [ \"restart\" ]", "t.cfg:4: on_reboot: takes one value, not a list");
+    expect_error("ramdisk = initrd", "t.cfg:4: ramdisk: only a type = \"linux\" guest takes a ramdisk");
+}
+
+static void bad_disks(void **state)
+{
+    (void)state;
+    expect_error("disk = \"a.img,rw,vda\"", "t.cfg:4: disk: expected a list like [ \"...\", \"...\" ]");
+    expect_error("disk = [ a.img ]", "t.cfg:4: disk: list items must be double-quoted, at 'a.img ]'");
+    expect_error("disk = [ \"a.img,rw,vda\" \"b\" ]",
+                 "t.cfg:4: disk: expected ',' or ']' after an item, at '\"b\" ]'");
+    expect_error("disk = [ \"a.img,rw,vda\" ] x", "t.cfg:4: disk: text after the list: 'x'");
+    expect_error("disk = [ \"a.img,rw\" ]", "t.cfg:4: disk: 'a.img,rw' is not 'PATH,ro|rw,vdX'");
+    expect_error("disk = [ \"a.img,rw,vda,x\" ]", "t.cfg:4: disk: 'a.img,rw,vda,x' is not 'PATH,ro|rw,vdX'");
+    expect_error("disk = [ \",rw,vda\" ]", "t.cfg:4: disk: ',rw,vda' names no image file");
+    expect_error("disk = [ \"a.img,rx,vda\" ]", "t.cfg:4: disk: access 'rx' is not ro or rw");
+    expect_error("disk = [ \"a.img,ro,sda\" ]", "t.cfg:4: disk: device 'sda' is not vda..vdz");
+    expect_error("disk = [ \"a.img,ro,vda\", \"b.img,rw,vda\" ]", "t.cfg:4: disk: vda is named twice");
+    expect_error("disk = [ \"a.img,ro,vda\", \"a.img,rw,vdb\" ]", "t.cfg:4: disk: image 'a.img' is used twice");
+    expect_error("disk = [ \"a,ro,vda\", \"b,ro,vdb\", \"c,ro,vdc\", \"d,ro,vdd\", \"e,ro,vde\" ]",
+                 "t.cfg:4: disk: more than 4 disks");
+}
+
+static void bad_vifs(void **state)
+{
+    (void)state;
+    expect_error("vif = [ \"mac=02:00:00:00:00:01\" ]",
+                 "t.cfg:4: vif: 'mac=02:00:00:00:00:01' names no bridge (bridge=NAME)");
+    expect_error("vif = [ \"bridge\" ]", "t.cfg:4: vif: 'bridge' is not KEY=VALUE");
+    expect_error("vif = [ \"bridge=br0,model=e1000\" ]",
+                 "t.cfg:4: vif: unknown setting 'model' (bridge, mac)");
+    expect_error("vif = [ \"bridge=a-very-long-bridge-name\" ]",
+                 "t.cfg:4: vif: bridge 'a-very-long-bridge-name' is not 1..15 characters");
+    expect_error("vif = [ \"bridge=br 0\" ]",
+                 "t.cfg:4: vif: bridge 'br 0' may only contain letters, digits, '.', '_' and '-'");
+    expect_error("vif = [ \"bridge=br0,bridge=br1\" ]", "t.cfg:4: vif: bridge given twice");
+    expect_error("vif = [ \"bridge=br0,mac=01:00:5e:00:00:01\" ]",
+                 "t.cfg:4: vif: mac '01:00:5e:00:00:01' is a multicast address");
+    expect_error("vif = [ \"bridge=br0,mac=00:00:00:00:00:00\" ]",
+                 "t.cfg:4: vif: mac '00:00:00:00:00:00' is zero");
+    expect_error("vif = [ \"bridge=br0,mac=02:00:00:00:00\" ]",
+                 "t.cfg:4: vif: mac '02:00:00:00:00' is not XX:XX:XX:XX:XX:XX");
+    expect_error("vif = [ \"bridge=br0,mac=02:00:00:00:00:0g\" ]",
+                 "t.cfg:4: vif: mac '02:00:00:00:00:0g' is not XX:XX:XX:XX:XX:XX");
+    expect_error("vif = [ \"bridge=a,mac=02:00:00:00:00:01\", \"bridge=b,mac=02:00:00:00:00:01\" ]",
+                 "t.cfg:4: vif: mac 02:00:00:00:00:01 is used twice");
+    expect_error("vif = [ \"bridge=a\", \"bridge=b\", \"bridge=c\", \"bridge=d\" ]",
+                 "t.cfg:4: vif: more than 3 interfaces");
+}
+
+static void lists_over_lines_keep_line_numbers(void **state)
+{
+    (void)state;
+    /* an error inside a multi-line list names the key's line, and lines
+     * after the list are counted on */
+    assert_int_equal(kiln_config_parse("name=g\nkernel=k\nmemory=4\ndisk = [\n  \"a,ro,vda\",\n"
+                                       "  \"b,xx,vdb\"\n]\n", "l.cfg", &cfg, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "l.cfg:4: disk: access 'xx' is not ro or rw");
+    assert_int_equal(kiln_config_parse("name=g\nkernel=k\ndisk = [\n  \"a,ro,vda\" # ]\n]\n"
+                                       "memory = x\n", "l.cfg", &cfg, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "l.cfg:6: memory: 'x' is not a number");
+    assert_int_equal(kiln_config_parse("name=g\nkernel=k\nmemory=4\nvif = [ \"bridge=b\",\n",
+                                       "l.cfg", &cfg, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "l.cfg:4: a list opened here is not closed with ']'");
+    /* a ']' inside quotes does not close the list */
+    assert_int_equal(kiln_config_parse("name=g\nkernel=k\nmemory=4\ncmdline = \"a[1]\"\n"
+                                       "vif = [ \"bridge=b\" ]\n", "l.cfg", &cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.cmdline, "a[1]");
+}
+
 static void missing_required_keys(void **state)
 {
     (void)state;
@@ -185,6 +322,12 @@ int main(void)
         cmocka_unit_test(bad_memory_and_name),
         cmocka_unit_test(bad_cpus_and_cpuid),
         cmocka_unit_test(cpuid_limits),
+        cmocka_unit_test(linux_guest_file),
+        cmocka_unit_test(new_keys_defaults),
+        cmocka_unit_test(bad_type_and_actions),
+        cmocka_unit_test(bad_disks),
+        cmocka_unit_test(bad_vifs),
+        cmocka_unit_test(lists_over_lines_keep_line_numbers),
         cmocka_unit_test(missing_required_keys),
         cmocka_unit_test(load_reports_file_errors),
     };

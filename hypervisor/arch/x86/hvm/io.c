@@ -12,6 +12,7 @@
  */
 #include <kiln/domain.h>
 #include <kiln/hvm.h>
+#include <kiln/ioreq.h>
 
 #define COM1_IIR        2
 #define COM1_IIR_NONE   0x01
@@ -64,6 +65,12 @@ void hvm_port_io(struct vcpu *v, u16 port, unsigned int size, bool in, u32 *val)
 {
     if (v->domain->hardware) {
         dom0_port_io(port, size, in, val);
+        return;
+    }
+    /* Single IN/OUTs to a served port never come here (hvm_ioreq_port);
+     * INS/OUTS do, element by element, and are not forwarded. */
+    if (hvm_ioreq_port_claimed(v->domain, port)) {
+        domain_crash(v->domain, "string I/O to port 0x%x, which its ioreq server serves", port);
         return;
     }
     u32 mask = size >= 4 ? ~0u : (1u << (size * 8)) - 1;

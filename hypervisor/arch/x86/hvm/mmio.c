@@ -92,6 +92,7 @@ struct mmio_emul {
     bool bad;                   /* an access was refused: */
     u64 bad_gpa;                /* where, for the log */
     int dev_err;                /* the device's error, 0 if no device claims it */
+    bool retry;                 /* a device answered HVM_MMIO_RETRY */
 };
 
 /* n (1..8) bytes at guest-physical gpa: RAM, one device's region, or
@@ -115,6 +116,10 @@ static int access_gpa(struct mmio_emul *m, u64 gpa, u8 *buf, unsigned int n, boo
         }
         if (!rc)
             return X86EMUL_OK;
+        if (rc == HVM_MMIO_RETRY) {
+            m->retry = true;    /* abandon the instruction, nothing written back */
+            return X86EMUL_UNHANDLEABLE;
+        }
         m->bad = true;
         m->bad_gpa = gpa;
         m->dev_err = rc;
@@ -220,6 +225,9 @@ int hvm_mmio_fault(struct vcpu *v, u64 gpa, u64 error_code)
         m.ctx.seg_base[s] = hvm->seg_base(v, (enum x86_seg)s);
 
     rc = x86_emulate(&m.ctx, bytes, n);
+    if (m.retry)
+        return 0;       /* the vCPU waits; it executes the instruction again */
+    v->mmio_insns++;
     if (rc == X86EMUL_UNHANDLEABLE) {
         hex_bytes(hex, sizeof(hex), bytes, m.ctx.insn.len ? m.ctx.insn.len : n);
         if (m.bad && m.dev_err)

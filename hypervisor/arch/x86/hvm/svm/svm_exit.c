@@ -10,6 +10,7 @@
 #include <kiln/console.h>
 #include <kiln/hvm_event.h>
 #include <kiln/hypercall.h>
+#include <kiln/ioreq.h>
 #include <kiln/percpu.h>
 #include <kiln/x86.h>
 #include "svm.h"
@@ -120,7 +121,11 @@ static void exit_ioio(struct vcpu *v)
         return;
     }
     u32 val = (u32)vm->save.rax;
-    hvm_port_io(v, port, size, in, &val);
+    int fw = hvm_ioreq_port(v, port, size, in, &val);
+    if (fw == HVM_IOREQ_RETRY)
+        return;     /* forwarded to its server: RIP stays until the answer */
+    if (fw == HVM_IOREQ_NOT_MINE)
+        hvm_port_io(v, port, size, in, &val);
     if (in) {
         u64 mask = size == 4 ? 0xffffffffull : size == 2 ? 0xffffull : 0xffull;
         /* A 32-bit IN zero-extends into RAX; narrower ones merge. */
