@@ -116,6 +116,9 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
             console = &d->u.console;
             err = bounce_console(&b, console);
             break;
+        case KILN_DOMCTL_PC_BOOT:
+            err = bounce_setup(&b, &d->u.pc_boot.cmdline_gpa, d->u.pc_boot.cmdline_len, true);
+            break;
         }
     } else {
         struct kiln_sysctl *s = page_address(pg);

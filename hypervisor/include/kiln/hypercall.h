@@ -13,6 +13,8 @@
 struct vcpu;
 struct kiln_domctl;
 struct kiln_sysctl;
+struct kiln_domctl_pc_boot;
+struct domain;
 
 void hypercall_dispatch(struct vcpu *v);
 
@@ -20,5 +22,7 @@ void hypercall_dispatch(struct vcpu *v);
  * return 0 or a negated KILN_E* code, results written into *op. */
 s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op);
 s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op);
+/* domctl_pc_boot.c: KILN_DOMCTL_PC_BOOT on target t (domlist_lock held). */
+s64 domctl_pc_boot(struct vcpu *v, const struct kiln_domctl_pc_boot *b, struct domain *t);
 
 #endif
