@@ -8,7 +8,9 @@
 # hypervisor logs `dN destroyed: exit code 0`.  Then the refusals: a file
 # that is neither Multiboot nor ELF, a Multiboot kernel too large for its
 # RAM (refused by the hypervisor's loader; the domain destroyed again),
-# testdev for an ELF guest; and dom0 and the hypervisor unharmed.
+# testdev for an ELF guest; hostile CREATE/PC_BOOT arguments and 300
+# random Multiboot headers (toolstack/tests/on-kiln/pcboot.c); and dom0
+# and the hypervisor unharmed.
 # kvm-unit-tests comes from build/kvm-unit-tests (`make conformance` builds
 # it) or KUT_DIR; skipped when absent.  Builds the toolstack if missing.
 . "$(dirname "$0")/../lib.sh"
@@ -26,6 +28,7 @@ NAMES=(
     "a file neither Multiboot nor ELF is refused before any domain exists"
     "a Multiboot kernel too large for its RAM: refused by the hypervisor, domain destroyed"
     "testdev for an ELF guest is a config error"
+    "hostile CREATE_F_PC / PC_BOOT arguments and 300 random Multiboot headers refused (pcboot.c)"
     "only dom0 is left, the hypervisor never panicked"
     "dom0 powers the machine off"
 )
@@ -41,6 +44,13 @@ if ! onkiln_ready; then
     make -C "$ONKILN_TOOLSTACK" >"$KILN_TMP/toolstack-build.log" 2>&1
 fi
 onkiln_ready || skip_all "toolstack not built"
+prog=$KILN_TMP/pcboot
+if ! cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ONKILN_TOOLSTACK/include" \
+        -I"$KILN_DIR/include/public" -static -s -o "$prog" \
+        "$ONKILN_TOOLSTACK/tests/on-kiln/pcboot.c" "$ONKILN_TOOLSTACK/build/lib/libkiln.a" \
+        2>"$KILN_TMP/cc.log"; then
+    fail_all "cannot build pcboot.c: $(head -3 "$KILN_TMP/cc.log")"
+fi
 
 log() { tr -d '\r' < "$ONKILN_LOG"; }
 onkiln_start "$KILN_TMP/serial.log" 300 || fail_all "QEMU did not start"
@@ -96,11 +106,20 @@ out=$(onkiln_ssh 'kl create /tmp/elf.cfg 2>&1; echo "status=$?"')
 check 6 "$(grep -q 'testdev: only a type = "multiboot" guest has test devices' <<<"$out" &&
            grep -q '^status=1$' <<<"$out"; echo $?)" "$(head -n 1 <<<"$out")"
 
+if onkiln_push "$prog" /tmp/pcboot; then
+    out=$(onkiln_ssh '/tmp/pcboot /tmp/tsc.flat 2>&1')
+    echo "$out" | grep -v '^PASS' | sed 's/^/#   /'
+    check 7 "$([ "$(grep -c '^PASS' <<<"$out")" -ge 16 ] && ! grep -q '^FAIL' <<<"$out"; echo $?)" \
+        "$(grep -c '^PASS' <<<"$out") PASS lines"
+else
+    tap_fail "${NAMES[7]}" "cannot copy pcboot into dom0"
+fi
+
 out=$(onkiln_ssh 'kl list')
-check 7 "$([ "$(grep -c '^[0-9]' <<<"$out")" = 1 ] && grep -q dom0 <<<"$out" &&
+check 8 "$([ "$(grep -c '^[0-9]' <<<"$out")" = 1 ] && grep -q dom0 <<<"$out" &&
            ! log | grep -Eq 'PANIC on CPU|dom0 has ended'; echo $?)" \
     "$(echo "$out" | tr '\n' '|') $(log | grep -E -m1 'PANIC on CPU|dom0 has ended')"
 onkiln_ssh 'poweroff -f' >/dev/null 2>&1
 deadline=$(( $(date +%s) + 20 ))
 while kill -0 "$ONKILN_PID" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-check 8 "$(kill -0 "$ONKILN_PID" 2>/dev/null; [ $? != 0 ]; echo $?)" "QEMU still running"
+check 9 "$(kill -0 "$ONKILN_PID" 2>/dev/null; [ $? != 0 ]; echo $?)" "QEMU still running"
