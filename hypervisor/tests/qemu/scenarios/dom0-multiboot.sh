@@ -9,8 +9,10 @@
 # that is neither Multiboot nor ELF, a Multiboot kernel too large for its
 # RAM (refused by the hypervisor's loader; the domain destroyed again),
 # testdev for an ELF guest; hostile CREATE/PC_BOOT arguments and 300
-# random Multiboot headers (toolstack/tests/on-kiln/pcboot.c); and dom0
-# and the hypervisor unharmed.
+# random Multiboot headers (toolstack/tests/on-kiln/pcboot.c); when dom0's
+# image carries the conformance payload (toolstack's KUT_PAYLOAD), the
+# suite's own dom0-run.sh on three entries; and dom0 and the hypervisor
+# unharmed.
 # kvm-unit-tests comes from build/kvm-unit-tests (`make conformance` builds
 # it) or KUT_DIR; skipped when absent.  Builds the toolstack if missing.
 . "$(dirname "$0")/../lib.sh"
@@ -29,6 +31,7 @@ NAMES=(
     "a Multiboot kernel too large for its RAM: refused by the hypervisor, domain destroyed"
     "testdev for an ELF guest is a config error"
     "hostile CREATE_F_PC / PC_BOOT arguments and 300 random Multiboot headers refused (pcboot.c)"
+    "dom0-run.sh (conformance payload in dom0's image) passes tsc, smptest and setjmp"
     "only dom0 is left, the hypervisor never panicked"
     "dom0 powers the machine off"
 )
@@ -115,11 +118,22 @@ else
     tap_fail "${NAMES[7]}" "cannot copy pcboot into dom0"
 fi
 
+run=/usr/share/kiln/kvm-unit-tests/dom0-run.sh
+if onkiln_ssh "test -f $run"; then
+    out=$(onkiln_ssh "sh $run tsc smptest setjmp")
+    echo "$out" | sed 's/^/#   /'
+    check 8 "$(grep -q '^1\.\.3$' <<<"$out" && [ "$(grep -c '^ok [1-3] - ' <<<"$out")" = 3 ] &&
+               grep -q '^# conformance: tests 3/3, subtests \([0-9]*\)/\1 pass' <<<"$out"; echo $?)" \
+        "$(grep -m1 '^not ok' <<<"$out")"
+else
+    tap_skip "${NAMES[8]}" "dom0's image has no conformance payload"
+fi
+
 out=$(onkiln_ssh 'kl list')
-check 8 "$([ "$(grep -c '^[0-9]' <<<"$out")" = 1 ] && grep -q dom0 <<<"$out" &&
+check 9 "$([ "$(grep -c '^[0-9]' <<<"$out")" = 1 ] && grep -q dom0 <<<"$out" &&
            ! log | grep -Eq 'PANIC on CPU|dom0 has ended'; echo $?)" \
     "$(echo "$out" | tr '\n' '|') $(log | grep -E -m1 'PANIC on CPU|dom0 has ended')"
 onkiln_ssh 'poweroff -f' >/dev/null 2>&1
 deadline=$(( $(date +%s) + 20 ))
 while kill -0 "$ONKILN_PID" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-check 9 "$(kill -0 "$ONKILN_PID" 2>/dev/null; [ $? != 0 ]; echo $?)" "QEMU still running"
+check 10 "$(kill -0 "$ONKILN_PID" 2>/dev/null; [ $? != 0 ]; echo $?)" "QEMU still running"
