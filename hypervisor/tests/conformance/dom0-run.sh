@@ -56,6 +56,7 @@ while IFS=$us read -r name file smp mem tmo args ref; do
     cfg=$work/$name.cfg
     {
         echo "name = $name"
+        echo "type = \"multiboot\""
         echo "kernel = $dir/x86/$file"
         echo "memory = $mem"
         echo "vcpus = $smp"
@@ -74,7 +75,10 @@ while IFS=$us read -r name file smp mem tmo args ref; do
         why=$(kl dmesg </dev/null 2>/dev/null | tr -d '\r' |
               sed -n "s/.*(kiln)\( [A-Z]*:\)\{0,1\} d$domid destroyed: //p" | tail -n 1)
         [ -n "$why" ] || why="no 'd$domid destroyed' line (kl status $rc)"
-        [ "$rc" = 124 ] && why="timeout after ${tmo}s"
+        # busybox's timeout passes on kl's status (0 once interrupted), not 124.
+        if [ "$rc" = 124 ] || { [ "${why#no }" != "$why" ] && [ "$secs" -ge "$tmo" ]; }; then
+            why="timeout after ${tmo}s"
+        fi
         kl destroy "$domid" </dev/null >/dev/null 2>&1
     fi
     # Matched by text with hexadecimal numbers masked, as run.sh matches them.
