@@ -27,9 +27,9 @@
  * kvm-unit-tests expects from QEMU; modules=N (PC domains only) hands the
  * next N boot modules to the kernel as its Multiboot/PVH modules (for
  * Linux, N = 1: the initramfs) instead of starting them; everything
- * after " -- " is the
- * guest's command line (PC domains only; a Multiboot kernel gets the file
- * name, a space, then that, as QEMU and GRUB pass it).  Domains get ids
+ * after " -- " is the guest's command line (PC domains only; a Multiboot
+ * kernel gets the file name, a space, then that, as QEMU and GRUB pass
+ * it).  Domains get ids
  * 1, 2, ... in module order and are unpaused together once all are built.
  *
  * start_domains() is the platform's hook: it brings up the virtualisation

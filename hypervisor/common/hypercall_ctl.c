@@ -23,11 +23,17 @@ static bool canonical(u64 a)
 static s64 dom_create(struct kiln_domctl *op)
 {
     struct kiln_domctl_create *c = &op->u.create;
+    const u32 platform = KILN_DOMCTL_CREATE_F_PC | KILN_DOMCTL_CREATE_F_TESTDEV;
     if (kstrnlen(c->name, KILN_NAME_MAX) >= KILN_NAME_MAX)
         return -KILN_EINVAL;
+    if ((c->flags & KILN_DOMCTL_CREATE_F_TESTDEV) && !(c->flags & KILN_DOMCTL_CREATE_F_PC))
+        return -KILN_EINVAL;
+    /* The other flags are the guest's (domain_build checks them). */
     struct domain_config cfg = {
         .name = c->name, .memory_kib = c->memory_kib, .vcpus = c->vcpus,
-        .flags = c->flags, .weight = SCHED_WEIGHT_DEFAULT, .cap = 0, .domid = -1,
+        .flags = c->flags & ~platform, .weight = SCHED_WEIGHT_DEFAULT, .cap = 0, .domid = -1,
+        .pc_platform = c->flags & KILN_DOMCTL_CREATE_F_PC,
+        .testdev = c->flags & KILN_DOMCTL_CREATE_F_TESTDEV,
     };
     struct domain *d;
     int rc = domain_create(&cfg, &d);
@@ -53,6 +59,7 @@ static void dom_getinfo(struct kiln_domctl *op, struct domain *t)
     i->shutdown_reason = t->shutdown_reason;
     i->flags = t->flags;
     kstrlcpy(i->name, t->name, sizeof(i->name));
+    i->exit_code = t->exit_code;
 }
 
 static s64 dom_write_mem(struct vcpu *v, struct kiln_domctl *op, struct domain *t)
@@ -134,7 +141,8 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
         return dom_foreign(v, op);
     if (op->cmd >= KILN_DOMCTL_GET_VCPU_STATE && op->cmd <= KILN_DOMCTL_CLOCK)
         return domctl_migrate(v, op);
-    if (op->cmd < KILN_DOMCTL_CREATE || op->cmd > KILN_DOMCTL_CONSOLE_READ)
+    if (op->cmd < KILN_DOMCTL_CREATE ||
+        (op->cmd > KILN_DOMCTL_CONSOLE_READ && op->cmd != KILN_DOMCTL_PC_BOOT))
         return -KILN_ENOSYS;
 
     u32 id = op->domid == KILN_DOMID_SELF ? v->domain->id : op->domid;
@@ -189,6 +197,8 @@ static s64 domctl_locked(struct vcpu *v, struct kiln_domctl *op)
         return domain_set_cpuid(t, &op->u.cpuid);
     case KILN_DOMCTL_CONSOLE_READ:
         return dom_console_read(v, &op->u.console, t);
+    case KILN_DOMCTL_PC_BOOT:
+        return domctl_pc_boot(v, &op->u.pc_boot, t);
     default:
         return -KILN_ENOSYS;
     }

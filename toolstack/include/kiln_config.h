@@ -8,11 +8,21 @@
  * the list may continue over several lines).  Keys:
  *   name    = 1..31 characters of [A-Za-z0-9._-]                (required)
  *   type    = "elf" (a test-guest ELF image, started as the hypervisor starts
- *             its boot domains) or "linux" (a Linux bzImage)  (default elf)
+ *             its boot domains), "multiboot" (a Multiboot1 kernel, e.g. a
+ *             kvm-unit-tests .flat: a PC domain with the emulated platform,
+ *             booted as the hypervisor boots such a boot module, the
+ *             kernel's command line "KERNEL CMDLINE" as QEMU and GRUB pass
+ *             it), "linux" (a Linux bzImage) or "auto": multiboot if the
+ *             kernel has a Multiboot1 header in its first 8 KiB, elf
+ *             otherwise (the hypervisor's rule for boot modules)
+ *                                                    (default auto)
  *   kernel  = the image, relative to the file's folder          (required)
  *   ramdisk = initramfs for type linux, relative to the folder  (default none)
  *   memory  = MiB, 1..1048576                                    (required)
- *   vcpus   = 1..64                                  (default 1)
+ *   vcpus   = 1..64 (multiboot: 1..8; only vCPU 0 starts, the guest
+ *             starts the others with INIT-SIPI)         (default 1)
+ *   testdev = 0 or 1: the test devices kvm-unit-tests expects from QEMU
+ *             (pc-testdev, fw_cfg), multiboot guests only  (default 0)
  *   cmdline = text, up to 1023 bytes                 (default empty)
  *   weight  = credit weight 1..65535                 (default 256)
  *   cap     = percent of one CPU, 0 = none, 0..6400  (default 0)
@@ -44,7 +54,7 @@
 #define KILN_CONFIG_VIF_MAX     3
 #define KILN_CONFIG_BRIDGE_MAX  16      /* IFNAMSIZ, with the NUL */
 
-enum kiln_guest_type { KILN_GUEST_ELF, KILN_GUEST_LINUX };
+enum kiln_guest_type { KILN_GUEST_AUTO, KILN_GUEST_ELF, KILN_GUEST_LINUX, KILN_GUEST_MULTIBOOT };
 enum kiln_action { KILN_ACTION_DESTROY, KILN_ACTION_RESTART, KILN_ACTION_PRESERVE };
 
 struct kiln_config_disk {
@@ -69,6 +79,7 @@ struct kiln_config {
     uint32_t vcpus;
     uint32_t weight;
     uint32_t cap;
+    int      testdev;
     uint64_t cpus;            /* 0 = any */
     size_t   n_cpuid;
     struct kiln_domctl_cpuid cpuid[KILN_CONFIG_CPUID_MAX];
@@ -93,7 +104,7 @@ int kiln_config_load(const char *path, struct kiln_config *cfg, char *err, size_
 int kiln_disk_parse(const char *spec, const char *dir, struct kiln_config_disk *out,
                     char *err, size_t errlen);
 int kiln_vif_parse(const char *spec, struct kiln_config_vif *out, char *err, size_t errlen);
-/* Names for messages: "destroy", ...; "elf", "linux". */
+/* Names for messages: "destroy", ...; "auto", "elf", "linux", "multiboot". */
 const char *kiln_action_name(enum kiln_action a);
 const char *kiln_guest_type_name(enum kiln_guest_type t);
 

@@ -29,6 +29,7 @@ struct kiln_dominfo {
     uint32_t vcpus;
     uint32_t shutdown_reason;  /* KILN_SHUTDOWN_* when state is DYING */
     uint32_t flags;
+    uint32_t exit_code;        /* isa-debug-exit value that ended a PC domain */
     uint64_t memory_kib;
     uint64_t cpu_time_ns;
     char     name[KILN_NAME_MAX];
@@ -55,6 +56,12 @@ int kiln_set_cpuid(kiln_handle *h, uint32_t domid, const struct kiln_domctl_cpui
 /* Copies len bytes (any length) to guest-physical dest in domid, page by page. */
 int kiln_write_mem(kiln_handle *h, uint32_t domid, uint64_t dest, const void *buf, size_t len);
 int kiln_set_vcpu(kiln_handle *h, uint32_t domid, const struct kiln_domctl_vcpu *regs);
+/* Loads a PC domain (created with KILN_DOMCTL_CREATE_F_PC) from the
+ * kernel image already written to its RAM at image_gpa (KILN_PC_BOOT_*
+ * kind; see KILN_DOMCTL_PC_BOOT in kiln.h).  cmdline: up to
+ * KILN_PC_CMDLINE_MAX bytes, else -E2BIG. */
+int kiln_pc_boot(kiln_handle *h, uint32_t domid, uint32_t kind, uint64_t image_gpa,
+                 uint64_t image_len, const char *cmdline);
 
 /* Reads a domain's console ring (kiln_console_read) or the hypervisor's log
  * (kiln_dmesg_read) from *offset; returns the byte count and advances

@@ -181,8 +181,21 @@ static const char *shutdown_name(uint32_t reason)
     }
 }
 
-/* kl create -c: the new domain's console until it shuts down (status 0 for
- * a poweroff, 1 otherwise) or we are interrupted (0, domain left running). */
+/* The status of kl create -c once the domain shut down: 0 for a poweroff
+ * (isa-debug-exit value 0 included); a PC domain's nonzero isa-debug-exit
+ * value V itself when 1..123 (124 stays timeout(1)'s); 1 otherwise. */
+static int exit_status(const struct kiln_dominfo *info)
+{
+    if (info->shutdown_reason == KILN_SHUTDOWN_POWEROFF)
+        return 0;
+    if (info->shutdown_reason == KILN_SHUTDOWN_CRASH && info->exit_code &&
+        info->exit_code < 124)
+        return (int)info->exit_code;
+    return 1;
+}
+
+/* kl create -c: the new domain's console until it shuts down (status from
+ * exit_status) or we are interrupted (0, domain left running). */
 static int attach(kiln_handle *h, uint32_t domid)
 {
     static char buf[4096];
@@ -209,8 +222,13 @@ static int attach(kiln_handle *h, uint32_t domid)
         if (n < 0 && n != -ESRCH)
             return kl_error("create: console", n);
         if (info.state == KILN_DOMSTATE_DYING) {
-            fprintf(stderr, "kl: domain %u shut down: %s\n", domid, shutdown_name(info.shutdown_reason));
-            return info.shutdown_reason == KILN_SHUTDOWN_POWEROFF ? 0 : 1;
+            if (info.exit_code)
+                fprintf(stderr, "kl: domain %u shut down: %s (exit code %u)\n", domid,
+                        shutdown_name(info.shutdown_reason), info.exit_code);
+            else
+                fprintf(stderr, "kl: domain %u shut down: %s\n", domid,
+                        shutdown_name(info.shutdown_reason));
+            return exit_status(&info);
         }
         nanosleep(&poll, NULL);
     }

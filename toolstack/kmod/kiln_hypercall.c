@@ -157,6 +157,9 @@ static long kiln_hc_struct(struct kiln_ioctl_hypercall *hc)
                       bounce_setup(&b, &d->u.log_dirty.buf_gpa,
                                    DIV_ROUND_UP(d->u.log_dirty.nr, 8), false);
             break;
+        case KILN_DOMCTL_PC_BOOT:
+            err = bounce_setup(&b, &d->u.pc_boot.cmdline_gpa, d->u.pc_boot.cmdline_len, true);
+            break;
         }
         domctl = d;
     } else {

@@ -17,11 +17,11 @@
 
 enum key {
     K_NAME, K_TYPE, K_KERNEL, K_RAMDISK, K_MEMORY, K_VCPUS, K_CMDLINE, K_WEIGHT, K_CAP,
-    K_CPUS, K_CPUID, K_DISK, K_VIF, K_ON_POWEROFF, K_ON_REBOOT, K_ON_CRASH, K_COUNT
+    K_CPUS, K_CPUID, K_DISK, K_VIF, K_ON_POWEROFF, K_ON_REBOOT, K_ON_CRASH, K_TESTDEV, K_COUNT
 };
 static const char *const key_names[K_COUNT] = {
     "name", "type", "kernel", "ramdisk", "memory", "vcpus", "cmdline", "weight", "cap",
-    "cpus", "cpuid", "disk", "vif", "on_poweroff", "on_reboot", "on_crash",
+    "cpus", "cpuid", "disk", "vif", "on_poweroff", "on_reboot", "on_crash", "testdev",
 };
 
 struct parser {
@@ -208,8 +208,12 @@ static int set_type(struct parser *p, const char *val)
         p->cfg->type = KILN_GUEST_ELF;
     else if (!strcmp(val, "linux"))
         p->cfg->type = KILN_GUEST_LINUX;
+    else if (!strcmp(val, "multiboot"))
+        p->cfg->type = KILN_GUEST_MULTIBOOT;
+    else if (!strcmp(val, "auto"))
+        p->cfg->type = KILN_GUEST_AUTO;
     else
-        return fail(p, "type: '%s' is not elf or linux", val);
+        return fail(p, "type: '%s' is not elf, multiboot, linux or auto", val);
     return 0;
 }
 
@@ -337,6 +341,10 @@ static int set_key(struct parser *p, enum key k, char *val)
     case K_CAP:
         r = number(p, "cap", val, 0, 6400, &v);
         cfg->cap = (uint32_t)v;
+        return r;
+    case K_TESTDEV:
+        r = number(p, "testdev", val, 0, 1, &v);
+        cfg->testdev = (int)v;
         return r;
     case K_CPUS:   return set_cpus(p, val);
     case K_CPUID:  return set_cpuid(p, val);
@@ -498,6 +506,11 @@ static int check_whole(struct parser *p)
     if (p->cfg->ramdisk[0] && p->cfg->type != KILN_GUEST_LINUX) {
         p->line = p->seen_line[K_RAMDISK];
         return fail(p, "ramdisk: only a type = \"linux\" guest takes a ramdisk");
+    }
+    if (p->cfg->testdev && p->cfg->type != KILN_GUEST_MULTIBOOT &&
+        p->cfg->type != KILN_GUEST_AUTO) {
+        p->line = p->seen_line[K_TESTDEV];
+        return fail(p, "testdev: only a type = \"multiboot\" guest has test devices");
     }
     return 0;
 }

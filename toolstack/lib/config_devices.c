@@ -128,5 +128,11 @@ const char *kiln_action_name(enum kiln_action a)
 
 const char *kiln_guest_type_name(enum kiln_guest_type t)
 {
-    return t == KILN_GUEST_LINUX ? "linux" : "elf";
+    switch (t) {
+    case KILN_GUEST_AUTO:      return "auto";
+    case KILN_GUEST_ELF:       return "elf";
+    case KILN_GUEST_LINUX:     return "linux";
+    case KILN_GUEST_MULTIBOOT: return "multiboot";
+    }
+    return "?";
 }

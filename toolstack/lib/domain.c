@@ -60,6 +60,7 @@ static void copy_info(const struct kiln_domctl *d, struct kiln_dominfo *out)
     out->vcpus = d->u.info.vcpus;
     out->shutdown_reason = d->u.info.shutdown_reason;
     out->flags = d->u.info.flags;
+    out->exit_code = d->u.info.exit_code;
     out->memory_kib = d->u.info.memory_kib;
     out->cpu_time_ns = d->u.info.cpu_time_ns;
     /* The hypervisor's copy is NUL-terminated, but do not rely on it. */
@@ -212,6 +213,25 @@ int kiln_set_vcpu(kiln_handle *h, uint32_t domid, const struct kiln_domctl_vcpu 
     int r;
 
     d.u.vcpu = *regs;
+    r = kiln_domctl(h, &d);
+    return r < 0 ? r : 0;
+}
+
+int kiln_pc_boot(kiln_handle *h, uint32_t domid, uint32_t kind, uint64_t image_gpa,
+                 uint64_t image_len, const char *cmdline)
+{
+    struct kiln_domctl d = { .cmd = KILN_DOMCTL_PC_BOOT, .domid = domid };
+    size_t len = strnlen(cmdline, KILN_PC_CMDLINE_MAX + 1);
+    int r;
+
+    if (len > KILN_PC_CMDLINE_MAX)
+        return -E2BIG;
+    d.u.pc_boot.kind = kind;
+    d.u.pc_boot.image_gpa = image_gpa;
+    d.u.pc_boot.image_len = image_len;
+    /* A buffer in the caller: kiln.ko bounces it. */
+    d.u.pc_boot.cmdline_gpa = (uint64_t)(uintptr_t)cmdline;
+    d.u.pc_boot.cmdline_len = len;
     r = kiln_domctl(h, &d);
     return r < 0 ? r : 0;
 }

@@ -13,6 +13,8 @@
 struct vcpu;
 struct kiln_domctl;
 struct kiln_sysctl;
+struct kiln_domctl_pc_boot;
+struct domain;
 
 void hypercall_dispatch(struct vcpu *v);
 
@@ -22,5 +24,7 @@ s64 hypercall_domctl(struct vcpu *v, struct kiln_domctl *op);
 s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op);
 /* domctl_migrate.c: GET/SET_VCPU_STATE and LOG_DIRTY (domlist_lock held). */
 s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op);
+/* domctl_pc_boot.c: KILN_DOMCTL_PC_BOOT on target t (domlist_lock held). */
+s64 domctl_pc_boot(struct vcpu *v, const struct kiln_domctl_pc_boot *b, struct domain *t);
 
 #endif

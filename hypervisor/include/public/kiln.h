@@ -31,7 +31,7 @@ typedef __UINT64_TYPE__ kiln_u64;
 typedef __INT64_TYPE__  kiln_i64;
 
 #define KILN_ABI_MAJOR 1
-#define KILN_ABI_MINOR 3
+#define KILN_ABI_MINOR 4
 
 /* ---- CPUID leaves seen by every guest ---------------------------------- */
 
@@ -156,6 +156,20 @@ enum kiln_domctl_cmd {
      * on its old host.  clock.op GET (any domU) or SET (stopped, see
      * above); clock.time_ns in/out. */
     KILN_DOMCTL_CLOCK          = 19,/* in/out: clock */
+    /* ABI 1.4: loads a PC domain (created with KILN_DOMCTL_CREATE_F_PC,
+     * never unpaused, vCPU 0 without a boot state) exactly as the
+     * hypervisor loads a boot module of that kind: the kernel, ACPI
+     * tables, e820 and the protocol's hand-over structures, vCPU 0's entry
+     * state (the others wait for INIT-SIPI).  The toolstack first copies
+     * the kernel image into the domain's own RAM (WRITE_MEM or a foreign
+     * mapping) at image_gpa; the hypervisor copies it out, zeroes those
+     * pages again and loads from its copy, so the staging place is free
+     * (the top of RAM is a good one).  Errors: EINVAL not a PC domain,
+     * bad kind, lengths or alignment, or the image refused by the loader
+     * (logged with the reason); EBUSY unpaused once or loaded already;
+     * EFAULT image or command line outside RAM; E2BIG image larger than
+     * KILN_PC_IMAGE_MAX; ENOMEM no room for the copy. */
+    KILN_DOMCTL_PC_BOOT        = 20,/* in: pc_boot */
 };
 
 #define KILN_FOREIGN_MAX_PER_DOMAIN 512
@@ -168,10 +182,19 @@ enum kiln_domctl_cmd {
 
 struct kiln_domctl_create {
     kiln_u64 memory_kib;      /* guest RAM, multiple of 4 KiB, from GPA 0 */
-    kiln_u32 vcpus;           /* 1..KILN_MAX_VCPUS */
-    kiln_u32 flags;           /* KILN_CPUID_F_* granted to the new domain */
+    kiln_u32 vcpus;           /* 1..KILN_MAX_VCPUS (PC domains: 1..8) */
+    kiln_u32 flags;           /* KILN_CPUID_F_* granted to the new domain,
+                                 and KILN_DOMCTL_CREATE_F_* */
     char     name[KILN_NAME_MAX]; /* NUL-terminated */
 };
+
+/* ABI 1.4, in create.flags (never granted to the guest, not in info.flags):
+ * F_PC makes a PC domain, with the emulated platform a boot module with a
+ * Multiboot/PVH/Linux kernel gets (loaded with KILN_DOMCTL_PC_BOOT);
+ * F_TESTDEV (with F_PC only) adds the pc-testdev and fw_cfg test devices
+ * of kvm-unit-tests, as the boot-module option testdev does. */
+#define KILN_DOMCTL_CREATE_F_PC      (1u << 16)
+#define KILN_DOMCTL_CREATE_F_TESTDEV (1u << 17)
 
 struct kiln_domctl_info {
     kiln_u64 memory_kib;
@@ -181,6 +204,10 @@ struct kiln_domctl_info {
     kiln_u32 shutdown_reason; /* KILN_SHUTDOWN_* when state is DYING */
     kiln_u32 flags;
     char     name[KILN_NAME_MAX];
+    /* ABI 1.4: the value a PC domain wrote to isa-debug-exit (port 0xf4),
+     * when that ended it (shutdown_reason POWEROFF for 0, CRASH else). */
+    kiln_u32 exit_code;
+    kiln_u32 _pad;
 };
 
 struct kiln_domctl_write_mem {
@@ -195,6 +222,20 @@ struct kiln_domctl_vcpu {
     kiln_u32 vcpu;
     kiln_u32 _pad;
     kiln_u64 rip, rsp, rdi, rsi, cr3;
+};
+
+#define KILN_PC_BOOT_MULTIBOOT 1   /* a Multiboot1 kernel, as `qemu -kernel` */
+#define KILN_PC_IMAGE_MAX      (8u << 20)
+#define KILN_PC_CMDLINE_MAX    2047
+
+struct kiln_domctl_pc_boot {
+    kiln_u64 image_gpa;       /* in the target domain, page aligned */
+    kiln_u64 image_len;       /* 1..KILN_PC_IMAGE_MAX bytes */
+    kiln_u64 cmdline_gpa;     /* in the caller, not crossing a page */
+    kiln_u64 cmdline_len;     /* 0..KILN_PC_CMDLINE_MAX bytes, no NUL
+                                 needed (the kernel sees it up to one) */
+    kiln_u32 kind;            /* KILN_PC_BOOT_* */
+    kiln_u32 _pad;
 };
 
 struct kiln_domctl_sched {
@@ -293,6 +334,7 @@ struct kiln_domctl {
         struct kiln_domctl_log_dirty log_dirty;  /* ABI 1.2 */
         struct kiln_domctl_read_mem  read_mem;   /* ABI 1.2 */
         struct kiln_domctl_clock     clock;      /* ABI 1.2 */
+        struct kiln_domctl_pc_boot   pc_boot;   /* ABI 1.4 */
         kiln_u8                      _size[128];
     } u;
 };

@@ -336,7 +336,7 @@ class Dom0Run(unittest.TestCase):
         self.entry('t', 'pass', ['x'], 'PASS: x\n')
         self.run_script()
         with open(os.path.join(self.fake, 't.cfg')) as f:
-            self.assertEqual(f.read(), 'name = t\nkernel = %s/x86/t.flat\nmemory = 256\n'
+            self.assertEqual(f.read(), 'name = t\ntype = "multiboot"\nkernel = %s/x86/t.flat\nmemory = 256\n'
                              'vcpus = 2\ncmdline = "a b"\ntestdev = 1\n' % self.payload)
 
     def test_a_refused_domain_fails_with_kls_message(self):

@@ -89,6 +89,23 @@ static int64_t ring_read(const char *ring, struct kiln_domctl_console *c)
     return 0;
 }
 
+static int64_t pc_boot(struct fake *f, const struct kiln_domctl_pc_boot *b)
+{
+    if (b->image_gpa % 4096 || !b->image_len || b->image_len > FAKE_RAM - b->image_gpa ||
+        b->image_gpa > FAKE_RAM || b->cmdline_len > KILN_PC_CMDLINE_MAX)
+        return -KILN_EINVAL;
+    f->pc_boot = *b;
+    memcpy(f->pc_cmdline, (const void *)(uintptr_t)b->cmdline_gpa, b->cmdline_len);
+    f->pc_cmdline[b->cmdline_len] = '\0';
+    free(f->pc_image);
+    f->pc_image = malloc(b->image_len);
+    if (!f->pc_image)
+        return -KILN_ENOMEM;
+    memcpy(f->pc_image, f->ram + b->image_gpa, b->image_len);
+    memset(f->ram + b->image_gpa, 0, b->image_len);
+    return 0;
+}
+
 static int64_t domctl(struct fake *f, struct kiln_domctl *d)
 {
     struct fake_dom *dom = find(f, d->domid);
@@ -121,6 +138,7 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
         d->u.info.state = best->state;
         d->u.info.vcpus = best->vcpus;
         d->u.info.memory_kib = best->memory_kib;
+        d->u.info.exit_code = best->exit_code;
         memcpy(d->u.info.name, best->name, KILN_NAME_MAX);
         return 0;
     }
@@ -198,6 +216,8 @@ static int64_t domctl(struct fake *f, struct kiln_domctl *d)
         return 0;
     case KILN_DOMCTL_CONSOLE_READ:
         return ring_read(f->console, &d->u.console);
+    case KILN_DOMCTL_PC_BOOT:
+        return pc_boot(f, &d->u.pc_boot);
     }
     return -KILN_ENOSYS;
 }
@@ -314,6 +334,8 @@ void fake_close(kiln_handle *h, struct fake *f)
     f->evtchn_peer = -1;
     free(f->ram);
     f->ram = NULL;
+    free(f->pc_image);
+    f->pc_image = NULL;
 }
 
 size_t fake_count(const struct fake *f, uint32_t cmd)

@@ -18,7 +18,7 @@ struct fake_dom {
     bool     exists;
     uint32_t domid;
     char     name[KILN_NAME_MAX];
-    uint32_t state, vcpus, weight, cap;
+    uint32_t state, vcpus, weight, cap, exit_code;
     uint64_t memory_kib;
 };
 
@@ -40,6 +40,11 @@ struct fake {
     struct kiln_domctl_vcpu vcpu0;
     const char *console;                /* ring contents for CONSOLE_READ */
     const char *log;                    /* ring contents for LOG_READ */
+    /* the last PC_BOOT: its arguments, the command line it pointed at and
+     * the image it took out of RAM (which it zeroes, as Kiln does) */
+    struct kiln_domctl_pc_boot pc_boot;
+    char pc_cmdline[KILN_PC_CMDLINE_MAX + 1];
+    unsigned char *pc_image;
 
     /* save/restore and migration (test_migrate.c) */
     struct kiln_vcpu_state vstate[4];

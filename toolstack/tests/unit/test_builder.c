@@ -201,7 +201,8 @@ static void refused_before_creating_anything(void **state)
     assert_string_equal(err, "not an ELF file");
     cfg.type = KILN_GUEST_LINUX;
     assert_int_equal(kiln_build_domain(*state, &cfg, file, size, &domid, err, sizeof(err)), -ENOTSUP);
-    assert_string_equal(err, "type \"linux\" guests cannot be built yet (only ELF test guests)");
+    assert_string_equal(err, "type \"linux\" guests cannot be built yet "
+                        "(only ELF test guests and Multiboot1 kernels)");
     cfg.type = KILN_GUEST_ELF;
     assert_int_equal(F.n_calls, 0);
     free(file);

@@ -85,7 +85,7 @@ static void bad_keys_and_lines(void **state)
     (void)state;
     expect_error("colour = blue", "t.cfg:4: unknown key 'colour' (known: name, type, kernel, "
                  "ramdisk, memory, vcpus, cmdline, weight, cap, cpus, cpuid, disk, vif, "
-                 "on_poweroff, on_reboot, on_crash)");
+                 "on_poweroff, on_reboot, on_crash, testdev)");
     expect_error("just some words", "t.cfg:4: expected 'key = value', got 'just some words'");
     expect_error("name = again", "t.cfg:4: 'name' is set twice (first on line 1)");
     expect_error("vcpus =", "t.cfg:4: vcpus: empty value");
@@ -196,7 +196,8 @@ static void new_keys_defaults(void **state)
     (void)state;
     assert_int_equal(kiln_config_parse("name=a\nkernel=k\nmemory=1\ndisk = []\n", "a.cfg",
                                        &cfg, err, sizeof(err)), 0);
-    assert_int_equal(cfg.type, KILN_GUEST_ELF);
+    assert_int_equal(cfg.type, KILN_GUEST_AUTO);
+    assert_int_equal(cfg.testdev, 0);
     assert_string_equal(cfg.ramdisk, "");
     assert_int_equal(cfg.n_disks, 0);
     assert_int_equal(cfg.n_vifs, 0);
@@ -208,11 +209,38 @@ static void new_keys_defaults(void **state)
 static void bad_type_and_actions(void **state)
 {
     (void)state;
-    expect_error("type = hvm", "t.cfg:4: type: 'hvm' is not elf or linux");
+    expect_error("type = hvm", "t.cfg:4: type: 'hvm' is not elf, multiboot, linux or auto");
     expect_error("on_crash = coredump-destroy",
                  "t.cfg:4: on_crash: 'coredump-destroy' is not destroy, restart or preserve");
     expect_error("on_reboot = [ \"restart\" ]", "t.cfg:4: on_reboot: takes one value, not a list");
     expect_error("ramdisk = initrd", "t.cfg:4: ramdisk: only a type = \"linux\" guest takes a ramdisk");
+    expect_error("testdev = 2", "t.cfg:4: testdev: 2 is out of range 0..1");
+    expect_error("type = elf\ntestdev = 1",
+                 "t.cfg:5: testdev: only a type = \"multiboot\" guest has test devices");
+    expect_error("testdev = 1\ntype = linux",
+                 "t.cfg:4: testdev: only a type = \"multiboot\" guest has test devices");
+}
+
+/* What dom0-run.sh (the conformance suite in dom0) writes, with and
+ * without an explicit type. */
+static void multiboot_guest(void **state)
+{
+    static const char text[] = "name = tsc\nkernel = /usr/share/kiln/kvm-unit-tests/x86/tsc.flat\n"
+                               "memory = 256\nvcpus = 2\ncmdline = \"-a b\"\ntestdev = 1\n";
+    char typed[sizeof(text) + 32];
+
+    (void)state;
+    assert_int_equal(kiln_config_parse(text, "/tmp/w/tsc.cfg", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.type, KILN_GUEST_AUTO);
+    assert_int_equal(cfg.testdev, 1);
+    assert_int_equal(cfg.vcpus, 2);
+    assert_string_equal(cfg.cmdline, "-a b");
+    assert_string_equal(cfg.kernel, "/usr/share/kiln/kvm-unit-tests/x86/tsc.flat");
+    snprintf(typed, sizeof(typed), "type = \"multiboot\"\n%s", text);
+    assert_int_equal(kiln_config_parse(typed, "/tmp/w/tsc.cfg", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.type, KILN_GUEST_MULTIBOOT);
+    assert_string_equal(kiln_guest_type_name(cfg.type), "multiboot");
+    assert_int_equal(cfg.testdev, 1);
 }
 
 static void bad_disks(void **state)
@@ -329,6 +357,7 @@ int main(void)
         cmocka_unit_test(bad_vifs),
         cmocka_unit_test(lists_over_lines_keep_line_numbers),
         cmocka_unit_test(missing_required_keys),
+        cmocka_unit_test(multiboot_guest),
         cmocka_unit_test(load_reports_file_errors),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
