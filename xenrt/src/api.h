@@ -25,4 +25,10 @@ enum MHD_Result http_serve_static(struct http_req *r);
  * files, no separators). */
 int http_safe_name(const char *name);
 
+/* True for a directory the executor recorded relative to the log root
+ * (jobs' and host events' log_dir): every component a safe name, so even a
+ * damaged row cannot point outside the root.  Checked wherever such a
+ * directory is listed or served. */
+int http_safe_rel_dir(const char *rel);
+
 #endif

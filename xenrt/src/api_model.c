@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api.h"
 #include "api_model.h"
 #include "json_util.h"
 #include "verdict.h"
@@ -348,7 +349,8 @@ static void event_logs(const struct xenrt_config *cfg, json_t *event)
 {
 	json_t *logs = json_array();
 	const char *rel = json_string_value(json_object_get(event, "log_dir"));
-	if (rel) {
+	/* The same check /logs/events/ applies: a damaged row names nothing. */
+	if (rel && http_safe_rel_dir(rel)) {
 		char dir[XENRT_PATH_MAX + 256], prefix[64];
 		snprintf(dir, sizeof dir, "%s/%s", cfg->log_dir, rel);
 		snprintf(prefix, sizeof prefix, "/logs/events/%" JSON_INTEGER_FORMAT "/",

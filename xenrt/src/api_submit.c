@@ -6,11 +6,21 @@
  * the build, and the runvars.  So every rejected request leaves the database
  * exactly as it was, and an accepted one is never half there when the
  * executor looks.  All values reach SQLite as bound parameters.
+ *
+ * Retries and limits: an Idempotency-Key header names one submission per
+ * token; sent again with the same body it answers 200 with the flight the
+ * first one made (the lookup and the insert share the transaction, and a
+ * unique index backs it), with another body 422.  A token may have at most
+ * cfg->max_queued_per_token unfinished flights (429) and submit patches of
+ * at most cfg->max_patch_bytes (413).  A flight is cancelled by the token
+ * that submitted it or by an admin token (403 otherwise).
  */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "api.h"
 #include "db.h"
@@ -21,6 +31,7 @@
 #define REPO_MAX 4096
 #define REF_MAX 256
 #define RUNVAR_VALUE_MAX 4096
+#define IDEMPOTENCY_KEY_MAX 128
 
 struct submission {
 	const char *kind, *repo, *ref, *patch;
@@ -29,6 +40,8 @@ struct submission {
 	size_t nsuites;
 	int64_t baseline;    /* 0: none */
 	json_t *runvars;     /* borrowed, may be NULL */
+	const char *key;     /* Idempotency-Key, NULL when absent */
+	char body_sha256[65];
 };
 
 /* 400 for a body that does not fit the schema, 422 for well-formed values
@@ -249,8 +262,8 @@ static int write_flight(sqlite3 *db, const struct submission *s, const char *sub
 			return sqlite3_errcode(db);
 	}
 	rc = sqlite3_prepare_v2(db, "INSERT INTO flights(kind, repo, ref, patch, baseline_id, "
-				"submitter, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				-1, &st, NULL);
+				"submitter, created_at, idempotency_key, idempotency_sha256) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->kind, -1, SQLITE_STATIC);
@@ -262,6 +275,10 @@ static int write_flight(sqlite3 *db, const struct submission *s, const char *sub
 		sqlite3_bind_int64(st, 5, s->baseline);
 	sqlite3_bind_text(st, 6, submitter, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 7, db_now());
+	if (s->key) {
+		sqlite3_bind_text(st, 8, s->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, s->body_sha256, -1, SQLITE_STATIC);
+	}
 	rc = step_done(db, st);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -285,12 +302,111 @@ static int write_flight(sqlite3 *db, const struct submission *s, const char *sub
 	return rc;
 }
 
+/* The Idempotency-Key header: absent (0, *key NULL), 1..128 visible ASCII
+ * characters (0), or malformed (-1). */
+static int idempotency_key(struct http_req *r, const char **key)
+{
+	*key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (!*key)
+		return 0;
+	size_t n = strlen(*key);
+	if (n == 0 || n > IDEMPOTENCY_KEY_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)(*key)[i] < 0x21 || (unsigned char)(*key)[i] > 0x7e)
+			return -1;
+	return 0;
+}
+
+static int sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != sizeof md)
+		return -1;
+	for (size_t i = 0; i < sizeof md; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* What stands in the way of writing s for `who` inside the open
+ * transaction: 0 to go on; 1 when s->key already made a flight with the
+ * same body (*flight set, its jobs appended); otherwise an HTTP status
+ * with the reason in e (422 key reused with another body, 429 over the
+ * queue limit, 500 database). */
+static int admission(sqlite3 *db, const struct xenrt_config *cfg, const struct submission *s,
+		     const char *who, int64_t *flight, json_t *jobs, struct verr *e)
+{
+	sqlite3_stmt *st;
+	if (s->key) {
+		if (sqlite3_prepare_v2(db, "SELECT id, idempotency_sha256 FROM flights WHERE "
+				       "submitter = ?1 AND idempotency_key = ?2", -1, &st,
+				       NULL) != SQLITE_OK)
+			goto dberr;
+		sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, s->key, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		bool same = rc == SQLITE_ROW &&
+			    !strcmp((const char *)sqlite3_column_text(st, 1), s->body_sha256);
+		*flight = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW && !same) {
+			e->status = 422;
+			snprintf(e->msg, sizeof e->msg, "Idempotency-Key already used by flight %"
+				 PRId64 " for a different request", *flight);
+			return 422;
+		}
+		if (rc == SQLITE_ROW) {
+			if (sqlite3_prepare_v2(db, "SELECT id, name, hosts_needed FROM jobs WHERE "
+					       "flight_id = ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+				goto dberr;
+			sqlite3_bind_int64(st, 1, *flight);
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id",
+					(json_int_t)sqlite3_column_int64(st, 0), "name",
+					(const char *)sqlite3_column_text(st, 1), "hosts_needed",
+					sqlite3_column_int(st, 2)));
+			sqlite3_finalize(st);
+			if (rc != SQLITE_DONE)
+				goto dberr;
+			return 1;
+		}
+		if (rc != SQLITE_DONE)
+			goto dberr;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM flights WHERE submitter = ?1 AND "
+			       "status IN ('queued', 'running')", -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t unfinished = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		goto dberr;
+	if (unfinished >= cfg->max_queued_per_token) {
+		e->status = 429;
+		snprintf(e->msg, sizeof e->msg, "token '%s' already has %" PRId64 " queued or "
+			 "running flights (the limit is %d): wait for one to finish", who,
+			 unfinished, cfg->max_queued_per_token);
+		return 429;
+	}
+	return 0;
+dberr:
+	e->status = 500;
+	snprintf(e->msg, sizeof e->msg, "%s", sqlite3_errmsg(db));
+	return sqlite3_errcode(db) == SQLITE_BUSY ? 503 : 500;
+}
+
 enum MHD_Result api_flights_submit(struct http_req *r)
 {
 	enum MHD_Result ret;
 	char who[64];
-	if (!http_authorize(r, who, sizeof who, &ret))
+	if (!http_authorize(r, who, sizeof who, NULL, &ret))
 		return ret;
+	struct submission s = { 0 };
+	if (idempotency_key(r, &s.key) < 0)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "header 'Idempotency-Key': expected "
+				  "1..%d visible ASCII characters", IDEMPOTENCY_KEY_MAX);
 	if (!r->body || r->body_len == 0)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "empty body: expected a JSON object");
 	json_error_t jerr;
@@ -298,30 +414,47 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 	if (!doc)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "malformed JSON at line %d, column %d: %s",
 				  jerr.line, jerr.column, jerr.text);
-	struct submission s = { 0 };
 	struct verr e;
 	if (validate(r->cfg, doc, &s, &e) < 0) {
 		ret = http_error(r, e.status, "%s", e.msg);
 		json_decref(doc);
 		return ret;
 	}
+	if (s.patch && strlen(s.patch) > (size_t)r->cfg->max_patch_bytes) {
+		ret = http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "field 'patch': %zu bytes, more than "
+				 "the %d a token may submit", strlen(s.patch),
+				 r->cfg->max_patch_bytes);
+		json_decref(doc);
+		return ret;
+	}
+	if (sha256_hex(r->body, r->body_len, s.body_sha256) < 0) {
+		json_decref(doc);
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "SHA-256 failed");
+	}
 
-	char err[256];
+	char err[600];
 	int64_t flight = 0;
 	json_t *jobs = json_array();
+	int stop = 0;
 	int rc = db_exec(r->db, "BEGIN IMMEDIATE", err, sizeof err);
 	if (rc == SQLITE_OK) {
-		rc = write_flight(r->db, &s, who, &flight, jobs);
-		if (rc == SQLITE_OK)
+		stop = admission(r->db, r->cfg, &s, who, &flight, jobs, &e);
+		if (stop == 0)
+			rc = write_flight(r->db, &s, who, &flight, jobs);
+		if (stop == 0 && rc == SQLITE_OK)
 			rc = db_exec(r->db, "COMMIT", err, sizeof err);
-		else
+		else if (rc != SQLITE_OK)
 			snprintf(err, sizeof err, "%s", sqlite3_errmsg(r->db));
-		if (rc != SQLITE_OK && !sqlite3_get_autocommit(r->db)) {
+		if ((stop || rc != SQLITE_OK) && !sqlite3_get_autocommit(r->db)) {
 			char ignored[256];
 			db_exec(r->db, "ROLLBACK", ignored, sizeof ignored);
 		}
 	}
 	json_decref(doc);
+	if (stop > 1) {
+		json_decref(jobs);
+		return http_error(r, (unsigned)stop, "%s", e.msg);
+	}
 	if (rc == SQLITE_NOTFOUND) {
 		json_decref(jobs);
 		return http_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "baseline flight %" PRId64
@@ -332,51 +465,60 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 		return http_error(r, rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
 				  : MHD_HTTP_INTERNAL_SERVER_ERROR, "storing the flight: %s", err);
 	}
-	if (r->kick)
+	if (stop == 0 && r->kick)
 		r->kick(r->kick_arg);
 	char url[64];
 	snprintf(url, sizeof url, "/flights/%" PRId64, flight);
-	return http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:I, s:s, s:s, s:o}", "id",
-		(json_int_t)flight, "url", url, "submitter", who, "jobs", jobs));
+	return http_send_json(r, stop ? MHD_HTTP_OK : MHD_HTTP_CREATED,
+			      json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)flight, "url", url,
+					"submitter", who, "jobs", jobs));
 }
 
 enum MHD_Result api_flight_cancel(struct http_req *r)
 {
 	enum MHD_Result ret;
 	char who[64];
-	if (!http_authorize(r, who, sizeof who, &ret))
+	int admin = 0;
+	if (!http_authorize(r, who, sizeof who, &admin, &ret))
 		return ret;
 	if (r->body_len)
 		return http_error(r, MHD_HTTP_BAD_REQUEST, "cancel takes no request body");
 	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT status, submitter FROM flights WHERE id = ?1", -1,
+			       &st, NULL) != SQLITE_OK)
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	sqlite3_bind_int64(st, 1, r->ids[0]);
+	int rc = sqlite3_step(st);
+	char status[32] = "", owner[64] = "";
+	if (rc == SQLITE_ROW) {
+		snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 0));
+		snprintf(owner, sizeof owner, "%s", sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return http_error(r, MHD_HTTP_NOT_FOUND, "no flight %" PRId64, r->ids[0]);
+	if (rc != SQLITE_ROW)
+		return http_error(r, rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
+				  : MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	if (!admin && strcmp(owner, who) != 0)
+		return http_error(r, MHD_HTTP_FORBIDDEN, "flight %" PRId64 " was submitted by "
+				  "'%s': only that token or an admin token may cancel it",
+				  r->ids[0], owner);
+	/* The status test is repeated in the UPDATE: the flight may finish
+	 * between the two statements. */
 	if (sqlite3_prepare_v2(r->db, "UPDATE flights SET cancel_requested = 1 WHERE id = ?1 "
 			       "AND status IN ('queued', 'running')", -1, &st, NULL) != SQLITE_OK)
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
 	sqlite3_bind_int64(st, 1, r->ids[0]);
-	int rc = sqlite3_step(st);
+	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return http_error(r, rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
 				  : MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
-	if (sqlite3_changes(r->db) == 0) {
-		if (sqlite3_prepare_v2(r->db, "SELECT status FROM flights WHERE id = ?1", -1, &st,
-				       NULL) != SQLITE_OK)
-			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
-					  sqlite3_errmsg(r->db));
-		sqlite3_bind_int64(st, 1, r->ids[0]);
-		rc = sqlite3_step(st);
-		char status[32] = "";
-		if (rc == SQLITE_ROW)
-			snprintf(status, sizeof status, "%s", sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-		if (rc == SQLITE_DONE)
-			return http_error(r, MHD_HTTP_NOT_FOUND, "no flight %" PRId64, r->ids[0]);
-		if (rc != SQLITE_ROW)
-			return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
-					  sqlite3_errmsg(r->db));
+	if (sqlite3_changes(r->db) == 0)
 		return http_error(r, MHD_HTTP_CONFLICT, "flight %" PRId64 " already finished (%s)",
-				  r->ids[0], status);
-	}
+				  r->ids[0], strcmp(status, "queued") && strcmp(status, "running")
+				  ? status : "just now");
 	if (r->kick)
 		r->kick(r->kick_arg);
 	return http_send_json(r, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:b}", "id",

@@ -84,7 +84,7 @@ int auth_token_create(sqlite3 *db, const char *name, char token_out[AUTH_TOKEN_H
 }
 
 int auth_token_verify(sqlite3 *db, const char *token, char *name_out, size_t namelen,
-		      char *err, size_t errlen)
+		      int *admin, char *err, size_t errlen)
 {
 	/* Anything that is not 64 lowercase hex digits cannot be ours; checking
 	 * first keeps arbitrary client bytes away from the hash and the query. */
@@ -96,7 +96,7 @@ int auth_token_verify(sqlite3 *db, const char *token, char *name_out, size_t nam
 		return -1;
 	}
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT name FROM api_tokens WHERE token_sha256 = ?1 "
+	int rc = sqlite3_prepare_v2(db, "SELECT name, admin FROM api_tokens WHERE token_sha256 = ?1 "
 				    "AND revoked_at IS NULL", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "checking token: %s", sqlite3_errmsg(db));
@@ -107,6 +107,8 @@ int auth_token_verify(sqlite3 *db, const char *token, char *name_out, size_t nam
 	int result = 0;
 	if (rc == SQLITE_ROW) {
 		snprintf(name_out, namelen, "%s", (const char *)sqlite3_column_text(st, 0));
+		if (admin)
+			*admin = sqlite3_column_int(st, 1) != 0;
 		result = 1;
 	} else if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "checking token: %s", sqlite3_errmsg(db));
@@ -141,12 +143,37 @@ int auth_token_revoke(sqlite3 *db, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+int auth_token_set_admin(sqlite3 *db, const char *name, int admin, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "UPDATE api_tokens SET admin = ?2 "
+				    "WHERE name = ?1 AND revoked_at IS NULL", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "changing token: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, admin != 0);
+	rc = sqlite3_step(st);
+	int changed = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "changing token: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (changed == 0) {
+		snprintf(err, errlen, "no live token named '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
 int auth_token_list(sqlite3 *db, void (*fn)(void *arg, const char *name, double created_at,
-					     double revoked_at), void *arg,
+					     double revoked_at, int admin), void *arg,
 		    char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT name, created_at, coalesce(revoked_at, 0) "
+	int rc = sqlite3_prepare_v2(db, "SELECT name, created_at, coalesce(revoked_at, 0), admin "
 				    "FROM api_tokens ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "listing tokens: %s", sqlite3_errmsg(db));
@@ -154,7 +181,7 @@ int auth_token_list(sqlite3 *db, void (*fn)(void *arg, const char *name, double 
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_double(st, 1),
-		   sqlite3_column_double(st, 2));
+		   sqlite3_column_double(st, 2), sqlite3_column_int(st, 3));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "listing tokens: %s", sqlite3_errmsg(db));

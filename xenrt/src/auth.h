@@ -20,10 +20,16 @@
 int auth_token_create(sqlite3 *db, const char *name, char token_out[AUTH_TOKEN_HEX + 1],
 		      char *err, size_t errlen);
 
-/* 1 if `token` is a live token (its name copied to name_out), 0 if not,
- * -1 on database error (message in err). */
+/* 1 if `token` is a live token (its name copied to name_out and, when
+ * admin is not NULL, whether it is an admin token to *admin), 0 if not, -1
+ * on database error (message in err). */
 int auth_token_verify(sqlite3 *db, const char *token, char *name_out, size_t namelen,
-		      char *err, size_t errlen);
+		      int *admin, char *err, size_t errlen);
+
+/* Grants (admin = 1) or withdraws (0) admin rights of the live token `name`:
+ * an admin token may cancel any flight, others only their own.  0, or -1
+ * with a message. */
+int auth_token_set_admin(sqlite3 *db, const char *name, int admin, char *err, size_t errlen);
 
 /* Revokes the live token `name`.  0, or -1 with a message (unknown name,
  * already revoked, database error). */
@@ -31,7 +37,7 @@ int auth_token_revoke(sqlite3 *db, const char *name, char *err, size_t errlen);
 
 /* Calls fn for every token, oldest first; revoked_at is 0 for live ones. */
 int auth_token_list(sqlite3 *db, void (*fn)(void *arg, const char *name, double created_at,
-					     double revoked_at), void *arg,
+					     double revoked_at, int admin), void *arg,
 		    char *err, size_t errlen);
 
 #endif

@@ -125,10 +125,14 @@ static enum MHD_Result artifact(struct MHD_Connection *conn, const struct xenrt_
     hex[n] = '\0';
     if (artifact_path(cfg->artifact_dir, hex, path, sizeof(path)))
         return text(conn, MHD_HTTP_BAD_REQUEST, "artifact names are 64 lowercase hex digits\n");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return text(conn, errno == ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                    errno == ENOENT ? "no such artifact\n" : "artifact unreadable\n");
+    /* The store holds regular files only: a symlink planted under an
+     * artifact's name (ELOOP) is not followed and counts as absent. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        int missing = errno == ENOENT || errno == ELOOP;
+        return text(conn, missing ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                    missing ? "no such artifact\n" : "artifact unreadable\n");
+    }
     if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
         close(fd);
         return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "artifact unreadable\n");

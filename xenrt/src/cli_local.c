@@ -82,13 +82,14 @@ struct gc_opts {
  * with gc non-NULL `xenrt gc`'s.  Returns 0, or -1 on an unknown option
  * (getopt has said which) or a bad value (said here). */
 static int local_options(int argc, char **argv, const char **config_path, const char **db_path,
-			 struct gc_opts *gc)
+			 struct gc_opts *gc, bool *admin)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "keep-flights", required_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "admin", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -109,7 +110,12 @@ static int local_options(int argc, char **argv, const char **config_path, const 
 			}
 		} else if (o == 'n' && gc) {
 			gc->dry_run = true;
+		} else if (o == 'a' && admin) {
+			*admin = true;
 		} else {
+			if (o == 'a')
+				fprintf(stderr, "xenrt: --admin is an option of 'xenrt token create' "
+					"only\n");
 			if (o == 'k' || o == 'n')
 				fprintf(stderr, "xenrt: --%s is an option of 'xenrt gc' only\n",
 					o == 'k' ? "keep-flights" : "dry-run");
@@ -137,7 +143,7 @@ static int local_db(struct xenrt_config *cfg, const char *config_path, const cha
 int cli_db(int argc, char **argv)
 {
 	const char *config_path = NULL, *db_path = NULL;
-	if (local_options(argc, argv, &config_path, &db_path, NULL) < 0)
+	if (local_options(argc, argv, &config_path, &db_path, NULL, NULL) < 0)
 		return XENRT_EXIT_USAGE;
 	if (optind != argc - 1 || (strcmp(argv[optind], "migrate") && strcmp(argv[optind], "version"))) {
 		fprintf(stderr, "usage: xenrt db migrate|version [--config F] [--db F]\n");
@@ -180,7 +186,8 @@ int cli_read_token(const struct xenrt_config *cfg, char *out, size_t len)
 	return 0;
 }
 
-static void print_token(void *arg, const char *name, double created_at, double revoked_at)
+static void print_token(void *arg, const char *name, double created_at, double revoked_at,
+			int admin)
 {
 	(void)arg;
 	char when[32], gone[32] = "live";
@@ -190,19 +197,21 @@ static void print_token(void *arg, const char *name, double created_at, double r
 		t = (time_t)revoked_at;
 		strftime(gone, sizeof gone, "revoked %Y-%m-%d %H:%M:%S", gmtime(&t));
 	}
-	printf("%-32s created %s UTC  %s\n", name, when, gone);
+	printf("%-32s created %s UTC  %s%s\n", name, when, gone, admin ? "  admin" : "");
 }
 
 int cli_token(int argc, char **argv)
 {
 	const char *config_path = NULL, *db_path = NULL;
-	if (local_options(argc, argv, &config_path, &db_path, NULL) < 0)
+	bool admin = false;
+	if (local_options(argc, argv, &config_path, &db_path, NULL, &admin) < 0)
 		return XENRT_EXIT_USAGE;
 	const char *verb = optind < argc ? argv[optind] : "";
 	bool named = !strcmp(verb, "create") || !strcmp(verb, "revoke");
 	bool bare = !strcmp(verb, "list") || !strcmp(verb, "check");
-	if (!((named && optind == argc - 2) || (bare && optind == argc - 1))) {
-		fprintf(stderr, "usage: xenrt token create NAME | list | revoke NAME | check  "
+	if (!((named && optind == argc - 2) || (bare && optind == argc - 1)) ||
+	    (admin && strcmp(verb, "create"))) {
+		fprintf(stderr, "usage: xenrt token create NAME [--admin] | list | revoke NAME | check  "
 			"[--config F] [--db F]\n");
 		return XENRT_EXIT_USAGE;
 	}
@@ -215,6 +224,8 @@ int cli_token(int argc, char **argv)
 	if (!strcmp(verb, "create")) {
 		char token[AUTH_TOKEN_HEX + 1];
 		rc = auth_token_create(db, argv[optind + 1], token, err, sizeof err);
+		if (rc == 0 && admin)
+			rc = auth_token_set_admin(db, argv[optind + 1], 1, err, sizeof err);
 		if (rc == 0) {
 			printf("%s\n", token);
 			fprintf(stderr, "xenrt: token '%s' created; it is shown only this once\n",
@@ -228,7 +239,8 @@ int cli_token(int argc, char **argv)
 		char token[128], name[64];
 		rc = cli_read_token(&cfg, token, sizeof token);
 		if (rc == 0) {
-			int ok = auth_token_verify(db, token, name, sizeof name, err, sizeof err);
+			int ok = auth_token_verify(db, token, name, sizeof name, NULL, err,
+						   sizeof err);
 			if (ok == 1)
 				printf("valid token '%s'\n", name);
 			else if (ok == 0)
@@ -261,7 +273,7 @@ int cli_gc(int argc, char **argv)
 {
 	const char *config_path = NULL, *db_path = NULL;
 	struct gc_opts gc = { GC_KEEP_DEFAULT, false };
-	if (local_options(argc, argv, &config_path, &db_path, &gc) < 0 || optind != argc) {
+	if (local_options(argc, argv, &config_path, &db_path, &gc, NULL) < 0 || optind != argc) {
 		fprintf(stderr, "usage: xenrt gc [--keep-flights N] [--dry-run] [--config F] [--db F]\n");
 		return XENRT_EXIT_USAGE;
 	}

@@ -43,6 +43,8 @@ void config_defaults(struct xenrt_config *cfg)
 	SET(cfg->web_dir, "web-status");
 	SET(cfg->http_addr, "127.0.0.1");
 	config_set_port(cfg, 8080);
+	cfg->max_queued_per_token = 100;
+	cfg->max_patch_bytes = 512 * 1024;
 	cfg->nhosts = 2;
 	default_host(&cfg->hosts[0], "host0");
 	default_host(&cfg->hosts[1], "host1");
@@ -229,8 +231,13 @@ static int load_key(struct ctx *c, const char *k, json_t *v, struct xenrt_config
 	}
 	if (strcmp(k, "hosts") == 0)
 		return load_hosts(c, v, cfg);
+	if (strcmp(k, "max_queued_per_token") == 0)
+		return get_int(c, k, v, 1, 100000, &cfg->max_queued_per_token);
+	if (strcmp(k, "max_patch_bytes") == 0)
+		return get_int(c, k, v, 1, 1024 * 1024, &cfg->max_patch_bytes);
 	return fail(c, k, "unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
-		    "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts)");
+		    "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts, "
+		    "max_queued_per_token, max_patch_bytes)");
 }
 
 int config_load(struct xenrt_config *cfg, const char *path, char *err, size_t errlen)

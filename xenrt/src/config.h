@@ -44,6 +44,10 @@ struct xenrt_config {
 	bool public_url_explicit;
 	size_t nhosts;
 	struct xenrt_host_decl hosts[XENRT_MAX_HOSTS];
+	/* Per API token: flights it may have queued at once (more is 429),
+	 * and the largest patch it may submit in bytes (more is 413). */
+	int max_queued_per_token;          /* 100 */
+	int max_patch_bytes;               /* 524288 */
 };
 
 /* Fills every field with the embedded defaults. */

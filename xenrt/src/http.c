@@ -8,18 +8,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include "api.h"
 #include "auth.h"
 #include "boot_service.h"
 #include "db.h"
 #include "http.h"
+#include "json_util.h"
 #include "status.h"
 
 /* Two cores: a few threads keep one slow request (a big log) from stalling
  * the rest without oversubscribing the machine the nested hosts need. */
 #define HTTP_THREADS 4
+/* Connections: MHD's default limit is FD_SETSIZE - 4 (1,020), and idle or
+ * trickling clients (a header line every few seconds never trips an
+ * inactivity timeout) could hold all of them.  So: one address holds at
+ * most HTTP_PER_IP connections (browsers use 6, a nested host 1 or 2), all
+ * together at most HTTP_MAX_CONN and never more than half the descriptors
+ * the process may open (the rest are the database, logs and QEMU's pipes),
+ * and a connection silent for HTTP_CONN_TIMEOUT_S is closed. */
+#define HTTP_MAX_CONN 512
+#define HTTP_PER_IP 64
 #define HTTP_CONN_TIMEOUT_S 30
 
 typedef enum MHD_Result (*http_handler)(struct http_req *r);
@@ -107,6 +120,35 @@ static bool match(const char *pattern, const char *url, struct http_req *r)
 	return *pattern == '\0' && *url == '\0';
 }
 
+/* MHD's own messages (a refused connection, a client gone mid-request)
+ * go to stderr, but at most HTTP_LOG_PER_S a second: a client opening a
+ * thousand connections must not flood the daemon's log as well. */
+#define HTTP_LOG_PER_S 10
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static unsigned printed, dropped;
+	(void)cls;
+	time_t now = time(NULL);
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		if (dropped)
+			fprintf(stderr, "xenrt: http: %u more messages suppressed\n", dropped);
+		second = now;
+		printed = dropped = 0;
+	}
+	if (printed < HTTP_LOG_PER_S) {
+		printed++;
+		fputs("xenrt: http: ", stderr);
+		vfprintf(stderr, fmt, ap);
+	} else {
+		dropped++;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 static void close_db(void *db)
 {
 	db_close(db);
@@ -142,24 +184,34 @@ enum MHD_Result http_send(struct http_req *r, unsigned status, const char *conte
 	return ret;
 }
 
-enum MHD_Result http_send_json(struct http_req *r, unsigned status, json_t *doc)
+/* doc as compact JSON text plus a newline (which makes curl output and
+ * logs readable), malloc'd; steals doc.  NULL when out of memory. */
+static char *json_body(json_t *doc, size_t *len)
 {
 	if (!doc)
-		return MHD_NO;
+		return NULL;
 	char *text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (!text)
-		return MHD_NO;
-	size_t len = strlen(text);
-	/* A trailing newline makes curl output and logs readable. */
-	char *body = realloc(text, len + 2);
+		return NULL;
+	*len = strlen(text);
+	char *body = realloc(text, *len + 2);
 	if (!body) {
 		free(text);
-		return MHD_NO;
+		return NULL;
 	}
-	body[len] = '\n';
-	body[len + 1] = '\0';
-	return http_send(r, status, "application/json", body, len + 1);
+	body[(*len)++] = '\n';
+	body[*len] = '\0';
+	return body;
+}
+
+enum MHD_Result http_send_json(struct http_req *r, unsigned status, json_t *doc)
+{
+	size_t len;
+	char *body = json_body(doc, &len);
+	if (!body)
+		return MHD_NO;
+	return http_send(r, status, "application/json", body, len);
 }
 
 enum MHD_Result http_error(struct http_req *r, unsigned status, const char *fmt, ...)
@@ -169,7 +221,11 @@ enum MHD_Result http_error(struct http_req *r, unsigned status, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return http_send_json(r, status, json_pack("{s:s}", "error", msg));
+	/* The message may quote client bytes (a URL, a field name) or end
+	 * inside a multibyte character cut by a precision or by the buffer:
+	 * json_text repairs what is not UTF-8, so the client always gets its
+	 * answer. */
+	return http_send_json(r, status, json_pack("{s:o}", "error", json_text(msg, strlen(msg))));
 }
 
 int http_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
@@ -193,18 +249,22 @@ int http_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi,
 	return 0;
 }
 
-int http_authorize(struct http_req *r, char *name, size_t namelen, enum MHD_Result *ret)
+int http_authorize(struct http_req *r, char *name, size_t namelen, int *admin,
+		   enum MHD_Result *ret)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncmp(h, "Bearer ", 7) != 0) {
+	/* The scheme is case-insensitive (RFC 9110, 11.1): "bearer" is Bearer. */
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
 		*ret = http_error(r, MHD_HTTP_UNAUTHORIZED,
 				  "missing token: send 'Authorization: Bearer <token>' "
 				  "(create one with 'xenrt token create NAME')");
 		return 0;
 	}
+	h += 7;
+	h += strspn(h, " ");
 	char err[256];
-	int ok = auth_token_verify(r->db, h + 7, name, namelen, err, sizeof err);
+	int ok = auth_token_verify(r->db, h, name, namelen, admin, err, sizeof err);
 	if (ok < 0) {
 		*ret = http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 		return 0;
@@ -244,13 +304,15 @@ static enum MHD_Result dispatch(struct http_server *srv, struct http_req *r)
 	}
 	if (!path_known)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "no such resource: %s", r->url);
-	char *body = NULL;
-	int len = asprintf(&body, "{\"error\":\"method %s not allowed here; allowed: %s\"}\n",
-			   r->method, allow);
-	if (len < 0)
+	/* The method is the client's bytes: it goes through the JSON encoder
+	 * like every other string, never into the text by hand. */
+	char msg[128];
+	snprintf(msg, sizeof msg, "method %.64s not allowed here; allowed: %s", r->method, allow);
+	size_t len;
+	char *body = json_body(json_pack("{s:o}", "error", json_text(msg, strlen(msg))), &len);
+	if (!body)
 		return MHD_NO;
-	struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)len, body,
-								     MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -349,12 +411,20 @@ struct http_server *http_start(const struct xenrt_config *cfg, http_kick_fn kick
 		free(srv);
 		return NULL;
 	}
+	unsigned max_conn = HTTP_MAX_CONN;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 < max_conn)
+		max_conn = (unsigned)(rl.rlim_cur / 2);
 	srv->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,   /* first, so it covers every message */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, max_conn,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_END);
 	if (!srv->mhd) {

@@ -68,8 +68,10 @@ enum MHD_Result http_error(struct http_req *r, unsigned status, const char *fmt,
 int http_query_int(struct http_req *r, const char *name, int64_t lo, int64_t hi, int64_t def,
 		   int64_t *out, enum MHD_Result *ret);
 
-/* The Bearer token of the request, checked against api_tokens.  1 and the
- * token's name when valid; otherwise 0 with a 401 (or 500) already queued. */
-int http_authorize(struct http_req *r, char *name, size_t namelen, enum MHD_Result *ret);
+/* The Bearer token of the request (scheme in any case), checked against
+ * api_tokens.  1, the token's name and (admin not NULL) whether it is an
+ * admin token when valid; otherwise 0 with a 401 (or 500) already queued. */
+int http_authorize(struct http_req *r, char *name, size_t namelen, int *admin,
+		   enum MHD_Result *ret);
 
 #endif

@@ -78,9 +78,7 @@ enum MHD_Result http_serve_log(struct http_req *r)
 	return send_file(r, path, "text/plain; charset=utf-8");
 }
 
-/* A directory the executor recorded, relative to the log root: every
- * component a safe name, so even a damaged row cannot point outside it. */
-static int safe_rel_dir(const char *rel)
+int http_safe_rel_dir(const char *rel)
 {
 	char part[160];
 	while (*rel) {
@@ -110,7 +108,7 @@ enum MHD_Result http_serve_event_log(struct http_req *r)
 	int rc = sqlite3_step(st);
 	char path[XENRT_PATH_MAX + 512] = "";
 	const char *rel = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-	if (rel && safe_rel_dir(rel))
+	if (rel && http_safe_rel_dir(rel))
 		snprintf(path, sizeof path, "%s/%s/%s", r->cfg->log_dir, rel, r->tail);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

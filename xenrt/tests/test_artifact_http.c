@@ -147,6 +147,33 @@ static void rejects_bad_names(void **state)
     free(b.data);
 }
 
+/* A symlink planted in the store under an artifact's name is not followed:
+ * the boot service serves only regular files of the store itself. */
+static void symlinks_in_the_store_are_not_followed(void **state)
+{
+    static const char planted[] =
+        "1111111111111111111111111111111111111111111111111111111111111111";
+    char secret[128], link[700];
+    struct buf b = { 0 };
+    FILE *f;
+    long code;
+
+    (void)state;
+    snprintf(secret, sizeof(secret), "%s/secret", dir);
+    f = fopen(secret, "w");
+    assert_non_null(f);
+    fputs("do not serve", f);
+    fclose(f);
+    assert_int_equal(artifact_path(cfg.artifact_dir, planted, link, sizeof(link)), 0);
+    assert_int_equal(symlink(secret, link), 0);
+    snprintf(link, sizeof(link), "/artifacts/%s", planted);
+    code = get(link, &b);
+    if (code == 200 || strstr(b.data, "do not serve"))
+        fail_msg("%s: HTTP %ld '%s'", link, code, b.data);
+    assert_int_equal(code, 404);
+    free(b.data);
+}
+
 static void boot_scripts(void **state)
 {
     struct buf b = { 0 };
@@ -169,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serves_artifacts_by_hash),
         cmocka_unit_test(rejects_bad_names),
+        cmocka_unit_test(symlinks_in_the_store_are_not_followed),
         cmocka_unit_test(boot_scripts),
     };
     return cmocka_run_group_tests_name("boot_service", tests, setup, teardown);

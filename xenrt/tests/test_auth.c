@@ -43,7 +43,7 @@ static void create_then_verify(void **state)
 	assert_int_equal(auth_token_create(db, "alice", tok, err, sizeof err), 0);
 	assert_int_equal(strlen(tok), 64);
 	assert_int_equal(strspn(tok, "0123456789abcdef"), 64);
-	assert_int_equal(auth_token_verify(db, tok, name, sizeof name, err, sizeof err), 1);
+	assert_int_equal(auth_token_verify(db, tok, name, sizeof name, NULL, err, sizeof err), 1);
 	assert_string_equal(name, "alice");
 }
 
@@ -72,17 +72,17 @@ static void wrong_tokens_are_rejected(void **state)
 	char other[AUTH_TOKEN_HEX + 1];
 	memcpy(other, tok, sizeof other);
 	other[0] = other[0] == 'a' ? 'b' : 'a';
-	assert_int_equal(auth_token_verify(db, other, name, sizeof name, err, sizeof err), 0);
-	assert_int_equal(auth_token_verify(db, "", name, sizeof name, err, sizeof err), 0);
-	assert_int_equal(auth_token_verify(db, "' OR 1=1 --", name, sizeof name, err, sizeof err), 0);
+	assert_int_equal(auth_token_verify(db, other, name, sizeof name, NULL, err, sizeof err), 0);
+	assert_int_equal(auth_token_verify(db, "", name, sizeof name, NULL, err, sizeof err), 0);
+	assert_int_equal(auth_token_verify(db, "' OR 1=1 --", name, sizeof name, NULL, err, sizeof err), 0);
 	char upper[AUTH_TOKEN_HEX + 1];
 	for (size_t i = 0; i <= AUTH_TOKEN_HEX; i++)
 		upper[i] = (char)(tok[i] >= 'a' && tok[i] <= 'f' ? tok[i] - 32 : tok[i]);
 	if (strcmp(upper, tok) != 0)
-		assert_int_equal(auth_token_verify(db, upper, name, sizeof name, err, sizeof err), 0);
+		assert_int_equal(auth_token_verify(db, upper, name, sizeof name, NULL, err, sizeof err), 0);
 	char longer[AUTH_TOKEN_HEX + 2];
 	snprintf(longer, sizeof longer, "%s0", tok);
-	assert_int_equal(auth_token_verify(db, longer, name, sizeof name, err, sizeof err), 0);
+	assert_int_equal(auth_token_verify(db, longer, name, sizeof name, NULL, err, sizeof err), 0);
 }
 
 static void revoked_token_stops_working(void **state)
@@ -91,7 +91,7 @@ static void revoked_token_stops_working(void **state)
 	char tok[AUTH_TOKEN_HEX + 1], name[64], err[256];
 	assert_int_equal(auth_token_create(db, "bob", tok, err, sizeof err), 0);
 	assert_int_equal(auth_token_revoke(db, "bob", err, sizeof err), 0);
-	assert_int_equal(auth_token_verify(db, tok, name, sizeof name, err, sizeof err), 0);
+	assert_int_equal(auth_token_verify(db, tok, name, sizeof name, NULL, err, sizeof err), 0);
 	/* Revoking twice or an unknown name is an error with a message. */
 	assert_int_equal(auth_token_revoke(db, "bob", err, sizeof err), -1);
 	assert_non_null(strstr(err, "bob"));
@@ -111,8 +111,9 @@ static void duplicate_and_bad_names_are_refused(void **state)
 					   sizeof err), -1);
 }
 
-static void count_cb(void *arg, const char *name, double created, double revoked)
+static void count_cb(void *arg, const char *name, double created, double revoked, int admin)
 {
+	(void)admin;
 	int *n = arg;
 	(void)name;
 	assert_true(created > 0);

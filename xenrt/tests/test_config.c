@@ -138,7 +138,8 @@ static void unknown_keys_are_errors(void **state)
 	(void)state;
 	expect_error("{\"db\": \"x.db\"}",
 		     "db: unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
-		     "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts)");
+		     "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts, "
+		     "max_queued_per_token, max_patch_bytes)");
 	expect_error("{\"hosts\": [{\"name\": \"a\", \"memory_mb\": 1024}]}",
 		     "hosts[0].memory_mb: unknown key (known: name, driver, cpu_vendor, cpu_model, "
 		     "vcpus, memory_mib, flags)");
