@@ -8,6 +8,7 @@
 enum MHD_Result api_flights_list(struct http_req *r);   /* GET  /api/flights?limit=&before= */
 enum MHD_Result api_flights_submit(struct http_req *r); /* POST /api/flights */
 enum MHD_Result api_flight_show(struct http_req *r);    /* GET  /api/flights/<id> */
+enum MHD_Result api_flight_junit(struct http_req *r);   /* GET  /api/flights/<id>/junit.xml */
 enum MHD_Result api_flight_cancel(struct http_req *r);  /* POST /api/flights/<id>/cancel */
 enum MHD_Result api_job_show(struct http_req *r);       /* GET  /api/jobs/<id> */
 enum MHD_Result api_hosts_list(struct http_req *r);     /* GET  /api/hosts */

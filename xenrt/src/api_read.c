@@ -5,6 +5,7 @@
 
 #include "api.h"
 #include "api_model.h"
+#include "junit.h"
 
 static enum MHD_Result reply(struct http_req *r, int rc, json_t *doc, const char *err)
 {
@@ -44,6 +45,21 @@ enum MHD_Result api_flight_show(struct http_req *r)
 	char err[512];
 	int rc = model_flight(r->db, r->ids[0], &doc, err, sizeof err);
 	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_flight_junit(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = model_flight(r->db, r->ids[0], &doc, err, sizeof err);
+	if (rc)
+		return reply(r, rc, doc, err);
+	size_t len;
+	char *xml = junit_render(doc, &len);
+	json_decref(doc);
+	if (!xml)
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return http_send(r, MHD_HTTP_OK, "application/xml; charset=utf-8", xml, len);
 }
 
 enum MHD_Result api_job_show(struct http_req *r)

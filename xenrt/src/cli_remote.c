@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "junit.h"
 
 /* --url, else $XENRT_URL, else the daemon's default address. */
 static const char *default_url(void)
@@ -108,7 +109,7 @@ struct common {
 };
 
 enum { OPT_URL = 0x100, OPT_CONFIG, OPT_REPO, OPT_REF, OPT_PATCH, OPT_KIND, OPT_SUITE,
-       OPT_BASELINE, OPT_RUNVAR, OPT_WAIT, OPT_LIMIT, OPT_BEFORE };
+       OPT_BASELINE, OPT_RUNVAR, OPT_WAIT, OPT_LIMIT, OPT_BEFORE, OPT_JUNIT };
 
 static bool common_opt(int o, struct common *c)
 {
@@ -336,10 +337,11 @@ out:
 	return rc;
 }
 
-/* `xenrt list` paging and filter. */
+/* `xenrt list` paging and filter, `xenrt show --junit`. */
 struct list_opts {
 	long long limit, before;
 	const char *kind;
+	bool junit;
 };
 
 /* Parses the options of list/show/cancel/hosts; id_arg says whether one
@@ -353,6 +355,7 @@ static int simple_args(int argc, char **argv, struct common *c, bool id_arg, lon
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "before", required_argument, NULL, OPT_BEFORE },
 		{ "kind", required_argument, NULL, OPT_KIND },
+		{ "junit", no_argument, NULL, OPT_JUNIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o, bad = 0;
@@ -361,9 +364,11 @@ static int simple_args(int argc, char **argv, struct common *c, bool id_arg, lon
 			continue;
 		if (o == OPT_LIMIT && lo)
 			bad |= parse_id(optarg, "--limit", &lo->limit);
-		else if (o == OPT_BEFORE && lo)
+		else if (o == OPT_BEFORE && lo && !id_arg)
 			bad |= parse_id(optarg, "--before", &lo->before);
-		else if (o == OPT_KIND && lo && strspn(optarg, "abcdefghijklmnopqrstuvwxyz") ==
+		else if (o == OPT_JUNIT && lo && id_arg)
+			lo->junit = true;
+		else if (o == OPT_KIND && lo && !id_arg && strspn(optarg, "abcdefghijklmnopqrstuvwxyz") ==
 			 strlen(optarg))
 			lo->kind = optarg;
 		else
@@ -381,7 +386,7 @@ static int simple_args(int argc, char **argv, struct common *c, bool id_arg, lon
 int cli_list(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
-	struct list_opts lo = { 20, 0, NULL };
+	struct list_opts lo = { 20, 0, NULL, false };
 	if (simple_args(argc, argv, &c, false, NULL, &lo,
 			"xenrt list [--limit N] [--before FLIGHT] [--kind patch|branch|nightly|gate] "
 			"[--url URL]") < 0)
@@ -417,14 +422,28 @@ int cli_list(int argc, char **argv)
 int cli_show(int argc, char **argv)
 {
 	struct common c = { default_url(), NULL };
+	struct list_opts lo = { 0, 0, NULL, false };
 	long long id;
-	if (simple_args(argc, argv, &c, true, &id, NULL, "xenrt show FLIGHT [--url URL]") < 0)
+	if (simple_args(argc, argv, &c, true, &id, &lo, "xenrt show FLIGHT [--junit] [--url URL]") < 0)
 		return XENRT_EXIT_USAGE;
 	char path[64];
 	snprintf(path, sizeof path, "/api/flights/%lld", id);
 	json_t *f = call(c.url, "GET", path, NULL, NULL);
 	if (!f)
 		return XENRT_EXIT_ERROR;
+	if (lo.junit) {
+		/* The same renderer as GET /api/flights/<id>/junit.xml. */
+		size_t len;
+		char *xml = junit_render(f, &len);
+		json_decref(f);
+		if (!xml || fwrite(xml, 1, len, stdout) != len) {
+			free(xml);
+			fprintf(stderr, "xenrt: writing the JUnit report failed\n");
+			return XENRT_EXIT_ERROR;
+		}
+		free(xml);
+		return XENRT_EXIT_OK;
+	}
 	print_flight(f);
 	printf("  %s/flights/%lld\n", c.url, id);
 	json_decref(f);

@@ -64,6 +64,7 @@ static const struct route {
 	{ "GET", "/api/flights", api_flights_list },
 	{ "POST", "/api/flights", api_flights_submit },
 	{ "GET", "/api/flights/#", api_flight_show },
+	{ "GET", "/api/flights/#/junit.xml", api_flight_junit },
 	{ "POST", "/api/flights/#/cancel", api_flight_cancel },
 	{ "GET", "/api/jobs/#", api_job_show },
 	{ "GET", "/api/hosts", api_hosts_list },

@@ -3,7 +3,8 @@
  * repository's testsuites/, one API token, and libcurl as the client
  * (bodies collected with src/buf.h, as the CLI does).
  * get_json() fetches and parses a JSON answer; snapshot() dumps every table so a test can prove a rejected request
- * changed nothing.  Included by test_api.c and test_status.c only. */
+ * changed nothing (helpers a test does not call are marked unused).  Included by the
+ * API, status and JUnit tests. */
 #ifndef XENRT_TEST_API_HARNESS_H
 #define XENRT_TEST_API_HARNESS_H
 
@@ -143,7 +144,7 @@ static struct response request(struct harness *h, const char *method, const char
 }
 
 /* The body as JSON; not JSON fails the test. */
-static json_t *parse(const struct response *r)
+__attribute__((unused)) static json_t *parse(const struct response *r)
 {
 	json_error_t e;
 	json_t *j = json_loads(r->body, 0, &e);
@@ -155,7 +156,7 @@ static json_t *parse(const struct response *r)
 
 
 /* GET path: must answer `status` with JSON. */
-static json_t *get_json(struct harness *h, const char *path, long status)
+__attribute__((unused)) static json_t *get_json(struct harness *h, const char *path, long status)
 {
 	struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
 	assert_int_equal(r.status, status);
@@ -166,7 +167,7 @@ static json_t *get_json(struct harness *h, const char *path, long status)
 
 
 /* Every row of every table, in a fixed order, as text. */
-static char *snapshot(sqlite3 *db)
+__attribute__((unused)) static char *snapshot(sqlite3 *db)
 {
 	static const char *const tables[] = { "flights", "jobs", "runvars", "steps", "metrics",
 		"artifacts", "flight_artifacts", "hosts", "job_hosts", "host_events", "api_tokens",
