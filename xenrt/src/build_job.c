@@ -4,7 +4,8 @@
  * repository, a clone of a URL), applies the patch if any, runs the tree's
  * own `make -C hypervisor` (not the top-level make, which would install
  * packages and build everything) and stores kiln.elf and the test guests as
- * the flight's artifacts.  When one of the flight's suites boots dom0, the
+ * the flight's artifacts (none when no suite of the flight boots a host:
+ * then the checkout is the build).  When one of the flight's suites boots dom0, the
  * tree's `make -C toolstack dom0` also builds dom0's kernel, initramfs and
  * host key; hypervisor-only flights skip it and stay fast.  Its Debian
  * packages come from one cache under the daemon's state directory, shared
@@ -148,30 +149,35 @@ static int is_commit_id(const char *s)
     return (n == 40 || n == 64) && s[n] == '\0';
 }
 
-/* Whether any suite of the flight boots dom0 (a suite that no longer
- * loads fails its own job; it must not fail the build). */
-static int flight_needs_dom0(struct job_run *jr)
+/* What the flight's suites need built: dom0 (any suite boots one) and the
+ * hypervisor (any suite boots its hosts).  A suite that no longer loads
+ * fails its own job, not the build, and counts as needing the hypervisor. */
+static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
 {
     sqlite3_stmt *st;
-    int need = 0;
 
+    *dom0 = *hypervisor = 0;
     if (sqlite3_prepare_v2(jr->db,
             "SELECT DISTINCT suite FROM jobs WHERE flight_id = ?1 AND suite != 'build'", -1, &st,
-            NULL) != SQLITE_OK)
-        return 0;
+            NULL) != SQLITE_OK) {
+        *hypervisor = 1;
+        return;
+    }
     sqlite3_bind_int64(st, 1, jr->flight_id);
-    while (!need && sqlite3_step(st) == SQLITE_ROW) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
         struct suite *s;
         char err[256];
 
         if (suite_load(jr->cfg->suites_dir, (const char *)sqlite3_column_text(st, 0), &s, err,
                        sizeof(err)) == 0) {
-            need = suite_needs_dom0(s);
+            *dom0 |= suite_needs_dom0(s);
+            *hypervisor |= suite_needs_hypervisor(s);
             suite_free(s);
+        } else {
+            *hypervisor = 1;
         }
     }
     sqlite3_finalize(st);
-    return need;
 }
 
 /* A passed build of the same revision with no patch that stored what this
@@ -243,8 +249,8 @@ static int set_revision(struct job_run *jr, const char *revision)
 /* Resolves the ref and prepares the source tree in `dir` (unless reused).
  * Returns a verdict; on V_PASS *reuse_from may name a flight to reuse. */
 static enum verdict checkout(struct job_run *jr, char **env, const struct flight_src *f,
-                             const char *dir, int dom0, char revision[80], long long *reuse_from,
-                             char *msg, size_t msglen)
+                             const char *dir, int dom0, int hypervisor, char revision[80],
+                             long long *reuse_from, char *msg, size_t msglen)
 {
     char spec[300];
     int rc;
@@ -273,6 +279,8 @@ static enum verdict checkout(struct job_run *jr, char **env, const struct flight
         snprintf(msg, msglen, "recording revision: %s", sqlite3_errmsg(jr->db));
         return V_BROKEN;
     }
+    if (!f->patch && !hypervisor)
+        return V_PASS;   /* nothing to build: the revision is all the suites need */
     if (!f->patch && (*reuse_from = reusable_build(jr, revision, dom0)) != 0)
         return V_PASS;
     if (f->is_url) {
@@ -462,7 +470,9 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     long long step, reuse_from = 0;
     enum verdict v;
     char **env;
-    int dom0 = flight_needs_dom0(jr);
+    int dom0, hypervisor;
+
+    flight_needs(jr, &dom0, &hypervisor);
 
     if (load_flight(jr, &f, msg, msglen))
         return V_BROKEN;
@@ -489,7 +499,7 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     }
 
     step = step_begin(jr, "checkout", "checkout.log");
-    v = checkout(jr, env, &f, dir, dom0, revision, &reuse_from, msg, msglen);
+    v = checkout(jr, env, &f, dir, dom0, hypervisor, revision, &reuse_from, msg, msglen);
     if (v == V_PASS && reuse_from) {
         end(jr, step, V_PASS, revision);
         step = step_begin(jr, "compile", NULL);
@@ -505,6 +515,8 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
     if (end(jr, step, v, v == V_PASS ? revision : msg) != V_PASS)
         goto out_clean;
 
+    if (!hypervisor && !f.patch)
+        goto out;   /* checkout() made no tree */
     if (f.patch) {
         FILE *p;
         step = step_begin(jr, "patch", "patch.log");
@@ -524,6 +536,10 @@ enum verdict build_job_run(struct job_run *jr, char *msg, size_t msglen)
             goto out_clean;
     }
 
+    /* Suites that boot nothing (provision = none) test at the revision
+     * itself: checking it out (and applying the patch) is the whole build. */
+    if (!hypervisor)
+        goto out_clean;
     char *const make[] = { "make", "-j2", "-C", "hypervisor", NULL };
     v = compile(jr, env, "compile", make, dir, msg, msglen);
     if (v != V_PASS)

@@ -64,6 +64,12 @@ struct pool_host;
 enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int nhosts,
                           char *msg, size_t msglen);
 
+/* A local step (suites with provision = none) on behalf of `host`
+ * (executor_local.c). */
+struct suite_step;
+enum verdict local_step_run(struct job_run *jr, const struct suite_step *st, const char *host,
+                            char *msg, size_t msglen);
+
 /* dom0 of one host, reached over SSH through QEMU's port forward
  * (executor_dom0.c). */
 struct qemu_host;

@@ -125,6 +125,7 @@ static void on_event(void *ctx, const struct results_event *ev)
         }
         break;
     case SUITE_STEP_SSH:
+    case SUITE_STEP_LOCAL:
         break;
     }
 }
@@ -290,6 +291,8 @@ static enum verdict judge(struct step_state *ss, struct host_console *hc, int ti
     const char *why;
 
     switch (st->kind) {
+    case SUITE_STEP_LOCAL:
+        break;
     case SUITE_STEP_CONSOLE_MATCH:
         if (ss->done)
             return V_PASS;
@@ -453,6 +456,15 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
     } else if (load_hosts(jr, hcs, n, msg, msglen)) {
         suite_free(s);
         return V_BROKEN;
+    }
+    if (!s->provision) {
+        /* Nothing to boot: the steps run here, for the job's first host. */
+        for (int i = 0; i < s->n_steps && v == V_PASS; i++)
+            v = local_step_run(jr, &s->steps[i], hcs[s->steps[i].host].h.name, msg, msglen);
+        if (v == V_PASS)
+            snprintf(msg, msglen, "%d step(s) passed", s->n_steps);
+        suite_free(s);
+        return v;
     }
     for (int i = 0; i < n && v == V_PASS && suite_needs_dom0(s); i++) {
         hcs[i].dom0.host = hcs[i].h.name;

@@ -57,8 +57,14 @@ const char *suite_step_kind_name(enum suite_step_kind kind)
     case SUITE_STEP_CONSOLE_TAP:   return "console-tap";
     case SUITE_STEP_CONSOLE_JSONL: return "console-jsonl";
     case SUITE_STEP_SSH:           return "ssh";
+    case SUITE_STEP_LOCAL:         return "local";
     }
     return "?";
+}
+
+int suite_needs_hypervisor(const struct suite *s)
+{
+    return s->provision;
 }
 
 int suite_needs_dom0(const struct suite *s)
@@ -112,7 +118,7 @@ static int parse_kind(struct parser *p, const char *value, enum suite_step_kind 
 {
     static const enum suite_step_kind kinds[] = {
         SUITE_STEP_CONSOLE_MATCH, SUITE_STEP_CONSOLE_TAP, SUITE_STEP_CONSOLE_JSONL,
-        SUITE_STEP_SSH,
+        SUITE_STEP_SSH, SUITE_STEP_LOCAL,
     };
 
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -121,7 +127,8 @@ static int parse_kind(struct parser *p, const char *value, enum suite_step_kind 
             return 0;
         }
     }
-    return fail(p, "unknown step kind '%s' (console-match, console-tap, console-jsonl, ssh)",
+    return fail(p, "unknown step kind '%s' (console-match, console-tap, console-jsonl, ssh, "
+                "local)",
                 value);
 }
 
@@ -217,6 +224,12 @@ static int suite_key(struct parser *p, const char *key, char *value)
         return parse_module(p, value);
     if (strcmp(key, "dom0") == 0)
         return parse_dom0(p, value);
+    if (strcmp(key, "provision") == 0) {
+        if (strcmp(value, "ipxe") && strcmp(value, "none"))
+            return fail(p, "'provision' must be ipxe or none, not '%s'", value);
+        s->provision = strcmp(value, "ipxe") == 0;
+        return 0;
+    }
     if (strcmp(key, "dom0_cmdline") == 0)
         return copy_value(p, s->dom0_cmdline, sizeof(s->dom0_cmdline), key, value);
     if (strcmp(key, "dom0_timeout") == 0)
@@ -295,8 +308,16 @@ static int check_step(struct parser *p, const struct suite_step *st)
         return fail(p, "ssh step '%s' needs 'command'", st->name);
     if (st->kind == SUITE_STEP_SSH && p->s->dom0 == SUITE_DOM0_NONE)
         return fail(p, "ssh step '%s' needs a dom0 (dom0 = kiln or plain)", st->name);
-    if (st->kind != SUITE_STEP_SSH && (st->command[0] || st->output != SUITE_OUTPUT_NONE))
-        return fail(p, "'command' and 'output' are for ssh steps, not '%s'", st->name);
+    if (st->kind == SUITE_STEP_LOCAL && !st->command[0])
+        return fail(p, "local step '%s' needs 'command'", st->name);
+    if (st->kind != SUITE_STEP_SSH && st->output != SUITE_OUTPUT_NONE)
+        return fail(p, "'output' is for ssh steps, not '%s'", st->name);
+    if (st->kind != SUITE_STEP_SSH && st->kind != SUITE_STEP_LOCAL && st->command[0])
+        return fail(p, "'command' is for ssh and local steps, not '%s'", st->name);
+    /* A booted host's steps read its console; an unbooted one has none. */
+    if ((st->kind == SUITE_STEP_LOCAL) == p->s->provision)
+        return fail(p, "step '%s': local steps need 'provision = none', and only they run "
+                    "without it", st->name);
     return 0;
 }
 
@@ -306,6 +327,10 @@ static int check_suite(struct parser *p)
         return fail(p, "suite has no [step] section");
     if (!p->s->job_timeout_s)
         return fail(p, "suite has no 'job_timeout'");
+    if (!p->s->provision && (p->s->dom0 != SUITE_DOM0_NONE || p->s->n_modules ||
+                             p->s->cmdline[0]))
+        return fail(p, "provision = none boots nothing: 'dom0', 'module' and 'cmdline' do "
+                    "not apply");
     /* A plain dom0 boot has no hypervisor to give modules or a command line. */
     if (p->s->dom0 == SUITE_DOM0_PLAIN && (p->s->n_modules || p->s->cmdline[0]))
         return fail(p, "dom0 = plain boots no hypervisor: 'module' and 'cmdline' do not apply");
@@ -357,6 +382,7 @@ int suite_parse(const char *text, const char *origin, const char *name, struct s
     }
     snprintf(p.s->name, sizeof(p.s->name), "%s", name);
     p.s->hosts_needed = 1;
+    p.s->provision = 1;
     snprintf(p.s->hypervisor, sizeof(p.s->hypervisor), "hypervisor");
     /* quiet cuts serial exits tenfold; ttyS0 is the captured console. */
     snprintf(p.s->dom0_cmdline, sizeof(p.s->dom0_cmdline), "console=ttyS0 quiet");

@@ -22,6 +22,7 @@ enum suite_step_kind {
     SUITE_STEP_CONSOLE_TAP,    /* TAP from the console, each test point a step */
     SUITE_STEP_CONSOLE_JSONL,  /* JSON lines from the console: steps + metrics */
     SUITE_STEP_SSH,            /* a command in dom0 over SSH */
+    SUITE_STEP_LOCAL,          /* a command on the daemon's machine (provision = none) */
 };
 
 /* How a suite's host boots dom0 (the Linux control domain). */
@@ -45,7 +46,7 @@ struct suite_step {
     int timeout_s;
     int host;                          /* index of the job's host it reads */
     char expect[SUITE_TEXT_MAX];       /* console-match: the literal to wait for */
-    char command[SUITE_TEXT_MAX];      /* ssh: the command, run by dom0's shell */
+    char command[SUITE_TEXT_MAX];      /* ssh, local: the command, run by a shell */
     enum suite_output output;          /* ssh: how stdout is read */
     /* console-tap: TAP sources ("kiln", "d1", ...) that must each finish
      * their plan; none = every source seen, until the host exits. */
@@ -70,6 +71,10 @@ struct suite {
     char cmdline[SUITE_TEXT_MAX];      /* hypervisor command line */
     struct suite_module modules[SUITE_MAX_MODULES];
     int n_modules;
+    /* 0: the job's hosts are reserved but not booted (provision = none),
+     * for suites of local steps that test the farm's own logic (schedules,
+     * gates, bisection) in seconds; 1: boot them through iPXE. */
+    int provision;
     enum suite_dom0 dom0;
     char dom0_cmdline[SUITE_TEXT_MAX]; /* Linux's, before the farm's key */
     int dom0_timeout_s;                /* hand-over to dom0's SSH answering */
@@ -93,6 +98,9 @@ void suite_free(struct suite *s);
 int suite_name_valid(const char *name);
 
 const char *suite_step_kind_name(enum suite_step_kind kind);
+
+/* The flight's build must make the hypervisor: a suite boots its hosts. */
+int suite_needs_hypervisor(const struct suite *s);
 
 /* The flight's build must make dom0's kernel, initramfs and host key. */
 int suite_needs_dom0(const struct suite *s);

@@ -103,7 +103,16 @@ static void rejects_mistakes_with_line(void **state)
         { "job_timeout = 10\ndom0 = kiln\n[step a]\nkind = ssh\ncommand = x\noutput = xml\n",
           "t.suite:6: 'output' must be none, tap or jsonl" },
         { "job_timeout = 10\n[step a]\nkind = console-tap\ncommand = ls\ntimeout = 5\n",
-          "t.suite:2: 'command' and 'output' are for ssh steps, not 'a'" },
+          "t.suite:2: 'command' is for ssh and local steps, not 'a'" },
+        { "job_timeout = 10\n[step a]\nkind = local\ncommand = true\ntimeout = 5\n",
+          "t.suite:2: step 'a': local steps need 'provision = none'" },
+        { "job_timeout = 10\nprovision = none\n[step a]\nkind = console-match\nexpect = x\n"
+          "timeout = 5\n", "t.suite:3: step 'a': local steps need 'provision = none', and only" },
+        { "job_timeout = 10\nprovision = none\n[step a]\nkind = local\ntimeout = 5\n",
+          "t.suite:3: local step 'a' needs 'command'" },
+        { "job_timeout = 10\nprovision = none\ncmdline = x\n[step a]\nkind = local\n"
+          "command = true\ntimeout = 5\n", "provision = none boots nothing" },
+        { "job_timeout = 10\nprovision = pxe\n", "t.suite:2: 'provision' must be ipxe or none" },
         { "job_timeout = 10\ndom0 = plain\nmodule = guest-hello\n[step a]\nkind = ssh\n"
           "command = x\ntimeout = 5\n", "dom0 = plain boots no hypervisor" },
         { "job_timeout = 10\nmodule = ../etc x\n", "t.suite:2: bad module artifact role" },
