@@ -150,11 +150,13 @@ static int is_commit_id(const char *s)
 }
 
 /* What the flight's suites need built: dom0 (any suite boots one) and the
- * hypervisor (any suite boots its hosts).  A suite that no longer loads
- * fails its own job, not the build, and counts as needing the hypervisor. */
+ * hypervisor (any suite boots its hosts, or the flight is a build alone).
+ * A suite that no longer loads fails its own job, not the build, and counts
+ * as needing the hypervisor. */
 static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
 {
     sqlite3_stmt *st;
+    int suites = 0;
 
     *dom0 = *hypervisor = 0;
     if (sqlite3_prepare_v2(jr->db,
@@ -168,6 +170,7 @@ static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
         struct suite *s;
         char err[256];
 
+        suites++;
         if (suite_load(jr->cfg->suites_dir, (const char *)sqlite3_column_text(st, 0), &s, err,
                        sizeof(err)) == 0) {
             *dom0 |= suite_needs_dom0(s);
@@ -178,6 +181,8 @@ static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
         }
     }
     sqlite3_finalize(st);
+    if (suites == 0)
+        *hypervisor = 1;
 }
 
 /* A passed build of the same revision with no patch that stored what this
