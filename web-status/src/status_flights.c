@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api_model.h"
+#include "schedule.h"
 #include "status.h"
 #include "status_util.h"
 
@@ -29,6 +30,58 @@ static void short_rev(struct html *h, json_t *f)
 		html_textn(h, rev, strnlen(rev, 12));
 	else
 		html_raw(h, "-");
+}
+
+/* The recurring flights and when each runs next (none: nothing shown). */
+static void schedules_block(struct html *h, sqlite3 *db)
+{
+	json_t *doc = NULL;
+	char err[256];
+	if (schedule_list(db, &doc, err, sizeof err) || !json_array_size(json_object_get(doc,
+										      "schedules"))) {
+		json_decref(doc);
+		return;
+	}
+	html_raw(h, "<table class=\"list schedules\"><thead><tr><th>schedule</th><th>kind</th>"
+		    "<th>repository</th><th>ref</th><th>suites</th><th>when</th><th>next run (UTC)</th>"
+		    "<th>last flight</th></tr></thead><tbody>\n");
+	size_t i, k;
+	json_t *s, *v;
+	json_array_foreach(json_object_get(doc, "schedules"), i, s) {
+		html_raw(h, "<tr><td>");
+		put_field(h, s, "name");
+		html_raw(h, "</td><td>");
+		put_field(h, s, "kind");
+		html_raw(h, "</td><td class=\"repo\">");
+		put_field(h, s, "repo");
+		html_raw(h, "</td><td>");
+		put_field(h, s, "ref");
+		html_raw(h, "</td><td>");
+		json_array_foreach(json_object_get(s, "suites"), k, v) {
+			html_raw(h, k ? ", " : "");
+			html_text(h, json_string_value(v));
+		}
+		html_raw(h, "</td><td>");
+		if (json_is_string(json_object_get(s, "at_time"))) {
+			html_raw(h, "daily at ");
+			put_field(h, s, "at_time");
+		} else {
+			html_fmt(h, "every %" JSON_INTEGER_FORMAT " s",
+				 json_integer_value(json_object_get(s, "every_s")));
+		}
+		html_raw(h, "</td><td class=\"next-run\">");
+		put_time(h, json_object_get(s, "next_run"));
+		html_raw(h, "</td><td>");
+		json_t *last = json_object_get(s, "last_flight");
+		if (json_is_integer(last))
+			html_fmt(h, "<a href=\"/flights/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+				 "</a>", json_integer_value(last), json_integer_value(last));
+		else
+			html_raw(h, "-");
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table>\n");
+	json_decref(doc);
 }
 
 enum MHD_Result status_flights_page(struct http_req *r)
@@ -56,6 +109,7 @@ enum MHD_Result status_flights_page(struct http_req *r)
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
 		html_fmt(&h, " &middot; <a href=\"/?kind=%s\">%s</a>", kinds[k], kinds[k]);
 	html_raw(&h, "</p>\n");
+	schedules_block(&h, r->db);
 	json_t *flights = json_object_get(doc, "flights");
 	if (json_array_size(flights) == 0)
 		html_raw(&h, "<p>No flights yet. Submit one with <code>xenrt submit</code>.</p>\n");
@@ -131,12 +185,34 @@ static void verdict_block(struct html *h, json_t *flight)
 		put_field(h, g, "reason");
 		html_raw(h, "</p>\n");
 	}
+	json_t *b = json_object_get(flight, "bisection");
+	if (json_is_object(b)) {
+		html_raw(h, "<p class=\"bisection\"><a href=\"");
+		put_field(h, b, "url");
+		html_fmt(h, "\">bisection %" JSON_INTEGER_FORMAT "</a>: ",
+			 json_integer_value(json_object_get(b, "id")));
+		put_status(h, json_string_value(json_object_get(b, "status")));
+		if (json_is_string(json_object_get(b, "message"))) {
+			html_raw(h, " &mdash; ");
+			put_field(h, b, "message");
+		}
+		html_raw(h, "</p>\n");
+	}
+	size_t p;
+	json_t *push;
+	json_array_foreach(json_object_get(flight, "tested_pushes"), p, push) {
+		html_raw(h, json_is_true(json_object_get(push, "ok")) || json_integer_value(
+			 json_object_get(push, "ok")) ? "<p class=\"tested\">tested ref: " :
+			 "<p class=\"tested failed\">tested ref NOT moved: ");
+		put_field(h, push, "message");
+		html_raw(h, "</p>\n");
+	}
 	static const char *const lists[][2] = {
 		{ "regressions", "Regressions (passed in the baseline)" },
 		{ "failures", "Failures" },
 		{ "broken", "Broken (infrastructure)" },
 		{ "known", "Known failures (failed in the baseline too)" },
-		{ "flaky", "Flaky (passed in another flight of this revision)" },
+		{ "flaky", "Flaky (passed on retest or in another flight of this revision)" },
 	};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		json_t *arr = json_object_get(v, lists[i][0]);
@@ -289,8 +365,18 @@ static void grid(struct html *h, json_t *jobs)
 				html_raw(h, " - ");
 				put_field(h, step, "message");
 			}
+			json_t *rate = json_object_get(json_object_get(job, "flake_rates"),
+						       json_string_value(json_object_get(step, "name")));
+			json_int_t flaky = json_integer_value(json_object_get(rate, "flaky"));
+			if (rate)
+				html_fmt(h, " (flaky %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+					 " runs)", flaky, json_integer_value(json_object_get(rate, "runs")));
 			html_raw(h, "\">");
 			html_text(h, st);
+			if (flaky)
+				html_fmt(h, " <small class=\"flake\">flaky %" JSON_INTEGER_FORMAT "/%"
+					 JSON_INTEGER_FORMAT "</small>", flaky,
+					 json_integer_value(json_object_get(rate, "runs")));
 			html_raw(h, "</a></td>");
 		}
 		html_raw(h, "</tr>\n");

@@ -14,6 +14,9 @@ enum MHD_Result api_job_show(struct http_req *r);       /* GET  /api/jobs/<id> *
 enum MHD_Result api_hosts_list(struct http_req *r);     /* GET  /api/hosts */
 enum MHD_Result api_host_events(struct http_req *r);    /* GET  /api/hosts/<id>/events?limit=&before= */
 enum MHD_Result api_metrics(struct http_req *r);        /* GET  /api/metrics[?name=&limit=] */
+enum MHD_Result api_schedules(struct http_req *r);      /* GET  /api/schedules */
+enum MHD_Result api_bisection(struct http_req *r);      /* GET  /api/bisections/<id> */
+enum MHD_Result api_webhooks(struct http_req *r);       /* GET  /api/webhooks?limit= */
 
 /* Files: GET /logs/<job>/<attempt>/<file>, /logs/events/<host event>/<file>
  * (a health check's logs) and /static/<file> (CSS). */

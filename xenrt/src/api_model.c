@@ -227,6 +227,42 @@ static void add_metric(json_t *step, sqlite3_stmt *st)
 	json_array_append_new(json_object_get(step, "metrics"), m);
 }
 
+/* Every job of the flight gets "flake_rates" {step: {runs, flaky}}: over
+ * the history of jobs of the same name (retests aside), how often the step
+ * ran and how often it failed and then passed in the automatic retest. */
+static int flake_rates(sqlite3 *db, int64_t flight, json_t *jobs, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *job;
+	json_array_foreach(jobs, i, job)
+		json_object_set_new(job, "flake_rates", json_object());
+	sqlite3_stmt *st = prep(db,
+		"SELECT j.name, s.name, count(*), sum(s.status = 'fail' AND EXISTS (SELECT 1 FROM jobs r "
+		" JOIN steps rs ON rs.job_id = r.id WHERE r.retest_of = j.id AND rs.attempt = r.attempt "
+		" AND rs.name = s.name AND rs.status = 'pass')) "
+		"FROM jobs j JOIN steps s ON s.job_id = j.id AND s.attempt = j.attempt "
+		"WHERE j.retest_of IS NULL AND j.suite != 'build' AND j.name IN "
+		"(SELECT name FROM jobs WHERE flight_id = ?1) GROUP BY j.name, s.name", err, errlen);
+	if (!st)
+		return 500;
+	sqlite3_bind_int64(st, 1, flight);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		json_array_foreach(jobs, i, job) {
+			if (strcmp(json_string_value(json_object_get(job, "name")), name))
+				continue;
+			json_object_set_new(json_object_get(job, "flake_rates"),
+					    (const char *)sqlite3_column_text(st, 1),
+					    json_pack("{s:I, s:I}", "runs",
+						      (json_int_t)sqlite3_column_int64(st, 2), "flaky",
+						      (json_int_t)sqlite3_column_int64(st, 3)));
+		}
+	}
+	sqlite3_finalize(st);
+	return query_end(db, rc, err, errlen);
+}
+
 int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen)
 {
 	json_t *flight = NULL;
@@ -238,8 +274,8 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 	json_t *jobs = json_array();
 	json_object_set_new(flight, "jobs", jobs);
 	rc = rows_by_id(db, "SELECT id, name, suite, depends_on, hosts_needed, status, attempt, "
-			"max_attempts, started_at, finished_at, log_dir FROM jobs WHERE flight_id = ?1 "
-			"ORDER BY id", id, jobs, err, errlen);
+			"max_attempts, started_at, finished_at, log_dir, retest_of FROM jobs "
+			"WHERE flight_id = ?1 ORDER BY id", id, jobs, err, errlen);
 	size_t i;
 	json_t *job;
 	json_array_foreach(jobs, i, job) {
@@ -271,6 +307,14 @@ int model_flight(sqlite3 *db, int64_t id, json_t **out, char *err, size_t errlen
 			sqlite3_finalize(st);
 		}
 	}
+	if (rc == 0) {
+		json_t *pushes = json_array();
+		json_object_set_new(flight, "tested_pushes", pushes);
+		rc = rows_by_id(db, "SELECT ref, revision, ok, message, at FROM tested_pushes "
+				"WHERE flight_id = ?1 ORDER BY id", id, pushes, err, errlen);
+	}
+	if (rc == 0)
+		rc = flake_rates(db, id, jobs, err, errlen);
 	if (rc == 0) {
 		json_t *one = json_pack("[O]", flight);
 		rc = verdict_attach(db, one, err, errlen);

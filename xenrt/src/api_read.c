@@ -5,7 +5,10 @@
 
 #include "api.h"
 #include "api_model.h"
+#include "bisect.h"
+#include "json_util.h"
 #include "junit.h"
+#include "schedule.h"
 
 static enum MHD_Result reply(struct http_req *r, int rc, json_t *doc, const char *err)
 {
@@ -101,4 +104,45 @@ enum MHD_Result api_metrics(struct http_req *r)
 	char err[512];
 	int rc = model_metrics(r->db, name && *name ? name : NULL, limit, &doc, err, sizeof err);
 	return reply(r, rc, doc, err);
+}
+
+enum MHD_Result api_schedules(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = schedule_list(r->db, &doc, err, sizeof err);
+	return reply(r, rc ? 500 : 0, doc, err);
+}
+
+enum MHD_Result api_bisection(struct http_req *r)
+{
+	json_t *doc = NULL;
+	char err[512];
+	int rc = bisect_show(r->db, r->ids[0], &doc, err, sizeof err);
+	return reply(r, rc, doc, err);
+}
+
+/* The newest webhook deliveries (?limit=), each with its outcome. */
+enum MHD_Result api_webhooks(struct http_req *r)
+{
+	int64_t limit;
+	enum MHD_Result ret;
+	if (http_query_int(r, "limit", 1, MODEL_PAGE_MAX, MODEL_PAGE_DEFAULT, &limit, &ret) < 0)
+		return ret;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT id, url, event, status, attempts, http_status, "
+			       "last_error, next_at, created_at, delivered_at FROM webhook_deliveries "
+			       "ORDER BY id DESC LIMIT ?1", -1, &st, NULL) != SQLITE_OK)
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	sqlite3_bind_int64(st, 1, limit);
+	json_t *list = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, json_row(st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
+	}
+	return http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "deliveries", list));
 }

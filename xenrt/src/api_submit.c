@@ -24,7 +24,9 @@
 
 #include "api.h"
 #include "db.h"
+#include "submit.h"
 #include "suite.h"
+#include "tested.h"
 
 #define MAX_SUITES 32
 #define MAX_RUNVARS 64
@@ -42,6 +44,7 @@ struct submission {
 	json_t *runvars;     /* borrowed, may be NULL */
 	const char *key;     /* Idempotency-Key, NULL when absent */
 	char body_sha256[65];
+	int64_t schedule_id, bisection_id;   /* 0: none */
 };
 
 /* 400 for a body that does not fit the schema, 422 for well-formed values
@@ -244,11 +247,15 @@ static int insert_runvars(sqlite3 *db, int64_t job, json_t *runvars)
 
 /* Writes the whole flight; returns SQLITE_OK, SQLITE_NOTFOUND for an unknown
  * baseline, or an SQLite error.  The caller owns the transaction. */
-static int write_flight(sqlite3 *db, const struct submission *s, const char *submitter,
-			int64_t *flight, json_t *jobs)
+static int write_flight(sqlite3 *db, const struct xenrt_config *cfg, struct submission *s,
+			const char *submitter, int64_t *flight, json_t *jobs)
 {
 	sqlite3_stmt *st;
 	int rc;
+	/* A tracked branch compares with its last pushed flight unless told
+	 * otherwise (tested.h); a bisection probe compares with nothing. */
+	if (!s->baseline && !s->bisection_id)
+		s->baseline = tested_baseline(db, cfg, s->repo, s->ref);
 	if (s->baseline) {
 		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM flights WHERE id = ?1", -1, &st, NULL);
 		if (rc != SQLITE_OK)
@@ -262,8 +269,9 @@ static int write_flight(sqlite3 *db, const struct submission *s, const char *sub
 			return sqlite3_errcode(db);
 	}
 	rc = sqlite3_prepare_v2(db, "INSERT INTO flights(kind, repo, ref, patch, baseline_id, "
-				"submitter, created_at, idempotency_key, idempotency_sha256) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &st, NULL);
+				"submitter, created_at, idempotency_key, idempotency_sha256, "
+				"schedule_id, bisection_id) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->kind, -1, SQLITE_STATIC);
@@ -279,6 +287,10 @@ static int write_flight(sqlite3 *db, const struct submission *s, const char *sub
 		sqlite3_bind_text(st, 8, s->key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 9, s->body_sha256, -1, SQLITE_STATIC);
 	}
+	if (s->schedule_id)
+		sqlite3_bind_int64(st, 10, s->schedule_id);
+	if (s->bisection_id)
+		sqlite3_bind_int64(st, 11, s->bisection_id);
 	rc = step_done(db, st);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -440,7 +452,7 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 	if (rc == SQLITE_OK) {
 		stop = admission(r->db, r->cfg, &s, who, &flight, jobs, &e);
 		if (stop == 0)
-			rc = write_flight(r->db, &s, who, &flight, jobs);
+			rc = write_flight(r->db, r->cfg, &s, who, &flight, jobs);
 		if (stop == 0 && rc == SQLITE_OK)
 			rc = db_exec(r->db, "COMMIT", err, sizeof err);
 		else if (rc != SQLITE_OK)
@@ -523,4 +535,33 @@ enum MHD_Result api_flight_cancel(struct http_req *r)
 		r->kick(r->kick_arg);
 	return http_send_json(r, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:b}", "id",
 		(json_int_t)r->ids[0], "cancel_requested", 1));
+}
+
+int submit_flight(sqlite3 *db, const struct xenrt_config *cfg, const struct flight_request *req,
+		  int64_t *flight, char *err, size_t errlen)
+{
+	struct submission s = { .kind = req->kind, .repo = req->repo, .ref = req->ref,
+				.baseline = req->baseline, .runvars = req->runvars,
+				.schedule_id = req->schedule_id, .bisection_id = req->bisection_id };
+	struct verr e;
+	if (req->nsuites == 0 || req->nsuites > MAX_SUITES) {
+		snprintf(err, errlen, "expected 1..%d suites", MAX_SUITES);
+		return -1;
+	}
+	for (size_t i = 0; i < req->nsuites; i++) {
+		if (suite_hosts(cfg, req->suites[i], &s.hosts[i], &e) < 0) {
+			snprintf(err, errlen, "%s", e.msg);
+			return -1;
+		}
+		s.suites[i] = req->suites[i];
+	}
+	s.nsuites = req->nsuites;
+	json_t *jobs = json_array();
+	int rc = write_flight(db, cfg, &s, req->submitter, flight, jobs);
+	json_decref(jobs);
+	if (rc == SQLITE_NOTFOUND)
+		snprintf(err, errlen, "baseline flight %" PRId64 " does not exist", s.baseline);
+	else if (rc != SQLITE_OK)
+		snprintf(err, errlen, "storing the flight: %s", sqlite3_errmsg(db));
+	return rc == SQLITE_OK ? 0 : -1;
 }

@@ -24,6 +24,7 @@ int cli_show(int argc, char **argv);
 int cli_cancel(int argc, char **argv);
 int cli_hosts(int argc, char **argv);
 int cli_gc(int argc, char **argv);
+int cli_schedule(int argc, char **argv);
 
 /* Loads the config file (NULL: defaults) and applies --db; prints the error
  * and returns -1 on failure. */

@@ -17,6 +17,8 @@
 #include "db.h"
 #include "executor.h"
 #include "http.h"
+#include "steward.h"
+#include "webhook.h"
 
 static void kick(void *ex)
 {
@@ -99,9 +101,25 @@ int cli_serve(int argc, char **argv)
 			return XENRT_EXIT_ERROR;
 		}
 	}
+	/* The automation (schedules, tested refs, bisection, webhooks) runs
+	 * with the executor: without one nothing would run what it starts. */
+	struct webhook_sender *ws = NULL;
+	struct steward *sw = NULL;
+	if (ex) {
+		ws = webhook_start(&cfg, err, sizeof err);
+		sw = ws ? steward_start(&cfg, ws, kick, ex, err, sizeof err) : NULL;
+		if (!sw) {
+			fprintf(stderr, "xenrt serve: automation: %s\n", err);
+			webhook_stop(ws);
+			executor_stop(ex);
+			return XENRT_EXIT_ERROR;
+		}
+	}
 	struct http_server *http = http_start(&cfg, ex ? kick : NULL, ex, err, sizeof err);
 	if (!http) {
 		fprintf(stderr, "xenrt serve: %s\n", err);
+		steward_stop(sw);
+		webhook_stop(ws);
 		executor_stop(ex);
 		return XENRT_EXIT_ERROR;
 	}
@@ -113,6 +131,8 @@ int cli_serve(int argc, char **argv)
 	sigwait(&stop, &sig);
 	fprintf(stderr, "xenrt serve: %s, shutting down\n", strsignal(sig));
 	http_stop(http);
+	steward_stop(sw);
+	webhook_stop(ws);
 	if (ex)
 		executor_stop(ex);
 	fprintf(stderr, "xenrt serve: stopped\n");

@@ -43,6 +43,11 @@ void config_defaults(struct xenrt_config *cfg)
 	SET(cfg->web_dir, "web-status");
 	SET(cfg->http_addr, "127.0.0.1");
 	config_set_port(cfg, 8080);
+	cfg->webhook_timeout_s = 5;
+	cfg->webhook_retry_ms = 5000;
+	cfg->webhook_max_attempts = 6;
+	cfg->steward_tick_ms = 1000;
+	cfg->bisect_repeats = 2;
 	cfg->max_queued_per_token = 100;
 	cfg->max_patch_bytes = 512 * 1024;
 	cfg->nhosts = 2;
@@ -235,9 +240,29 @@ static int load_key(struct ctx *c, const char *k, json_t *v, struct xenrt_config
 		return get_int(c, k, v, 1, 100000, &cfg->max_queued_per_token);
 	if (strcmp(k, "max_patch_bytes") == 0)
 		return get_int(c, k, v, 1, 1024 * 1024, &cfg->max_patch_bytes);
+	static const struct {
+		const char *key;
+		size_t off;
+		int lo, hi;
+	} ints[] = {
+		{ "webhook_timeout_s", offsetof(struct xenrt_config, webhook_timeout_s), 1, 300 },
+		{ "webhook_retry_ms", offsetof(struct xenrt_config, webhook_retry_ms), 10, 3600000 },
+		{ "webhook_max_attempts", offsetof(struct xenrt_config, webhook_max_attempts), 1, 50 },
+		{ "steward_tick_ms", offsetof(struct xenrt_config, steward_tick_ms), 10, 60000 },
+		{ "bisect_repeats", offsetof(struct xenrt_config, bisect_repeats), 1, 5 },
+	};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if (strcmp(k, ints[i].key) == 0)
+			return get_int(c, k, v, ints[i].lo, ints[i].hi,
+				       (int *)((char *)cfg + ints[i].off));
+	int rc = config_auto_key(c->file, k, v, cfg, c->err, c->errlen);
+	if (rc <= 0)
+		return rc;
 	return fail(c, k, "unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
 		    "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts, "
-		    "max_queued_per_token, max_patch_bytes)");
+		    "max_queued_per_token, max_patch_bytes, webhooks, webhook_timeout_s, "
+		    "webhook_retry_ms, webhook_max_attempts, schedules, branches, steward_tick_ms, "
+		    "bisect_repeats)");
 }
 
 int config_load(struct xenrt_config *cfg, const char *path, char *err, size_t errlen)

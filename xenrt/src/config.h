@@ -16,6 +16,45 @@
 
 #define XENRT_PATH_MAX   512
 #define XENRT_MAX_HOSTS  32
+#define XENRT_MAX_WEBHOOKS  8
+#define XENRT_MAX_SCHEDULES 16
+#define XENRT_MAX_BRANCHES  8
+#define XENRT_MAX_SUITES    8    /* per schedule */
+
+/* Webhook events, a bit each. */
+enum {
+	WEBHOOK_FLIGHT_FINISHED   = 1,
+	WEBHOOK_REGRESSION        = 2,
+	WEBHOOK_TESTED_REF_PUSHED = 4,
+	WEBHOOK_HOST_OFFLINE      = 8,
+};
+
+/* POSTed as JSON for every event in `events` (config_auto.c). */
+struct xenrt_webhook {
+	char url[512];                     /* http:// or https:// */
+	unsigned events;
+};
+
+/* A recurring flight: every `every_s` seconds, or daily at `at` (UTC). */
+struct xenrt_schedule_decl {
+	char name[64];                     /* [a-z0-9_-]+, unique */
+	char repo[XENRT_PATH_MAX];
+	char ref[256];
+	char kind[16];                     /* nightly (default), branch, gate */
+	char suites[XENRT_MAX_SUITES][64];
+	int nsuites;
+	char runvars[1024];                /* a JSON object of strings, "" = none */
+	char at[6];                        /* "HH:MM", or "" */
+	int every_s;                       /* 0 when `at` is used */
+};
+
+/* A tracked branch: gate flights of (repo, branch) whose verdict is
+ * tolerable push their revision to tested_ref in repo. */
+struct xenrt_branch {
+	char repo[XENRT_PATH_MAX];
+	char branch[128];
+	char tested_ref[256];              /* default refs/heads/tested/<branch> */
+};
 
 struct xenrt_host_decl {
 	char name[64];          /* [a-z0-9_-]+, unique */
@@ -48,7 +87,24 @@ struct xenrt_config {
 	 * and the largest patch it may submit in bytes (more is 413). */
 	int max_queued_per_token;          /* 100 */
 	int max_patch_bytes;               /* 524288 */
+	/* The farm's automation (steward.c, webhook.c). */
+	size_t nwebhooks;
+	struct xenrt_webhook webhooks[XENRT_MAX_WEBHOOKS];
+	int webhook_timeout_s;             /* 5: one delivery attempt */
+	int webhook_retry_ms;              /* 5000: first back-off, doubled each time */
+	int webhook_max_attempts;          /* 6 */
+	size_t nschedules;
+	struct xenrt_schedule_decl schedules[XENRT_MAX_SCHEDULES];
+	size_t nbranches;
+	struct xenrt_branch branches[XENRT_MAX_BRANCHES];
+	int steward_tick_ms;               /* 1000: how often schedules etc. are looked at */
+	int bisect_repeats;                /* 2: runs of a revision before its verdict counts */
 };
+
+/* The automation keys of the config file (config_auto.c): 1 when `key` is
+ * not one of them, 0 when loaded, -1 with "file: key: what" in err. */
+int config_auto_key(const char *file, const char *key, void *value, struct xenrt_config *cfg,
+		    char *err, size_t errlen);
 
 /* Fills every field with the embedded defaults. */
 void config_defaults(struct xenrt_config *cfg);

@@ -266,6 +266,26 @@ fail:
     return -1;
 }
 
+/* A failed test job of a gate flight runs once more, on another host if
+ * the pool has one (jobs.avoid_host): a step that passes there is flaky,
+ * not a regression (verdict.c).  Part of finish_job's transaction, so the
+ * flight is not decided before its retest ran. */
+static void retest(sqlite3 *db, long long job_id)
+{
+    if (exec_sql(db, "INSERT INTO jobs (flight_id, name, suite, depends_on, hosts_needed,"
+                     " retest_of, avoid_host)"
+                     " SELECT j.flight_id, j.name || '~retest', j.suite, j.depends_on, j.hosts_needed,"
+                     " j.id, (SELECT jh.host_id FROM job_hosts jh WHERE jh.job_id = j.id"
+                     "        AND jh.attempt = j.attempt ORDER BY jh.host_id LIMIT 1)"
+                     " FROM jobs j JOIN flights f ON f.id = j.flight_id"
+                     " WHERE j.id = ?1 AND f.kind = 'gate' AND f.cancel_requested = 0"
+                     " AND j.retest_of IS NULL AND j.suite != 'build' AND j.hosts_needed > 0",
+                 job_id, 0, NULL) == 0 && sqlite3_changes(db) == 1)
+        exec_sql(db, "INSERT INTO runvars (job_id, name, value)"
+                     " SELECT (SELECT id FROM jobs WHERE retest_of = ?1), name, value"
+                     " FROM runvars WHERE job_id = ?1", job_id, 0, NULL);
+}
+
 /* Records the end of an attempt: hosts back (quarantined if broken), the
  * job decided or requeued for another attempt, the flight settled. */
 static void finish_job(struct executor *ex, sqlite3 *db, const struct claim *c, enum verdict v,
@@ -291,6 +311,8 @@ static void finish_job(struct executor *ex, sqlite3 *db, const struct claim *c, 
     else
         exec_sql(db, "UPDATE jobs SET status = ?3, finished_at = ?4 WHERE id = ?1",
                  c->job_id, 0, verdict_name(v));
+    if (v == V_FAIL)
+        retest(db, c->job_id);
     if (settle_queue(db) || settle_flights(db) ||
         db_exec(db, "COMMIT", err, sizeof(err)) != SQLITE_OK) {
         db_exec(db, "ROLLBACK", err, sizeof(err));

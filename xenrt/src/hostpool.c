@@ -76,10 +76,16 @@ int hostpool_reserve_locked(sqlite3 *db, long long job_id, int attempt, int n,
         "SELECT id, name, cpu_model, vcpus, memory_mib FROM hosts"
         " WHERE state = 'idle' AND needs_health_check = 0 AND reserved_by IS NULL"
         " AND driver IN " HOSTPOOL_DRIVERS
+        /* A retest runs on another host than the failure, unless the pool
+         * has no other. */
+        " AND (id IS NOT (SELECT avoid_host FROM jobs WHERE id = ?2)"
+        "      OR (SELECT count(*) FROM hosts WHERE state != 'offline'"
+        "          AND driver IN " HOSTPOOL_DRIVERS ") < 2)"
         " ORDER BY name LIMIT ?1", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlerr(db, "host query", err, errlen);
     sqlite3_bind_int(st, 1, n);
+    sqlite3_bind_int64(st, 2, job_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fill(st, &hosts[got++]);
     sqlite3_finalize(st);

@@ -70,6 +70,9 @@ static const struct route {
 	{ "GET", "/api/hosts", api_hosts_list },
 	{ "GET", "/api/hosts/#/events", api_host_events },
 	{ "GET", "/api/metrics", api_metrics },
+	{ "GET", "/api/schedules", api_schedules },
+	{ "GET", "/api/bisections/#", api_bisection },
+	{ "GET", "/api/webhooks", api_webhooks },
 	{ "GET", "/logs/#/#/*", http_serve_log },
 	{ "GET", "/logs/events/#/*", http_serve_event_log },
 	{ "GET", "/static/*", http_serve_static },
@@ -79,6 +82,7 @@ static const struct route {
 	{ "GET", "/hosts", status_hosts_page },
 	{ "GET", "/hosts/#", status_host_page },
 	{ "GET", "/trends", status_trends_page },
+	{ "GET", "/bisections/#", status_bisection_page },
 };
 
 static bool parse_id(const char *s, size_t n, int64_t *out)

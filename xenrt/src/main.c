@@ -15,10 +15,12 @@ static const struct {
 	{ "submit", cli_submit, "submit --repo PATH|URL --ref REF --suite S [--suite S2] "
 	  "[--patch FILE] [--kind K] [--baseline ID] [--runvar N=V] [--wait]" },
 	{ "list", cli_list, "list [--limit N] [--before ID] [--kind K]   recent flights" },
-	{ "show", cli_show, "show FLIGHT                     a flight's jobs and steps" },
+	{ "show", cli_show, "show FLIGHT [--junit]           a flight's jobs and steps (or JUnit XML)" },
 	{ "cancel", cli_cancel, "cancel FLIGHT" },
 	{ "hosts", cli_hosts, "hosts                           the host pool" },
 	{ "token", cli_token, "token create|list|revoke|check [NAME]   API tokens (local database)" },
+	{ "schedule", cli_schedule, "schedule add NAME --repo R --ref REF --suite S (--at HH:MM | "
+	  "--every S) | list | remove NAME   recurring flights (local database)" },
 	{ "db", cli_db, "db migrate|version              the local database" },
 	{ "gc", cli_gc, "gc [--keep-flights N] [--dry-run]   remove artifacts no recent or unfinished "
 	  "flight uses" },

@@ -1,7 +1,9 @@
 /* verdict.c: a flight's verdict and the release gate (see verdict.h).
  *
  * Verdict (design.md section 4): a failed step is "flaky" if the same step of
- * the same job passed in another flight of the same revision, a "regression"
+ * the same job passed in another flight of the same revision or in the
+ * job's automatic retest (a gate flight's failed job runs once more on
+ * another host, executor.c; retests are never judged themselves), a "regression"
  * if it passed in the baseline flight, "known" if the baseline had it failing
  * too, and plain "fail" when there is no baseline to compare with.  broken is
  * infrastructure and never the code's fault.  The flight's verdict is the
@@ -31,12 +33,15 @@ static const char *const red_steps_sql =
 	"(SELECT bs.status FROM jobs bj JOIN steps bs ON bs.job_id = bj.id "
 	" WHERE bj.flight_id = f.baseline_id AND bj.name = j.name AND bs.name = s.name "
 	" ORDER BY bs.seq DESC LIMIT 1), "
-	"s.status = 'fail' AND EXISTS (SELECT 1 FROM flights o JOIN jobs oj ON oj.flight_id = o.id "
+	"s.status = 'fail' AND (EXISTS (SELECT 1 FROM flights o JOIN jobs oj ON oj.flight_id = o.id "
 	" JOIN steps os ON os.job_id = oj.id WHERE o.revision = f.revision AND o.id != f.id "
 	" AND oj.name = j.name AND os.name = s.name AND os.status = 'pass') "
+	" OR EXISTS (SELECT 1 FROM jobs rj JOIN steps rs ON rs.job_id = rj.id "
+	" WHERE rj.retest_of = j.id AND rs.attempt = rj.attempt AND rs.name = s.name "
+	" AND rs.status = 'pass')) "
 	"FROM flights f JOIN jobs j ON j.flight_id = f.id JOIN steps s ON s.job_id = j.id "
 	"WHERE f.id IN (SELECT value FROM json_each(?1)) AND s.attempt = j.attempt "
-	"AND s.status IN ('fail', 'broken') ORDER BY f.id, j.id, s.seq";
+	"AND j.retest_of IS NULL AND s.status IN ('fail', 'broken') ORDER BY f.id, j.id, s.seq";
 
 /* Which verdict list a red step belongs to. */
 static const char *classify(const char *status, const char *was, int passed_elsewhere)
@@ -138,6 +143,15 @@ static json_t *gate(json_t *flight, json_t *lists, const char *summary)
 		decision = "wait", push = json_null();
 		snprintf(reason, sizeof reason, "the flight is still running");
 	}
+	/* The farm's own bisection of the regression, once it named a commit. */
+	json_t *bis = json_object_get(flight, "bisection");
+	const char *first_bad = json_string_value(json_object_get(bis, "first_bad"));
+	if (first_bad) {
+		size_t used = strlen(reason);
+		snprintf(reason + used, sizeof reason - used, "; first bad commit %.12s (bisection %"
+			 JSON_INTEGER_FORMAT ")", first_bad,
+			 json_integer_value(json_object_get(bis, "id")));
+	}
 	return json_pack("{s:o, s:s, s:s}", "push", push, "decision", decision, "reason", reason);
 }
 
@@ -183,6 +197,44 @@ static const char *id_key(json_t *flight, char key[32])
 	return key;
 }
 
+/* Each flight's newest bisection, as "bisection" {id, status, first_bad,
+ * message, url} (null when none): one query for all of them. */
+static int bisections(sqlite3 *db, json_t *flights, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(flights, i, f)
+		json_object_set_new(f, "bisection", json_null());
+	char *idlist = json_ids(flights);
+	sqlite3_stmt *st = NULL;
+	int rc = idlist ? sqlite3_prepare_v2(db, "SELECT flight_id, id, status, first_bad, message "
+					     "FROM bisections WHERE flight_id IN (SELECT value FROM "
+					     "json_each(?1)) ORDER BY id", -1, &st, NULL) : SQLITE_NOMEM;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, idlist, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			json_int_t fid = sqlite3_column_int64(st, 0);
+			json_t *b = json_row(st);
+			char url[64];
+			json_object_del(b, "flight_id");
+			snprintf(url, sizeof url, "/bisections/%" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_object_get(b, "id")));
+			json_object_set_new(b, "url", json_string(url));
+			json_array_foreach(flights, i, f)
+				if (json_integer_value(json_object_get(f, "id")) == fid)
+					json_object_set(f, "bisection", b);
+			json_decref(b);
+		}
+	}
+	sqlite3_finalize(st);
+	free(idlist);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "query failed: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	return 0;
+}
+
 int verdict_attach(sqlite3 *db, json_t *flights, char *err, size_t errlen)
 {
 	json_t *by_id = json_object();
@@ -194,6 +246,8 @@ int verdict_attach(sqlite3 *db, json_t *flights, char *err, size_t errlen)
 			"regressions", "failures", "broken", "known", "flaky"));
 	}
 	int rc = json_array_size(flights) ? red_steps(db, flights, by_id, err, errlen) : 0;
+	if (rc == 0 && json_array_size(flights))
+		rc = bisections(db, flights, err, errlen);
 	json_array_foreach(flights, i, f) {
 		if (rc)
 			break;

@@ -13,9 +13,12 @@
 
 /* For every flight object in the array `flights` (each with at least id,
  * kind, status, baseline_id and revision, as the flights table names them)
- * sets "verdict" {summary, regressions, failures, broken, known, flaky} and
- * "gate" (null unless kind is gate).  One query for all the flights
- * however many there are.  Returns 0, or 500 with a message. */
+ * sets "verdict" {summary, regressions, failures, broken, known, flaky},
+ * "bisection" (the farm's bisection of its regression: {id, status,
+ * first_bad, message, url}, or null) and "gate" (null unless kind is gate;
+ * its reason names the first bad commit once a bisection found it).  Two
+ * queries for all the flights however many there are.  Returns 0, or 500
+ * with a message. */
 int verdict_attach(sqlite3 *db, json_t *flights, char *err, size_t errlen);
 
 #endif

@@ -139,7 +139,9 @@ static void unknown_keys_are_errors(void **state)
 	expect_error("{\"db\": \"x.db\"}",
 		     "db: unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
 		     "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts, "
-		     "max_queued_per_token, max_patch_bytes)");
+		     "max_queued_per_token, max_patch_bytes, webhooks, webhook_timeout_s, "
+		     "webhook_retry_ms, webhook_max_attempts, schedules, branches, steward_tick_ms, "
+		     "bisect_repeats)");
 	expect_error("{\"hosts\": [{\"name\": \"a\", \"memory_mb\": 1024}]}",
 		     "hosts[0].memory_mb: unknown key (known: name, driver, cpu_vendor, cpu_model, "
 		     "vcpus, memory_mib, flags)");
