@@ -510,9 +510,18 @@ int model_metrics(sqlite3 *db, const char *name, int64_t limit, json_t **out,
 		  char *err, size_t errlen)
 {
 	json_t *rows = json_array();
+	/* Every finished flight's submission-to-verdict time: derived from its
+	 * own timestamps, one series per kind (the gate's latency is what a
+	 * developer waits for). */
+	bool latency = name && !strcmp(name, MODEL_LATENCY_METRIC);
 	/* Distinct names by hopping through metrics_by_name: one seek per name
 	 * instead of reading every metric ever recorded. */
-	sqlite3_stmt *st = prep(db, name
+	sqlite3_stmt *st = prep(db, latency
+		? "SELECT id AS flight_id, created_at, revision, NULL AS job_id, kind AS job, "
+		  "'submission-to-verdict' AS step, finished_at - created_at AS value, 's' AS unit "
+		  "FROM flights WHERE finished_at IS NOT NULL AND status != 'cancelled' AND "
+		  "bisection_id IS NULL AND ?1 = ?1 ORDER BY id DESC LIMIT ?2"
+		: name
 		? "SELECT f.id AS flight_id, f.created_at, f.revision, j.id AS job_id, "
 		  "j.name AS job, s.name AS step, m.value, m.unit FROM metrics m "
 		  "JOIN steps s ON m.step_id = s.id JOIN jobs j ON s.job_id = j.id "
@@ -538,6 +547,7 @@ int model_metrics(sqlite3 *db, const char *name, int64_t limit, json_t **out,
 		json_t *r;
 		json_array_foreach(rows, i, r)
 			json_array_append(names, json_object_get(r, "name"));
+		json_array_append_new(names, json_string(MODEL_LATENCY_METRIC));
 		json_decref(rows);
 		*out = json_pack("{s:o}", "metrics", names);
 	} else {

@@ -49,8 +49,12 @@ int model_hosts(sqlite3 *db, json_t **out, char *err, size_t errlen);
 int model_host_events(sqlite3 *db, const struct xenrt_config *cfg, int64_t host_id,
 		      int64_t before, int64_t limit, json_t **out, char *err, size_t errlen);
 
+/* The derived metric every finished flight has: seconds from submission
+ * to verdict, one series per flight kind (bisection probes left out). */
+#define MODEL_LATENCY_METRIC "verdict_latency_s"
+
 /* {"metrics": [names]} when name is NULL (one index seek per distinct
- * name); otherwise {"metric": name, "points": [...]} with the `limit` most
+ * name, then MODEL_LATENCY_METRIC); otherwise {"metric": name, "points": [...]} with the `limit` most
  * recent values of that metric, newest first, each with its flight, job,
  * step, revision and time. */
 int model_metrics(sqlite3 *db, const char *name, int64_t limit, json_t **out,

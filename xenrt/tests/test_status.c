@@ -267,8 +267,38 @@ static void trends_plot_metrics_as_escaped_svg(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "unit")), "us");
 	json_decref(doc);
 	doc = get_json(h, "/api/metrics", 200);
-	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 2);
+	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 3);
 	json_decref(doc);
+}
+
+/* Every finished flight's submission-to-verdict time is a metric, one
+ * series per kind, on the trends page; unfinished, cancelled and bisection
+ * probe flights have none. */
+static void verdict_latency_is_a_metric(void **state)
+{
+	struct harness *h = *state;
+	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, finished_at, status) "
+		"VALUES (1, 'gate', '/r', 'm', 't', 100, 130, 'pass'),"
+		"(2, 'gate', '/r', 'm', 't', 200, 212.5, 'fail'),"
+		"(3, 'nightly', '/r', 'm', 't', 300, 400, 'pass'),"
+		"(4, 'gate', '/r', 'm', 't', 400, NULL, 'running'),"
+		"(5, 'gate', '/r', 'm', 't', 500, 501, 'cancelled');");
+	json_t *doc = get_json(h, "/api/metrics", 200);
+	json_t *names = json_object_get(doc, "metrics");
+	assert_string_equal(json_string_value(json_array_get(names, json_array_size(names) - 1)),
+			    "verdict_latency_s");
+	json_decref(doc);
+	doc = get_json(h, "/api/metrics?name=verdict_latency_s", 200);
+	json_t *pts = json_object_get(doc, "points");
+	assert_int_equal(json_array_size(pts), 3);
+	json_t *p = json_array_get(pts, 1);
+	assert_int_equal(json_integer_value(json_object_get(p, "flight_id")), 2);
+	assert_string_equal(json_string_value(json_object_get(p, "job")), "gate");
+	assert_true(json_real_value(json_object_get(p, "value")) == 12.5);
+	json_decref(doc);
+	struct response r = page(h, "/trends?metric=verdict_latency_s", 200);
+	assert_non_null(strstr(r.body, "flight 2 gate/submission-to-verdict: 12.5 s"));
+	free(r.body);
 }
 
 static void running_flights_refresh_themselves(void **state)
@@ -446,6 +476,7 @@ int main(void)
 		T(flights_list_is_paged),
 		T(unknown_ids_give_html_404),
 		T(trends_plot_metrics_as_escaped_svg),
+		T(verdict_latency_is_a_metric),
 		T(running_flights_refresh_themselves),
 		T(console_tail_drops_terminal_escapes),
 		T(gate_says_push_or_not_and_why),

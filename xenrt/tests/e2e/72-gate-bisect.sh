@@ -11,12 +11,15 @@
 #    commit (each revision's verdict repeated before it is trusted).
 . "$(dirname "$0")/lib.bash"
 
-echo "1..21"
+echo "1..24"
 SUITES_DIR=$E2E_TMP/suites
 local_suites "$SUITES_DIR"
 R=$E2E_TMP/repo
 C1=$(make_repo "$R")
 git -C "$R" branch flaky
+git -C "$R" branch locked
+# A lock git leaves behind makes every update of this tested ref fail.
+mkdir -p "$R/.git/refs/heads/tested" && touch "$R/.git/refs/heads/tested/locked.lock"
 B=$E2E_TMP/bisect
 make_repo "$B" >/dev/null
 PLANTED=11
@@ -27,7 +30,8 @@ for i in $(seq 2 16); do
 done
 B1=$(git -C "$B" rev-list --max-parents=0 HEAD)
 EXTRA_CONFIG='"steward_tick_ms": 100, "bisect_repeats": 2,
- "branches": [{"repo": "'$R'", "branch": "main"}, {"repo": "'$R'", "branch": "flaky"}]'
+ "branches": [{"repo": "'$R'", "branch": "main"}, {"repo": "'$R'", "branch": "flaky"},
+  {"repo": "'$R'", "branch": "locked"}]'
 start_farm
 tested() { git -C "$R" rev-parse -q --verify "refs/heads/tested/$1" 2>/dev/null || echo none; }
 
@@ -50,6 +54,17 @@ check "the farm bisects the gate's regression" wait_for 20 found "$G2"
 is "its gate reason names the first bad commit" \
     "$(flight "$G2" | jq -r .gate.reason | grep -o 'first bad commit [0-9a-f]*')" \
     "first bad commit ${C2:0:12}"
+
+# A push that fails is reported on the flight, and not retried.
+L=$(submit_to "$R" locked gate check)
+wait_flight "$L" 20 >/dev/null
+pushed() { [ "$(flight "$L" | jq '.tested_pushes | length')" -ge 1 ]; }
+wait_for 5 pushed
+is "a failed push is recorded with git's reason" \
+    "$(flight "$L" | jq -r '.tested_pushes[0] | "\(.ok) \(.message | test("failed: git update-ref exited"))"')" "0 true"
+check "and shown on the flight page" sh -c "curl -s '$URL/flights/$L' | grep -q 'tested ref NOT moved'"
+sleep 0.5
+is "and not retried" "$(flight "$L" | jq '.tested_pushes | length')" 1
 
 # --- flaky ---------------------------------------------------------------------
 G3=$(submit_to "$R" flaky gate flaky)
