@@ -3,7 +3,8 @@
  * A submission is validated completely (JSON syntax, field names and types,
  * values, suites, baseline) before anything is written, and then written in
  * one transaction: the flight, its build job, one job per suite depending on
- * the build, and the runvars.  So every rejected request leaves the database
+ * the build (with its suite's text and SHA-256, which is what it will run:
+ * job_suite.h), and the runvars.  So every rejected request leaves the database
  * exactly as it was, and an accepted one is never half there when the
  * executor looks.  All values reach SQLite as bound parameters.
  *
@@ -39,6 +40,8 @@ struct submission {
 	const char *kind, *repo, *ref, *patch;
 	const char *suites[MAX_SUITES];
 	int hosts[MAX_SUITES];
+	char *suite_text[MAX_SUITES];        /* malloc'd: stored with the job */
+	char suite_sha256[MAX_SUITES][65];
 	size_t nsuites;
 	int64_t baseline;    /* 0: none */
 	json_t *runvars;     /* borrowed, may be NULL */
@@ -90,22 +93,43 @@ static int get_str(json_t *doc, const char *field, bool required, size_t max, co
 	return 0;
 }
 
-/* Whether `name` is a suite this farm can run (suite_load checks the name's
- * alphabet, finds and parses the file), and how many hosts it needs. */
-static int suite_hosts(const struct xenrt_config *cfg, const char *name, int *hosts, struct verr *e)
+static int sha256_hex(const char *data, size_t len, char out[65]);
+
+/* Whether `name` is a suite this farm can run (suite_read checks the name's
+ * alphabet and finds the file, suite_parse the text), how many hosts it
+ * needs, and its text and hash, which the job keeps (*text malloc'd). */
+static int suite_hosts(const struct xenrt_config *cfg, const char *name, int *hosts, char **text,
+		       char sha[65], struct verr *e)
 {
+	*text = NULL;
 	if (!strcmp(name, "build"))
 		return bad(e, 422, "suite '%s': %s", name, "reserved for the flight's build job");
 	struct suite *st;
 	char err[400];
-	if (suite_load(cfg->suites_dir, name, &st, err, sizeof err) < 0) {
+	if (suite_read(cfg->suites_dir, name, text, err, sizeof err) < 0 ||
+	    suite_parse(*text, name, name, &st, err, sizeof err) < 0) {
+		free(*text);
+		*text = NULL;
 		e->status = 422;
 		snprintf(e->msg, sizeof e->msg, "suite '%.64s': %s", name, err);
 		return -1;
 	}
 	*hosts = st->hosts_needed;
 	suite_free(st);
+	if (sha256_hex(*text, strlen(*text), sha) < 0) {
+		free(*text);
+		*text = NULL;
+		return bad(e, 500, "%s: %s", "suite", "SHA-256 failed");
+	}
 	return 0;
+}
+
+static void submission_free(struct submission *s)
+{
+	for (size_t i = 0; i < MAX_SUITES; i++) {
+		free(s->suite_text[i]);
+		s->suite_text[i] = NULL;
+	}
 }
 
 static bool runvar_name_ok(const char *s)
@@ -170,7 +194,7 @@ static int validate(const struct xenrt_config *cfg, json_t *doc, struct submissi
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->suites[j], name))
 				return bad(e, 400, "suite '%.64s': %s", name, "listed twice");
-		if (suite_hosts(cfg, name, &s->hosts[i], e) < 0)
+		if (suite_hosts(cfg, name, &s->hosts[i], &s->suite_text[i], s->suite_sha256[i], e) < 0)
 			return -1;
 		s->suites[i] = name;
 	}
@@ -208,11 +232,12 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
 }
 
 static int insert_job(sqlite3 *db, int64_t flight, const char *name, int64_t depends_on,
-		      int hosts, int64_t *id)
+		      int hosts, const char *text, const char *sha, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db, "INSERT INTO jobs(flight_id, name, suite, depends_on, "
-				    "hosts_needed) VALUES (?1, ?2, ?2, ?3, ?4)", -1, &st, NULL);
+				    "hosts_needed, suite_text, suite_sha256) "
+				    "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, flight);
@@ -220,6 +245,10 @@ static int insert_job(sqlite3 *db, int64_t flight, const char *name, int64_t dep
 	if (depends_on)
 		sqlite3_bind_int64(st, 3, depends_on);
 	sqlite3_bind_int(st, 4, hosts);
+	if (text) {
+		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, sha, -1, SQLITE_STATIC);
+	}
 	rc = step_done(db, st);
 	*id = sqlite3_last_insert_rowid(db);
 	return rc;
@@ -297,14 +326,15 @@ static int write_flight(sqlite3 *db, const struct xenrt_config *cfg, struct subm
 	*flight = sqlite3_last_insert_rowid(db);
 
 	int64_t build;
-	rc = insert_job(db, *flight, "build", 0, 0, &build);
+	rc = insert_job(db, *flight, "build", 0, 0, NULL, NULL, &build);
 	if (rc == SQLITE_OK && s->runvars)
 		rc = insert_runvars(db, build, s->runvars);
 	json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)build,
 					      "name", "build", "hosts_needed", 0));
 	for (size_t i = 0; i < s->nsuites && rc == SQLITE_OK; i++) {
 		int64_t job;
-		rc = insert_job(db, *flight, s->suites[i], build, s->hosts[i], &job);
+		rc = insert_job(db, *flight, s->suites[i], build, s->hosts[i], s->suite_text[i],
+				s->suite_sha256[i], &job);
 		if (rc == SQLITE_OK && s->runvars)
 			rc = insert_runvars(db, job, s->runvars);
 		json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)job,
@@ -429,6 +459,7 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 	struct verr e;
 	if (validate(r->cfg, doc, &s, &e) < 0) {
 		ret = http_error(r, e.status, "%s", e.msg);
+		submission_free(&s);
 		json_decref(doc);
 		return ret;
 	}
@@ -436,10 +467,12 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 		ret = http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "field 'patch': %zu bytes, more than "
 				 "the %d a token may submit", strlen(s.patch),
 				 r->cfg->max_patch_bytes);
+		submission_free(&s);
 		json_decref(doc);
 		return ret;
 	}
 	if (sha256_hex(r->body, r->body_len, s.body_sha256) < 0) {
+		submission_free(&s);
 		json_decref(doc);
 		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "SHA-256 failed");
 	}
@@ -463,6 +496,7 @@ enum MHD_Result api_flights_submit(struct http_req *r)
 		}
 	}
 	json_decref(doc);
+	submission_free(&s);
 	if (stop > 1) {
 		json_decref(jobs);
 		return http_error(r, (unsigned)stop, "%s", e.msg);
@@ -549,8 +583,10 @@ int submit_flight(sqlite3 *db, const struct xenrt_config *cfg, const struct flig
 		return -1;
 	}
 	for (size_t i = 0; i < req->nsuites; i++) {
-		if (suite_hosts(cfg, req->suites[i], &s.hosts[i], &e) < 0) {
+		if (suite_hosts(cfg, req->suites[i], &s.hosts[i], &s.suite_text[i],
+				s.suite_sha256[i], &e) < 0) {
 			snprintf(err, errlen, "%s", e.msg);
+			submission_free(&s);
 			return -1;
 		}
 		s.suites[i] = req->suites[i];
@@ -559,6 +595,7 @@ int submit_flight(sqlite3 *db, const struct xenrt_config *cfg, const struct flig
 	json_t *jobs = json_array();
 	int rc = write_flight(db, cfg, &s, req->submitter, flight, jobs);
 	json_decref(jobs);
+	submission_free(&s);
 	if (rc == SQLITE_NOTFOUND)
 		snprintf(err, errlen, "baseline flight %" PRId64 " does not exist", s.baseline);
 	else if (rc != SQLITE_OK)

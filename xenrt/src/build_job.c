@@ -26,6 +26,7 @@
 #include "artifact.h"
 #include "config.h"
 #include "proc.h"
+#include "job_suite.h"
 #include "suite.h"
 
 #define GIT_TIMEOUT_S   120
@@ -160,7 +161,7 @@ static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
 
     *dom0 = *hypervisor = 0;
     if (sqlite3_prepare_v2(jr->db,
-            "SELECT DISTINCT suite FROM jobs WHERE flight_id = ?1 AND suite != 'build'", -1, &st,
+            "SELECT id, suite FROM jobs WHERE flight_id = ?1 AND suite != 'build'", -1, &st,
             NULL) != SQLITE_OK) {
         *hypervisor = 1;
         return;
@@ -171,8 +172,8 @@ static void flight_needs(struct job_run *jr, int *dom0, int *hypervisor)
         char err[256];
 
         suites++;
-        if (suite_load(jr->cfg->suites_dir, (const char *)sqlite3_column_text(st, 0), &s, err,
-                       sizeof(err)) == 0) {
+        if (job_suite(jr->db, jr->cfg, sqlite3_column_int64(st, 0),
+                      (const char *)sqlite3_column_text(st, 1), &s, err, sizeof(err)) == 0) {
             *dom0 |= suite_needs_dom0(s);
             *hypervisor |= suite_needs_hypervisor(s);
             suite_free(s);

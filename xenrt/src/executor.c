@@ -273,9 +273,9 @@ fail:
 static void retest(sqlite3 *db, long long job_id)
 {
     if (exec_sql(db, "INSERT INTO jobs (flight_id, name, suite, depends_on, hosts_needed,"
-                     " retest_of, avoid_host)"
+                     " suite_text, suite_sha256, retest_of, avoid_host)"
                      " SELECT j.flight_id, j.name || '~retest', j.suite, j.depends_on, j.hosts_needed,"
-                     " j.id, (SELECT jh.host_id FROM job_hosts jh WHERE jh.job_id = j.id"
+                     " j.suite_text, j.suite_sha256, j.id, (SELECT jh.host_id FROM job_hosts jh WHERE jh.job_id = j.id"
                      "        AND jh.attempt = j.attempt ORDER BY jh.host_id LIMIT 1)"
                      " FROM jobs j JOIN flights f ON f.id = j.flight_id"
                      " WHERE j.id = ?1 AND f.kind = 'gate' AND f.cancel_requested = 0"

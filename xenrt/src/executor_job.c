@@ -29,6 +29,7 @@
 #include "proc.h"
 #include "provision.h"
 #include "results.h"
+#include "job_suite.h"
 #include "suite.h"
 
 #define PROVISION_TIMEOUT_S 60
@@ -441,7 +442,7 @@ enum verdict test_job_run(struct job_run *jr, const struct pool_host *hosts, int
     int started = 0, n;
 
     memset(hcs, 0, sizeof(hcs));
-    if (suite_load(jr->cfg->suites_dir, jr->suite, &s, msg, msglen))
+    if (job_suite(jr->db, jr->cfg, jr->job_id, jr->suite, &s, msg, msglen))
         return V_BROKEN;
     n = s->hosts_needed;
     jr->job_deadline = mono_now() + s->job_timeout_s;

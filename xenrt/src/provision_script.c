@@ -14,6 +14,7 @@
 
 #include "artifact.h"
 #include "config.h"
+#include "job_suite.h"
 #include "provision_internal.h"
 #include "ssh_client.h"
 #include "suite.h"
@@ -249,7 +250,7 @@ int provision_host_script(sqlite3 *db, const struct xenrt_config *cfg, const cha
     rc = host_target(db, host, &job, &flight, &attempt, suite_name, err, errlen);
     if (rc)
         return rc;
-    if (suite_load(cfg->suites_dir, suite_name, &s, err, errlen))
+    if (job_suite(db, cfg, job, suite_name, &s, err, errlen))
         return -1;
     snprintf(job_s, sizeof(job_s), job ? "%lld" : "health-check", job);
     snprintf(attempt_s, sizeof(attempt_s), "%d", attempt);

@@ -134,9 +134,18 @@ static int finished_flights(sqlite3 *db, const struct xenrt_config *cfg)
 static int hosts_offline(sqlite3 *db, const struct xenrt_config *cfg)
 {
 	char err[256];
+	sqlite3_stmt *st;
+	/* Most ticks see no new event: a read, not a write transaction. */
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) > (SELECT CAST(value AS INTEGER) "
+			       "FROM farm_state WHERE key = 'host_offline_seen') FROM host_events",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int fresh = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!fresh)
+		return 0;
 	if (db_exec(db, "BEGIN IMMEDIATE", err, sizeof err) != SQLITE_OK)
 		return -1;
-	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
 		"SELECT e.id, e.new_state, h.name, e.reason, e.at FROM host_events e "
 		"JOIN hosts h ON h.id = e.host_id WHERE e.id > (SELECT CAST(value AS INTEGER) "

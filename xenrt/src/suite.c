@@ -440,14 +440,12 @@ static int read_file(const char *path, char **out, char *err, size_t errlen)
     return 0;
 }
 
-int suite_load(const char *suites_dir, const char *name, struct suite **out, char *err,
-               size_t errlen)
+int suite_read(const char *suites_dir, const char *name, char **text, char *err, size_t errlen)
 {
     char path[4096];
-    char *text;
     int rc;
 
-    *out = NULL;
+    *text = NULL;
     if (!suite_name_valid(name)) {
         snprintf(err, errlen, "invalid suite name (allowed: [a-z0-9_-], 1..63 chars)");
         return -1;
@@ -456,11 +454,23 @@ int suite_load(const char *suites_dir, const char *name, struct suite **out, cha
         snprintf(err, errlen, "suites directory path too long");
         return -1;
     }
-    rc = read_file(path, &text, err, errlen);
+    rc = read_file(path, text, err, errlen);
     if (rc == -2)
         snprintf(err, errlen, "unknown suite '%s'", name);
-    if (rc)
+    return rc ? -1 : 0;
+}
+
+int suite_load(const char *suites_dir, const char *name, struct suite **out, char *err,
+               size_t errlen)
+{
+    char path[4096];
+    char *text;
+    int rc;
+
+    *out = NULL;
+    if (suite_read(suites_dir, name, &text, err, errlen))
         return -1;
+    snprintf(path, sizeof(path), "%s/%s.suite", suites_dir, name);
     rc = suite_parse(text, path, name, out, err, errlen);
     free(text);
     return rc;

@@ -88,6 +88,10 @@ struct suite {
 int suite_load(const char *suites_dir, const char *name, struct suite **out,
                char *err, size_t errlen);
 
+/* The text of suites_dir/<name>.suite (malloc'd, NUL-terminated), as a
+ * submission stores it with its job.  0, or -1 with a message. */
+int suite_read(const char *suites_dir, const char *name, char **text, char *err, size_t errlen);
+
 /* Parses suite text already in memory; `origin` names it in error messages. */
 int suite_parse(const char *text, const char *origin, const char *name,
                 struct suite **out, char *err, size_t errlen);

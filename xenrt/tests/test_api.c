@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "hostpool.h"
+#include "job_suite.h"
 #include "test_api_harness.h"
 
 #define GOOD_BODY "{\"repo\": \"/src/kiln\", \"ref\": \"main\", \"suites\": [\"smoke\"]}"
@@ -555,6 +556,43 @@ static void concurrent_submissions_all_land_whole(void **state)
 	assert_int_equal(atomic_load(&h->kicks), 40);
 }
 
+/* A job keeps the suite text it was submitted with (and its SHA-256): a
+ * suite file edited or broken afterwards changes no queued flight. */
+static void jobs_keep_their_suite_as_submitted(void **state)
+{
+	struct harness *h = *state;
+	char err[256];
+	fx_sh("mkdir -p '%s/suites' && sed 's/^description = .*/description = as submitted/' "
+	      "'%s/testsuites/smoke.suite' > '%s/suites/smoke.suite'", h->dir, fx_repo_top(), h->dir);
+	snprintf(h->cfg.suites_dir, sizeof h->cfg.suites_dir, "%s/suites", h->dir);
+	long long id = submit(h, GOOD_BODY);
+	fx_sh("echo 'not a suite' > '%s/suites/smoke.suite'", h->dir);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs WHERE suite = 'smoke' AND "
+				   "instr(suite_text, 'description = as submitted') > 0"), 1);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs WHERE suite = 'build' AND "
+				   "suite_text IS NULL"), 1);
+	char sha[80], want[80];
+	fx_text(h->db, sha, sizeof sha, "SELECT suite_sha256 FROM jobs WHERE flight_id = %lld AND "
+		"suite = 'smoke'", id);
+	fx_sh("sed 's/^description = .*/description = as submitted/' '%s/testsuites/smoke.suite' | "
+	      "sha256sum | cut -c1-64 > '%s/sha'", fx_repo_top(), h->dir);
+	char path[128];
+	snprintf(path, sizeof path, "%s/sha", h->dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(want, sizeof want, f));
+	fclose(f);
+	want[strcspn(want, "\n")] = '\0';
+	assert_string_equal(sha, want);
+	struct suite *st;
+	long long job = fx_scalar(h->db, "SELECT id FROM jobs WHERE suite = 'smoke'");
+	assert_int_equal(job_suite(h->db, &h->cfg, job, "smoke", &st, err, sizeof err), 0);
+	assert_string_equal(st->description, "as submitted");
+	suite_free(st);
+	/* The broken file is what a new submission meets. */
+	rejected(h, "POST", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0, 422, "suite 'smoke'");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
 
 int main(void)
@@ -580,6 +618,7 @@ int main(void)
 		T(health_check_logs_refuse_traversal),
 		T(baseline_is_accepted_when_it_exists),
 		T(concurrent_submissions_all_land_whole),
+		T(jobs_keep_their_suite_as_submitted),
 	};
 	int rc = cmocka_run_group_tests_name("api", tests, NULL, NULL);
 	curl_global_cleanup();

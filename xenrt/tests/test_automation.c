@@ -1,6 +1,7 @@
 /* test_automation.c: the pure parts of the farm's automation: when a
  * schedule runs next, the config's webhooks, schedules and branches with
- * their error messages, and which webhooks an event is queued for. */
+ * their error messages, which webhooks an event is queued for, and a host
+ * going offline notified once by the steward. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 
 #include "config.h"
 #include "fixture_farm.h"
+#include "db.h"
 #include "schedule.h"
+#include "steward.h"
 #include "tested.h"
 #include "webhook.h"
 
@@ -135,6 +138,30 @@ static void events_go_to_their_subscribers(void **state)
 	free(f);
 }
 
+/* A host going offline is notified once, through the steward's tick. */
+static void host_offline_is_notified_once(void **state)
+{
+	(void)state;
+	struct fx_farm *f = fx_farm_new("/tmp/xenrt-test-auto-XXXXXX");
+	assert_non_null(f);
+	assert_int_equal(fx_open_db(&f->cfg, &f->db), 0);
+	f->cfg.nwebhooks = 1;
+	snprintf(f->cfg.webhooks[0].url, sizeof f->cfg.webhooks[0].url, "http://a/");
+	f->cfg.webhooks[0].events = WEBHOOK_HOST_OFFLINE;
+	char err[256];
+	assert_int_equal(steward_tick(f->db, &f->cfg, NULL), 0);
+	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries"), 0);
+	assert_int_equal(db_exec(f->db, "INSERT INTO host_events(host_id, at, old_state, new_state, "
+				 "reason) VALUES (1, 5, 'broken', 'offline', 'health check failed "
+				 "3 times')", err, sizeof err), SQLITE_OK);
+	steward_tick(f->db, &f->cfg, NULL);
+	steward_tick(f->db, &f->cfg, NULL);
+	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries WHERE event = "
+				   "'host-offline' AND json_extract(payload, '$.host.name') = 'host0'"), 1);
+	fx_farm_close(f->db, f->dir);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +169,7 @@ int main(void)
 		cmocka_unit_test(config_loads_the_automation),
 		cmocka_unit_test(config_mistakes_are_named),
 		cmocka_unit_test(events_go_to_their_subscribers),
+		cmocka_unit_test(host_offline_is_notified_once),
 	};
 	return cmocka_run_group_tests_name("automation", tests, NULL, NULL);
 }
