@@ -32,11 +32,13 @@ enum MHD_Result status_bisection_page(struct http_req *r)
 	else
 		html_raw(&h, "searching");
 	html_raw(&h, "</p>\n<table class=\"facts\">");
-	html_fmt(&h, "<tr><th>regressed flight</th><td><a href=\"/flights/%" JSON_INTEGER_FORMAT
+	html_fmt(&h,
+		 "<tr><th>regressed flight</th><td><a href=\"/flights/%" JSON_INTEGER_FORMAT
 		 "\">%" JSON_INTEGER_FORMAT "</a></td></tr>",
 		 json_integer_value(json_object_get(b, "flight_id")),
 		 json_integer_value(json_object_get(b, "flight_id")));
-	html_fmt(&h, "<tr><th>baseline</th><td><a href=\"/flights/%" JSON_INTEGER_FORMAT
+	html_fmt(&h,
+		 "<tr><th>baseline</th><td><a href=\"/flights/%" JSON_INTEGER_FORMAT
 		 "\">%" JSON_INTEGER_FORMAT "</a></td></tr>",
 		 json_integer_value(json_object_get(b, "baseline_id")),
 		 json_integer_value(json_object_get(b, "baseline_id")));
@@ -51,14 +53,17 @@ enum MHD_Result status_bisection_page(struct http_req *r)
 	const char *first = json_string_value(json_object_get(b, "first_bad"));
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(b, "commits"), i, c) {
+	json_array_foreach(json_object_get(b, "commits"), i, c)
+	{
 		const char *sha = json_string_value(json_object_get(c, "sha"));
 		bool is_first = first && sha && !strcmp(first, sha);
-		html_raw(&h, is_first ? "<tr class=\"first-bad\"><td><code><strong>" : "<tr><td><code>");
+		html_raw(&h, is_first ? "<tr class=\"first-bad\"><td><code><strong>"
+				      : "<tr><td><code>");
 		html_textn(&h, sha ? sha : "", sha ? strnlen(sha, 12) : 0);
 		html_raw(&h, is_first ? "</strong></code></td><td>" : "</code></td><td>");
 		put_field(&h, c, "subject");
-		html_fmt(&h, "</td><td>%" JSON_INTEGER_FORMAT "</td><td>%" JSON_INTEGER_FORMAT
+		html_fmt(&h,
+			 "</td><td>%" JSON_INTEGER_FORMAT "</td><td>%" JSON_INTEGER_FORMAT
 			 "</td><td>%" JSON_INTEGER_FORMAT "</td></tr>\n",
 			 json_integer_value(json_object_get(c, "passed")),
 			 json_integer_value(json_object_get(c, "failed")),

@@ -86,7 +86,8 @@ static long long submit_as(struct harness *h, const char *token, const char *bod
 	char authz[128];
 	long status;
 	auth_header(authz, sizeof authz, "Bearer", token);
-	json_t *j = call(h, "POST", "/api/flights", body ? body : BODY, &status, authz, extra, NULL);
+	json_t *j =
+		call(h, "POST", "/api/flights", body ? body : BODY, &status, authz, extra, NULL);
 	if (status != want)
 		fprintf(stderr, "# submit -> %ld %s\n", status, json_dumps(j, 0));
 	assert_int_equal(status, want);
@@ -154,8 +155,8 @@ static void hold_connections(int port, int n, int ready)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port) };
+	struct sockaddr_in from = { .sin_family = AF_INET },
+			   to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	inet_pton(AF_INET, "127.0.0.2", &from.sin_addr);
 	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
 	static const char half[] = "GET /api/hosts HTTP/1.1\r\nHost: x\r\n";
@@ -223,8 +224,10 @@ static void event_logs_are_listed_only_inside_the_log_root(void **state)
 	struct harness *h = *state;
 	char err[256], sql[512];
 	fx_sh("mkdir -p '%s/outside' && printf 'secret\\n' > '%s/outside/secret.log' && "
-	      "mkdir -p '%s'", h->dir, h->dir, h->cfg.log_dir);
-	snprintf(sql, sizeof sql, "INSERT INTO host_events(host_id, at, new_state, reason, log_dir) "
+	      "mkdir -p '%s'",
+	      h->dir, h->dir, h->cfg.log_dir);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO host_events(host_id, at, new_state, reason, log_dir) "
 		 "VALUES (1, 1, 'broken', 'planted', '../outside')");
 	assert_int_equal(db_exec(h->db, sql, err, sizeof err), SQLITE_OK);
 	json_t *j = get_json(h, "/api/hosts/1/events", 200);
@@ -263,8 +266,10 @@ static void idempotency_key_makes_retries_safe(void **state)
 	char authz[128];
 	long status;
 	auth_header(authz, sizeof authz, "Bearer", h->token);
-	json_t *j = call(h, "POST", "/api/flights", "{\"repo\": \"/r\", \"ref\": \"x\", \"suites\": "
-			 "[\"smoke\"]}", &status, authz, "Idempotency-Key: retry-1", NULL);
+	json_t *j = call(h, "POST", "/api/flights",
+			 "{\"repo\": \"/r\", \"ref\": \"x\", \"suites\": "
+			 "[\"smoke\"]}",
+			 &status, authz, "Idempotency-Key: retry-1", NULL);
 	assert_int_equal(status, 422);
 	assert_non_null(strstr(error_of(j), "Idempotency-Key"));
 	json_decref(j);
@@ -297,8 +302,10 @@ static void per_token_limits(void **state)
 	memset(patch, 'p', 101);
 	patch[101] = '\0';
 	char body[512];
-	snprintf(body, sizeof body, "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
-		 "\"patch\": \"%s\"}", patch);
+	snprintf(body, sizeof body,
+		 "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
+		 "\"patch\": \"%s\"}",
+		 patch);
 	j = call(h, "POST", "/api/flights", body, &status, authz, NULL);
 	assert_int_equal(status, 413);
 	assert_non_null(strstr(error_of(j), "patch"));
@@ -311,11 +318,14 @@ static void per_token_limits(void **state)
 	char other[AUTH_TOKEN_HEX + 1], err[256];
 	assert_int_equal(auth_token_create(h->db, "other", other, err, sizeof err), 0);
 	submit_as(h, other, NULL, NULL, 201);
-	assert_int_equal(db_exec(h->db, "UPDATE flights SET status = 'pass' WHERE id = 1", err,
-				 sizeof err), SQLITE_OK);
+	assert_int_equal(
+		db_exec(h->db, "UPDATE flights SET status = 'pass' WHERE id = 1", err, sizeof err),
+		SQLITE_OK);
 	patch[100] = '\0';
-	snprintf(body, sizeof body, "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
-		 "\"patch\": \"%s\"}", patch);
+	snprintf(body, sizeof body,
+		 "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
+		 "\"patch\": \"%s\"}",
+		 patch);
 	submit_as(h, h->token, body, NULL, 201);
 }
 
@@ -366,7 +376,8 @@ static void only_owner_or_admin_cancels(void **state)
 	free(after);
 	assert_int_equal(cancel_as(h, h->token, a), 202);
 	assert_int_equal(cancel_as(h, admin, b), 202);
-	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights WHERE cancel_requested"), 2);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights WHERE cancel_requested"),
+			 2);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)

@@ -68,12 +68,14 @@ static void config_loads_the_automation(void **state)
 	(void)state;
 	struct xenrt_config cfg;
 	char err[512];
-	assert_int_equal(load("{\"webhooks\": [{\"url\": \"http://h/x\", \"events\": [\"regression\", "
-			      "\"host-offline\"]}], \"schedules\": [{\"name\": \"n\", \"repo\": \"/r\", "
-			      "\"ref\": \"main\", \"suites\": [\"smoke\"], \"at\": \"02:30\", "
-			      "\"runvars\": {\"b\": \"2\", \"a\": \"1\"}}], \"branches\": [{\"repo\": "
-			      "\"/r\", \"branch\": \"main\"}], \"bisect_repeats\": 3}", &cfg, err,
-			      sizeof err), 0);
+	assert_int_equal(
+		load("{\"webhooks\": [{\"url\": \"http://h/x\", \"events\": [\"regression\", "
+		     "\"host-offline\"]}], \"schedules\": [{\"name\": \"n\", \"repo\": \"/r\", "
+		     "\"ref\": \"main\", \"suites\": [\"smoke\"], \"at\": \"02:30\", "
+		     "\"runvars\": {\"b\": \"2\", \"a\": \"1\"}}], \"branches\": [{\"repo\": "
+		     "\"/r\", \"branch\": \"main\"}], \"bisect_repeats\": 3}",
+		     &cfg, err, sizeof err),
+		0);
 	assert_int_equal(cfg.nwebhooks, 1);
 	assert_int_equal(cfg.webhooks[0].events, WEBHOOK_REGRESSION | WEBHOOK_HOST_OFFLINE);
 	assert_string_equal(cfg.schedules[0].kind, "nightly");
@@ -95,18 +97,21 @@ static void config_mistakes_are_named(void **state)
 		     "webhooks[0].events[0]: expected one of");
 	expect_error("{\"webhooks\": [{\"url\": \"http://x\"}]}", "webhooks[0]: needs both");
 	expect_error("{\"schedules\": [{\"name\": \"n\", \"repo\": \"/r\", \"ref\": \"m\", "
-		     "\"suites\": [\"s\"], \"at\": \"25:00\"}]}", "schedules[0].at: expected \"HH:MM\"");
+		     "\"suites\": [\"s\"], \"at\": \"25:00\"}]}",
+		     "schedules[0].at: expected \"HH:MM\"");
 	expect_error("{\"schedules\": [{\"name\": \"n\", \"repo\": \"/r\", \"ref\": \"m\", "
 		     "\"suites\": [\"s\"], \"at\": \"01:00\", \"every_s\": 5}]}",
 		     "schedules[0]: needs exactly one of at and every_s");
 	expect_error("{\"schedules\": [{\"name\": \"n\", \"repo\": \"-x\", \"ref\": \"m\", "
-		     "\"suites\": [\"s\"], \"every_s\": 5}]}", "schedules[0].repo: expected a path");
+		     "\"suites\": [\"s\"], \"every_s\": 5}]}",
+		     "schedules[0].repo: expected a path");
 	expect_error("{\"schedules\": [{\"name\": \"n\", \"repo\": \"/r\", \"ref\": \"m\", "
 		     "\"suites\": [\"s\"], \"every_s\": 5}, {\"name\": \"n\", \"repo\": \"/r\", "
 		     "\"ref\": \"m\", \"suites\": [\"s\"], \"every_s\": 5}]}",
 		     "schedules[1].name: duplicate name");
-	expect_error("{\"branches\": [{\"repo\": \"/r\", \"branch\": \"m\", \"tested_ref\": \"x\"}]}",
-		     "branches[0].tested_ref: expected a full ref name");
+	expect_error(
+		"{\"branches\": [{\"repo\": \"/r\", \"branch\": \"m\", \"tested_ref\": \"x\"}]}",
+		"branches[0].tested_ref: expected a full ref name");
 	expect_error("{\"bisect_repeats\": 0}", "bisect_repeats: expected integer 1..5");
 }
 
@@ -127,13 +132,15 @@ static void events_go_to_their_subscribers(void **state)
 	char err[256];
 	json_t *p = json_pack("{s:i}", "x", 1);
 	assert_int_equal(webhook_queue(f->db, &f->cfg, WEBHOOK_REGRESSION, p, err, sizeof err), 0);
-	assert_int_equal(webhook_queue(f->db, &f->cfg, WEBHOOK_TESTED_REF_PUSHED, p, err, sizeof err),
-			 0);
+	assert_int_equal(
+		webhook_queue(f->db, &f->cfg, WEBHOOK_TESTED_REF_PUSHED, p, err, sizeof err), 0);
 	json_decref(p);
 	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries"), 2);
-	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries WHERE event = "
+	assert_int_equal(fx_scalar(f->db,
+				   "SELECT count(*) FROM webhook_deliveries WHERE event = "
 				   "'regression' AND status = 'pending' AND url IN ('http://a/', "
-				   "'http://b/')"), 2);
+				   "'http://b/')"),
+			 2);
 	fx_farm_close(f->db, f->dir);
 	free(f);
 }
@@ -151,13 +158,19 @@ static void host_offline_is_notified_once(void **state)
 	char err[256];
 	assert_int_equal(steward_tick(f->db, &f->cfg, NULL), 0);
 	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries"), 0);
-	assert_int_equal(db_exec(f->db, "INSERT INTO host_events(host_id, at, old_state, new_state, "
+	assert_int_equal(db_exec(f->db,
+				 "INSERT INTO host_events(host_id, at, old_state, new_state, "
 				 "reason) VALUES (1, 5, 'broken', 'offline', 'health check failed "
-				 "3 times')", err, sizeof err), SQLITE_OK);
+				 "3 times')",
+				 err, sizeof err),
+			 SQLITE_OK);
 	steward_tick(f->db, &f->cfg, NULL);
 	steward_tick(f->db, &f->cfg, NULL);
-	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM webhook_deliveries WHERE event = "
-				   "'host-offline' AND json_extract(payload, '$.host.name') = 'host0'"), 1);
+	assert_int_equal(
+		fx_scalar(f->db,
+			  "SELECT count(*) FROM webhook_deliveries WHERE event = "
+			  "'host-offline' AND json_extract(payload, '$.host.name') = 'host0'"),
+		1);
 	fx_farm_close(f->db, f->dir);
 	free(f);
 }

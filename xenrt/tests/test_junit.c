@@ -21,27 +21,31 @@ static void plant_flight(struct harness *h)
 {
 	char authz[128];
 	snprintf(authz, sizeof authz, "Bearer %s", h->token);
-	struct response r = request(h, "POST", "/api/flights", "{\"repo\": \"/r\", \"ref\": \"m\", "
+	struct response r = request(h, "POST", "/api/flights",
+				    "{\"repo\": \"/r\", \"ref\": \"m\", "
 				    "\"suites\": [\"smoke\", \"hv-selftest\"], \"runvars\": "
-				    "{\"cpu\": \"max<&>\"}}", AUTH_GOOD, NULL, 0);
+				    "{\"cpu\": \"max<&>\"}}",
+				    AUTH_GOOD, NULL, 0);
 	assert_int_equal(r.status, 201);
 	free(r.body);
 	char err[256];
-	assert_int_equal(db_exec(h->db,
-		"UPDATE flights SET status = 'fail', started_at = 1000, finished_at = 1100;"
-		"UPDATE jobs SET status = 'pass', started_at = 1000, finished_at = 1010 WHERE id = 1;"
-		"UPDATE jobs SET status = 'fail', attempt = 2, started_at = 1010, finished_at = 1090 "
-		"WHERE id = 2;"
-		"UPDATE jobs SET status = 'blocked' WHERE id = 3;"
-		"INSERT INTO steps(job_id, seq, attempt, name, status, started_at, finished_at, message) "
-		"VALUES (1, 1, 1, 'build', 'pass', 1000, 1008, NULL),"
-		"(1, 2, 1, 'cache', 'broken', 1008, 1009.5, 'disk full'),"
-		"(2, 1, 1, 'provision-host0', 'broken', 1010, 1020, 'qemu died'),"
-		"(2, 2, 2, 'provision-host0', 'pass', 1030, 1032.5, NULL),"
-		"(2, 3, 2, 'boot <&\"''' || char(27) || '[31m \xc3\xa9', 'fail', 1032.5, 1040, "
-		"'no banner <x>'),"
-		"(2, 4, 2, 'tap:d1:1 hello', 'skip', 1040, 1040, 'not run')",
-		err, sizeof err), SQLITE_OK);
+	assert_int_equal(
+		db_exec(h->db,
+			"UPDATE flights SET status = 'fail', started_at = 1000, finished_at = 1100;"
+			"UPDATE jobs SET status = 'pass', started_at = 1000, finished_at = 1010 WHERE id = 1;"
+			"UPDATE jobs SET status = 'fail', attempt = 2, started_at = 1010, finished_at = 1090 "
+			"WHERE id = 2;"
+			"UPDATE jobs SET status = 'blocked' WHERE id = 3;"
+			"INSERT INTO steps(job_id, seq, attempt, name, status, started_at, finished_at, message) "
+			"VALUES (1, 1, 1, 'build', 'pass', 1000, 1008, NULL),"
+			"(1, 2, 1, 'cache', 'broken', 1008, 1009.5, 'disk full'),"
+			"(2, 1, 1, 'provision-host0', 'broken', 1010, 1020, 'qemu died'),"
+			"(2, 2, 2, 'provision-host0', 'pass', 1030, 1032.5, NULL),"
+			"(2, 3, 2, 'boot <&\"''' || char(27) || '[31m \xc3\xa9', 'fail', 1032.5, 1040, "
+			"'no banner <x>'),"
+			"(2, 4, 2, 'tap:d1:1 hello', 'skip', 1040, 1040, 'not run')",
+			err, sizeof err),
+		SQLITE_OK);
 }
 
 /* The report of flight 1 from the API, saved to <dir>/junit.xml. */
@@ -92,8 +96,10 @@ static void report_validates_against_the_schema(void **state)
 	assert_int_equal(system(cmd), 0);
 	/* And the schema is not a yes-man: a testcase without a name fails it. */
 	fx_sh("sed -i 's/<testcase name=\"build\"/<testcase/' '%s'", path);
-	snprintf(cmd, sizeof cmd, "xmllint --noout --schema '%s/xenrt/tests/data/junit.xsd' '%s' "
-		 "2>/dev/null", fx_repo_top(), path);
+	snprintf(cmd, sizeof cmd,
+		 "xmllint --noout --schema '%s/xenrt/tests/data/junit.xsd' '%s' "
+		 "2>/dev/null",
+		 fx_repo_top(), path);
 	assert_int_not_equal(system(cmd), 0);
 }
 
@@ -123,7 +129,8 @@ static void report_matches_the_flight(void **state)
 	       "flight-1.smoke");
 	expect(path, "string(//testsuite[@name=\"smoke\"]/testcase[skipped]/skipped/@message)",
 	       "not run");
-	expect(path, "string(//testsuite[@name=\"smoke\"]/properties/property[@name=\"cpu\"]/@value)",
+	expect(path,
+	       "string(//testsuite[@name=\"smoke\"]/properties/property[@name=\"cpu\"]/@value)",
 	       "max<&>");
 	expect(path, "string(//testsuite[@name=\"hv-selftest\"]/testcase/skipped/@message)",
 	       "job blocked without steps");
