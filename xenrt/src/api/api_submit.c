@@ -28,6 +28,7 @@
 #include "submit.h"
 #include "suite.h"
 #include "tested.h"
+#include "writes.h"
 
 #define MAX_SUITES 32
 #define MAX_RUNVARS 64
@@ -230,62 +231,14 @@ static int validate(const struct xenrt_config *cfg, json_t *doc, struct submissi
 	return 0;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+/* The SQLite error of a failed write, never SQLITE_OK. */
+static int failed(sqlite3 *db)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-	sqlite3_finalize(st);
-	return rc;
+	int rc = sqlite3_errcode(db);
+	return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ERROR : rc;
 }
 
-static int insert_job(sqlite3 *db, int64_t flight, const char *name, int64_t depends_on, int hosts,
-		      const char *text, const char *sha, int64_t *id)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db,
-				    "INSERT INTO jobs(flight_id, name, suite, depends_on, "
-				    "hosts_needed, suite_text, suite_sha256) "
-				    "VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_int64(st, 1, flight);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (depends_on)
-		sqlite3_bind_int64(st, 3, depends_on);
-	sqlite3_bind_int(st, 4, hosts);
-	if (text) {
-		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, sha, -1, SQLITE_STATIC);
-	}
-	rc = step_done(db, st);
-	*id = sqlite3_last_insert_rowid(db);
-	return rc;
-}
-
-static int insert_runvars(sqlite3 *db, int64_t job, json_t *runvars)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(runvars, k, v)
-	{
-		sqlite3_stmt *st;
-		int rc = sqlite3_prepare_v2(db,
-					    "INSERT INTO runvars(job_id, name, value) "
-					    "VALUES (?1, ?2, ?3)",
-					    -1, &st, NULL);
-		if (rc != SQLITE_OK)
-			return rc;
-		sqlite3_bind_int64(st, 1, job);
-		sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, json_string_value(v), -1, SQLITE_STATIC);
-		rc = step_done(db, st);
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-/* Writes the whole flight; returns SQLITE_OK, SQLITE_NOTFOUND for an unknown
+/* Writes the whole flight (through the write model, writes.h); returns SQLITE_OK, SQLITE_NOTFOUND for an unknown
  * baseline, or an SQLite error.  The caller owns the transaction. */
 static int write_flight(sqlite3 *db, const struct xenrt_config *cfg, struct submission *s,
 			const char *submitter, int64_t *flight, json_t *jobs)
@@ -308,53 +261,37 @@ static int write_flight(sqlite3 *db, const struct xenrt_config *cfg, struct subm
 		if (rc != SQLITE_ROW)
 			return sqlite3_errcode(db);
 	}
-	rc = sqlite3_prepare_v2(db,
-				"INSERT INTO flights(kind, repo, ref, patch, baseline_id, "
-				"submitter, created_at, idempotency_key, idempotency_sha256, "
-				"schedule_id, bisection_id) "
-				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, s->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, s->repo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, s->ref, -1, SQLITE_STATIC);
-	if (s->patch)
-		sqlite3_bind_text(st, 4, s->patch, -1, SQLITE_STATIC);
-	if (s->baseline)
-		sqlite3_bind_int64(st, 5, s->baseline);
-	sqlite3_bind_text(st, 6, submitter, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 7, db_now());
-	if (s->key) {
-		sqlite3_bind_text(st, 8, s->key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, s->body_sha256, -1, SQLITE_STATIC);
-	}
-	if (s->schedule_id)
-		sqlite3_bind_int64(st, 10, s->schedule_id);
-	if (s->bisection_id)
-		sqlite3_bind_int64(st, 11, s->bisection_id);
-	rc = step_done(db, st);
-	if (rc != SQLITE_OK)
-		return rc;
-	*flight = sqlite3_last_insert_rowid(db);
-
+	struct flight_insert f = {
+		.kind = s->kind,
+		.repo = s->repo,
+		.ref = s->ref,
+		.patch = s->patch,
+		.submitter = submitter,
+		.baseline = s->baseline,
+		.idempotency_key = s->key,
+		.idempotency_sha256 = s->body_sha256,
+		.schedule_id = s->schedule_id,
+		.bisection_id = s->bisection_id,
+	};
+	if (writes_flight(db, &f, flight))
+		return failed(db);
 	int64_t build;
-	rc = insert_job(db, *flight, "build", 0, 0, NULL, NULL, &build);
-	if (rc == SQLITE_OK && s->runvars)
-		rc = insert_runvars(db, build, s->runvars);
+	if (writes_job(db, *flight, "build", 0, 0, NULL, NULL, &build) ||
+	    (s->runvars && writes_runvars(db, build, s->runvars)))
+		return failed(db);
 	json_array_append_new(jobs, json_pack("{s:I, s:s, s:i}", "id", (json_int_t)build, "name",
 					      "build", "hosts_needed", 0));
-	for (size_t i = 0; i < s->nsuites && rc == SQLITE_OK; i++) {
+	for (size_t i = 0; i < s->nsuites; i++) {
 		int64_t job;
-		rc = insert_job(db, *flight, s->suites[i], build, s->hosts[i], s->suite_text[i],
-				s->suite_sha256[i], &job);
-		if (rc == SQLITE_OK && s->runvars)
-			rc = insert_runvars(db, job, s->runvars);
+		if (writes_job(db, *flight, s->suites[i], build, s->hosts[i], s->suite_text[i],
+			       s->suite_sha256[i], &job) ||
+		    (s->runvars && writes_runvars(db, job, s->runvars)))
+			return failed(db);
 		json_array_append_new(jobs,
 				      json_pack("{s:I, s:s, s:i}", "id", (json_int_t)job, "name",
 						s->suites[i], "hosts_needed", s->hosts[i]));
 	}
-	return rc;
+	return SQLITE_OK;
 }
 
 /* The Idempotency-Key header: absent (0, *key NULL), 1..128 visible ASCII
@@ -583,22 +520,16 @@ enum MHD_Result api_flight_cancel(struct http_req *r)
 				  "flight %" PRId64 " was submitted by "
 				  "'%s': only that token or an admin token may cancel it",
 				  r->ids[0], owner);
-	/* The status test is repeated in the UPDATE: the flight may finish
+	/* The status test is repeated in the update: the flight may finish
 	 * between the two statements. */
-	if (sqlite3_prepare_v2(r->db,
-			       "UPDATE flights SET cancel_requested = 1 WHERE id = ?1 "
-			       "AND status IN ('queued', 'running')",
-			       -1, &st, NULL) != SQLITE_OK)
-		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", sqlite3_errmsg(r->db));
-	sqlite3_bind_int64(st, 1, r->ids[0]);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	rc = writes_flight_cancel(r->db, r->ids[0]);
+	if (rc < 0)
 		return http_error(r,
-				  rc == SQLITE_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE
-						    : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  sqlite3_errcode(r->db) == SQLITE_BUSY
+					  ? MHD_HTTP_SERVICE_UNAVAILABLE
+					  : MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "%s", sqlite3_errmsg(r->db));
-	if (sqlite3_changes(r->db) == 0)
+	if (rc == 0)
 		return http_error(
 			r, MHD_HTTP_CONFLICT, "flight %" PRId64 " already finished (%s)", r->ids[0],
 			strcmp(status, "queued") && strcmp(status, "running") ? status

@@ -11,6 +11,7 @@
 #include "json_util.h"
 #include "proc.h"
 #include "submit.h"
+#include "writes.h"
 
 #define GIT_TIMEOUT_S 60
 #define MAX_COMMITS 4096
@@ -252,14 +253,8 @@ static int end(sqlite3 *db, const struct state *s, const char *status, const cha
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
 	/* Probes still running answer nothing any more. */
-	char sql[160];
-	snprintf(sql, sizeof sql,
-		 "UPDATE flights SET cancel_requested = 1 WHERE bisection_id = %lld "
-		 "AND status IN ('queued', 'running')",
-		 (long long)s->id);
-	char err[128];
-	if (rc == 0 && db_exec(db, sql, err, sizeof err) != SQLITE_OK)
-		rc = -1;
+	if (rc == 0)
+		rc = writes_probes_cancel(db, s->id);
 	return rc;
 }
 

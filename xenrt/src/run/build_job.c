@@ -28,6 +28,7 @@
 #include "proc.h"
 #include "job_suite.h"
 #include "suite.h"
+#include "writes.h"
 
 #define GIT_TIMEOUT_S 120
 #define MAKE_TIMEOUT_S 900
@@ -245,17 +246,7 @@ static int copy_artifacts(struct job_run *jr, long long from, char *msg, size_t 
 
 static int set_revision(struct job_run *jr, const char *revision)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(jr->db, "UPDATE flights SET revision = ?2 WHERE id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, jr->flight_id);
-	sqlite3_bind_text(st, 2, revision, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	return writes_flight_revision(jr->db, jr->flight_id, revision);
 }
 
 /* Resolves the ref and prepares the source tree in `dir` (unless reused).

@@ -41,6 +41,7 @@
 #include "hostpool.h"
 #include "provision_internal.h"
 #include "ssh_client.h"
+#include "writes.h"
 
 #define MAX_WORKERS 8
 #define IDLE_WAIT_MS 1000
@@ -82,102 +83,6 @@ static void log_err(const char *what, const char *err)
 	fprintf(stderr, "xenrt executor: %s: %s\n", what, err);
 }
 
-/* Runs one statement with ?1 = a, ?2 = b, ?3 = text and ?4 = now (each only
- * if the statement uses it); failures are logged and returned. */
-static int exec_sql(sqlite3 *db, const char *sql, long long a, long long b, const char *text)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_err(sql, sqlite3_errmsg(db));
-		return -1;
-	}
-	/* Statements use the parameters they need; ?4 is always "now". */
-	int n = sqlite3_bind_parameter_count(st);
-	if (n >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (n >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (n >= 3 && text)
-		sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
-	if (n >= 4)
-		sqlite3_bind_double(st, 4, db_now());
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	if (rc)
-		log_err(sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Queued jobs of cancelled flights are cancelled; queued jobs whose
- * dependency ended badly are blocked, with a step saying why. */
-static int settle_queue(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	long long ids[64], deps[64];
-	char dep_status[64][16];
-	int n = 0, rc = 0;
-
-	if (exec_sql(
-		    db,
-		    "UPDATE jobs SET status = 'cancelled', finished_at = ?4 WHERE status = 'queued'"
-		    " AND flight_id IN (SELECT id FROM flights WHERE cancel_requested = 1)"
-		    "",
-		    0, 0, NULL))
-		return -1;
-	if (sqlite3_prepare_v2(
-		    db,
-		    "SELECT j.id, d.id, d.status FROM jobs j JOIN jobs d ON d.id = j.depends_on"
-		    " WHERE j.status = 'queued' AND d.status IN ('fail', 'broken', 'blocked', 'cancelled')"
-		    " LIMIT 64",
-		    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		ids[n] = sqlite3_column_int64(st, 0);
-		deps[n] = sqlite3_column_int64(st, 1);
-		snprintf(dep_status[n], 16, "%s", (const char *)sqlite3_column_text(st, 2));
-		n++;
-	}
-	sqlite3_finalize(st);
-	for (int i = 0; i < n && rc == 0; i++) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "job %lld, which this job depends on, ended %.15s",
-			 deps[i], dep_status[i]);
-		rc = exec_sql(
-			db,
-			"INSERT INTO steps (job_id, seq, name, status, started_at, finished_at, message)"
-			" VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE job_id = ?1),"
-			" 'blocked', 'blocked', ?4, ?4, ?3)",
-			ids[i], 0, msg);
-		if (rc == 0)
-			rc = exec_sql(
-				db,
-				"UPDATE jobs SET status = 'blocked', finished_at = ?4 WHERE id = ?1"
-				"",
-				ids[i], 0, NULL);
-	}
-	return rc;
-}
-
-/* Decides every flight with no queued or running job left. */
-static int settle_flights(sqlite3 *db)
-{
-	return exec_sql(
-		db,
-		"UPDATE flights SET finished_at = ?4, status = CASE"
-		"  WHEN cancel_requested = 1 THEN 'cancelled'"
-		"  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status = 'fail') THEN 'fail'"
-		"  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status = 'broken') THEN 'broken'"
-		"  WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id AND j.status != 'pass') THEN 'cancelled'"
-		"  ELSE 'pass' END"
-		" WHERE status IN ('queued', 'running')"
-		" AND EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id)"
-		" AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.flight_id = flights.id"
-		"                 AND j.status IN ('queued', 'running'))",
-		0, 0, NULL);
-}
-
 struct claim {
 	long long job_id, flight_id;
 	int attempt, hosts_needed;
@@ -209,14 +114,7 @@ static int impossible_job(sqlite3 *db, const struct claim *c)
 
 	snprintf(msg, sizeof(msg), "suite needs %d hosts, the pool has %d usable", c->hosts_needed,
 		 usable_hosts(db));
-	return exec_sql(
-		       db,
-		       "INSERT INTO steps (job_id, seq, name, status, started_at, finished_at, message, attempt)"
-		       " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM steps WHERE job_id = ?1),"
-		       " 'hosts-allocate', 'broken', ?4, ?4, ?3, ?2)",
-		       c->job_id, c->attempt, msg) ||
-	       exec_sql(db, "UPDATE jobs SET status = 'broken', finished_at = ?4 WHERE id = ?1",
-			c->job_id, 0, NULL);
+	return writes_job_impossible(db, c->job_id, c->attempt, msg);
 }
 
 /* Picks and marks running the next runnable job: 0 claimed, 1 none, -1. */
@@ -229,7 +127,7 @@ static int claim_job(sqlite3 *db, struct claim *c)
 
 	if (db_exec(db, "BEGIN IMMEDIATE", err, sizeof(err)) != SQLITE_OK)
 		return -1;
-	if (settle_queue(db) || settle_flights(db))
+	if (writes_settle(db))
 		goto fail;
 	if (sqlite3_prepare_v2(
 		    db,
@@ -272,16 +170,7 @@ static int claim_job(sqlite3 *db, struct claim *c)
 	if (found == 0) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "%lld/%lld/%d", c->flight_id, c->job_id, c->attempt);
-		if (exec_sql(
-			    db,
-			    "UPDATE jobs SET status = 'running', started_at = ?4, finished_at = NULL,"
-			    " log_dir = ?3 WHERE id = ?1",
-			    c->job_id, 0, rel) ||
-		    exec_sql(
-			    db,
-			    "UPDATE flights SET status = 'running', started_at = coalesce(started_at, ?4)"
-			    " WHERE id = ?1 AND status = 'queued'",
-			    c->flight_id, 0, NULL))
+		if (writes_job_claimed(db, c->job_id, c->flight_id, rel))
 			goto fail;
 	}
 	if (db_exec(db, "COMMIT", err, sizeof(err)) != SQLITE_OK)
@@ -290,31 +179,6 @@ static int claim_job(sqlite3 *db, struct claim *c)
 fail:
 	db_exec(db, "ROLLBACK", err, sizeof(err));
 	return -1;
-}
-
-/* A failed test job of a gate flight runs once more, on another host if
- * the pool has one (jobs.avoid_host): a step that passes there is flaky,
- * not a regression (verdict.c).  Part of finish_job's transaction, so the
- * flight is not decided before its retest ran. */
-static void retest(sqlite3 *db, long long job_id)
-{
-	if (exec_sql(
-		    db,
-		    "INSERT INTO jobs (flight_id, name, suite, depends_on, hosts_needed,"
-		    " suite_text, suite_sha256, retest_of, avoid_host)"
-		    " SELECT j.flight_id, j.name || '~retest', j.suite, j.depends_on, j.hosts_needed,"
-		    " j.suite_text, j.suite_sha256, j.id, (SELECT jh.host_id FROM job_hosts jh WHERE jh.job_id = j.id"
-		    "        AND jh.attempt = j.attempt ORDER BY jh.host_id LIMIT 1)"
-		    " FROM jobs j JOIN flights f ON f.id = j.flight_id"
-		    " WHERE j.id = ?1 AND f.kind = 'gate' AND f.cancel_requested = 0"
-		    " AND j.retest_of IS NULL AND j.suite != 'build' AND j.hosts_needed > 0",
-		    job_id, 0, NULL) == 0 &&
-	    sqlite3_changes(db) == 1)
-		exec_sql(db,
-			 "INSERT INTO runvars (job_id, name, value)"
-			 " SELECT (SELECT id FROM jobs WHERE retest_of = ?1), name, value"
-			 " FROM runvars WHERE job_id = ?1",
-			 job_id, 0, NULL);
 }
 
 /* Records the end of an attempt: hosts back (quarantined if broken), the
@@ -335,20 +199,8 @@ static void finish_job(struct executor *ex, sqlite3 *db, const struct claim *c, 
 		log_err("finish job", err);
 		return;
 	}
-	if (v == V_BROKEN)
-		exec_sql(
-			db,
-			"UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'broken' END,"
-			" finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?4 END,"
-			" attempt = CASE WHEN attempt < max_attempts THEN attempt + 1 ELSE attempt END"
-			" WHERE id = ?1",
-			c->job_id, 0, NULL);
-	else
-		exec_sql(db, "UPDATE jobs SET status = ?3, finished_at = ?4 WHERE id = ?1",
-			 c->job_id, 0, verdict_name(v));
-	if (v == V_FAIL)
-		retest(db, c->job_id);
-	if (settle_queue(db) || settle_flights(db) ||
+	if (writes_job_ended(db, c->job_id, verdict_name(v)) ||
+	    (v == V_FAIL && writes_job_retest(db, c->job_id)) || writes_settle(db) ||
 	    db_exec(db, "COMMIT", err, sizeof(err)) != SQLITE_OK) {
 		db_exec(db, "ROLLBACK", err, sizeof(err));
 		log_err("finish job", "could not record the verdict");
@@ -471,19 +323,7 @@ static int recover(const struct xenrt_config *cfg, sqlite3 *db, char *err, size_
 		fprintf(stderr, "xenrt executor: killed %d stale QEMU host(s)\n", killed);
 	if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != SQLITE_OK)
 		return -1;
-	if (exec_sql(db,
-		     "UPDATE steps SET status = 'broken', finished_at = ?4,"
-		     " message = 'the daemon died during this step' WHERE status = 'running'"
-		     "",
-		     0, 0, NULL) ||
-	    exec_sql(
-		    db,
-		    "UPDATE jobs SET status = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'broken' END,"
-		    " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?4 END,"
-		    " attempt = CASE WHEN attempt < max_attempts THEN attempt + 1 ELSE attempt END"
-		    " WHERE status = 'running'",
-		    0, 0, NULL) ||
-	    settle_queue(db) || settle_flights(db) ||
+	if (writes_recover(db) || writes_settle(db) ||
 	    db_exec(db, "COMMIT", err, errlen) != SQLITE_OK) {
 		char e2[64];
 		db_exec(db, "ROLLBACK", e2, sizeof(e2));

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "writes.h"
 
 const char *verdict_name(enum verdict v)
 {
@@ -82,45 +83,14 @@ int jobrun_prepare(struct job_run *jr, char *err, size_t errlen)
 static long long insert_step(struct job_run *jr, const char *name, const char *status,
 			     const char *message, const char *log, int finished)
 {
-	sqlite3_stmt *st;
-	double now = db_now();
-	long long id = -1;
-
 	if (jr->job_id == 0) /* a health check: nothing to record */
 		return 0;
-
-	if (sqlite3_prepare_v2(
-		    jr->db,
-		    "INSERT INTO steps (job_id, seq, name, status, started_at, finished_at, log, message, attempt)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-		    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, jr->job_id);
-	sqlite3_bind_int(st, 2, jr->next_seq);
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 5, now);
-	if (finished)
-		sqlite3_bind_double(st, 6, now);
-	else
-		sqlite3_bind_null(st, 6);
-	if (log)
-		sqlite3_bind_text(st, 7, log, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 7);
-	if (message)
-		sqlite3_bind_text(st, 8, message, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 8);
-	sqlite3_bind_int(st, 9, jr->attempt);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		id = sqlite3_last_insert_rowid(jr->db);
+	long long id = writes_step(jr->db, jr->job_id, jr->attempt, jr->next_seq, name, status,
+				   message, log, finished);
+	if (id > 0)
 		jr->next_seq++;
-	} else {
-		fprintf(stderr, "xenrt: step '%s' of job %lld not recorded: %s\n", name, jr->job_id,
-			sqlite3_errmsg(jr->db));
-	}
-	sqlite3_finalize(st);
+	else
+		fprintf(stderr, "xenrt: step '%s' of job %lld not recorded\n", name, jr->job_id);
 	return id;
 }
 
@@ -137,49 +107,17 @@ long long step_record(struct job_run *jr, const char *name, const char *status, 
 
 int step_end(struct job_run *jr, long long step_id, const char *status, const char *message)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (step_id <= 0)
 		return step_id < 0 ? -1 : 0;
-	if (sqlite3_prepare_v2(
-		    jr->db,
-		    "UPDATE steps SET status = ?2, finished_at = ?3, message = ?4 WHERE id = ?1",
-		    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, step_id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, db_now());
-	if (message)
-		sqlite3_bind_text(st, 4, message, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 4);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	return writes_step_end(jr->db, step_id, status, message);
 }
 
 int metric_add(struct job_run *jr, long long step_id, const char *name, double value,
 	       const char *unit)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (step_id == 0)
-		return 0;
-	if (step_id < 0 ||
-	    sqlite3_prepare_v2(
-		    jr->db,
-		    "INSERT INTO metrics (step_id, name, value, unit) VALUES (?1, ?2, ?3, ?4)", -1,
-		    &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, step_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 3, value);
-	sqlite3_bind_text(st, 4, unit, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	return rc;
+	if (step_id <= 0)
+		return step_id < 0 ? -1 : 0;
+	return writes_metric(jr->db, step_id, name, value, unit);
 }
 
 int jobrun_should_stop(struct job_run *jr)

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "schedule.h"
 #include "tested.h"
+#include "writes.h"
 
 struct steward {
 	const struct xenrt_config *cfg;
@@ -100,10 +101,7 @@ static int flight_done(sqlite3 *db, const struct xenrt_config *cfg, int64_t id)
 	} else if (bisect) {
 		json_decref(plan.commits);
 	}
-	char sql[96];
-	snprintf(sql, sizeof sql, "UPDATE flights SET steward_done = 1 WHERE id = %lld",
-		 (long long)id);
-	if (rc == 0 && (db_exec(db, sql, err, sizeof err) != SQLITE_OK ||
+	if (rc == 0 && (writes_flight_steward_done(db, id) ||
 			db_exec(db, "COMMIT", err, sizeof err) != SQLITE_OK))
 		rc = -1;
 	if (rc) {
