@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "writes.h"
 
 static int sqlerr(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
@@ -16,43 +17,7 @@ static int sqlerr(sqlite3 *db, const char *what, char *err, size_t errlen)
 int hostpool_set_state(sqlite3 *db, long long host_id, const char *state, long long job_id,
 		       long long reserved_by, const char *reason, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(
-		db,
-		"INSERT INTO host_events (host_id, at, old_state, new_state, job_id, reason)"
-		" SELECT id, ?2, state, ?3, ?4, ?5 FROM hosts WHERE id = ?1",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sqlerr(db, "host event", err, errlen);
-	sqlite3_bind_int64(st, 1, host_id);
-	sqlite3_bind_double(st, 2, db_now());
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	if (job_id)
-		sqlite3_bind_int64(st, 4, job_id);
-	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sqlerr(db, "host event", err, errlen);
-	rc = sqlite3_prepare_v2(
-		db,
-		"UPDATE hosts SET state = ?2, updated_at = ?3,"
-		" reserved_by = CASE WHEN ?4 < 0 THEN reserved_by WHEN ?4 = 0 THEN NULL ELSE ?4 END"
-		" WHERE id = ?1",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sqlerr(db, "host state", err, errlen);
-	sqlite3_bind_int64(st, 1, host_id);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 3, db_now());
-	sqlite3_bind_int64(st, 4, reserved_by);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (writes_host_state(db, host_id, state, job_id, reserved_by, reason))
 		return sqlerr(db, "host state", err, errlen);
 	return 0;
 }
@@ -165,13 +130,8 @@ static int each_host(sqlite3 *db, sqlite3_stmt *st, const char *state, long long
 	for (int i = 0; i < n; i++) {
 		if (hostpool_set_state(db, ids[i], state, job_id, 0, reason, err, errlen))
 			return -1;
-		if (quarantine) {
-			char sql[128];
-			snprintf(sql, sizeof(sql),
-				 "UPDATE hosts SET needs_health_check = 1 WHERE id = %lld", ids[i]);
-			if (db_exec(db, sql, err, errlen) != SQLITE_OK)
-				return -1;
-		}
+		if (quarantine && writes_host_needs_check(db, ids[i], 1))
+			return sqlerr(db, "quarantine", err, errlen);
 	}
 	return n;
 }
@@ -234,17 +194,9 @@ int hostpool_reset_stale(sqlite3 *db, char *err, size_t errlen)
  * connection's last insert, inside the caller's transaction). */
 static int event_log_dir(sqlite3 *db, const char *log_dir, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "UPDATE host_events SET log_dir = ?1 WHERE id = ?2", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (writes_host_event_log_dir(db, sqlite3_last_insert_rowid(db), log_dir))
 		return sqlerr(db, "host event", err, errlen);
-	sqlite3_bind_text(st, 1, log_dir, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(db));
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sqlerr(db, "host event", err, errlen);
+	return 0;
 }
 
 int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host *h, char *log_dir,
@@ -292,7 +244,6 @@ int hostpool_begin_health_check(sqlite3 *db, double not_before, struct pool_host
 int hostpool_end_health_check(sqlite3 *db, long long host_id, const char *log_dir, int pass,
 			      int give_up, const char *reason, char *err, size_t errlen)
 {
-	char sql[160];
 	int rc;
 
 	if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != SQLITE_OK)
@@ -304,11 +255,8 @@ int hostpool_end_health_check(sqlite3 *db, long long host_id, const char *log_di
 				0, 0, reason, err, errlen);
 	if (rc == 0)
 		rc = event_log_dir(db, log_dir, err, errlen);
-	if (rc == 0 && pass) {
-		snprintf(sql, sizeof(sql),
-			 "UPDATE hosts SET needs_health_check = 0 WHERE id = %lld", host_id);
-		rc = db_exec(db, sql, err, errlen) == SQLITE_OK ? 0 : -1;
-	}
+	if (rc == 0 && pass && writes_host_needs_check(db, host_id, 0))
+		rc = sqlerr(db, "health check", err, errlen);
 	return in_transaction(db, rc, err, errlen);
 }
 

@@ -1,8 +1,10 @@
-/* writes.h: the write model of flights, jobs, runvars, steps and metrics,
- * as api_model.h is their read model: every INSERT and UPDATE of those
- * tables is one of these functions, so what a status may become and when
- * is decided in one file.  (Hosts and host events are written by
- * hostpool.c and db.c, the pool's own model.)
+/* writes.h: the write model of flights, jobs, runvars, steps, metrics,
+ * hosts and host events, as api_model.h is their read model: every INSERT
+ * and UPDATE of those tables is one of these functions (writes.c, and
+ * writes_hosts.c for the pool), so what a status may become and when is
+ * decided in one place.  hostpool.c and db.c keep the pool's policy
+ * (reservation, quarantine, health checks, the declared hosts) and write
+ * through here.
  *
  * None opens a transaction: callers that need several writes to land
  * together (a submission, a claim, the end of an attempt) wrap them in
@@ -16,6 +18,8 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+
+#include "config.h"
 
 /* --- flights --- */
 
@@ -86,5 +90,24 @@ int64_t writes_step(sqlite3 *db, int64_t job, int attempt, int seq, const char *
 int writes_step_end(sqlite3 *db, int64_t step, const char *status, const char *message);
 
 int writes_metric(sqlite3 *db, int64_t step, const char *name, double value, const char *unit);
+
+/* --- hosts and host events (writes_hosts.c) --- */
+
+/* The hosts table as cfg declares them: new ones idle, changed ones
+ * updated, ones declared again back from offline, undeclared ones offline,
+ * each change with its event. */
+int writes_hosts_declared(sqlite3 *db, const struct xenrt_config *cfg);
+
+/* A host's new state with its event (job: the job it concerns, 0 none;
+ * reserved_by: < 0 unchanged, 0 none, else the job holding it).  The
+ * event is the connection's last insert afterwards. */
+int writes_host_state(sqlite3 *db, int64_t host, const char *state, int64_t job,
+		      int64_t reserved_by, const char *reason);
+
+/* The log directory of a health check's event. */
+int writes_host_event_log_dir(sqlite3 *db, int64_t event, const char *log_dir);
+
+/* Sets or clears a host's quarantine (needs a health check). */
+int writes_host_needs_check(sqlite3 *db, int64_t host, int needs);
 
 #endif
