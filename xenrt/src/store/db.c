@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "db.h"
 #include "migrate.h"
 #include "writes.h"
