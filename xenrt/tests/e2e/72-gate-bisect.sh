@@ -11,7 +11,7 @@
 #    commit (each revision's verdict repeated before it is trusted).
 . "$(dirname "$0")/lib.bash"
 
-echo "1..24"
+echo "1..25"
 SUITES_DIR=$E2E_TMP/suites
 local_suites "$SUITES_DIR"
 R=$E2E_TMP/repo
@@ -29,7 +29,12 @@ for i in $(seq 2 16); do
     [ "$i" = $PLANTED ] && PLANTED_SHA=$sha
 done
 B1=$(git -C "$B" rev-list --max-parents=0 HEAD)
-EXTRA_CONFIG='"steward_tick_ms": 100, "bisect_repeats": 2,
+python3 "$(dirname "$0")/helpers/listener.py" record "$E2E_TMP/rec.port" "$E2E_TMP/got.jsonl" &
+REC=$!
+trap 'kill $REC 2>/dev/null; cleanup' EXIT
+wait_for 10 test -s "$E2E_TMP/rec.port"
+EXTRA_CONFIG='"steward_tick_ms": 100, "bisect_repeats": 2, "webhook_retry_ms": 200,
+ "webhooks": [{"url": "http://127.0.0.1:'$(cat "$E2E_TMP/rec.port")'/", "events": ["tested-ref-pushed"]}],
  "branches": [{"repo": "'$R'", "branch": "main"}, {"repo": "'$R'", "branch": "flaky"},
   {"repo": "'$R'", "branch": "locked"}]'
 start_farm
@@ -41,6 +46,9 @@ is "a passing gate flight" "$(wait_flight "$G1" 20)" pass
 wait_for 5 test "$(tested main)" = "$C1"
 is "moves refs/heads/tested/main to its revision" "$(tested main)" "$C1"
 is "and says so on the flight" "$(flight "$G1" | jq -r '.tested_pushes[0].ok')" 1
+pushed_hook() { jq -e --arg c "$C1" 'select(.event == "tested-ref-pushed" and .body.revision == $c)' \
+    "$E2E_TMP/got.jsonl" >/dev/null 2>&1; }
+check "and a tested-ref-pushed webhook says so" wait_for 10 pushed_hook
 C2=$(commit_value "$R" bad "break main")
 G2=$(submit_to "$R" main gate check)
 is "the branch's next flight takes the last pushed flight as its baseline" \
