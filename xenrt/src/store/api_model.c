@@ -234,8 +234,10 @@ static void add_metric(json_t *step, sqlite3_stmt *st)
 }
 
 /* Every job of the flight gets "flake_rates" {step: {runs, flaky}}: over
- * the history of jobs of the same name (retests aside), how often the step
- * ran and how often it failed and then passed in the automatic retest. */
+ * the latest MODEL_FLAKE_RUNS jobs of the same name (retests aside), how
+ * often the step ran and how often it failed and then passed in the
+ * automatic retest.  Bounded, and indexed (migration 0010), so a year of
+ * results costs what those runs cost. */
 static int flake_rates(sqlite3 *db, int64_t flight, json_t *jobs, char *err, size_t errlen)
 {
 	size_t i;
@@ -243,12 +245,16 @@ static int flake_rates(sqlite3 *db, int64_t flight, json_t *jobs, char *err, siz
 	json_array_foreach(jobs, i, job) json_object_set_new(job, "flake_rates", json_object());
 	sqlite3_stmt *st = prep(
 		db,
-		"SELECT j.name, s.name, count(*), sum(s.status = 'fail' AND EXISTS (SELECT 1 FROM jobs r "
-		" JOIN steps rs ON rs.job_id = r.id WHERE r.retest_of = j.id AND rs.attempt = r.attempt "
-		" AND rs.name = s.name AND rs.status = 'pass')) "
-		"FROM jobs j JOIN steps s ON s.job_id = j.id AND s.attempt = j.attempt "
-		"WHERE j.retest_of IS NULL AND j.suite != 'build' AND j.name IN "
-		"(SELECT name FROM jobs WHERE flight_id = ?1) GROUP BY j.name, s.name",
+		"WITH recent AS (SELECT id, name, attempt FROM (SELECT id, name, attempt, "
+		" row_number() OVER (PARTITION BY name ORDER BY id DESC) AS n FROM jobs "
+		" WHERE retest_of IS NULL AND name IN (SELECT name FROM jobs WHERE flight_id = ?1 "
+		" AND suite != 'build' AND retest_of IS NULL)) WHERE n <= " MODEL_FLAKE_RUNS_SQL
+		") "
+		"SELECT j.name, s.name, count(*), sum(CASE WHEN s.status = 'fail' THEN EXISTS ("
+		" SELECT 1 FROM jobs r JOIN steps rs ON rs.job_id = r.id WHERE r.retest_of = j.id "
+		" AND rs.attempt = r.attempt AND rs.name = s.name AND rs.status = 'pass') ELSE 0 END) "
+		"FROM recent j JOIN steps s ON s.job_id = j.id AND s.attempt = j.attempt "
+		"GROUP BY j.name, s.name",
 		err, errlen);
 	if (!st)
 		return 500;

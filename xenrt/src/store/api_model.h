@@ -17,6 +17,9 @@
 
 #include "config.h"
 
+/* The runs of a job a step's flake rate is computed over (as SQL text). */
+#define MODEL_FLAKE_RUNS_SQL "50"
+
 #define MODEL_PAGE_DEFAULT 50
 #define MODEL_PAGE_MAX 500
 
