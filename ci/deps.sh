@@ -22,6 +22,10 @@ packages=(
     libssh2-1-dev libssl-dev
     # farm tests and benchmarks: status page in a real browser, HTTP load
     chromium wrk curl jq
+    # farm tests: JUnit reports validated against their schema (xmllint)
+    libxml2-utils
+    # farm tests: the C style check (xenrt/.clang-format)
+    clang-format
     # dom0 image assembly
     cpio xz-utils
     # dom0 image keys and the SSH login of dom0 boot tests

@@ -21,7 +21,7 @@ struct html {
 void html_raw(struct html *h, const char *s);
 void html_rawn(struct html *h, const char *s, size_t n);
 void html_fmt(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void html_text(struct html *h, const char *s);   /* escaped; NULL prints nothing */
+void html_text(struct html *h, const char *s); /* escaped; NULL prints nothing */
 void html_textn(struct html *h, const char *s, size_t n);
 /* Like html_textn for a terminal's output (a serial console): drops ANSI/VT
  * escape sequences (CSI, OSC, DCS, ESC + final byte) and control

@@ -8,6 +8,8 @@
  *   /hosts        the pool with states and recent host events
  *   /hosts/<id>   one host and its event history, paged
  *   /trends       metrics over recent flights as SVG plots (?metric=NAME)
+ *   /bisections/<id> a bisection: its commits, what each probe said, and the
+ *                 first bad commit
  */
 #ifndef WEB_STATUS_STATUS_H
 #define WEB_STATUS_STATUS_H
@@ -20,5 +22,6 @@ enum MHD_Result status_job_page(struct http_req *r);
 enum MHD_Result status_hosts_page(struct http_req *r);
 enum MHD_Result status_host_page(struct http_req *r);
 enum MHD_Result status_trends_page(struct http_req *r);
+enum MHD_Result status_bisection_page(struct http_req *r);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api_model.h"
+#include "schedule.h"
 #include "status.h"
 #include "status_util.h"
 
@@ -29,6 +30,64 @@ static void short_rev(struct html *h, json_t *f)
 		html_textn(h, rev, strnlen(rev, 12));
 	else
 		html_raw(h, "-");
+}
+
+/* The recurring flights and when each runs next (none: nothing shown). */
+static void schedules_block(struct html *h, sqlite3 *db)
+{
+	json_t *doc = NULL;
+	char err[256];
+	if (schedule_list(db, &doc, err, sizeof err) ||
+	    !json_array_size(json_object_get(doc, "schedules"))) {
+		json_decref(doc);
+		return;
+	}
+	html_raw(
+		h,
+		"<table class=\"list schedules\"><thead><tr><th>schedule</th><th>kind</th>"
+		"<th>repository</th><th>ref</th><th>suites</th><th>when</th><th>next run (UTC)</th>"
+		"<th>last flight</th></tr></thead><tbody>\n");
+	size_t i, k;
+	json_t *s, *v;
+	json_array_foreach(json_object_get(doc, "schedules"), i, s)
+	{
+		html_raw(h, "<tr><td>");
+		put_field(h, s, "name");
+		html_raw(h, "</td><td>");
+		put_field(h, s, "kind");
+		html_raw(h, "</td><td class=\"repo\">");
+		put_field(h, s, "repo");
+		html_raw(h, "</td><td>");
+		put_field(h, s, "ref");
+		html_raw(h, "</td><td>");
+		json_array_foreach(json_object_get(s, "suites"), k, v)
+		{
+			html_raw(h, k ? ", " : "");
+			html_text(h, json_string_value(v));
+		}
+		html_raw(h, "</td><td>");
+		if (json_is_string(json_object_get(s, "at_time"))) {
+			html_raw(h, "daily at ");
+			put_field(h, s, "at_time");
+		} else {
+			html_fmt(h, "every %" JSON_INTEGER_FORMAT " s",
+				 json_integer_value(json_object_get(s, "every_s")));
+		}
+		html_raw(h, "</td><td class=\"next-run\">");
+		put_time(h, json_object_get(s, "next_run"));
+		html_raw(h, "</td><td>");
+		json_t *last = json_object_get(s, "last_flight");
+		if (json_is_integer(last))
+			html_fmt(h,
+				 "<a href=\"/flights/%" JSON_INTEGER_FORMAT
+				 "\">%" JSON_INTEGER_FORMAT "</a>",
+				 json_integer_value(last), json_integer_value(last));
+		else
+			html_raw(h, "-");
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table>\n");
+	json_decref(doc);
 }
 
 enum MHD_Result status_flights_page(struct http_req *r)
@@ -56,24 +115,28 @@ enum MHD_Result status_flights_page(struct http_req *r)
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
 		html_fmt(&h, " &middot; <a href=\"/?kind=%s\">%s</a>", kinds[k], kinds[k]);
 	html_raw(&h, "</p>\n");
+	schedules_block(&h, r->db);
 	json_t *flights = json_object_get(doc, "flights");
 	if (json_array_size(flights) == 0)
 		html_raw(&h, "<p>No flights yet. Submit one with <code>xenrt submit</code>.</p>\n");
 	else
-		html_raw(&h, "<table class=\"list\"><thead><tr><th>flight</th><th>status</th>"
-			     "<th>verdict</th><th>kind</th><th>repository</th><th>ref</th><th>revision</th>"
-			     "<th>jobs</th><th>submitter</th><th>created (UTC)</th></tr></thead>"
-			     "<tbody>\n");
+		html_raw(
+			&h,
+			"<table class=\"list\"><thead><tr><th>flight</th><th>status</th>"
+			"<th>verdict</th><th>kind</th><th>repository</th><th>ref</th><th>revision</th>"
+			"<th>jobs</th><th>submitter</th><th>created (UTC)</th></tr></thead>"
+			"<tbody>\n");
 	size_t i;
 	json_t *f;
-	json_array_foreach(flights, i, f) {
+	json_array_foreach(flights, i, f)
+	{
 		html_raw(&h, "<tr><td>");
 		flight_link(&h, f);
 		html_raw(&h, "</td><td>");
 		put_status(&h, json_string_value(json_object_get(f, "status")));
 		html_raw(&h, "</td><td>");
-		put_status(&h, json_string_value(json_object_get(json_object_get(f, "verdict"),
-								 "summary")));
+		put_status(&h, json_string_value(
+				       json_object_get(json_object_get(f, "verdict"), "summary")));
 		html_raw(&h, "</td><td>");
 		put_field(&h, f, "kind");
 		html_raw(&h, "</td><td class=\"repo\">");
@@ -85,7 +148,8 @@ enum MHD_Result status_flights_page(struct http_req *r)
 		html_raw(&h, "</code></td><td>");
 		const char *st;
 		json_t *n;
-		json_object_foreach(json_object_get(f, "jobs"), st, n) {
+		json_object_foreach(json_object_get(f, "jobs"), st, n)
+		{
 			html_raw(&h, "<span class=\"count ");
 			html_raw(&h, status_class(st));
 			html_raw(&h, "\">");
@@ -103,9 +167,11 @@ enum MHD_Result status_flights_page(struct http_req *r)
 		html_raw(&h, "</tbody></table>\n");
 	json_t *next = json_object_get(doc, "next_before");
 	if (json_is_integer(next))
-		html_fmt(&h, "<p class=\"pager\"><a href=\"/?before=%" JSON_INTEGER_FORMAT
+		html_fmt(&h,
+			 "<p class=\"pager\"><a href=\"/?before=%" JSON_INTEGER_FORMAT
 			 "&amp;limit=%" PRId64 "%s%s\">older flights</a></p>\n",
-			 json_integer_value(next), limit, kind ? "&amp;kind=" : "", kind ? kind : "");
+			 json_integer_value(next), limit, kind ? "&amp;kind=" : "",
+			 kind ? kind : "");
 	page_end(&h);
 	json_decref(doc);
 	return page_send(r, &h);
@@ -122,13 +188,41 @@ static void verdict_block(struct html *h, json_t *flight)
 	if (json_is_object(g)) {
 		const char *d = json_string_value(json_object_get(g, "decision"));
 		html_raw(h, "<p class=\"gate gate-");
-		html_raw(h, !strcmp(d, "push") ? "push" : !strcmp(d, "no push") ? "nopush" :
-			    !strcmp(d, "rerun") ? "rerun" : "wait");
+		html_raw(h, !strcmp(d, "push")      ? "push"
+			    : !strcmp(d, "no push") ? "nopush"
+			    : !strcmp(d, "rerun")   ? "rerun"
+						    : "wait");
 		html_raw(h, "\">gate: <strong>");
-		html_raw(h, !strcmp(d, "push") ? "push the branch" : !strcmp(d, "no push") ?
-			    "do not push" : !strcmp(d, "rerun") ? "rerun the flight" : "wait");
+		html_raw(h, !strcmp(d, "push")      ? "push the branch"
+			    : !strcmp(d, "no push") ? "do not push"
+			    : !strcmp(d, "rerun")   ? "rerun the flight"
+						    : "wait");
 		html_raw(h, "</strong> &mdash; ");
 		put_field(h, g, "reason");
+		html_raw(h, "</p>\n");
+	}
+	json_t *b = json_object_get(flight, "bisection");
+	if (json_is_object(b)) {
+		html_raw(h, "<p class=\"bisection\"><a href=\"");
+		put_field(h, b, "url");
+		html_fmt(h, "\">bisection %" JSON_INTEGER_FORMAT "</a>: ",
+			 json_integer_value(json_object_get(b, "id")));
+		put_status(h, json_string_value(json_object_get(b, "status")));
+		if (json_is_string(json_object_get(b, "message"))) {
+			html_raw(h, " &mdash; ");
+			put_field(h, b, "message");
+		}
+		html_raw(h, "</p>\n");
+	}
+	size_t p;
+	json_t *push;
+	json_array_foreach(json_object_get(flight, "tested_pushes"), p, push)
+	{
+		html_raw(h, json_is_true(json_object_get(push, "ok")) ||
+					    json_integer_value(json_object_get(push, "ok"))
+				    ? "<p class=\"tested\">tested ref: "
+				    : "<p class=\"tested failed\">tested ref NOT moved: ");
+		put_field(h, push, "message");
 		html_raw(h, "</p>\n");
 	}
 	static const char *const lists[][2] = {
@@ -136,7 +230,7 @@ static void verdict_block(struct html *h, json_t *flight)
 		{ "failures", "Failures" },
 		{ "broken", "Broken (infrastructure)" },
 		{ "known", "Known failures (failed in the baseline too)" },
-		{ "flaky", "Flaky (passed in another flight of this revision)" },
+		{ "flaky", "Flaky (passed on retest or in another flight of this revision)" },
 	};
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		json_t *arr = json_object_get(v, lists[i][0]);
@@ -146,7 +240,8 @@ static void verdict_block(struct html *h, json_t *flight)
 			 lists[i][1], json_array_size(arr));
 		size_t k;
 		json_t *s;
-		json_array_foreach(arr, k, s) {
+		json_array_foreach(arr, k, s)
+		{
 			html_raw(h, "<li>");
 			html_text(h, json_string_value(s));
 			html_raw(h, "</li>");
@@ -171,8 +266,10 @@ static void flight_facts(struct html *h, json_t *f)
 	html_raw(h, "</td></tr><tr><th>baseline</th><td>");
 	json_t *b = json_object_get(f, "baseline_id");
 	if (json_is_integer(b))
-		html_fmt(h, "<a href=\"/flights/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-			 "</a>", json_integer_value(b), json_integer_value(b));
+		html_fmt(h,
+			 "<a href=\"/flights/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+			 "</a>",
+			 json_integer_value(b), json_integer_value(b));
 	else
 		html_raw(h, "-");
 	html_raw(h, "</td></tr><tr><th>created</th><td>");
@@ -199,7 +296,8 @@ static void artifacts_block(struct html *h, json_t *f)
 		 json_object_size(arts));
 	const char *role;
 	json_t *sha;
-	json_object_foreach(arts, role, sha) {
+	json_object_foreach(arts, role, sha)
+	{
 		html_raw(h, "<li>");
 		html_text(h, role);
 		html_raw(h, ": <a href=\"/artifacts/");
@@ -218,11 +316,14 @@ static json_t *grid_columns(json_t *jobs, json_t *index)
 	json_t *names = json_array();
 	size_t i, k;
 	json_t *job, *step;
-	json_array_foreach(jobs, i, job) {
-		json_array_foreach(json_object_get(job, "steps"), k, step) {
+	json_array_foreach(jobs, i, job)
+	{
+		json_array_foreach(json_object_get(job, "steps"), k, step)
+		{
 			const char *n = json_string_value(json_object_get(step, "name"));
 			if (n && !json_object_get(index, n)) {
-				json_object_set_new(index, n, json_integer((json_int_t)json_array_size(names)));
+				json_object_set_new(
+					index, n, json_integer((json_int_t)json_array_size(names)));
 				json_array_append(names, json_object_get(step, "name"));
 			}
 		}
@@ -239,14 +340,16 @@ static void grid(struct html *h, json_t *jobs)
 		    "<th>status</th>");
 	size_t i, k;
 	json_t *v, *job, *step;
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		html_raw(h, "<th class=\"step\"><span>");
 		html_text(h, json_string_value(v));
 		html_raw(h, "</span></th>");
 	}
 	html_raw(h, "</tr></thead><tbody>\n");
 	json_t **cells = calloc(ncol ? ncol : 1, sizeof *cells);
-	json_array_foreach(jobs, i, job) {
+	json_array_foreach(jobs, i, job)
+	{
 		html_fmt(h, "<tr><th><a href=\"/jobs/%" JSON_INTEGER_FORMAT "\">",
 			 json_integer_value(json_object_get(job, "id")));
 		put_field(h, job, "name");
@@ -259,9 +362,10 @@ static void grid(struct html *h, json_t *jobs)
 		html_raw(h, "</td>");
 		if (cells) {
 			memset(cells, 0, (ncol ? ncol : 1) * sizeof *cells);
-			json_array_foreach(json_object_get(job, "steps"), k, step) {
-				json_t *col = json_object_get(index, json_string_value(
-					json_object_get(step, "name")));
+			json_array_foreach(json_object_get(job, "steps"), k, step)
+			{
+				json_t *col = json_object_get(
+					index, json_string_value(json_object_get(step, "name")));
 				if (col)
 					cells[json_integer_value(col)] = step;
 			}
@@ -289,8 +393,22 @@ static void grid(struct html *h, json_t *jobs)
 				html_raw(h, " - ");
 				put_field(h, step, "message");
 			}
+			json_t *rate =
+				json_object_get(json_object_get(job, "flake_rates"),
+						json_string_value(json_object_get(step, "name")));
+			json_int_t flaky = json_integer_value(json_object_get(rate, "flaky"));
+			if (rate)
+				html_fmt(h,
+					 " (flaky %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+					 " runs)",
+					 flaky, json_integer_value(json_object_get(rate, "runs")));
 			html_raw(h, "\">");
 			html_text(h, st);
+			if (flaky)
+				html_fmt(h,
+					 " <small class=\"flake\">flaky %" JSON_INTEGER_FORMAT
+					 "/%" JSON_INTEGER_FORMAT "</small>",
+					 flaky, json_integer_value(json_object_get(rate, "runs")));
 			html_raw(h, "</a></td>");
 		}
 		html_raw(h, "</tr>\n");
@@ -321,7 +439,8 @@ enum MHD_Result status_flight_page(struct http_req *r)
 	html_raw(&h, "<h2>Flight</h2>\n");
 	flight_facts(&h, f);
 	artifacts_block(&h, f);
-	html_fmt(&h, "<p class=\"api\"><a href=\"/api/flights/%" PRId64 "\">as JSON</a>", r->ids[0]);
+	html_fmt(&h, "<p class=\"api\"><a href=\"/api/flights/%" PRId64 "\">as JSON</a>",
+		 r->ids[0]);
 	if (live)
 		html_fmt(&h, " &middot; cancel: <code>xenrt cancel %" PRId64 "</code>", r->ids[0]);
 	html_raw(&h, "</p>\n");

@@ -17,7 +17,8 @@ static void events_table(struct html *h, json_t *events)
 		    "<th>to</th><th>job</th><th>reason</th><th>logs</th></tr></thead><tbody>\n");
 	size_t i;
 	json_t *x;
-	json_array_foreach(events, i, x) {
+	json_array_foreach(events, i, x)
+	{
 		html_raw(h, "<tr><td>");
 		put_time(h, json_object_get(x, "at"));
 		html_fmt(h, "</td><td><a href=\"/hosts/%" JSON_INTEGER_FORMAT "\">",
@@ -30,15 +31,18 @@ static void events_table(struct html *h, json_t *events)
 		html_raw(h, "</td><td>");
 		json_t *job = json_object_get(x, "job_id");
 		if (json_is_integer(job))
-			html_fmt(h, "<a href=\"/jobs/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-				 "</a>", json_integer_value(job), json_integer_value(job));
+			html_fmt(h,
+				 "<a href=\"/jobs/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+				 "</a>",
+				 json_integer_value(job), json_integer_value(job));
 		html_raw(h, "</td><td>");
 		put_field(h, x, "reason");
 		html_raw(h, "</td><td>");
 		/* A health check's console: why a host stays quarantined. */
 		size_t k;
 		json_t *log;
-		json_array_foreach(json_object_get(x, "logs"), k, log) {
+		json_array_foreach(json_object_get(x, "logs"), k, log)
+		{
 			html_raw(h, "<a href=\"");
 			put_field(h, log, "url");
 			html_raw(h, "\">");
@@ -57,7 +61,8 @@ enum MHD_Result status_hosts_page(struct http_req *r)
 	int rc = model_hosts(r->db, &hosts, err, sizeof err);
 	if (rc)
 		return page_error(r, rc, err);
-	rc = model_host_events(r->db, r->cfg, 0, INT64_MAX, RECENT_EVENTS, &events, err, sizeof err);
+	rc = model_host_events(r->db, r->cfg, 0, INT64_MAX, RECENT_EVENTS, &events, err,
+			       sizeof err);
 	if (rc) {
 		json_decref(hosts);
 		return page_error(r, rc, err);
@@ -69,7 +74,8 @@ enum MHD_Result status_hosts_page(struct http_req *r)
 		     "<th>since (UTC)</th></tr></thead><tbody>\n");
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(hosts, "hosts"), i, x) {
+	json_array_foreach(json_object_get(hosts, "hosts"), i, x)
+	{
 		html_fmt(&h, "<tr><td><a href=\"/hosts/%" JSON_INTEGER_FORMAT "\">",
 			 json_integer_value(json_object_get(x, "id")));
 		put_field(&h, x, "name");
@@ -92,8 +98,10 @@ enum MHD_Result status_hosts_page(struct http_req *r)
 		html_raw(&h, "</td><td>");
 		json_t *job = json_object_get(x, "reserved_by");
 		if (json_is_integer(job))
-			html_fmt(&h, "<a href=\"/jobs/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-				 "</a>", json_integer_value(job), json_integer_value(job));
+			html_fmt(&h,
+				 "<a href=\"/jobs/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
+				 "</a>",
+				 json_integer_value(job), json_integer_value(job));
 		html_raw(&h, "</td><td>");
 		put_time(&h, json_object_get(x, "updated_at"));
 		html_raw(&h, "</td></tr>\n");
@@ -121,7 +129,8 @@ enum MHD_Result status_host_page(struct http_req *r)
 	json_t *host = json_object_get(doc, "host");
 	struct html h = { 0 };
 	char title[96];
-	snprintf(title, sizeof title, "Host %.64s", json_string_value(json_object_get(host, "name")));
+	snprintf(title, sizeof title, "Host %.64s",
+		 json_string_value(json_object_get(host, "name")));
 	page_begin(&h, title, 30);
 	html_raw(&h, "<p>state ");
 	put_status(&h, json_string_value(json_object_get(host, "state")));
@@ -137,13 +146,17 @@ enum MHD_Result status_host_page(struct http_req *r)
 	put_field(&h, host, "vcpus");
 	html_raw(&h, " vCPUs, ");
 	put_field(&h, host, "memory_mib");
-	html_fmt(&h, " MiB &middot; <a href=\"/api/hosts/%" PRId64 "/events\">as JSON</a></p>\n"
-		 "<h2>Events</h2>\n", r->ids[0]);
+	html_fmt(&h,
+		 " MiB &middot; <a href=\"/api/hosts/%" PRId64 "/events\">as JSON</a></p>\n"
+		 "<h2>Events</h2>\n",
+		 r->ids[0]);
 	events_table(&h, json_object_get(doc, "events"));
 	json_t *next = json_object_get(doc, "next_before");
 	if (json_is_integer(next))
-		html_fmt(&h, "<p class=\"pager\"><a href=\"/hosts/%" PRId64 "?before=%"
-			 JSON_INTEGER_FORMAT "&amp;limit=%" PRId64 "\">older events</a></p>\n",
+		html_fmt(&h,
+			 "<p class=\"pager\"><a href=\"/hosts/%" PRId64
+			 "?before=%" JSON_INTEGER_FORMAT "&amp;limit=%" PRId64
+			 "\">older events</a></p>\n",
 			 r->ids[0], json_integer_value(next), limit);
 	page_end(&h);
 	json_decref(doc);

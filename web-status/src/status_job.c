@@ -18,22 +18,28 @@
 
 static void job_facts(struct html *h, json_t *j)
 {
-	html_fmt(h, "<table class=\"facts\"><tr><th>flight</th><td><a href=\"/flights/%"
-		 JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT "</a></td></tr><tr><th>suite</th><td>",
-		 json_integer_value(json_object_get(j, "flight_id")),
-		 json_integer_value(json_object_get(j, "flight_id")));
+	html_fmt(
+		h,
+		"<table class=\"facts\"><tr><th>flight</th><td><a href=\"/flights/%" JSON_INTEGER_FORMAT
+		"\">%" JSON_INTEGER_FORMAT "</a></td></tr><tr><th>suite</th><td>",
+		json_integer_value(json_object_get(j, "flight_id")),
+		json_integer_value(json_object_get(j, "flight_id")));
 	put_field(h, j, "suite");
 	html_raw(h, "</td></tr><tr><th>status</th><td>");
 	put_status(h, json_string_value(json_object_get(j, "status")));
-	html_fmt(h, "</td></tr><tr><th>attempt</th><td>%" JSON_INTEGER_FORMAT " of %"
-		 JSON_INTEGER_FORMAT "</td></tr><tr><th>hosts</th><td>",
+	html_fmt(h,
+		 "</td></tr><tr><th>attempt</th><td>%" JSON_INTEGER_FORMAT
+		 " of %" JSON_INTEGER_FORMAT "</td></tr><tr><th>hosts</th><td>",
 		 json_integer_value(json_object_get(j, "attempt")),
 		 json_integer_value(json_object_get(j, "max_attempts")));
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(j, "hosts"), i, x) {
-		html_fmt(h, "%sattempt %" JSON_INTEGER_FORMAT ": <a href=\"/hosts/%" JSON_INTEGER_FORMAT
-			 "\">", i ? "<br>" : "", json_integer_value(json_object_get(x, "attempt")),
+	json_array_foreach(json_object_get(j, "hosts"), i, x)
+	{
+		html_fmt(h,
+			 "%sattempt %" JSON_INTEGER_FORMAT
+			 ": <a href=\"/hosts/%" JSON_INTEGER_FORMAT "\">",
+			 i ? "<br>" : "", json_integer_value(json_object_get(x, "attempt")),
 			 json_integer_value(json_object_get(x, "host_id")));
 		put_field(h, x, "name");
 		html_raw(h, "</a>");
@@ -57,7 +63,8 @@ static void job_facts(struct html *h, json_t *j)
 	put_duration(h, json_object_get(j, "started_at"), json_object_get(j, "finished_at"));
 	html_raw(h, "</td></tr>");
 	const char *k;
-	json_object_foreach(json_object_get(j, "runvars"), k, x) {
+	json_object_foreach(json_object_get(j, "runvars"), k, x)
+	{
 		html_raw(h, "<tr><th>");
 		html_text(h, k);
 		html_raw(h, "</th><td>");
@@ -73,26 +80,32 @@ static void steps_table(struct html *h, json_t *steps)
 		html_raw(h, "<p>No steps yet.</p>\n");
 		return;
 	}
-	html_raw(h, "<table class=\"list\"><thead><tr><th>attempt</th><th>#</th><th>step</th><th>status</th>"
-		    "<th>duration</th><th>message</th><th>metrics</th><th>log</th></tr></thead>"
-		    "<tbody>\n");
+	html_raw(
+		h,
+		"<table class=\"list\"><thead><tr><th>attempt</th><th>#</th><th>step</th><th>status</th>"
+		"<th>duration</th><th>message</th><th>metrics</th><th>log</th></tr></thead>"
+		"<tbody>\n");
 	size_t i, k;
 	json_t *s, *m;
-	json_array_foreach(steps, i, s) {
+	json_array_foreach(steps, i, s)
+	{
 		const char *st = json_string_value(json_object_get(s, "status"));
-		html_fmt(h, "<tr class=\"%s\"><td>%" JSON_INTEGER_FORMAT "</td><td>%"
-			 JSON_INTEGER_FORMAT "</td><td>", status_class(st),
-			 json_integer_value(json_object_get(s, "attempt")),
+		html_fmt(h,
+			 "<tr class=\"%s\"><td>%" JSON_INTEGER_FORMAT
+			 "</td><td>%" JSON_INTEGER_FORMAT "</td><td>",
+			 status_class(st), json_integer_value(json_object_get(s, "attempt")),
 			 json_integer_value(json_object_get(s, "seq")));
 		put_field(h, s, "name");
 		html_raw(h, "</td><td>");
 		put_status(h, st);
 		html_raw(h, "</td><td>");
-		put_duration(h, json_object_get(s, "started_at"), json_object_get(s, "finished_at"));
+		put_duration(h, json_object_get(s, "started_at"),
+			     json_object_get(s, "finished_at"));
 		html_raw(h, "</td><td>");
 		put_field(h, s, "message");
 		html_raw(h, "</td><td>");
-		json_array_foreach(json_object_get(s, "metrics"), k, m) {
+		json_array_foreach(json_object_get(s, "metrics"), k, m)
+		{
 			html_raw(h, k ? "<br>" : "");
 			put_field(h, m, "name");
 			html_fmt(h, " = %g ", json_number_value(json_object_get(m, "value")));
@@ -120,9 +133,9 @@ static void console_tail(struct html *h, const struct xenrt_config *cfg, json_t 
 	if (!http_safe_name(name))
 		return;
 	char path[XENRT_PATH_MAX + 256];
-	snprintf(path, sizeof path, "%s/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "/%"
-		 JSON_INTEGER_FORMAT "/%s", cfg->log_dir,
-		 json_integer_value(json_object_get(job, "flight_id")),
+	snprintf(path, sizeof path,
+		 "%s/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "/%s",
+		 cfg->log_dir, json_integer_value(json_object_get(job, "flight_id")),
 		 json_integer_value(json_object_get(job, "id")),
 		 json_integer_value(json_object_get(log, "attempt")), name);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -153,7 +166,8 @@ static void logs_block(struct html *h, const struct xenrt_config *cfg, json_t *j
 	html_raw(h, "<h2>Logs</h2><ul class=\"logs\">");
 	size_t i;
 	json_t *l;
-	json_array_foreach(logs, i, l) {
+	json_array_foreach(logs, i, l)
+	{
 		html_raw(h, "<li><a href=\"");
 		put_field(h, l, "url");
 		html_fmt(h, "\">attempt %" JSON_INTEGER_FORMAT ": ",
@@ -164,7 +178,8 @@ static void logs_block(struct html *h, const struct xenrt_config *cfg, json_t *j
 	}
 	html_raw(h, "</ul>\n");
 	json_int_t latest = json_integer_value(json_object_get(job, "attempt"));
-	json_array_foreach(logs, i, l) {
+	json_array_foreach(logs, i, l)
+	{
 		const char *name = json_string_value(json_object_get(l, "name"));
 		if (json_integer_value(json_object_get(l, "attempt")) == latest &&
 		    !strncmp(name, "console", 7))
@@ -186,7 +201,8 @@ enum MHD_Result status_job_page(struct http_req *r)
 	const char *st = json_string_value(json_object_get(j, "status"));
 	page_begin(&h, title, st && (!strcmp(st, "queued") || !strcmp(st, "running")) ? 10 : 0);
 	job_facts(&h, j);
-	html_fmt(&h, "<p class=\"api\"><a href=\"/api/jobs/%" PRId64 "\">as JSON</a></p>\n", r->ids[0]);
+	html_fmt(&h, "<p class=\"api\"><a href=\"/api/jobs/%" PRId64 "\">as JSON</a></p>\n",
+		 r->ids[0]);
 	html_raw(&h, "<h2>Steps</h2>\n");
 	steps_table(&h, json_object_get(j, "steps"));
 	logs_block(&h, r->cfg, j);

@@ -19,8 +19,8 @@
 #define MARGIN 50
 #define POINTS 300
 
-static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-				       "#8c564b", "#e377c2", "#17becf" };
+static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+				       "#9467bd", "#8c564b", "#e377c2", "#17becf" };
 
 static void metric_index(struct html *h, json_t *names)
 {
@@ -31,7 +31,8 @@ static void metric_index(struct html *h, json_t *names)
 	html_raw(h, "<ul>");
 	size_t i;
 	json_t *n;
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		html_raw(h, "<li><a href=\"/trends?metric=");
 		html_urlpart(h, json_string_value(n));
 		html_raw(h, "\">");
@@ -83,38 +84,56 @@ static void plot(struct html *h, json_t *points)
 	double w = PLOT_W - 2 * MARGIN, ht = PLOT_H - 2 * MARGIN;
 	double dx = nflights > 1 ? w / (double)(nflights - 1) : 0;
 
-	html_fmt(h, "<svg class=\"plot\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		 "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">", PLOT_W, PLOT_H, PLOT_W, PLOT_H);
-	html_fmt(h, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\" "
-		 "stroke=\"#ccc\"/>", MARGIN, MARGIN, w, ht);
+	html_fmt(h,
+		 "<svg class=\"plot\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+		 "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">",
+		 PLOT_W, PLOT_H, PLOT_W, PLOT_H);
+	html_fmt(h,
+		 "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\" "
+		 "stroke=\"#ccc\"/>",
+		 MARGIN, MARGIN, w, ht);
 	html_fmt(h, "<text x=\"4\" y=\"%d\" font-size=\"11\">%g</text>", MARGIN + 4, hi);
 	html_fmt(h, "<text x=\"4\" y=\"%d\" font-size=\"11\">%g</text>", PLOT_H - MARGIN, lo);
-	html_fmt(h, "<text x=\"%d\" y=\"%d\" font-size=\"11\">%" JSON_INTEGER_FORMAT
-		 " flights, oldest left</text>", MARGIN, PLOT_H - MARGIN + 20, nflights);
+	html_fmt(h,
+		 "<text x=\"%d\" y=\"%d\" font-size=\"11\">%" JSON_INTEGER_FORMAT
+		 " flights, oldest left</text>",
+		 MARGIN, PLOT_H - MARGIN + 20, nflights);
 	const char *key;
 	json_t *s;
 	size_t color = 0;
-	json_object_foreach(series, key, s) {
-		const char *c = color < sizeof palette / sizeof palette[0] ? palette[color] : "#999";
+	json_object_foreach(series, key, s)
+	{
+		const char *c =
+			color < sizeof palette / sizeof palette[0] ? palette[color] : "#999";
 		color++;
-		html_fmt(h, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", c);
+		html_fmt(h, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+			 c);
 		size_t i;
 		json_t *p;
-		json_array_foreach(s, i, p) {
-			double x = MARGIN + dx * (double)json_integer_value(json_object_get(p, "x"));
-			double y = MARGIN + ht * (hi - json_number_value(json_object_get(p, "value"))) /
-				   (hi - lo);
+		json_array_foreach(s, i, p)
+		{
+			double x =
+				MARGIN + dx * (double)json_integer_value(json_object_get(p, "x"));
+			double y = MARGIN +
+				   ht * (hi - json_number_value(json_object_get(p, "value"))) /
+					   (hi - lo);
 			html_fmt(h, "%.1f,%.1f ", x, y);
 		}
 		html_raw(h, "\"/>");
-		json_array_foreach(s, i, p) {
-			double x = MARGIN + dx * (double)json_integer_value(json_object_get(p, "x"));
-			double y = MARGIN + ht * (hi - json_number_value(json_object_get(p, "value"))) /
-				   (hi - lo);
-			html_fmt(h, "<a href=\"/flights/%" JSON_INTEGER_FORMAT "\"><circle cx=\"%.1f\" "
-				 "cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>flight %" JSON_INTEGER_FORMAT
-				 " ", json_integer_value(json_object_get(p, "flight_id")), x, y, c,
-				 json_integer_value(json_object_get(p, "flight_id")));
+		json_array_foreach(s, i, p)
+		{
+			double x =
+				MARGIN + dx * (double)json_integer_value(json_object_get(p, "x"));
+			double y = MARGIN +
+				   ht * (hi - json_number_value(json_object_get(p, "value"))) /
+					   (hi - lo);
+			html_fmt(
+				h,
+				"<a href=\"/flights/%" JSON_INTEGER_FORMAT "\"><circle cx=\"%.1f\" "
+				"cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>flight %" JSON_INTEGER_FORMAT
+				" ",
+				json_integer_value(json_object_get(p, "flight_id")), x, y, c,
+				json_integer_value(json_object_get(p, "flight_id")));
 			html_text(h, key);
 			html_fmt(h, ": %g ", json_number_value(json_object_get(p, "value")));
 			html_text(h, unit);
@@ -123,13 +142,16 @@ static void plot(struct html *h, json_t *points)
 	}
 	html_raw(h, "</svg>\n<ul class=\"legend\">");
 	color = 0;
-	json_object_foreach(series, key, s) {
-		const char *c = color < sizeof palette / sizeof palette[0] ? palette[color] : "#999";
+	json_object_foreach(series, key, s)
+	{
+		const char *c =
+			color < sizeof palette / sizeof palette[0] ? palette[color] : "#999";
 		color++;
 		html_fmt(h, "<li><span class=\"swatch\" style=\"background:%s\"></span>", c);
 		html_text(h, key);
-		html_fmt(h, " (%zu values, latest %g ", json_array_size(s), json_number_value(
-			json_object_get(json_array_get(s, json_array_size(s) - 1), "value")));
+		html_fmt(h, " (%zu values, latest %g ", json_array_size(s),
+			 json_number_value(json_object_get(
+				 json_array_get(s, json_array_size(s) - 1), "value")));
 		html_text(h, unit);
 		html_raw(h, ")</li>");
 	}

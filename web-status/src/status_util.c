@@ -73,14 +73,14 @@ void put_duration(struct html *h, json_t *start, json_t *end)
 const char *status_class(const char *status)
 {
 	static const char *const known[] = {
-		"queued", "running", "pass", "fail", "broken", "blocked", "skip", "cancelled",
-		"idle", "reserved", "provisioning", "offline", "regression", "tolerable",
-		"pending",
+		"queued",       "running", "pass",       "fail",      "broken",
+		"blocked",      "skip",    "cancelled",  "idle",      "reserved",
+		"provisioning", "offline", "regression", "tolerable", "pending",
 	};
 	static const char *const cls[] = {
-		"st-queued", "st-running", "st-pass", "st-fail", "st-broken", "st-blocked",
-		"st-skip", "st-cancelled", "st-idle", "st-reserved", "st-provisioning",
-		"st-offline", "st-fail", "st-tolerable", "st-running",
+		"st-queued",       "st-running", "st-pass",      "st-fail",      "st-broken",
+		"st-blocked",      "st-skip",    "st-cancelled", "st-idle",      "st-reserved",
+		"st-provisioning", "st-offline", "st-fail",      "st-tolerable", "st-running",
 	};
 	for (size_t i = 0; status && i < sizeof known / sizeof known[0]; i++)
 		if (!strcmp(status, known[i]))
@@ -102,7 +102,8 @@ enum MHD_Result page_send(struct http_req *r, struct html *h)
 	size_t len;
 	char *body = html_take(h, &len);
 	if (!body)
-		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory rendering page");
+		return http_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory rendering page");
 	return http_send(r, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
 }
 

@@ -123,7 +123,8 @@ void fx_wait_flight(sqlite3 *db, long long flight, const char *want)
 	char status[32];
 
 	for (int i = 0; i < 600; i++) {
-		fx_text(db, status, sizeof status, "SELECT status FROM flights WHERE id = %lld", flight);
+		fx_text(db, status, sizeof status, "SELECT status FROM flights WHERE id = %lld",
+			flight);
 		if (strcmp(status, "queued") && strcmp(status, "running"))
 			break;
 		usleep(100000);

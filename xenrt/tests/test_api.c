@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "hostpool.h"
+#include "job_suite.h"
 #include "test_api_harness.h"
 
 #define GOOD_BODY "{\"repo\": \"/src/kiln\", \"ref\": \"main\", \"suites\": [\"smoke\"]}"
@@ -82,7 +83,7 @@ static void submit_creates_flight_build_and_suite_jobs(void **state)
 {
 	struct harness *h = *state;
 	long long id = submit(h, "{\"repo\": \"/src/kiln\", \"ref\": \"main\", \"suites\": "
-			      "[\"smoke\", \"smoke-2host\"], \"runvars\": {\"cpu\": \"max\"}}");
+				 "[\"smoke\", \"smoke-2host\"], \"runvars\": {\"cpu\": \"max\"}}");
 	assert_int_equal(atomic_load(&h->kicks), 1);
 	char path[64];
 	snprintf(path, sizeof path, "/api/flights/%lld", id);
@@ -100,10 +101,11 @@ static void submit_creates_flight_build_and_suite_jobs(void **state)
 	assert_int_equal(json_integer_value(json_object_get(two, "hosts_needed")), 2);
 	assert_int_equal(json_integer_value(json_object_get(two, "depends_on")),
 			 json_integer_value(json_object_get(build, "id")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(two, "runvars"),
-							      "cpu")), "max");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "verdict"),
-							      "summary")), "pending");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(two, "runvars"), "cpu")), "max");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(f, "verdict"), "summary")),
+		"pending");
 	json_decref(f);
 	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM runvars"), 3);
 }
@@ -112,9 +114,9 @@ static void sql_metacharacters_round_trip(void **state)
 {
 	struct harness *h = *state;
 	const char *evil = "x'); DROP TABLE flights; -- \\\" %_ ;\\n\xc3\xa9";
-	json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}}", "repo", evil,
-				"ref", "o'neil;--\"%", "patch", evil, "kind", "patch",
-				"suites", "smoke", "runvars", "x.y-z_1", evil);
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:{s:s}}", "repo", evil, "ref",
+				"o'neil;--\"%", "patch", evil, "kind", "patch", "suites", "smoke",
+				"runvars", "x.y-z_1", evil);
 	char *body = json_dumps(req, 0);
 	long long id = submit(h, body);
 	char path[64];
@@ -124,8 +126,9 @@ static void sql_metacharacters_round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(f, "ref")), "o'neil;--\"%");
 	assert_string_equal(json_string_value(json_object_get(f, "patch")), evil);
 	json_t *job = json_array_get(json_object_get(f, "jobs"), 1);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(job, "runvars"),
-							      "x.y-z_1")), evil);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(job, "runvars"), "x.y-z_1")),
+		evil);
 	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights"), 1);
 	json_decref(f);
 	json_decref(req);
@@ -156,7 +159,8 @@ static void wrong_fields_are_400(void **state)
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": \"smoke\"}", "field 'suites'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": []}", "field 'suites'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [7]}", "field 'suites'" },
-		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\", \"smoke\"]}", "twice" },
+		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\", \"smoke\"]}",
+		  "twice" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"kind\": \"weekly\"}",
 		  "field 'kind'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"baseline\": \"1\"}",
@@ -164,7 +168,8 @@ static void wrong_fields_are_400(void **state)
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"runvars\": {\"a\": 1}}",
 		  "runvar 'a'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"runvars\": "
-		  "{\"a b\": \"1\"}}", "runvar 'a b'" },
+		  "{\"a b\": \"1\"}}",
+		  "runvar 'a b'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"runvars\": [1]}",
 		  "field 'runvars'" },
 		{ "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], \"priority\": 1}",
@@ -179,7 +184,8 @@ static void wrong_fields_are_400(void **state)
 		  "field 'patch'" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		rejected(h, "POST", "/api/flights", cases[i][0], AUTH_GOOD, NULL, 0, 400, cases[i][1]);
+		rejected(h, "POST", "/api/flights", cases[i][0], AUTH_GOOD, NULL, 0, 400,
+			 cases[i][1]);
 }
 
 static void unknown_suites_are_422(void **state)
@@ -196,8 +202,10 @@ static void unknown_suites_are_422(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		rejected(h, "POST", "/api/flights", cases[i], AUTH_GOOD, NULL, 0, 422, "suite");
-	rejected(h, "POST", "/api/flights", "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": "
-		 "[\"smoke\"], \"baseline\": 4242}", AUTH_GOOD, NULL, 0, 422, "baseline flight 4242");
+	rejected(h, "POST", "/api/flights",
+		 "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": "
+		 "[\"smoke\"], \"baseline\": 4242}",
+		 AUTH_GOOD, NULL, 0, 422, "baseline flight 4242");
 }
 
 static void writes_need_a_valid_token(void **state)
@@ -247,19 +255,22 @@ static void unknown_ids_and_routes_are_404(void **state)
 {
 	struct harness *h = *state;
 	static const char *const paths[] = {
-		"/api/flights/999", "/api/jobs/999", "/api/hosts/999/events", "/api/flights/abc",
-		"/api/flights/0", "/api/flights/-1", "/api/flights/01", "/api/nothing", "/api/flights/",
+		"/api/flights/999",    "/api/jobs/999",  "/api/hosts/999/events",
+		"/api/flights/abc",    "/api/flights/0", "/api/flights/-1",
+		"/api/flights/01",     "/api/nothing",   "/api/flights/",
 		"/api/flights/1/jobs", "/flightsx",
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		rejected(h, "GET", paths[i], NULL, AUTH_NONE, NULL, 0, 404, NULL);
-	rejected(h, "POST", "/api/flights/999/cancel", NULL, AUTH_GOOD, NULL, 0, 404, "no flight 999");
+	rejected(h, "POST", "/api/flights/999/cancel", NULL, AUTH_GOOD, NULL, 0, 404,
+		 "no flight 999");
 }
 
 static void wrong_methods_are_405(void **state)
 {
 	struct harness *h = *state;
-	rejected(h, "DELETE", "/api/flights", NULL, AUTH_GOOD, NULL, 0, 405, "allowed: GET, HEAD, POST");
+	rejected(h, "DELETE", "/api/flights", NULL, AUTH_GOOD, NULL, 0, 405,
+		 "allowed: GET, HEAD, POST");
 	rejected(h, "PUT", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0, 405, NULL);
 	rejected(h, "POST", "/api/hosts", NULL, AUTH_GOOD, NULL, 0, 405, "allowed: GET");
 	rejected(h, "GET", "/api/flights/1/cancel", NULL, AUTH_NONE, NULL, 0, 405, "allowed: POST");
@@ -276,14 +287,16 @@ static void list_is_newest_first_and_paged(void **state)
 	assert_int_equal(json_array_size(fl), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(fl, 0), "id")), ids[4]);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(fl, 1), "id")), ids[3]);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_array_get(fl, 0),
-		"jobs"), "queued")), 2);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_array_get(fl, 0), "jobs"), "queued")),
+			 2);
 	char path[64];
 	snprintf(path, sizeof path, "/api/flights?limit=2&before=%lld",
 		 (long long)json_integer_value(json_object_get(p1, "next_before")));
 	json_t *p2 = get_json(h, path, 200);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(
-		json_object_get(p2, "flights"), 0), "id")), ids[2]);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(p2, "flights"), 0), "id")),
+			 ids[2]);
 	snprintf(path, sizeof path, "/api/flights?before=%lld", ids[0]);
 	json_t *p3 = get_json(h, path, 200);
 	assert_int_equal(json_array_size(json_object_get(p3, "flights")), 0);
@@ -327,11 +340,13 @@ static void cancel_marks_and_kicks(void **state)
 static void fake_results(struct harness *h, long long job)
 {
 	char sql[512], err[256];
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO steps(job_id, seq, name, status, started_at, finished_at, log, message) "
-		 "VALUES (%lld, 1, 'boot', 'pass', 10, 12.5, 'console-host0.log', NULL);"
-		 "INSERT INTO metrics(step_id, name, value, unit) VALUES "
-		 "(last_insert_rowid(), 'boot_time', 2.5, 's');", job);
+	snprintf(
+		sql, sizeof sql,
+		"INSERT INTO steps(job_id, seq, name, status, started_at, finished_at, log, message) "
+		"VALUES (%lld, 1, 'boot', 'pass', 10, 12.5, 'console-host0.log', NULL);"
+		"INSERT INTO metrics(step_id, name, value, unit) VALUES "
+		"(last_insert_rowid(), 'boot_time', 2.5, 's');",
+		job);
 	assert_int_equal(db_exec(h->db, sql, err, sizeof err), SQLITE_OK);
 	char dir[256], file[320];
 	snprintf(dir, sizeof dir, "%s/logs", h->dir);
@@ -377,17 +392,30 @@ static void logs_are_served_without_traversal(void **state)
 	struct harness *h = *state;
 	submit(h, GOOD_BODY);
 	fake_results(h, 2);
-	struct response r = request(h, "GET", "/logs/2/1/console-host0.log", NULL, AUTH_NONE, NULL, 0);
+	struct response r =
+		request(h, "GET", "/logs/2/1/console-host0.log", NULL, AUTH_NONE, NULL, 0);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Kiln hypervisor starting"));
 	free(r.body);
 	static const char *const bad[] = {
-		"/logs/2/1/..", "/logs/2/1/../../../../etc/passwd", "/logs/2/1/..%2f..%2f..%2fetc%2fpasswd",
-		"/logs/2/1/%2e%2e", "/logs/2/1/.hidden", "/logs/2/1/leak.log", "/logs/2/1/a%00b",
-		"/logs/2/9/console-host0.log", "/logs/999/1/console-host0.log", "/logs/2/1/",
-		"/logs/2/1/con%20sole.log", "/static/../../../etc/passwd", "/static/style.css%2f..",
-		"/static/x.txt", "/artifacts/../../etc/passwd", "/artifacts/..%2f..%2fetc%2fpasswd",
-		"/artifacts/%2e%2e", "/boot/..%2f..%2fetc%2fpasswd.ipxe",
+		"/logs/2/1/..",
+		"/logs/2/1/../../../../etc/passwd",
+		"/logs/2/1/..%2f..%2f..%2fetc%2fpasswd",
+		"/logs/2/1/%2e%2e",
+		"/logs/2/1/.hidden",
+		"/logs/2/1/leak.log",
+		"/logs/2/1/a%00b",
+		"/logs/2/9/console-host0.log",
+		"/logs/999/1/console-host0.log",
+		"/logs/2/1/",
+		"/logs/2/1/con%20sole.log",
+		"/static/../../../etc/passwd",
+		"/static/style.css%2f..",
+		"/static/x.txt",
+		"/artifacts/../../etc/passwd",
+		"/artifacts/..%2f..%2fetc%2fpasswd",
+		"/artifacts/%2e%2e",
+		"/boot/..%2f..%2fetc%2fpasswd.ipxe",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		traversal_refused(h, bad[i]);
@@ -417,7 +445,8 @@ static void hosts_and_events(void **state)
 	json_t *ev = json_array_get(json_object_get(j, "events"), 0);
 	assert_string_equal(json_string_value(json_object_get(ev, "new_state")), "idle");
 	json_decref(j);
-	rejected(h, "GET", "/api/hosts/1/events?limit=100000", NULL, AUTH_NONE, NULL, 0, 400, "'limit'");
+	rejected(h, "GET", "/api/hosts/1/events?limit=100000", NULL, AUTH_NONE, NULL, 0, 400,
+		 "'limit'");
 }
 
 /* A failed health check of host0 through the executor's own calls, with
@@ -426,15 +455,21 @@ static long long failed_health_check(struct harness *h)
 {
 	char err[256], log_dir[128];
 	struct pool_host c;
-	assert_int_equal(db_exec(h->db, "UPDATE hosts SET state = 'broken', needs_health_check = 1 "
-				 "WHERE name = 'host0'", err, sizeof err), SQLITE_OK);
+	assert_int_equal(db_exec(h->db,
+				 "UPDATE hosts SET state = 'broken', needs_health_check = 1 "
+				 "WHERE name = 'host0'",
+				 err, sizeof err),
+			 SQLITE_OK);
 	assert_int_equal(hostpool_begin_health_check(h->db, 1e12, &c, log_dir, sizeof log_dir, err,
-						     sizeof err), 0);
+						     sizeof err),
+			 0);
 	fx_sh("mkdir -p '%s/%s' && printf 'no banner\\n' > '%s/%s/console-host0.log' && "
-	      "ln -s /etc/passwd '%s/%s/leak.log'", h->cfg.log_dir, log_dir, h->cfg.log_dir, log_dir,
-	      h->cfg.log_dir, log_dir);
+	      "ln -s /etc/passwd '%s/%s/leak.log'",
+	      h->cfg.log_dir, log_dir, h->cfg.log_dir, log_dir, h->cfg.log_dir, log_dir);
 	assert_int_equal(hostpool_end_health_check(h->db, c.id, log_dir, 0, 0,
-						   "health check failed: no banner", err, sizeof err), 0);
+						   "health check failed: no banner", err,
+						   sizeof err),
+			 0);
 	return fx_scalar(h->db, "SELECT max(id) FROM host_events");
 }
 
@@ -450,11 +485,12 @@ static void health_check_logs_are_listed_and_served(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		json_t *ev = json_array_get(events, i), *logs = json_object_get(ev, "logs");
 		assert_int_equal(json_array_size(logs), 1); /* not the symlink */
-		snprintf(url, sizeof url, "/logs/events/%lld/console-host0.log", end - (long long)i);
-		assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "url")),
-				    url);
-		assert_int_equal(json_integer_value(json_object_get(json_array_get(logs, 0), "size")),
-				 10);
+		snprintf(url, sizeof url, "/logs/events/%lld/console-host0.log",
+			 end - (long long)i);
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(logs, 0), "url")), url);
+		assert_int_equal(
+			json_integer_value(json_object_get(json_array_get(logs, 0), "size")), 10);
 	}
 	assert_int_equal(json_array_size(json_object_get(json_array_get(events, 2), "logs")), 0);
 	json_decref(j);
@@ -478,26 +514,37 @@ static void health_check_logs_refuse_traversal(void **state)
 	long long end = failed_health_check(h);
 	char err[256];
 	/* A damaged row must not lead outside the log root either. */
-	assert_int_equal(db_exec(h->db, "UPDATE host_events SET log_dir = '../../../etc' WHERE id = 1",
-				 err, sizeof err), SQLITE_OK);
+	assert_int_equal(db_exec(h->db,
+				 "UPDATE host_events SET log_dir = '../../../etc' WHERE id = 1",
+				 err, sizeof err),
+			 SQLITE_OK);
 	static const char *const bad[] = {
-		"..", "../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "%2e%2e", ".hidden",
-		"leak.log", "a%00b", "", "con%20sole.log", "console-host0.log/x",
+		"..",
+		"../../../../etc/passwd",
+		"..%2f..%2f..%2fetc%2fpasswd",
+		"%2e%2e",
+		".hidden",
+		"leak.log",
+		"a%00b",
+		"",
+		"con%20sole.log",
+		"console-host0.log/x",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0] + 3; i++) {
 		char path[256];
 		if (i < sizeof bad / sizeof bad[0])
 			snprintf(path, sizeof path, "/logs/events/%lld/%s", end, bad[i]);
 		else if (i == sizeof bad / sizeof bad[0])
-			snprintf(path, sizeof path, "/logs/events/1/passwd");     /* damaged row */
+			snprintf(path, sizeof path, "/logs/events/1/passwd"); /* damaged row */
 		else if (i == sizeof bad / sizeof bad[0] + 1)
-			snprintf(path, sizeof path, "/logs/events/2/group");      /* host1: no logs */
+			snprintf(path, sizeof path, "/logs/events/2/group"); /* host1: no logs */
 		else
 			snprintf(path, sizeof path, "/logs/events/999/console-host0.log");
 		traversal_refused(h, path);
 	}
 	rejected(h, "GET", "/logs/events/1/passwd", NULL, AUTH_NONE, NULL, 0, 404, "has no logs");
-	rejected(h, "GET", "/logs/events/999/x.log", NULL, AUTH_NONE, NULL, 0, 404, "no host event 999");
+	rejected(h, "GET", "/logs/events/999/x.log", NULL, AUTH_NONE, NULL, 0, 404,
+		 "no host event 999");
 	rejected(h, "GET", "/logs/events/1/.x", NULL, AUTH_NONE, NULL, 0, 400, "bad log file name");
 }
 
@@ -506,8 +553,10 @@ static void baseline_is_accepted_when_it_exists(void **state)
 	struct harness *h = *state;
 	long long first = submit(h, GOOD_BODY);
 	char body[256];
-	snprintf(body, sizeof body, "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
-		 "\"baseline\": %lld, \"kind\": \"gate\"}", first);
+	snprintf(body, sizeof body,
+		 "{\"repo\": \"/r\", \"ref\": \"m\", \"suites\": [\"smoke\"], "
+		 "\"baseline\": %lld, \"kind\": \"gate\"}",
+		 first);
 	long long second = submit(h, body);
 	char path[64];
 	snprintf(path, sizeof path, "/api/flights/%lld", second);
@@ -526,7 +575,8 @@ static void *submit_many(void *arg)
 {
 	struct submitter *s = arg;
 	for (int i = 0; i < 10; i++) {
-		struct response r = request(s->h, "POST", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0);
+		struct response r =
+			request(s->h, "POST", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0);
 		s->created += r.status == 201;
 		free(r.body);
 	}
@@ -551,8 +601,52 @@ static void concurrent_submissions_all_land_whole(void **state)
 	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights"), 40);
 	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs"), 80);
 	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM flights f WHERE (SELECT count(*) "
-				"FROM jobs j WHERE j.flight_id = f.id) != 2"), 0);
+					  "FROM jobs j WHERE j.flight_id = f.id) != 2"),
+			 0);
 	assert_int_equal(atomic_load(&h->kicks), 40);
+}
+
+/* A job keeps the suite text it was submitted with (and its SHA-256): a
+ * suite file edited or broken afterwards changes no queued flight. */
+static void jobs_keep_their_suite_as_submitted(void **state)
+{
+	struct harness *h = *state;
+	char err[256];
+	fx_sh("mkdir -p '%s/suites' && sed 's/^description = .*/description = as submitted/' "
+	      "'%s/testsuites/smoke.suite' > '%s/suites/smoke.suite'",
+	      h->dir, fx_repo_top(), h->dir);
+	snprintf(h->cfg.suites_dir, sizeof h->cfg.suites_dir, "%s/suites", h->dir);
+	long long id = submit(h, GOOD_BODY);
+	fx_sh("echo 'not a suite' > '%s/suites/smoke.suite'", h->dir);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs WHERE suite = 'smoke' AND "
+					  "instr(suite_text, 'description = as submitted') > 0"),
+			 1);
+	assert_int_equal(fx_scalar(h->db, "SELECT count(*) FROM jobs WHERE suite = 'build' AND "
+					  "suite_text IS NULL"),
+			 1);
+	char sha[80], want[80];
+	fx_text(h->db, sha, sizeof sha,
+		"SELECT suite_sha256 FROM jobs WHERE flight_id = %lld AND "
+		"suite = 'smoke'",
+		id);
+	fx_sh("sed 's/^description = .*/description = as submitted/' '%s/testsuites/smoke.suite' | "
+	      "sha256sum | cut -c1-64 > '%s/sha'",
+	      fx_repo_top(), h->dir);
+	char path[128];
+	snprintf(path, sizeof path, "%s/sha", h->dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(want, sizeof want, f));
+	fclose(f);
+	want[strcspn(want, "\n")] = '\0';
+	assert_string_equal(sha, want);
+	struct suite *st;
+	long long job = fx_scalar(h->db, "SELECT id FROM jobs WHERE suite = 'smoke'");
+	assert_int_equal(job_suite(h->db, &h->cfg, job, "smoke", &st, err, sizeof err), 0);
+	assert_string_equal(st->description, "as submitted");
+	suite_free(st);
+	/* The broken file is what a new submission meets. */
+	rejected(h, "POST", "/api/flights", GOOD_BODY, AUTH_GOOD, NULL, 0, 422, "suite 'smoke'");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, harness_up, harness_down)
@@ -580,6 +674,7 @@ int main(void)
 		T(health_check_logs_refuse_traversal),
 		T(baseline_is_accepted_when_it_exists),
 		T(concurrent_submissions_all_land_whole),
+		T(jobs_keep_their_suite_as_submitted),
 	};
 	int rc = cmocka_run_group_tests_name("api", tests, NULL, NULL);
 	curl_global_cleanup();

@@ -89,9 +89,11 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(cfg, sizeof cfg, "%s/cfg.json", dir);
 	char text[1024];
-	snprintf(text, sizeof text, "{\"db_path\": \"%s/x.db\", \"state_dir\": \"%s\", \"log_dir\": "
+	snprintf(text, sizeof text,
+		 "{\"db_path\": \"%s/x.db\", \"state_dir\": \"%s\", \"log_dir\": "
 		 "\"%s/logs\", \"suites_dir\": \"%s/testsuites\", \"web_dir\": \"%s/web-status\", "
-		 "\"http_port\": 0}", dir, dir, dir, top ? top : "..", top ? top : "..");
+		 "\"http_port\": 0}",
+		 dir, dir, dir, top ? top : "..", top ? top : "..");
 	write_file(cfg, text);
 	char out[256], path[128];
 	if (run(out, sizeof out, "'%s' token create cli --config '%s' 2>/dev/null", bin, cfg) != 0)
@@ -128,15 +130,19 @@ static void submit_then_list_and_show(void **state)
 {
 	(void)state;
 	char out[4096];
-	assert_int_equal(run(out, sizeof out, "cd '%s' && '%s' submit --url %s --config '%s' "
-			     "--repo . --ref HEAD --suite smoke --runvar a=b 2>&1", dir, bin, url, cfg), 0);
+	assert_int_equal(run(out, sizeof out,
+			     "cd '%s' && '%s' submit --url %s --config '%s' "
+			     "--repo . --ref HEAD --suite smoke --runvar a=b 2>&1",
+			     dir, bin, url, cfg),
+			 0);
 	assert_non_null(strstr(out, "flight 1 submitted: "));
 	assert_non_null(strstr(out, "/flights/1"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --url %s 2>&1", bin, url), 0);
 	assert_non_null(strstr(out, "1       queued     pending"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --kind gate --url %s 2>&1", bin, url), 0);
 	assert_null(strstr(out, "1       queued"));
-	assert_int_equal(run(out, sizeof out, "'%s' list --kind weekly --url %s 2>&1", bin, url), 3);
+	assert_int_equal(run(out, sizeof out, "'%s' list --kind weekly --url %s 2>&1", bin, url),
+			 3);
 	assert_non_null(strstr(out, "HTTP 400: query parameter 'kind'"));
 	assert_int_equal(run(out, sizeof out, "'%s' show 1 --url %s 2>&1", bin, url), 0);
 	assert_non_null(strstr(out, "flight 1: queued (verdict pending)"));
@@ -151,16 +157,23 @@ static void rejected_requests_exit_3_with_the_reason(void **state)
 {
 	(void)state;
 	char out[4096];
-	assert_int_equal(run(out, sizeof out, "'%s' submit --url %s --config '%s' --repo . --ref m "
-			     "--suite no-such 2>&1", bin, url, cfg), 3);
+	assert_int_equal(run(out, sizeof out,
+			     "'%s' submit --url %s --config '%s' --repo . --ref m "
+			     "--suite no-such 2>&1",
+			     bin, url, cfg),
+			 3);
 	assert_non_null(strstr(out, "HTTP 422: suite 'no-such': unknown suite"));
-	assert_int_equal(run(out, sizeof out, "'%s' submit --url %s --config '%s' --repo /no/such/dir "
-			     "--ref m --suite smoke 2>&1", bin, url, cfg), 3);
+	assert_int_equal(run(out, sizeof out,
+			     "'%s' submit --url %s --config '%s' --repo /no/such/dir "
+			     "--ref m --suite smoke 2>&1",
+			     bin, url, cfg),
+			 3);
 	assert_non_null(strstr(out, "--repo /no/such/dir: No such file or directory"));
 	assert_int_equal(run(out, sizeof out, "'%s' show 999 --url %s 2>&1", bin, url), 3);
 	assert_non_null(strstr(out, "HTTP 404: no flight 999"));
-	assert_int_equal(run(out, sizeof out, "XENRT_TOKEN=%064d '%s' cancel 1 --url %s 2>&1", 0,
-			     bin, url), 3);
+	assert_int_equal(
+		run(out, sizeof out, "XENRT_TOKEN=%064d '%s' cancel 1 --url %s 2>&1", 0, bin, url),
+		3);
 	assert_non_null(strstr(out, "HTTP 401: invalid or revoked token"));
 	assert_int_equal(run(out, sizeof out, "'%s' list --url http://127.0.0.1:1 2>&1", bin), 3);
 	assert_non_null(strstr(out, "cannot reach the daemon at http://127.0.0.1:1"));
@@ -182,8 +195,9 @@ static void cancel_and_hosts(void **state)
 {
 	(void)state;
 	char out[4096];
-	assert_int_equal(run(out, sizeof out, "'%s' cancel 1 --url %s --config '%s' 2>&1", bin, url,
-			     cfg), 0);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' cancel 1 --url %s --config '%s' 2>&1", bin, url, cfg),
+		0);
 	assert_non_null(strstr(out, "flight 1: cancel requested"));
 	assert_int_equal(run(out, sizeof out, "XENRT_URL=%s '%s' hosts 2>&1", url, bin), 0);
 	assert_non_null(strstr(out, "host0"));
@@ -197,9 +211,11 @@ static void tokens_on_the_local_database(void **state)
 	assert_int_equal(run(out, sizeof out, "'%s' token list --config '%s' 2>&1", bin, cfg), 0);
 	assert_non_null(strstr(out, "cli "));
 	assert_int_equal(run(out, sizeof out, "'%s' token check --config '%s' 2>&1", bin, cfg), 0);
-	assert_int_equal(run(out, sizeof out, "'%s' token revoke nobody --config '%s' 2>&1", bin, cfg), 3);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' token revoke nobody --config '%s' 2>&1", bin, cfg), 3);
 	assert_non_null(strstr(out, "no live token named 'nobody'"));
-	assert_int_equal(run(out, sizeof out, "'%s' token create 'a b' --config '%s' 2>&1", bin, cfg), 3);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' token create 'a b' --config '%s' 2>&1", bin, cfg), 3);
 }
 
 /* `xenrt gc` on the local database: what it would free, what it frees. */
@@ -207,38 +223,48 @@ static void gc_frees_old_artifacts(void **state)
 {
 	(void)state;
 	char out[4096], gcfg[128], text[512];
-	static const char hex[] = "5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5";
+	static const char hex[] =
+		"5994471abb01112afcc18159f6cc74b4f511b99806da59b3caf5a9c173cacfc5";
 	snprintf(gcfg, sizeof gcfg, "%s/gc.json", dir);
-	snprintf(text, sizeof text, "{\"db_path\": \"%s/gc.db\", \"state_dir\": \"%s\", "
-		 "\"artifact_dir\": \"%s/art\"}", dir, dir, dir);
+	snprintf(text, sizeof text,
+		 "{\"db_path\": \"%s/gc.db\", \"state_dir\": \"%s\", "
+		 "\"artifact_dir\": \"%s/art\"}",
+		 dir, dir, dir);
 	write_file(gcfg, text);
-	assert_int_equal(run(out, sizeof out, "'%s' db migrate --config '%s' 2>&1 && mkdir '%s/art' && "
-			     "printf 12345 > '%s/art/%s' && sqlite3 '%s/gc.db' \"INSERT INTO flights "
-			     "(id, kind, repo, ref, submitter, created_at, status) VALUES (1, 'branch', "
-			     "'/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass'); "
-			     "INSERT INTO artifacts VALUES ('%s', 5, 1); INSERT INTO flight_artifacts "
-			     "VALUES (1, 'hypervisor', '%s')\"", bin, gcfg, dir, dir, hex, dir, hex, hex),
+	assert_int_equal(
+		run(out, sizeof out,
+		    "'%s' db migrate --config '%s' 2>&1 && mkdir '%s/art' && "
+		    "printf 12345 > '%s/art/%s' && sqlite3 '%s/gc.db' \"INSERT INTO flights "
+		    "(id, kind, repo, ref, submitter, created_at, status) VALUES (1, 'branch', "
+		    "'/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass'); "
+		    "INSERT INTO artifacts VALUES ('%s', 5, 1); INSERT INTO flight_artifacts "
+		    "VALUES (1, 'hypervisor', '%s')\"",
+		    bin, gcfg, dir, dir, hex, dir, hex, hex),
+		0);
+	assert_int_equal(run(out, sizeof out,
+			     "'%s' gc --keep-flights 1 --dry-run --config '%s' 2>&1", bin, gcfg),
 			 0);
-	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 1 --dry-run --config '%s' 2>&1",
-			     bin, gcfg), 0);
 	char want[256];
-	snprintf(want, sizeof want, "would remove %s (5 bytes)\nwould free 1 artifact file(s), "
-		 "5 bytes; kept 0 in use", hex);
+	snprintf(want, sizeof want,
+		 "would remove %s (5 bytes)\nwould free 1 artifact file(s), "
+		 "5 bytes; kept 0 in use",
+		 hex);
 	assert_non_null(strstr(out, want));
 	assert_int_equal(run(out, sizeof out, "test -f '%s/art/%s'", dir, hex), 0);
-	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 2 --config '%s' 2>&1", bin, gcfg),
-			 0);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' gc --keep-flights 2 --config '%s' 2>&1", bin, gcfg), 0);
 	assert_non_null(strstr(out, "freed 0 artifact file(s), 0 bytes; kept 1 in use"));
-	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights 1 --config '%s' 2>&1", bin, gcfg),
-			 0);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' gc --keep-flights 1 --config '%s' 2>&1", bin, gcfg), 0);
 	snprintf(want, sizeof want, "removed %s (5 bytes)\nfreed 1 artifact file(s), 5 bytes", hex);
 	assert_non_null(strstr(out, want));
 	assert_int_equal(run(out, sizeof out, "test -e '%s/art/%s'", dir, hex), 1);
-	assert_int_equal(run(out, sizeof out, "sqlite3 '%s/gc.db' 'SELECT count(*) FROM artifacts'",
-			     dir), 0);
+	assert_int_equal(
+		run(out, sizeof out, "sqlite3 '%s/gc.db' 'SELECT count(*) FROM artifacts'", dir),
+		0);
 	assert_string_equal(out, "0\n");
-	assert_int_equal(run(out, sizeof out, "'%s' gc --keep-flights -1 --config '%s' 2>&1", bin,
-			     gcfg), 2);
+	assert_int_equal(
+		run(out, sizeof out, "'%s' gc --keep-flights -1 --config '%s' 2>&1", bin, gcfg), 2);
 	assert_non_null(strstr(out, "--keep-flights: expected an integer 0..1000000, got '-1'"));
 }
 
@@ -252,8 +278,11 @@ static void bad_config_and_newer_database_stop_serve(void **state)
 	char want[256];
 	snprintf(want, sizeof want, "%s: hosts[1].memory_mib: expected integer 128..65536", bad);
 	assert_non_null(strstr(out, want));
-	assert_int_equal(run(out, sizeof out, "sqlite3 '%s/new.db' 'PRAGMA user_version = 999' && "
-			     "'%s' serve --db '%s/new.db' --port 0 2>&1", dir, bin, dir), 3);
+	assert_int_equal(run(out, sizeof out,
+			     "sqlite3 '%s/new.db' 'PRAGMA user_version = 999' && "
+			     "'%s' serve --db '%s/new.db' --port 0 2>&1",
+			     dir, bin, dir),
+			 3);
 	assert_non_null(strstr(out, "newer than this xenrt knows"));
 }
 
@@ -264,23 +293,30 @@ static void submit_wait_exits_with_the_verdict(void **state)
 	(void)state;
 	char out[4096], rcfile[128];
 	snprintf(rcfile, sizeof rcfile, "%s/wait.rc", dir);
-	assert_int_equal(run(out, sizeof out, "(cd '%s' && '%s' submit --url %s --config '%s' --repo . "
+	assert_int_equal(run(out, sizeof out,
+			     "(cd '%s' && '%s' submit --url %s --config '%s' --repo . "
 			     "--ref HEAD --suite smoke --wait > wait.out 2>&1; echo $? > wait.rc) "
-			     "> /dev/null 2>&1 &", dir, bin, url, cfg), 0);
+			     "> /dev/null 2>&1 &",
+			     dir, bin, url, cfg),
+			 0);
 	int found = 0;
 	for (int i = 0; i < 100 && !found; i++) {
-		run(out, sizeof out, "grep -o 'flight [0-9]* submitted' '%s/wait.out' 2>/dev/null", dir);
+		run(out, sizeof out, "grep -o 'flight [0-9]* submitted' '%s/wait.out' 2>/dev/null",
+		    dir);
 		found = strstr(out, "submitted") != NULL;
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	assert_true(found);
 	int id = atoi(out + strlen("flight "));
-	assert_int_equal(run(out, sizeof out, "sqlite3 '%s/x.db' \"UPDATE flights SET status = "
-			     "'fail' WHERE id = %d; UPDATE jobs SET status = 'fail' WHERE flight_id = %d;"
-			     "INSERT INTO steps(job_id, seq, name, status, started_at, message) SELECT "
-			     "max(id), 1, 'boot', 'fail', 1, 'no banner' FROM jobs WHERE flight_id = %d\"",
-			     dir, id, id, id), 0);
+	assert_int_equal(
+		run(out, sizeof out,
+		    "sqlite3 '%s/x.db' \"UPDATE flights SET status = "
+		    "'fail' WHERE id = %d; UPDATE jobs SET status = 'fail' WHERE flight_id = %d;"
+		    "INSERT INTO steps(job_id, seq, name, status, started_at, message) SELECT "
+		    "max(id), 1, 'boot', 'fail', 1, 'no banner' FROM jobs WHERE flight_id = %d\"",
+		    dir, id, id, id),
+		0);
 	int rc = -1;
 	for (int i = 0; i < 200 && rc < 0; i++) {
 		if (run(out, sizeof out, "cat '%s' 2>/dev/null", rcfile) == 0 && out[0])

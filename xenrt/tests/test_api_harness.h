@@ -1,9 +1,10 @@
 /* test_api_harness.h: a real xenrt HTTP server for tests: libmicrohttpd on
  * an ephemeral loopback port, a temporary SQLite file and log directory, the
  * repository's testsuites/, one API token, and libcurl as the client
- * (bodies collected with src/buf.h, as the CLI does).
+ * (bodies collected with src/base/buf.h, as the CLI does).
  * get_json() fetches and parses a JSON answer; snapshot() dumps every table so a test can prove a rejected request
- * changed nothing.  Included by test_api.c and test_status.c only. */
+ * changed nothing (helpers a test does not call are marked unused).  Included by the
+ * API, status and JUnit tests. */
 #ifndef XENRT_TEST_API_HARNESS_H
 #define XENRT_TEST_API_HARNESS_H
 
@@ -27,7 +28,7 @@ struct harness {
 	char dir[64];
 	struct xenrt_config cfg;
 	struct http_server *srv;
-	sqlite3 *db;                    /* the test's own connection */
+	sqlite3 *db; /* the test's own connection */
 	char token[AUTH_TOKEN_HEX + 1];
 	atomic_int kicks;
 };
@@ -92,7 +93,11 @@ static size_t feed(char *buf, size_t size, size_t n, void *arg)
 	return k;
 }
 
-enum { AUTH_NONE, AUTH_GOOD, AUTH_RAW };
+enum {
+	AUTH_NONE,
+	AUTH_GOOD,
+	AUTH_RAW
+};
 
 /* One request.  auth: AUTH_NONE, AUTH_GOOD (the harness token) or AUTH_RAW
  * (authz is the whole Authorization header value).  chunked > 0 sends that
@@ -143,7 +148,7 @@ static struct response request(struct harness *h, const char *method, const char
 }
 
 /* The body as JSON; not JSON fails the test. */
-static json_t *parse(const struct response *r)
+__attribute__((unused)) static json_t *parse(const struct response *r)
 {
 	json_error_t e;
 	json_t *j = json_loads(r->body, 0, &e);
@@ -153,9 +158,8 @@ static json_t *parse(const struct response *r)
 	return j;
 }
 
-
 /* GET path: must answer `status` with JSON. */
-static json_t *get_json(struct harness *h, const char *path, long status)
+__attribute__((unused)) static json_t *get_json(struct harness *h, const char *path, long status)
 {
 	struct response r = request(h, "GET", path, NULL, AUTH_NONE, NULL, 0);
 	assert_int_equal(r.status, status);
@@ -164,13 +168,14 @@ static json_t *get_json(struct harness *h, const char *path, long status)
 	return j;
 }
 
-
 /* Every row of every table, in a fixed order, as text. */
-static char *snapshot(sqlite3 *db)
+__attribute__((unused)) static char *snapshot(sqlite3 *db)
 {
-	static const char *const tables[] = { "flights", "jobs", "runvars", "steps", "metrics",
-		"artifacts", "flight_artifacts", "hosts", "job_hosts", "host_events", "api_tokens",
-		"schema_migrations" };
+	static const char *const tables[] = {
+		"flights",   "jobs",        "runvars",          "steps",
+		"metrics",   "artifacts",   "flight_artifacts", "hosts",
+		"job_hosts", "host_events", "api_tokens",       "schema_migrations"
+	};
 	struct buf out = { 0 };
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
 		char sql[128];
@@ -183,8 +188,8 @@ static char *snapshot(sqlite3 *db)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			for (int i = 0; i < sqlite3_column_count(st); i++) {
 				const unsigned char *v = sqlite3_column_text(st, i);
-				buf_append(v ? (char *)v : "NULL", 1, v ? strlen((const char *)v) : 4,
-					   &out);
+				buf_append(v ? (char *)v : "NULL", 1,
+					   v ? strlen((const char *)v) : 4, &out);
 				buf_append("|", 1, 1, &out);
 			}
 			buf_append("\n", 1, 1, &out);

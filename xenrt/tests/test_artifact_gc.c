@@ -58,8 +58,10 @@ static int on_disk(struct fx_farm *f, const char *hex)
 static long long rows(struct fx_farm *f, const char *hex)
 {
 	char sql[256];
-	snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM artifacts WHERE sha256 = '%.64s') + "
-		 "(SELECT count(*) FROM flight_artifacts WHERE sha256 = '%.64s')", hex, hex);
+	snprintf(sql, sizeof sql,
+		 "SELECT (SELECT count(*) FROM artifacts WHERE sha256 = '%.64s') + "
+		 "(SELECT count(*) FROM flight_artifacts WHERE sha256 = '%.64s')",
+		 hex, hex);
 	return fx_scalar(f->db, sql);
 }
 
@@ -67,18 +69,27 @@ static long long rows(struct fx_farm *f, const char *hex)
  * old), 2 passed, 3 the newest passed build (its hypervisor is what a
  * health check boots), 4 failed its build but shares a guest with 2,
  * 5 queued. */
-enum { RUNNING, OLD_HV, OLD_ONLY, HEALTH_HV, HEALTH_GUEST, SHARED, N_ART };
+enum {
+	RUNNING,
+	OLD_HV,
+	OLD_ONLY,
+	HEALTH_HV,
+	HEALTH_GUEST,
+	SHARED,
+	N_ART
+};
 
 static void old_farm(struct fx_farm *f, char hex[N_ART][ARTIFACT_HEX_LEN + 1])
 {
-	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass'), "
-		"(3, 'branch', '/r', 'm', 't', 3, 'pass'), (4, 'patch', '/r', 'm', 't', 4, 'fail'), "
-		"(5, 'gate', '/r', 'm', 't', 5, 'queued');"
-		"INSERT INTO jobs (flight_id, name, suite, hosts_needed, status, finished_at) VALUES "
-		"(1, 'build', 'build', 0, 'pass', 10), (2, 'build', 'build', 0, 'pass', 20), "
-		"(3, 'build', 'build', 0, 'pass', 30), (4, 'build', 'build', 0, 'fail', 40), "
-		"(5, 'build', 'build', 0, 'queued', NULL);");
+	exec(f->db,
+	     "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass'), "
+	     "(3, 'branch', '/r', 'm', 't', 3, 'pass'), (4, 'patch', '/r', 'm', 't', 4, 'fail'), "
+	     "(5, 'gate', '/r', 'm', 't', 5, 'queued');"
+	     "INSERT INTO jobs (flight_id, name, suite, hosts_needed, status, finished_at) VALUES "
+	     "(1, 'build', 'build', 0, 'pass', 10), (2, 'build', 'build', 0, 'pass', 20), "
+	     "(3, 'build', 'build', 0, 'pass', 30), (4, 'build', 'build', 0, 'fail', 40), "
+	     "(5, 'build', 'build', 0, 'queued', NULL);");
 	store(f->db, f, 1, "hypervisor", "running flight's kiln", hex[RUNNING]);
 	store(f->db, f, 2, "hypervisor", "old kiln", hex[OLD_HV]);
 	store(f->db, f, 2, "guest-only", "old guest", hex[OLD_ONLY]);
@@ -107,8 +118,9 @@ static void record_seen(void *arg, const char hex[ARTIFACT_HEX_LEN + 1], long lo
 static void gc_keeping_three(struct fx_farm *f, int dry_run, struct seen *seen)
 {
 	struct gc_report rep;
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 3, dry_run, record_seen, seen, &rep,
-				     err, sizeof err), 0);
+	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 3, dry_run, record_seen, seen,
+				     &rep, err, sizeof err),
+			 0);
 	assert_int_equal(rep.files, 2);
 	assert_int_equal(rep.bytes, strlen("old kiln") + strlen("old guest"));
 	assert_int_equal(rep.kept, 4);
@@ -132,27 +144,31 @@ static void keeps_what_is_in_use_and_frees_the_rest(void **state)
 		assert_int_equal(rows(f, hex[i]) == 0, gone);
 	}
 	/* Flight 2 keeps its link to what flight 4 still uses. */
-	assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM flight_artifacts WHERE flight_id = 2"), 1);
+	assert_int_equal(
+		fx_scalar(f->db, "SELECT count(*) FROM flight_artifacts WHERE flight_id = 2"), 1);
 	/* Keeping only flight 5: the health check's guest is not what it
 	 * boots, so it goes, and so does the guest only flight 4 kept; the
 	 * health check's hypervisor stays. */
 	struct gc_report rep;
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err,
-				     sizeof err), 0);
+	assert_int_equal(
+		artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err, sizeof err),
+		0);
 	assert_int_equal(rep.files, 2);
 	assert_true(on_disk(f, hex[HEALTH_HV]));
 	assert_true(on_disk(f, hex[RUNNING]));
 	assert_false(on_disk(f, hex[HEALTH_GUEST]));
 	assert_false(on_disk(f, hex[SHARED]));
 	/* Nothing left to free: a second run is a no-op. */
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err,
-				     sizeof err), 0);
+	assert_int_equal(
+		artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err, sizeof err),
+		0);
 	assert_int_equal(rep.files, 0);
 	assert_int_equal(rep.kept, 2);
 	/* Even keeping no flight at all, the running flight's and the health
 	 * check's artifacts stay. */
-	assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 0, 0, NULL, NULL, &rep, err,
-				     sizeof err), 0);
+	assert_int_equal(
+		artifact_gc(f->db, f->cfg.artifact_dir, 0, 0, NULL, NULL, &rep, err, sizeof err),
+		0);
 	assert_int_equal(rep.files, 0);
 	assert_true(on_disk(f, hex[RUNNING]) && on_disk(f, hex[HEALTH_HV]));
 }
@@ -160,7 +176,8 @@ static void keeps_what_is_in_use_and_frees_the_rest(void **state)
 /* Every row of the two tables plus the store's file names. */
 static void state_text(struct fx_farm *f, char *out, size_t len)
 {
-	fx_text(f->db, out, len, "SELECT (SELECT group_concat(sha256 || size, ',') FROM artifacts) "
+	fx_text(f->db, out, len,
+		"SELECT (SELECT group_concat(sha256 || size, ',') FROM artifacts) "
 		"|| '|' || (SELECT group_concat(flight_id || role || sha256, ',') FROM flight_artifacts)");
 	char cmd[XENRT_PATH_MAX + 32];
 	snprintf(cmd, sizeof cmd, "ls -a '%s'", f->cfg.artifact_dir);
@@ -208,7 +225,8 @@ static void *restore_main(void *arg)
 		fputs(r->content, fp);
 		fclose(fp);
 	}
-	r->rc = artifact_store(db, r->f->cfg.artifact_dir, src, 2, "hypervisor", r->hex, e, sizeof e);
+	r->rc = artifact_store(db, r->f->cfg.artifact_dir, src, 2, "hypervisor", r->hex, e,
+			       sizeof e);
 	if (r->rc)
 		fprintf(stderr, "# store: %s\n", e);
 	db_close(db);
@@ -218,9 +236,10 @@ static void *restore_main(void *arg)
 static void never_removes_what_a_running_build_stores(void **state)
 {
 	struct fx_farm *f = *state;
-	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'running'), "
-		"(3, 'branch', '/r', 'm', 't', 3, 'pass')");
+	exec(f->db,
+	     "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'running'), "
+	     "(3, 'branch', '/r', 'm', 't', 3, 'pass')");
 	for (int round = 0; round < 40; round++) {
 		char content[64], hex[ARTIFACT_HEX_LEN + 1];
 		snprintf(content, sizeof content, "kiln build %d", round);
@@ -234,14 +253,18 @@ static void never_removes_what_a_running_build_stores(void **state)
 		if (round % 2)
 			usleep(200);
 		struct gc_report rep;
-		assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep, err,
-					     sizeof err), 0);
+		assert_int_equal(artifact_gc(f->db, f->cfg.artifact_dir, 1, 0, NULL, NULL, &rep,
+					     err, sizeof err),
+				 0);
 		assert_int_equal(pthread_join(t, NULL), 0);
 		/* The build never fails for it, and what it linked is there. */
 		assert_int_equal(r.rc, 0);
 		assert_string_equal(r.hex, hex);
-		assert_int_equal(fx_scalar(f->db, "SELECT count(*) FROM flight_artifacts fa JOIN artifacts a "
-					   "USING (sha256) WHERE fa.flight_id = 2"), 1);
+		assert_int_equal(
+			fx_scalar(f->db,
+				  "SELECT count(*) FROM flight_artifacts fa JOIN artifacts a "
+				  "USING (sha256) WHERE fa.flight_id = 2"),
+			1);
 		assert_true(on_disk(f, hex));
 	}
 }
@@ -260,7 +283,8 @@ static void *gc_main(void *arg)
 	char e[512];
 	g->rc = fx_open_db(&g->f->cfg, &db);
 	if (g->rc == 0) {
-		g->rc = artifact_gc(db, g->f->cfg.artifact_dir, 1, 0, NULL, NULL, &g->rep, e, sizeof e);
+		g->rc = artifact_gc(db, g->f->cfg.artifact_dir, 1, 0, NULL, NULL, &g->rep, e,
+				    sizeof e);
 		db_close(db);
 	}
 	atomic_store(&g->done, 1);
@@ -274,8 +298,9 @@ static void waits_for_a_store_in_progress(void **state)
 {
 	struct fx_farm *f = *state;
 	char hex[ARTIFACT_HEX_LEN + 1];
-	exec(f->db, "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass')");
+	exec(f->db,
+	     "INSERT INTO flights (id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'pass'), (2, 'branch', '/r', 'm', 't', 2, 'pass')");
 	store(f->db, f, 1, "hypervisor", "old kiln", hex);
 	int lock = artifact_lock(f->cfg.artifact_dir, 0, err, sizeof err);
 	assert_true(lock >= 0);
@@ -296,10 +321,14 @@ static void waits_for_a_store_in_progress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(keeps_what_is_in_use_and_frees_the_rest, setup, fx_farm_teardown),
-		cmocka_unit_test_setup_teardown(dry_run_reports_and_changes_nothing, setup, fx_farm_teardown),
-		cmocka_unit_test_setup_teardown(never_removes_what_a_running_build_stores, setup, fx_farm_teardown),
-		cmocka_unit_test_setup_teardown(waits_for_a_store_in_progress, setup, fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(keeps_what_is_in_use_and_frees_the_rest, setup,
+						fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(dry_run_reports_and_changes_nothing, setup,
+						fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(never_removes_what_a_running_build_stores, setup,
+						fx_farm_teardown),
+		cmocka_unit_test_setup_teardown(waits_for_a_store_in_progress, setup,
+						fx_farm_teardown),
 	};
 	return cmocka_run_group_tests_name("artifact_gc", tests, NULL, NULL);
 }

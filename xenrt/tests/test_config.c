@@ -74,11 +74,12 @@ static void file_overrides_defaults(void **state)
 	(void)state;
 	struct xenrt_config cfg;
 	char err[512];
-	write_config("{\"db_path\": \"/srv/x.db\", \"http_port\": 9000,\n"
-		     " \"hosts\": [{\"name\": \"amd0\", \"memory_mib\": 2048, \"vcpus\": 4},\n"
-		     "            {\"name\": \"bx0\", \"driver\": \"bochs\", \"cpu_vendor\": \"intel\","
-		     " \"cpu_model\": \"corei7_skylake_x\", \"flags\": \"vmx ept\"},\n"
-		     "            {\"name\": \"amd1\"}]}");
+	write_config(
+		"{\"db_path\": \"/srv/x.db\", \"http_port\": 9000,\n"
+		" \"hosts\": [{\"name\": \"amd0\", \"memory_mib\": 2048, \"vcpus\": 4},\n"
+		"            {\"name\": \"bx0\", \"driver\": \"bochs\", \"cpu_vendor\": \"intel\","
+		" \"cpu_model\": \"corei7_skylake_x\", \"flags\": \"vmx ept\"},\n"
+		"            {\"name\": \"amd1\"}]}");
 	assert_int_equal(config_load(&cfg, path, err, sizeof err), 0);
 	assert_string_equal(cfg.db_path, "/srv/x.db");
 	assert_string_equal(cfg.state_dir, "var");
@@ -129,16 +130,21 @@ static void bad_values_are_precise(void **state)
 	expect_error("{\"hosts\": []}", "hosts: expected array of 1..32 host objects");
 	expect_error("{\"db_path\": 5}", "db_path: expected string");
 	expect_error("{\"db_path\": \"\"}", "db_path: expected a non-empty path");
-	expect_error("{\"public_url\": \"ftp://x\"}", "public_url: expected a URL starting with http://");
+	expect_error("{\"public_url\": \"ftp://x\"}",
+		     "public_url: expected a URL starting with http://");
 	expect_error("[1, 2]", "(top level): expected object");
 }
 
 static void unknown_keys_are_errors(void **state)
 {
 	(void)state;
-	expect_error("{\"db\": \"x.db\"}",
-		     "db: unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
-		     "suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts)");
+	expect_error(
+		"{\"db\": \"x.db\"}",
+		"db: unknown key (known: db_path, state_dir, log_dir, artifact_dir, work_dir, "
+		"suites_dir, pxe_dir, web_dir, http_addr, http_port, public_url, hosts, "
+		"max_queued_per_token, max_patch_bytes, webhooks, webhook_timeout_s, "
+		"webhook_retry_ms, webhook_max_attempts, schedules, branches, steward_tick_ms, "
+		"bisect_repeats)");
 	expect_error("{\"hosts\": [{\"name\": \"a\", \"memory_mb\": 1024}]}",
 		     "hosts[0].memory_mb: unknown key (known: name, driver, cpu_vendor, cpu_model, "
 		     "vcpus, memory_mib, flags)");
@@ -186,11 +192,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(defaults_work_without_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_overrides_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(port_flag_moves_derived_public_url_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(port_flag_moves_derived_public_url_only, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(bad_values_are_precise, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_keys_are_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed_json_names_line_and_column, setup, teardown),
-		cmocka_unit_test_setup_teardown(shipped_example_equals_the_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_json_names_line_and_column, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(shipped_example_equals_the_defaults, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(missing_file_is_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -55,14 +55,18 @@ static void fresh_db_gets_current_version(void **state)
 	assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
 	assert_true(db_schema_version() >= 1);
 	assert_int_equal(fx_scalar(db, "PRAGMA user_version"), db_schema_version());
-	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM schema_migrations"), db_schema_version());
-	assert_int_equal(fx_scalar(db, "SELECT max(version) FROM schema_migrations"), db_schema_version());
+	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM schema_migrations"),
+			 db_schema_version());
+	assert_int_equal(fx_scalar(db, "SELECT max(version) FROM schema_migrations"),
+			 db_schema_version());
 	assert_string_equal(text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
 	assert_int_equal(fx_scalar(db, "PRAGMA foreign_keys"), 1);
 	/* The contract's tables are all there. */
-	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-				"name IN ('flights', 'jobs', 'runvars', 'steps', 'metrics', 'hosts', "
-				"'host_events', 'api_tokens', 'artifacts', 'job_hosts')"), 10);
+	assert_int_equal(
+		fx_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+			      "name IN ('flights', 'jobs', 'runvars', 'steps', 'metrics', 'hosts', "
+			      "'host_events', 'api_tokens', 'artifacts', 'job_hosts')"),
+		10);
 	db_close(db);
 }
 
@@ -86,8 +90,11 @@ static void foreign_keys_are_enforced(void **state)
 	sqlite3 *db;
 	char err[512];
 	assert_int_equal(db_open(path, &db, err, sizeof err), SQLITE_OK);
-	assert_int_not_equal(db_exec(db, "INSERT INTO jobs(flight_id, name, suite) "
-				     "VALUES (999, 'x', 'x')", err, sizeof err), SQLITE_OK);
+	assert_int_not_equal(db_exec(db,
+				     "INSERT INTO jobs(flight_id, name, suite) "
+				     "VALUES (999, 'x', 'x')",
+				     err, sizeof err),
+			     SQLITE_OK);
 	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM jobs"), 0);
 	db_close(db);
 }
@@ -108,10 +115,12 @@ static void newer_database_is_refused(void **state)
 }
 
 static const struct migration good_then_bad[] = {
-	{ 1, "0001_base", "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+	{ 1, "0001_base",
+	  "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
 	  "name TEXT NOT NULL, applied_at REAL NOT NULL); CREATE TABLE a (x INTEGER);" },
 	/* Creates a table, inserts, then fails: all of it must vanish. */
-	{ 2, "0002_broken", "CREATE TABLE b (y INTEGER); INSERT INTO a VALUES (1); "
+	{ 2, "0002_broken",
+	  "CREATE TABLE b (y INTEGER); INSERT INTO a VALUES (1); "
 	  "INSERT INTO no_such_table VALUES (1);" },
 };
 
@@ -136,7 +145,8 @@ static void set_with_gap_is_rejected(void **state)
 {
 	(void)state;
 	static const struct migration gap[] = {
-		{ 1, "0001_a", "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+		{ 1, "0001_a",
+		  "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
 		  "name TEXT NOT NULL, applied_at REAL NOT NULL);" },
 		{ 3, "0003_c", "CREATE TABLE c (x);" },
 	};
@@ -176,16 +186,18 @@ static void host_sync_follows_config(void **state)
 	cfg.nhosts = 1;
 	cfg.hosts[0].memory_mib = 2048;
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
-	assert_string_equal(text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf),
-			    "offline");
+	assert_string_equal(
+		text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf),
+		"offline");
 	assert_int_equal(fx_scalar(db, "SELECT memory_mib FROM hosts WHERE name = 'host0'"), 2048);
-	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events WHERE new_state = 'offline'"), 1);
+	assert_int_equal(
+		fx_scalar(db, "SELECT count(*) FROM host_events WHERE new_state = 'offline'"), 1);
 
 	/* Declared again: back to idle. */
 	cfg.nhosts = 2;
 	assert_int_equal(db_sync_hosts(db, &cfg, err, sizeof err), SQLITE_OK);
-	assert_string_equal(text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf),
-			    "idle");
+	assert_string_equal(
+		text(db, "SELECT state FROM hosts WHERE name = 'host1'", buf, sizeof buf), "idle");
 	assert_int_equal(fx_scalar(db, "SELECT count(*) FROM host_events"), 4);
 	db_close(db);
 }

@@ -38,28 +38,32 @@ static struct response page(struct harness *h, const char *path, long status)
 /* Hostile strings everywhere a page prints database text. */
 static void hostile_flight(struct harness *h)
 {
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, patch, submitter, created_at, "
-		"status) VALUES (1, 'branch', '" XSS "', '\"><img src=x onerror=alert(2)>', "
-		"'<b>rev</b>', '<iframe>', '<u>who</u>', 100, 'fail');"
-		"INSERT INTO jobs(id, flight_id, name, suite, status, log_dir) VALUES "
-		"(1, 1, '<i>job</i>', 'smoke', 'fail', '1/1/1');"
-		"INSERT INTO runvars VALUES (1, 'k', '<marquee>');"
-		"INSERT INTO steps(job_id, seq, name, status, started_at, finished_at, log, message) "
-		"VALUES (1, 1, '<svg onload=alert(3)>', 'fail', 1, 2, 'console-host0.log', "
-		"'<blink>why</blink>');"
-		"INSERT INTO metrics(step_id, name, value, unit) VALUES (1, '<em>m</em>', 1, '<s>');"
-		"INSERT INTO host_events(host_id, at, old_state, new_state, job_id, reason) VALUES "
-		"(1, 5, 'idle', 'broken', 1, '<h1>boom</h1>');");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, revision, patch, submitter, created_at, "
+	     "status) VALUES (1, 'branch', '" XSS "', '\"><img src=x onerror=alert(2)>', "
+	     "'<b>rev</b>', '<iframe>', '<u>who</u>', 100, 'fail');"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status, log_dir) VALUES "
+	     "(1, 1, '<i>job</i>', 'smoke', 'fail', '1/1/1');"
+	     "INSERT INTO runvars VALUES (1, 'k', '<marquee>');"
+	     "INSERT INTO steps(job_id, seq, name, status, started_at, finished_at, log, message) "
+	     "VALUES (1, 1, '<svg onload=alert(3)>', 'fail', 1, 2, 'console-host0.log', "
+	     "'<blink>why</blink>');"
+	     "INSERT INTO metrics(step_id, name, value, unit) VALUES (1, '<em>m</em>', 1, '<s>');"
+	     "INSERT INTO host_events(host_id, at, old_state, new_state, job_id, reason) VALUES "
+	     "(1, 5, 'idle', 'broken', 1, '<h1>boom</h1>');");
 	char path[256];
-	snprintf(path, sizeof path, "mkdir -p '%s/logs/1/1/1' && printf '%s\\n' > "
-		 "'%s/logs/1/1/1/console-host0.log'", h->dir, "<script>console()</script>", h->dir);
+	snprintf(path, sizeof path,
+		 "mkdir -p '%s/logs/1/1/1' && printf '%s\\n' > "
+		 "'%s/logs/1/1/1/console-host0.log'",
+		 h->dir, "<script>console()</script>", h->dir);
 	assert_int_equal(system(path), 0);
 }
 
 static void assert_no_raw_markup(const char *body)
 {
-	static const char *const raw[] = { "<script>", "<img", "<b>rev", "<iframe", "<u>", "<i>job",
-		"<marquee", "<svg", "<blink", "<em>", "<s>", "<h1>boom" };
+	static const char *const raw[] = { "<script>", "<img",   "<b>rev",   "<iframe",
+					   "<u>",      "<i>job", "<marquee", "<svg",
+					   "<blink",   "<em>",   "<s>",      "<h1>boom" };
 	for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
 		if (strstr(body, raw[i]))
 			fprintf(stderr, "# raw '%s' in page\n", raw[i]);
@@ -102,27 +106,31 @@ static void every_page_escapes_database_strings(void **state)
 static void grid_links_cells_to_logs_with_status_colours(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'fail');"
-		"INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
-		"(1, 1, 'build', 'build', 'pass', 1), (2, 1, 'smoke', 'smoke', 'fail', 2);"
-		"INSERT INTO steps(job_id, attempt, seq, name, status, started_at, log) VALUES "
-		"(1, 1, 1, 'compile', 'pass', 1, 'build.log'), "
-		"(2, 1, 1, 'boot', 'broken', 1, 'console-host0.log'), "
-		"(2, 2, 2, 'boot', 'pass', 1, 'console-host0.log'), (2, 2, 3, 'guests', 'fail', 1, NULL);");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'fail');"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
+	     "(1, 1, 'build', 'build', 'pass', 1), (2, 1, 'smoke', 'smoke', 'fail', 2);"
+	     "INSERT INTO steps(job_id, attempt, seq, name, status, started_at, log) VALUES "
+	     "(1, 1, 1, 'compile', 'pass', 1, 'build.log'), "
+	     "(2, 1, 1, 'boot', 'broken', 1, 'console-host0.log'), "
+	     "(2, 2, 2, 'boot', 'pass', 1, 'console-host0.log'), (2, 2, 3, 'guests', 'fail', 1, NULL);");
 	exec(h, "INSERT INTO artifacts VALUES ('" SHA "', 10, 1);"
 		"INSERT INTO flight_artifacts VALUES (1, 'hypervisor', '" SHA "');");
 	struct response r = page(h, "/flights/1", 200);
-	assert_non_null(strstr(r.body, "hypervisor: <a href=\"/artifacts/" SHA "\"><code>0123456789ab"));
+	assert_non_null(
+		strstr(r.body, "hypervisor: <a href=\"/artifacts/" SHA "\"><code>0123456789ab"));
 	/* The grid comes right after the verdict; facts and artifacts below it. */
 	const char *grid = strstr(r.body, "<table class=\"grid\"");
 	assert_non_null(grid);
 	assert_true(strstr(r.body, "verdict: ") < grid);
 	assert_true(grid < strstr(r.body, "<table class=\"facts\""));
 	assert_true(grid < strstr(r.body, "<details class=\"artifacts\">"));
-	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
+	assert_non_null(
+		strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/1/1/build.log\""));
 	/* The retry's step replaces the broken first attempt in the grid. */
-	assert_non_null(strstr(r.body, "<td class=\"cell st-pass\"><a href=\"/logs/2/2/console-host0.log\""));
+	assert_non_null(strstr(
+		r.body, "<td class=\"cell st-pass\"><a href=\"/logs/2/2/console-host0.log\""));
 	assert_null(strstr(r.body, "/logs/2/1/console-host0.log"));
 	/* A step without a log links to its job page. */
 	assert_non_null(strstr(r.body, "<td class=\"cell st-fail\"><a href=\"/jobs/2\""));
@@ -135,22 +143,24 @@ static void grid_links_cells_to_logs_with_status_colours(void **state)
 	free(r.body);
 	/* The broken first attempt is history: not part of the verdict. */
 	json_t *f = get_json(h, "/api/flights/1", 200);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(f, "verdict"), "broken")), 0);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(f, "verdict"), "broken")),
+			 0);
 	json_decref(f);
 }
 
 static void verdict_separates_regressions_from_known_failures(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
-		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
-		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail');"
-		"UPDATE flights SET baseline_id = 1 WHERE id = 2;"
-		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
-		"(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail');"
-		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
-		"(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
-		"(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), (2, 3, 'net', 'broken', 1);");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+	     "VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+	     "(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail');"
+	     "UPDATE flights SET baseline_id = 1 WHERE id = 2;"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+	     "(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail');"
+	     "INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
+	     "(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
+	     "(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), (2, 3, 'net', 'broken', 1);");
 	json_t *f = get_json(h, "/api/flights/2", 200);
 	json_t *v = json_object_get(f, "verdict");
 	assert_string_equal(json_string_value(json_object_get(v, "summary")), "regression");
@@ -166,10 +176,11 @@ static void verdict_separates_regressions_from_known_failures(void **state)
 	free(r.body);
 
 	/* The same step passing in another flight of bbb makes it flaky, not a regression. */
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
-		"VALUES (3, 'branch', '/r', 'm', 'bbb', 't', 3, 'pass');"
-		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (3, 3, 'smoke', 'smoke', 'pass');"
-		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES (3, 1, 'boot', 'pass', 1);");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+	     "VALUES (3, 'branch', '/r', 'm', 'bbb', 't', 3, 'pass');"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (3, 3, 'smoke', 'smoke', 'pass');"
+	     "INSERT INTO steps(job_id, seq, name, status, started_at) VALUES (3, 1, 'boot', 'pass', 1);");
 	f = get_json(h, "/api/flights/2", 200);
 	v = json_object_get(f, "verdict");
 	assert_string_equal(json_string_value(json_object_get(v, "summary")), "broken");
@@ -233,15 +244,16 @@ static void unknown_ids_give_html_404(void **state)
 static void trends_plot_metrics_as_escaped_svg(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'nightly', '/r', 'm', 't', 1, 'pass'), (2, 'nightly', '/r', 'm', 't', 2, 'pass');"
-		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
-		"(1, 1, 'smoke', 'smoke', 'pass'), (2, 2, 'smoke', 'smoke', 'pass');"
-		"INSERT INTO steps(id, job_id, seq, name, status, started_at) VALUES "
-		"(1, 1, 1, 'boot', 'pass', 1), (2, 2, 1, 'boot', 'pass', 1);"
-		"INSERT INTO metrics(step_id, name, value, unit) VALUES "
-		"(1, 'boot<script>&x', 2.5, 's'), (2, 'boot<script>&x', 3.5, 's'),"
-		"(1, 'exit_cost', 15, 'us');");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'nightly', '/r', 'm', 't', 1, 'pass'), (2, 'nightly', '/r', 'm', 't', 2, 'pass');"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+	     "(1, 1, 'smoke', 'smoke', 'pass'), (2, 2, 'smoke', 'smoke', 'pass');"
+	     "INSERT INTO steps(id, job_id, seq, name, status, started_at) VALUES "
+	     "(1, 1, 1, 'boot', 'pass', 1), (2, 2, 1, 'boot', 'pass', 1);"
+	     "INSERT INTO metrics(step_id, name, value, unit) VALUES "
+	     "(1, 'boot<script>&x', 2.5, 's'), (2, 'boot<script>&x', 3.5, 's'),"
+	     "(1, 'exit_cost', 15, 'us');");
 	struct response r = page(h, "/trends", 200);
 	assert_non_null(strstr(r.body, "href=\"/trends?metric=boot%3Cscript%3E%26x\""));
 	assert_non_null(strstr(r.body, "boot&lt;script&gt;&amp;x"));
@@ -267,15 +279,47 @@ static void trends_plot_metrics_as_escaped_svg(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "unit")), "us");
 	json_decref(doc);
 	doc = get_json(h, "/api/metrics", 200);
-	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 2);
+	assert_int_equal(json_array_size(json_object_get(doc, "metrics")), 3);
 	json_decref(doc);
+}
+
+/* Every finished flight's submission-to-verdict time is a metric, one
+ * series per kind, on the trends page; unfinished, cancelled and bisection
+ * probe flights have none. */
+static void verdict_latency_is_a_metric(void **state)
+{
+	struct harness *h = *state;
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, finished_at, status) "
+	     "VALUES (1, 'gate', '/r', 'm', 't', 100, 130, 'pass'),"
+	     "(2, 'gate', '/r', 'm', 't', 200, 212.5, 'fail'),"
+	     "(3, 'nightly', '/r', 'm', 't', 300, 400, 'pass'),"
+	     "(4, 'gate', '/r', 'm', 't', 400, NULL, 'running'),"
+	     "(5, 'gate', '/r', 'm', 't', 500, 501, 'cancelled');");
+	json_t *doc = get_json(h, "/api/metrics", 200);
+	json_t *names = json_object_get(doc, "metrics");
+	assert_string_equal(json_string_value(json_array_get(names, json_array_size(names) - 1)),
+			    "verdict_latency_s");
+	json_decref(doc);
+	doc = get_json(h, "/api/metrics?name=verdict_latency_s", 200);
+	json_t *pts = json_object_get(doc, "points");
+	assert_int_equal(json_array_size(pts), 3);
+	json_t *p = json_array_get(pts, 1);
+	assert_int_equal(json_integer_value(json_object_get(p, "flight_id")), 2);
+	assert_string_equal(json_string_value(json_object_get(p, "job")), "gate");
+	assert_true(json_real_value(json_object_get(p, "value")) == 12.5);
+	json_decref(doc);
+	struct response r = page(h, "/trends?metric=verdict_latency_s", 200);
+	assert_non_null(strstr(r.body, "flight 2 gate/submission-to-verdict: 12.5 s"));
+	free(r.body);
 }
 
 static void running_flights_refresh_themselves(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass');");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'running'), (2, 'branch', '/r', 'm', 't', 2, 'pass');");
 	struct response r = page(h, "/flights/1", 200);
 	assert_non_null(strstr(r.body, "<meta http-equiv=\"refresh\" content=\"10\">"));
 	free(r.body);
@@ -289,10 +333,12 @@ static void running_flights_refresh_themselves(void **state)
 static void console_tail_drops_terminal_escapes(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
-		"(1, 'branch', '/r', 'm', 't', 1, 'pass');"
-		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (1, 1, 'smoke', 'smoke', 'pass');");
-	static const char raw[] = "\033c\033[?7l\033[2J\033[0mSeaBIOS (version 1.16)\r\n"
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, submitter, created_at, status) VALUES "
+	     "(1, 'branch', '/r', 'm', 't', 1, 'pass');"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status) VALUES (1, 1, 'smoke', 'smoke', 'pass');");
+	static const char raw[] =
+		"\033c\033[?7l\033[2J\033[0mSeaBIOS (version 1.16)\r\n"
 		"\033]0;title\007\033[1miPXE\033[0m initialising...\rok\r\n\033(Bx\ty<b>\x7f\bz\n\033[1";
 	char path[256];
 	snprintf(path, sizeof path, "%s/logs/1/1/1", h->dir);
@@ -304,7 +350,7 @@ static void console_tail_drops_terminal_escapes(void **state)
 	assert_int_equal(fclose(f), 0);
 	struct response r = page(h, "/jobs/1", 200);
 	assert_non_null(strstr(r.body, "<pre class=\"console\">SeaBIOS (version 1.16)\n"
-			       "iPXE initialising...\nok\nx\ty&lt;b&gt;z\n</pre>"));
+				       "iPXE initialising...\nok\nx\ty&lt;b&gt;z\n</pre>"));
 	for (const char *c = r.body; *c; c++)
 		if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t')
 			fail_msg("control byte 0x%02x in the page", (unsigned char)*c);
@@ -320,33 +366,38 @@ static void console_tail_drops_terminal_escapes(void **state)
 static void gate_says_push_or_not_and_why(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
-		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
-		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'gate', '/r', 'm', 'ccc', 't', 3, 'fail'), "
-		"(4, 'gate', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'gate', '/r', 'm', 'eee', 't', 5, 'pass'), "
-		"(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'gate', '/r', 'm', 'ggg', 't', 7, 'fail');"
-		"UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
-		"INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
-		"(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail'), "
-		"(3, 3, 'smoke', 'smoke', 'fail'), (4, 4, 'smoke', 'smoke', 'broken'), "
-		"(5, 5, 'smoke', 'smoke', 'pass'), (6, 6, 'smoke', 'smoke', 'running'), "
-		"(7, 7, 'smoke', 'smoke', 'fail');"
-		"INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
-		"(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
-		"(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), "
-		"(3, 1, 'boot', 'pass', 1), (3, 2, 'old-bug', 'fail', 1), "
-		"(4, 1, 'boot', 'broken', 1), (5, 1, 'boot', 'pass', 1), (6, 1, 'boot', 'running', 1), "
-		"(7, 1, 'boot', 'fail', 1);");
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+	     "VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+	     "(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'gate', '/r', 'm', 'ccc', 't', 3, 'fail'), "
+	     "(4, 'gate', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'gate', '/r', 'm', 'eee', 't', 5, 'pass'), "
+	     "(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'gate', '/r', 'm', 'ggg', 't', 7, 'fail');"
+	     "UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status) VALUES "
+	     "(1, 1, 'smoke', 'smoke', 'fail'), (2, 2, 'smoke', 'smoke', 'fail'), "
+	     "(3, 3, 'smoke', 'smoke', 'fail'), (4, 4, 'smoke', 'smoke', 'broken'), "
+	     "(5, 5, 'smoke', 'smoke', 'pass'), (6, 6, 'smoke', 'smoke', 'running'), "
+	     "(7, 7, 'smoke', 'smoke', 'fail');"
+	     "INSERT INTO steps(job_id, seq, name, status, started_at) VALUES "
+	     "(1, 1, 'boot', 'pass', 1), (1, 2, 'old-bug', 'fail', 1), "
+	     "(2, 1, 'boot', 'fail', 1), (2, 2, 'old-bug', 'fail', 1), "
+	     "(3, 1, 'boot', 'pass', 1), (3, 2, 'old-bug', 'fail', 1), "
+	     "(4, 1, 'boot', 'broken', 1), (5, 1, 'boot', 'pass', 1), (6, 1, 'boot', 'running', 1), "
+	     "(7, 1, 'boot', 'fail', 1);");
 	static const struct {
 		int flight;
-		int push;           /* 1 true, 0 false, -1 null */
+		int push; /* 1 true, 0 false, -1 null */
 		const char *decision, *reason, *page;
 	} want[] = {
-		{ 2, 0, "no push", "regressed against baseline flight 1 (passed there, fails here): smoke/boot",
+		{ 2, 0, "no push",
+		  "regressed against baseline flight 1 (passed there, fails here): smoke/boot",
 		  "<p class=\"gate gate-nopush\">gate: <strong>do not push</strong>" },
-		{ 3, 1, "push", "no regression against baseline flight 1; only known or flaky failures: "
-		  "smoke/old-bug", "<p class=\"gate gate-push\">gate: <strong>push the branch</strong>" },
-		{ 4, 0, "rerun", "the farm broke, the code was not judged; rerun the flight: smoke/boot",
+		{ 3, 1, "push",
+		  "no regression against baseline flight 1; only known or flaky failures: "
+		  "smoke/old-bug",
+		  "<p class=\"gate gate-push\">gate: <strong>push the branch</strong>" },
+		{ 4, 0, "rerun",
+		  "the farm broke, the code was not judged; rerun the flight: smoke/boot",
 		  "<p class=\"gate gate-rerun\">gate: <strong>rerun the flight</strong>" },
 		{ 5, 1, "push", "every step passed (compared with baseline flight 1)",
 		  "<p class=\"gate gate-push\">" },
@@ -361,10 +412,13 @@ static void gate_says_push_or_not_and_why(void **state)
 		json_t *g = json_object_get(f, "gate");
 		assert_true(json_is_object(g));
 		json_t *push = json_object_get(g, "push");
-		assert_true(want[i].push < 0 ? json_is_null(push) :
-			    json_is_boolean(push) && json_is_true(push) == want[i].push);
-		assert_string_equal(json_string_value(json_object_get(g, "decision")), want[i].decision);
-		assert_string_equal(json_string_value(json_object_get(g, "reason")), want[i].reason);
+		assert_true(want[i].push < 0
+				    ? json_is_null(push)
+				    : json_is_boolean(push) && json_is_true(push) == want[i].push);
+		assert_string_equal(json_string_value(json_object_get(g, "decision")),
+				    want[i].decision);
+		assert_string_equal(json_string_value(json_object_get(g, "reason")),
+				    want[i].reason);
 		json_decref(f);
 		snprintf(path, sizeof path, "/flights/%d", want[i].flight);
 		struct response r = page(h, path, 200);
@@ -385,38 +439,42 @@ static void gate_says_push_or_not_and_why(void **state)
 static void flights_list_shows_each_verdict(void **state)
 {
 	struct harness *h = *state;
-	exec(h, "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
-		"VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
-		"(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'patch', '/r', 'm', 'ccc', 't', 3, 'fail'), "
-		"(4, 'nightly', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'branch', '/r', 'm', 'bbb', 't', 5, 'pass'), "
-		"(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'branch', '/r', 'm', NULL, 't', 7, 'fail');"
-		"UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
-		"INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
-		"(1, 1, 'smoke', 'smoke', 'fail', 1), (2, 2, 'smoke', 'smoke', 'fail', 1), "
-		"(3, 3, 'smoke', 'smoke', 'fail', 1), (4, 4, 'smoke', 'smoke', 'broken', 1), "
-		"(5, 5, 'smoke', 'smoke', 'pass', 1), (6, 6, 'smoke', 'smoke', 'running', 1), "
-		"(7, 7, 'smoke', 'smoke', 'fail', 2);"
-		"INSERT INTO steps(job_id, seq, name, status, started_at, attempt) VALUES "
-		"(1, 1, 'boot', 'pass', 1, 1), (1, 2, 'old-bug', 'fail', 1, 1), "
-		"(2, 1, 'boot', 'fail', 1, 1), (2, 2, 'net', 'fail', 1, 1), "
-		"(3, 1, 'boot', 'pass', 1, 1), (3, 2, 'old-bug', 'fail', 1, 1), "
-		"(4, 1, 'boot', 'broken', 1, 1), (5, 1, 'net', 'pass', 1, 1), (6, 1, 'boot', 'fail', 1, 1), "
-		"(7, 1, 'boot', 'broken', 1, 1), (7, 2, 'boot', 'fail', 1, 2);");
-	static const char *const want[] = { NULL, "fail", "regression", "tolerable", "broken", "pass",
-					     "pending", "fail" };
+	exec(h,
+	     "INSERT INTO flights(id, kind, repo, ref, revision, submitter, created_at, status) "
+	     "VALUES (1, 'branch', '/r', 'm', 'aaa', 't', 1, 'pass'), "
+	     "(2, 'gate', '/r', 'm', 'bbb', 't', 2, 'fail'), (3, 'patch', '/r', 'm', 'ccc', 't', 3, 'fail'), "
+	     "(4, 'nightly', '/r', 'm', 'ddd', 't', 4, 'broken'), (5, 'branch', '/r', 'm', 'bbb', 't', 5, 'pass'), "
+	     "(6, 'gate', '/r', 'm', 'fff', 't', 6, 'running'), (7, 'branch', '/r', 'm', NULL, 't', 7, 'fail');"
+	     "UPDATE flights SET baseline_id = 1 WHERE id BETWEEN 2 AND 6;"
+	     "INSERT INTO jobs(id, flight_id, name, suite, status, attempt) VALUES "
+	     "(1, 1, 'smoke', 'smoke', 'fail', 1), (2, 2, 'smoke', 'smoke', 'fail', 1), "
+	     "(3, 3, 'smoke', 'smoke', 'fail', 1), (4, 4, 'smoke', 'smoke', 'broken', 1), "
+	     "(5, 5, 'smoke', 'smoke', 'pass', 1), (6, 6, 'smoke', 'smoke', 'running', 1), "
+	     "(7, 7, 'smoke', 'smoke', 'fail', 2);"
+	     "INSERT INTO steps(job_id, seq, name, status, started_at, attempt) VALUES "
+	     "(1, 1, 'boot', 'pass', 1, 1), (1, 2, 'old-bug', 'fail', 1, 1), "
+	     "(2, 1, 'boot', 'fail', 1, 1), (2, 2, 'net', 'fail', 1, 1), "
+	     "(3, 1, 'boot', 'pass', 1, 1), (3, 2, 'old-bug', 'fail', 1, 1), "
+	     "(4, 1, 'boot', 'broken', 1, 1), (5, 1, 'net', 'pass', 1, 1), (6, 1, 'boot', 'fail', 1, 1), "
+	     "(7, 1, 'boot', 'broken', 1, 1), (7, 2, 'boot', 'fail', 1, 2);");
+	static const char *const want[] = { NULL,     "fail", "regression", "tolerable",
+					    "broken", "pass", "pending",    "fail" };
 	json_t *list = get_json(h, "/api/flights", 200);
 	json_t *flights = json_object_get(list, "flights");
 	assert_int_equal(json_array_size(flights), 7);
 	size_t i;
 	json_t *lf;
-	json_array_foreach(flights, i, lf) {
+	json_array_foreach(flights, i, lf)
+	{
 		json_int_t id = json_integer_value(json_object_get(lf, "id"));
 		char path[64];
 		snprintf(path, sizeof path, "/api/flights/%" JSON_INTEGER_FORMAT, id);
 		json_t *one = get_json(h, path, 200);
-		assert_string_equal(json_string_value(json_object_get(json_object_get(lf, "verdict"),
-								      "summary")), want[id]);
-		assert_true(json_equal(json_object_get(lf, "verdict"), json_object_get(one, "verdict")));
+		assert_string_equal(json_string_value(json_object_get(
+					    json_object_get(lf, "verdict"), "summary")),
+				    want[id]);
+		assert_true(json_equal(json_object_get(lf, "verdict"),
+				       json_object_get(one, "verdict")));
 		assert_true(json_equal(json_object_get(lf, "gate"), json_object_get(one, "gate")));
 		json_decref(one);
 	}
@@ -427,10 +485,12 @@ static void flights_list_shows_each_verdict(void **state)
 	json_decref(list);
 	struct response r = page(h, "/", 200);
 	assert_non_null(strstr(r.body, "<th>status</th><th>verdict</th>"));
-	assert_non_null(strstr(r.body, "<a href=\"/flights/2\">2</a></td><td><span class=\"st st-fail\">"
+	assert_non_null(strstr(r.body,
+			       "<a href=\"/flights/2\">2</a></td><td><span class=\"st st-fail\">"
 			       "fail</span></td><td><span class=\"st st-fail\">regression</span>"));
-	assert_non_null(strstr(r.body, "<a href=\"/flights/3\">3</a></td><td><span class=\"st st-fail\">"
-			       "fail</span></td><td><span class=\"st st-tolerable\">tolerable</span>"));
+	assert_non_null(strstr(
+		r.body, "<a href=\"/flights/3\">3</a></td><td><span class=\"st st-fail\">"
+			"fail</span></td><td><span class=\"st st-tolerable\">tolerable</span>"));
 	free(r.body);
 }
 
@@ -446,6 +506,7 @@ int main(void)
 		T(flights_list_is_paged),
 		T(unknown_ids_give_html_404),
 		T(trends_plot_metrics_as_escaped_svg),
+		T(verdict_latency_is_a_metric),
 		T(running_flights_refresh_themselves),
 		T(console_tail_drops_terminal_escapes),
 		T(gate_says_push_or_not_and_why),

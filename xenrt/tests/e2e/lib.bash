@@ -71,7 +71,7 @@ write_config() {
 {"db_path": "$E2E_TMP/xenrt.db", "state_dir": "$E2E_TMP", "log_dir": "$E2E_TMP/logs",
  "artifact_dir": "$E2E_TMP/artifacts", "work_dir": "$E2E_TMP/work",
  "suites_dir": "${SUITES_DIR:-$TOP/testsuites}", "pxe_dir": "$TOP/pxe", "web_dir": "$TOP/web-status",
- "http_port": $PORT}
+ "http_port": $PORT${EXTRA_CONFIG:+, $EXTRA_CONFIG}}
 JSON
 }
 
@@ -170,4 +170,61 @@ chromium_dom() {
     timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
         --user-data-dir="$profile" --dump-dom "$1" 2>/dev/null
+}
+
+# --- The farm's own logic without nested hosts (70-*.sh) ---------------------
+# A throwaway repository whose file `value` says good or bad, and suites of
+# `provision = none` whose local steps read it at the flight's revision:
+# real flights through the real executor, host pool and verdicts, each in
+# well under a second.
+
+# make_repo DIR: a git repository with branch main and one commit (good).
+make_repo() {
+    git init -q -b main "$1"
+    git -C "$1" config user.name farm-test
+    git -C "$1" config user.email farm-test@example.invalid
+    commit_value "$1" good "commit 1"
+}
+
+# commit_value DIR VALUE SUBJECT: commits `value` = VALUE; prints the sha.
+commit_value() {
+    echo "$2" > "$1/value"
+    git -C "$1" add value
+    git -C "$1" commit -q --allow-empty -m "$3"
+    git -C "$1" rev-parse HEAD
+}
+
+# local_suites DIR: check.suite (passes where value is good) and
+# flaky.suite (fails every other run: a counter in $E2E_TMP).
+local_suites() {
+    mkdir -p "$1"
+    cat > "$1/check.suite" <<'SUITE'
+description = the revision's value file says good
+hosts = 1
+job_timeout = 30
+provision = none
+[step value]
+kind = local
+command = test "$(git -C "$XENRT_REPO" show "$XENRT_REVISION:value")" = good
+timeout = 10
+SUITE
+    cat > "$1/flaky.suite" <<SUITE
+description = fails one run in two
+hosts = 1
+job_timeout = 30
+provision = none
+[step coin]
+kind = local
+command = n=\$(cat $E2E_TMP/coin 2>/dev/null || echo 0); echo \$((n + 1)) > $E2E_TMP/coin; test \$((n % 2)) = 1
+timeout = 10
+SUITE
+}
+
+# submit_to REPO REF KIND SUITE [BASELINE]: prints the flight id.
+submit_to() {
+    local base=""
+    [ -n "${5:-}" ] && base=", \"baseline\": $5"
+    curl -s --max-time 10 -H "Authorization: Bearer $TOKEN" \
+        -d "{\"kind\": \"$3\", \"repo\": \"$1\", \"ref\": \"$2\", \"suites\": [\"$4\"]$base}" \
+        "$URL/api/flights" | jq -r .id
 }
