@@ -429,6 +429,32 @@ static const struct tcase cases[] = {
       { { 'r', 0x1102, 2, 0x0007 }, { 'r', 0x1100, 2, 0x4242 } } },
     { "repe cmpsq with RCX = 0 does nothing", INSN_MODE_64, B("\xf3\x48\xa7"),
       { R(RSI, 0x1200), R(RDI, 0x1100) }, {}, {}, X86EMUL_OK, {}, {} },
+    { "smsw (%r12): a word of CR0", INSN_MODE_64, B("\x41\x0f\x01\x24\x24"),
+      { R(R12, 0x1100) }, {}, {}, X86EMUL_OK, {}, { { 'w', 0x1100, 2, 0x0033 } } },
+    { "bsfw (%rbx),%ax", INSN_MODE_64, B("\x66\x0f\xbc\x03"),
+      { R(RBX, 0x1100), R(RAX, ~0ull), R(RFL, FL(ZF)) }, { { 'w', 0x1100, 2, 0xc000 } }, {},
+      X86EMUL_OK, { R(RAX, ~0xffffull | 14), R(RFL, FL(0)) }, { { 'r', 0x1100, 2, 0xc000 } } },
+    { "bsrq (%rbx),%rdx", INSN_MODE_64, B("\x48\x0f\xbd\x13"),
+      { R(RBX, 0x1100) }, { { 'w', 0x1100, 8, 0xc00000000000ull } }, {}, X86EMUL_OK,
+      { R(RDX, 47) }, { { 'r', 0x1100, 8, 0xc00000000000ull } } },
+    { "bsfl of zero: ZF, destination kept", INSN_MODE_64, B("\x0f\xbc\x03"),
+      { R(RBX, 0x1100), R(RAX, 0x1234) }, {}, {}, X86EMUL_OK, { R(RFL, FL(ZF)) },
+      { { 'r', 0x1100, 4, 0 } } },
+    { "imulw (%rbx),%ax", INSN_MODE_64, B("\x66\x0f\xaf\x03"),
+      { R(RBX, 0x1100), R(RAX, 0x1234567812345678ull) }, { { 'w', 0x1100, 2, 51 } }, {},
+      X86EMUL_OK, { R(RAX, 0x12345678123439e8ull), R(RFL, FL(CF | OF)) },
+      { { 'r', 0x1100, 2, 51 } } },
+    { "imull $51,(%rbx),%eax: fits", INSN_MODE_64, B("\x6b\x03\x33"),
+      { R(RBX, 0x1100), R(RAX, ~0ull), R(RFL, FL(CF | OF)) }, { { 'w', 0x1100, 4, 2 } }, {},
+      X86EMUL_OK, { R(RAX, 102), R(RFL, FL(0)) }, { { 'r', 0x1100, 4, 2 } } },
+    { "imulq $311,(%rbx),%rax", INSN_MODE_64, B("\x48\x69\x03\x37\x01\x00\x00"),
+      { R(RBX, 0x1100) }, { { 'w', 0x1100, 8, 0x1234567812345678ull } }, {}, X86EMUL_OK,
+      { R(RAX, 0x1d950bde1d950bc8ull), R(RFL, FL(CF | OF)) },   /* overflowed */
+      { { 'r', 0x1100, 8, 0x1234567812345678ull } } },
+    { "tzcnt (F3 0F BC): refused", INSN_MODE_64, B("\xf3\x0f\xbc\x03"),
+      { R(RBX, 0x1100) }, {}, {}, X86EMUL_UNHANDLEABLE, {}, {} },
+    { "sgdt (%rax): refused", INSN_MODE_64, B("\x0f\x01\x00"),
+      { R(RAX, 0x1100) }, {}, {}, X86EMUL_UNHANDLEABLE, {}, {} },
     { "lock cmpsb: #UD", INSN_MODE_64, B("\xf0\xa6"),
       { R(RDI, 0x1100), R(RSI, 0x1100) }, {}, {}, X86EMUL_EXCEPTION, {}, {}, X86_EXC_UD, 0 },
 
@@ -575,7 +601,8 @@ static void setup_regs(struct hvm_regs *r, const struct rv *set)
 static void run_case(const struct tcase *t)
 {
     struct hvm_regs r, want;
-    struct x86_emul_ctx c = { .ops = &fake_ops, .regs = &r, .mode = t->mode };
+    struct x86_emul_ctx c = { .ops = &fake_ops, .regs = &r, .mode = t->mode,
+                              .cr0 = 0x80050033 };  /* PG AM WP NE ET MP PE */
     unsigned int i;
 
     print_message("# %s\n", t->name);

@@ -74,6 +74,7 @@ struct x86_emul_ctx {
     enum insn_mode mode;        /* the code segment's: 16, 32 or 64 */
     u64 seg_base[6];            /* by enum x86_seg; only FS/GS count in 64-bit mode */
     bool la57;                  /* 57-bit linear addresses (CR4.LA57) */
+    u64 cr0;                    /* what SMSW stores (its low 16 bits) */
     /* Outputs. */
     struct x86_emul_fault fault;
     struct insn insn;           /* the decoded instruction */

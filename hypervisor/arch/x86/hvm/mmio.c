@@ -221,6 +221,7 @@ int hvm_mmio_fault(struct vcpu *v, u64 gpa, u64 error_code)
     m.ctx.regs = &regs;
     m.ctx.mode = insn_mode_from_cs((m.pg.efer & EFER_LMA) != 0, m.pg.cs_long, m.pg.cs_32);
     m.ctx.la57 = m.pg.cs_long && (m.pg.cr4 & CR4_LA57);
+    m.ctx.cr0 = m.pg.cr0;
     for (unsigned int s = X86_SEG_ES; s <= X86_SEG_GS; s++)
         m.ctx.seg_base[s] = hvm->seg_base(v, (enum x86_seg)s);
 

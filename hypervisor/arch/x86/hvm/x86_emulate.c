@@ -583,6 +583,75 @@ static int emu_string(struct emu *e)
     return n == count ? done(e) : X86EMUL_OK;
 }
 
+/* 0F AF, 69, 6B: the two- and three-operand IMUL with a memory source.
+ * CF and OF say the signed product did not fit the operand size; SF, ZF,
+ * AF and PF are undefined: kept. */
+static int emu_imul(struct emu *e)
+{
+    const struct insn *in = e->in;
+    unsigned int size = in->opsize, reg = modrm_reg(in);
+    u64 m, b, res, fl = e->c->regs->rflags;
+    int rc;
+
+    if ((rc = check_lock(e, false)) || (rc = modrm_mem(e)) ||
+        (rc = mem_read(e, e->seg, e->off, size, &m)))
+        return rc;
+    b = in->map == INSN_MAP_0F ? *gpr(e->c->regs, reg) : imm_signed(e, size);
+    __int128 full = (__int128)(s64)sign_extend(m & size_mask(size), size) *
+                    (__int128)(s64)sign_extend(b & size_mask(size), size);
+    res = (u64)full & size_mask(size);
+    bool fits = (__int128)(s64)sign_extend(res, size) == full;
+    fl &= ~(FL_CF | FL_OF);
+    if (!fits)
+        fl |= FL_CF | FL_OF;
+    reg_set(e, reg, size, res);
+    e->c->regs->rflags = fl;
+    return done(e);
+}
+
+/* 0F BC/BD: BSF and BSR from memory.  A zero source sets ZF and leaves the
+ * destination as it was (what AMD documents and Intel CPUs do); otherwise
+ * ZF is cleared.  The other arithmetic flags are undefined: kept.  With F3
+ * these are TZCNT/LZCNT: refused. */
+static int emu_bitscan(struct emu *e)
+{
+    const struct insn *in = e->in;
+    unsigned int size = in->opsize;
+    u64 m, fl = e->c->regs->rflags;
+    int rc;
+
+    if (in->rep == 0xf3)
+        return X86EMUL_UNHANDLEABLE;
+    if ((rc = check_lock(e, false)) || (rc = modrm_mem(e)) ||
+        (rc = mem_read(e, e->seg, e->off, size, &m)))
+        return rc;
+    m &= size_mask(size);
+    if (!m) {
+        e->c->regs->rflags = fl | FL_ZF;
+        return done(e);
+    }
+    unsigned int bit = in->opcode == 0xbc ? (unsigned int)__builtin_ctzll(m)
+                                          : 63u - (unsigned int)__builtin_clzll(m);
+    reg_set(e, modrm_reg(in), size, bit);
+    e->c->regs->rflags = fl & ~FL_ZF;
+    return done(e);
+}
+
+/* 0F 01 /4 with a memory operand: SMSW stores CR0's low 16 bits (a word
+ * whatever the operand size).  The other 0F 01 forms never touch device
+ * memory in a guest that works: refused. */
+static int emu_smsw(struct emu *e)
+{
+    const struct insn *in = e->in;
+    int rc;
+    if (((in->modrm >> 3) & 7) != 4)
+        return X86EMUL_UNHANDLEABLE;
+    if ((rc = check_lock(e, false)) || (rc = modrm_mem(e)) ||
+        (rc = mem_write(e, e->seg, e->off, 2, e->c->cr0 & 0xffff)))
+        return rc;
+    return done(e);
+}
+
 /* A6/A7 CMPS and AE/AF SCAS, alone or with REPE (F3) / REPNE (F2):
  * element by element, up to one slice; a REP also ends on the element
  * whose ZF stops it (REPE: not equal, REPNE: equal), RIP then past it. */
@@ -649,6 +718,12 @@ int x86_emulate(struct x86_emul_ctx *c, const u8 *bytes, size_t len)
             return emu_movx(&e);
         case 0xa3: case 0xab: case 0xb3: case 0xbb: case 0xba:
             return emu_bt(&e);
+        case 0x01:
+            return emu_smsw(&e);
+        case 0xbc: case 0xbd:
+            return emu_bitscan(&e);
+        case 0xaf:
+            return emu_imul(&e);
         default:
             return X86EMUL_UNHANDLEABLE;
         }
@@ -660,6 +735,8 @@ int x86_emulate(struct x86_emul_ctx *c, const u8 *bytes, size_t len)
     switch (op) {
     case 0x63:
         return c->mode == INSN_MODE_64 ? emu_movx(&e) : X86EMUL_UNHANDLEABLE; /* else ARPL */
+    case 0x69: case 0x6b:
+        return emu_imul(&e);
     case 0x80: case 0x81: case 0x82: case 0x83:
         return emu_alu_imm(&e);
     case 0x84: case 0x85: case 0xf6: case 0xf7:
