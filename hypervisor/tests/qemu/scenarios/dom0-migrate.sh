@@ -175,4 +175,6 @@ check "${CHECKS[11]}" bash -c 'grep -q "^{\"op\":\"migrate\",\"domid\":[0-9]*,\"
     grep -q "^rc=0" <<<"$1" && grep -Eq "dirty +running" <<<"$1"' _ "$out"
 onkiln_ssh 'kl destroy dirty' >/dev/null 2>&1
 check "${CHECKS[12]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1" "$2"' _ "$A_LOG" "$B_LOG"
-for h in A B; do use $h; onkiln_ssh 'poweroff -f' >/dev/null 2>&1; done
+# dom0 powering off drops the SSH connection (status 255): the checks
+# above are the verdict, not how the last command ended.
+for h in A B; do use $h; onkiln_ssh 'poweroff -f' >/dev/null 2>&1 || true; done

@@ -112,4 +112,6 @@ after=$(free_pages)
 echo "# free pages: $before before, $after after"
 check "${CHECKS[10]}" test -n "$before" -a "$before" = "$after"
 check "${CHECKS[11]}" bash -c '! grep -Eq "PANIC on CPU|dom0 has ended" "$1"' _ "$ONKILN_LOG"
-onkiln_ssh 'poweroff -f' >/dev/null 2>&1
+# dom0 powering off drops the SSH connection (status 255): the checks
+# above are the verdict, not how the last command ended.
+onkiln_ssh 'poweroff -f' >/dev/null 2>&1 || true
