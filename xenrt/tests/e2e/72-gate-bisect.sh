@@ -39,11 +39,16 @@ EXTRA_CONFIG='"steward_tick_ms": 100, "bisect_repeats": 2, "webhook_retry_ms": 2
   {"repo": "'$R'", "branch": "locked"}]'
 start_farm
 tested() { git -C "$R" rev-parse -q --verify "refs/heads/tested/$1" 2>/dev/null || echo none; }
+# Polled by wait_for, so each try reads the ref and the flight afresh: the
+# push lands in git a moment before the flight records it.
+tested_is() { [ "$(tested "$1")" = "$2" ]; }
+push_recorded() { [ "$(flight "$1" | jq -r '.tested_pushes[0].ok')" != null ]; }
 
 # --- tested refs -------------------------------------------------------------
 G1=$(submit_to "$R" main gate check)
 is "a passing gate flight" "$(wait_flight "$G1" 20)" pass
-wait_for 5 test "$(tested main)" = "$C1"
+wait_for 5 tested_is main "$C1"
+wait_for 5 push_recorded "$G1"
 is "moves refs/heads/tested/main to its revision" "$(tested main)" "$C1"
 is "and says so on the flight" "$(flight "$G1" | jq -r '.tested_pushes[0].ok')" 1
 pushed_hook() { jq -e --arg c "$C1" 'select(.event == "tested-ref-pushed" and .body.revision == $c)' \
@@ -85,7 +90,7 @@ J=$(flight "$G3" | jq '.jobs[] | select(.name == "flaky") | .id')
 JR=$(flight "$G3" | jq '.jobs[] | select(.retest_of != null) | .id')
 check "on another host" test "$(host_of "$J")" != "$(host_of "$JR")"
 is "the gate pushes" "$(flight "$G3" | jq -r .gate.decision)" push
-wait_for 5 test "$(tested flaky)" = "$C1"
+wait_for 5 tested_is flaky "$C1"
 is "and the tested ref moves" "$(tested flaky)" "$C1"
 is "the step's flake rate is kept" "$(flight "$G3" | jq -c '.jobs[] | select(.name == "flaky") | .flake_rates.coin')" \
     '{"runs":1,"flaky":1}'
