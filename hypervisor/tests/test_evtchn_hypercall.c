@@ -18,6 +18,7 @@
 #include "../common/event/evtchn_table.c"
 #include "../common/event/evtchn_fifo.c"
 #include "../common/event/evtchn_hypercall.c"
+#include "../common/hypercall_op.c"
 
 #define RAM_PAGES 32u
 #define OP_GPA    0x3000u

@@ -24,6 +24,7 @@
 #include "../common/event/evtchn_fifo.c"
 #include "../common/ioreq/ioreq_proto.c"
 #include "../arch/x86/hvm/ioreq.c"
+#include "../common/hypercall_op.c"
 
 #define RAM_PAGES 64u
 #define IOREQ_GFN 60u
