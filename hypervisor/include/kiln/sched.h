@@ -140,6 +140,7 @@ struct sched_decision {
 struct sched_ops {
     const char *name;       /* as given to sched= on the command line */
     int (*init)(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu));
+    /* weight, cap and flags already checked by ops.c */
     int (*dom_init)(struct sched_dom *d, u32 weight, u32 cap, u32 flags);
     int (*set_params)(struct sched_dom *d, u32 weight, u32 cap);
     int (*dom_destroy)(struct sched_dom *d);
