@@ -151,6 +151,19 @@ s64 kt_user_vmmcall(u64 nr);
 int kt_rdmsr_safe(u32 msr, u64 *val);
 int kt_wrmsr_safe(u32 msr, u64 val);
 
+/* rdmsr/wrmsr of an MSR the test knows exists (a #GP is then a failure). */
+static inline u64 kt_rdmsr(u32 msr)
+{
+    u32 lo, hi;
+    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((u64)hi << 32) | lo;
+}
+
+static inline void kt_wrmsr(u32 msr, u64 v)
+{
+    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
 /* ---- console and TAP ----------------------------------------------------- */
 
 int kt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
