@@ -184,4 +184,13 @@ s64 kt_write_mem(struct kiln_domctl *op, u32 domid, u64 dest_gpa, const void *sr
 void *kt_memcpy(void *d, const void *s, size_t n);
 int kt_strcmp(const char *a, const char *b);
 
+/* The hypervisor's free page count (PHYSINFO; 0 if the call fails). */
+static inline u64 kt_free_pages(void)
+{
+    static struct kiln_sysctl sc __attribute__((aligned(256)));
+    kt_memset(&sc, 0, sizeof(sc));
+    sc.cmd = KILN_SYSCTL_PHYSINFO;
+    return kt_hc_sysctl(&sc) == 0 ? sc.u.physinfo.free_pages : 0;
+}
+
 #endif
