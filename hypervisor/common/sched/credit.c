@@ -535,15 +535,10 @@ static int credit_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(un
     return 0;
 }
 
-static int credit_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+static int credit_dom_init(struct sched_dom *d)
 {
     unsigned long irq;
 
-    d->weight = weight;
-    d->cap = cap;
-    d->flags = flags;
-    d->nr_active = 0;
-    list_init(&d->vcpus);
     irq = spin_lock_irqsave(&S.acct_lock);
     list_add_tail(&d->elem, &S.doms);
     spin_unlock_irqrestore(&S.acct_lock, irq);

@@ -405,16 +405,11 @@ static int c2_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsign
     return 0;
 }
 
-static int c2_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+static int c2_dom_init(struct sched_dom *d)
 {
     unsigned long irq;
 
-    d->weight = weight;
-    d->cap = cap;
-    d->flags = flags;
-    d->nr_active = 0;
     d->budget = c2_quota(d);
-    list_init(&d->vcpus);
     irq = spin_lock_irqsave(&C2.lock);
     list_add_tail(&d->elem, &C2.doms);
     c2_update_max_weight();

@@ -9,6 +9,7 @@
  */
 #include <kiln/compiler.h>
 #include <kiln/lib.h>
+#include <kiln/list.h>
 #include <kiln/sched.h>
 #include <public/kiln.h>
 
@@ -58,7 +59,13 @@ int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
 {
     if (!sched_params_valid(weight, cap) || (flags & ~SCHED_DOM_F_DOM0) != 0)
         return -KILN_EINVAL;
-    return ops->dom_init(d, weight, cap, flags);
+    /* The fields every scheduler keeps; the scheduler adds its own. */
+    d->weight = weight;
+    d->cap = cap;
+    d->flags = flags;
+    d->nr_active = 0;
+    list_init(&d->vcpus);
+    return ops->dom_init(d);
 }
 
 int sched_set_params(struct sched_dom *d, u32 weight, u32 cap)
