@@ -14,28 +14,17 @@
 
 #include "../arch/x86/hvm/devices/vpit.c"
 #include "dev_hammer.h"
+#include "dev_irq_line.h"
 
 #define T0 1000000000ull        /* an arbitrary start of time */
 
 static struct vpit pit;
-static bool irq;
-static unsigned int rises;
-
-static void irq0(void *ctx, bool level)
-{
-    assert_ptr_equal(ctx, &pit);
-    assert_true(level != irq);
-    if (level)
-        rises++;
-    irq = level;
-}
 
 static int setup(void **state)
 {
     (void)state;
-    struct vpit_hooks hooks = { .irq0 = irq0, .ctx = &pit };
-    irq = false;
-    rises = 0;
+    struct vpit_hooks hooks = { .irq0 = irq_line_set, .ctx = &pit };
+    irq_line_reset(&pit);
     vpit_init(&pit, &hooks, T0);
     return 0;
 }

@@ -14,30 +14,19 @@
 
 #include "../arch/x86/hvm/devices/vrtc.c"
 #include "dev_hammer.h"
+#include "dev_irq_line.h"
 
 #define T0      5000000000ull       /* now_ns() when the time was read */
 #define WHEN    1796684581ll        /* 2026-12-07 23:03:01 UTC, a Monday */
 #define SEC     NSEC_PER_SEC
 
 static struct vrtc rtc;
-static bool irq;
-static unsigned int rises;
-
-static void irq8(void *ctx, bool level)
-{
-    assert_ptr_equal(ctx, &rtc);
-    assert_true(level != irq);
-    if (level)
-        rises++;
-    irq = level;
-}
 
 static int setup(void **state)
 {
     (void)state;
-    struct vrtc_hooks hooks = { .irq8 = irq8, .ctx = &rtc };
-    irq = false;
-    rises = 0;
+    struct vrtc_hooks hooks = { .irq8 = irq_line_set, .ctx = &rtc };
+    irq_line_reset(&rtc);
     vrtc_init(&rtc, &hooks, WHEN, T0, 256ull << 20, 0);
     return 0;
 }
@@ -301,7 +290,7 @@ static void test_nvram_and_registers(void **state)
     assert_int_equal(cmos_read(0x34, T0) | cmos_read(0x35, T0) << 8, 0x0f00);
     assert_int_equal(cmos_read(0x5b, T0) | cmos_read(0x5c, T0) << 8 | cmos_read(0x5d, T0) << 16, 0);
 
-    struct vrtc_hooks hooks = { .irq8 = irq8, .ctx = &rtc };
+    struct vrtc_hooks hooks = { .irq8 = irq_line_set, .ctx = &rtc };
     vrtc_init(&rtc, &hooks, WHEN, T0, 3ull << 30, 5ull << 30);
     assert_int_equal(cmos_read(0x34, T0) | cmos_read(0x35, T0) << 8, (3u << 14) - 256);
     assert_int_equal(cmos_read(0x5b, T0) | cmos_read(0x5c, T0) << 8 | cmos_read(0x5d, T0) << 16,

@@ -18,28 +18,17 @@
 #include "../common/event/evtchn_table.c"
 #include "../common/event/evtchn_fifo.c"
 #include "../common/event/evtchn_hypercall.c"
+#include "../common/hypercall_op.c"
 
 #define RAM_PAGES 32u
 #define OP_GPA    0x3000u
 
-struct fake {
-    struct domain d;
-    struct vcpu v[2];
-    u8 *ram;
-};
+#include "fake_domain.h"
 
 static struct fake f0, fa, fb;
-static struct fake *const all[] = { &f0, &fa, &fb };
+static struct fake *const all[NR_FAKES] = { &f0, &fa, &fb };
 spinlock_t domlist_lock;
 
-void *alloc_pages_zeroed(unsigned int order)
-{
-    void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE << order);
-    memset(p, 0, PAGE_SIZE << order);
-    return p;
-}
-void free_pages(void *p, unsigned int order) { (void)order; free(p); }
-void smp_send_ipi(unsigned int cpu, u8 vector) { (void)cpu; (void)vector; }
 /* The interrupt glue's upcall, recorded: which vCPU got which vector. */
 static unsigned int upcalls, upcall_vcpu;
 static u8 upcall_vector;
@@ -49,60 +38,13 @@ void evtchn_upcall(struct vcpu *v, u8 vector)
     upcall_vcpu = v->id;
     upcall_vector = vector;
 }
-struct domain *domain_find(u16 id)
-{
-    for (unsigned int i = 0; i < 3; i++)
-        if (all[i]->d.id == id)
-            return &all[i]->d;
-    return NULL;
-}
-void *p2m_hva(struct domain *d, u64 gpa, size_t len)
-{
-    if (gpa >= RAM_PAGES * PAGE_SIZE || len > PAGE_SIZE || (gpa & 4095) + len > PAGE_SIZE)
-        return NULL;
-    return ((struct fake *)d)->ram + gpa;
-}
-int copy_from_guest(struct domain *d, void *dst, u64 gpa, size_t len)
-{
-    void *src = p2m_hva(d, gpa, len);
-    if (!src)
-        return -KILN_EFAULT;
-    memcpy(dst, src, len);
-    return 0;
-}
-int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len)
-{
-    void *dst = p2m_hva(d, gpa, len);
-    if (!dst)
-        return -KILN_EFAULT;
-    memcpy(dst, src, len);
-    return 0;
-}
-
-static void make(struct fake *f, u16 id, bool priv)
-{
-    free(f->ram);
-    memset(f, 0, sizeof(*f));
-    f->d.id = id;
-    f->d.state = KILN_DOMSTATE_RUNNING;
-    f->d.hardware = id == 0;
-    f->d.flags = priv ? KILN_CPUID_F_PRIVILEGED : 0;
-    f->d.nr_vcpus = 2;
-    for (unsigned int i = 0; i < 2; i++) {
-        f->v[i].domain = &f->d;
-        f->v[i].id = i;
-        f->d.vcpus[i] = &f->v[i];
-    }
-    f->ram = aligned_alloc(PAGE_SIZE, RAM_PAGES * PAGE_SIZE);
-    memset(f->ram, 0, RAM_PAGES * PAGE_SIZE);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    make(&f0, 0, true);
-    make(&fa, 1, false);
-    make(&fb, 2, false);
+    make(&f0, 0, 2, true);
+    make(&fa, 1, 2, false);
+    make(&fb, 2, 2, false);
     host_used = 0;
     return 0;
 }
@@ -110,7 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (unsigned int i = 0; i < 3; i++)
+    for (unsigned int i = 0; i < NR_FAKES; i++)
         evtchn_domain_destroy(&all[i]->d);
     assert_int_equal(host_used, 0);
     return 0;

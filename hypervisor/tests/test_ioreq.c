@@ -24,35 +24,24 @@
 #include "../common/event/evtchn_fifo.c"
 #include "../common/ioreq/ioreq_proto.c"
 #include "../arch/x86/hvm/ioreq.c"
+#include "../common/hypercall_op.c"
 
 #define RAM_PAGES 64u
 #define IOREQ_GFN 60u
 #define OP_GPA    0x3000u
 #define MS        1000000ull
 
-struct fake {
-    struct domain d;
-    struct vcpu v[2];
-    u8 *ram;
-};
+#include "fake_domain.h"
 
 static struct fake f0, fu, fu2;
-static struct fake *const all[] = { &f0, &fu, &fu2 };
+static struct fake *const all[NR_FAKES] = { &f0, &fu, &fu2 };
 spinlock_t domlist_lock;
 static u64 clock_ns;
 static char killed[160];
 static int raises;
 
-void *alloc_pages_zeroed(unsigned int order)
-{
-    void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE << order);
-    memset(p, 0, PAGE_SIZE << order);
-    return p;
-}
-void free_pages(void *p, unsigned int order) { (void)order; free(p); }
 void printk(enum log_level level, const char *fmt, ...) { (void)level; (void)fmt; }
 u64 now_ns(void) { return clock_ns; }
-void smp_send_ipi(unsigned int cpu, u8 vector) { (void)cpu; (void)vector; }
 void evtchn_upcall(struct vcpu *v, u8 vector) { (void)v; (void)vector; }
 bool vcpu_block_locked(struct vcpu *v, u64 deadline)
 {
@@ -65,13 +54,6 @@ bool vcpu_block_locked(struct vcpu *v, u64 deadline)
 void vcpu_wake(struct vcpu *v) { v->blocked = false; }
 void vcpu_sched_raise(void) { raises++; }
 
-struct domain *domain_find(u16 id)
-{
-    for (unsigned int i = 0; i < 3; i++)
-        if (all[i]->d.id == id)
-            return &all[i]->d;
-    return NULL;
-}
 void domain_kill(struct domain *d, u32 reason, const char *why)
 {
     if (d->state == KILN_DOMSTATE_DYING)
@@ -80,29 +62,6 @@ void domain_kill(struct domain *d, u32 reason, const char *why)
     d->state = KILN_DOMSTATE_DYING;
     snprintf(killed, sizeof(killed), "%s", why);
     evtchn_domain_destroy(d);
-}
-
-void *p2m_hva(struct domain *d, u64 gpa, size_t len)
-{
-    if (gpa >= RAM_PAGES * PAGE_SIZE || len > PAGE_SIZE || (gpa & 4095) + len > PAGE_SIZE)
-        return NULL;
-    return ((struct fake *)d)->ram + gpa;
-}
-int copy_from_guest(struct domain *d, void *dst, u64 gpa, size_t len)
-{
-    void *src = p2m_hva(d, gpa, len);
-    if (!src)
-        return -KILN_EFAULT;
-    memcpy(dst, src, len);
-    return 0;
-}
-int copy_to_guest(struct domain *d, u64 gpa, const void *src, size_t len)
-{
-    void *dst = p2m_hva(d, gpa, len);
-    if (!dst)
-        return -KILN_EFAULT;
-    memcpy(dst, src, len);
-    return 0;
 }
 
 /* The MMIO table: one region is enough to play the emulator. */
@@ -120,25 +79,6 @@ int hvm_mmio_register(struct domain *d, u64 base, u64 len, const struct hvm_mmio
     region_base = base;
     region_len = len;
     return 0;
-}
-
-static void make(struct fake *f, u16 id, unsigned int vcpus, bool dom0)
-{
-    free(f->ram);
-    memset(f, 0, sizeof(*f));
-    f->d.id = id;
-    f->d.state = KILN_DOMSTATE_RUNNING;
-    f->d.hardware = dom0;
-    f->d.flags = dom0 ? KILN_CPUID_F_PRIVILEGED : 0;
-    f->d.nr_vcpus = vcpus;
-    f->d.p2m.nr_pages = RAM_PAGES;
-    for (unsigned int i = 0; i < vcpus; i++) {
-        f->v[i].domain = &f->d;
-        f->v[i].id = i;
-        f->d.vcpus[i] = &f->v[i];
-    }
-    f->ram = aligned_alloc(PAGE_SIZE, RAM_PAGES * PAGE_SIZE);
-    memset(f->ram, 0, RAM_PAGES * PAGE_SIZE);
 }
 
 /* dom0's side: its event array, and a hypercall from its vCPU. */
@@ -182,7 +122,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (unsigned int i = 0; i < 3; i++) {
+    for (unsigned int i = 0; i < NR_FAKES; i++) {
         evtchn_domain_destroy(&all[i]->d);
         ioreq_domain_destroy(&all[i]->d);
     }

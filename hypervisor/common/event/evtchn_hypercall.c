@@ -11,6 +11,7 @@
  */
 #include <kiln/domain.h>
 #include <kiln/evtchn.h>
+#include <kiln/hypercall.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
 
@@ -57,8 +58,9 @@ static s64 status(struct domain *d, struct kiln_evtchn_op *op)
     return 0;
 }
 
-static s64 op_locked(struct vcpu *v, u64 cmd, struct kiln_evtchn_op *op)
+static s64 op_locked(struct vcpu *v, u64 cmd, void *arg)
 {
+    struct kiln_evtchn_op *op = arg;
     struct domain *self = v->domain, *d;
     struct evtchn *c;
     s64 err = 0;
@@ -123,14 +125,5 @@ s64 hypercall_evtchn_op(struct vcpu *v, u64 cmd, u64 gpa)
 
     if (cmd == KILN_EVTCHNOP_VERSION)
         return KILN_EVTCHN_VERSION;
-    if ((gpa & (PAGE_SIZE - 1)) + sizeof(op) > PAGE_SIZE)
-        return -KILN_EINVAL;
-    if (copy_from_guest(v->domain, &op, gpa, sizeof(op)))
-        return -KILN_EFAULT;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
-    s64 rc = op_locked(v, cmd, &op);
-    spin_unlock_irqrestore(&domlist_lock, flags);
-    if (rc >= 0 && copy_to_guest(v->domain, gpa, &op, sizeof(op)))
-        return -KILN_EFAULT;
-    return rc;
+    return hypercall_struct_op(v, cmd, gpa, &op, sizeof(op), op_locked);
 }

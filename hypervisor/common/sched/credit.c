@@ -535,23 +535,10 @@ static int credit_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(un
     return 0;
 }
 
-static bool params_valid(u32 weight, u32 cap)
-{
-    return weight >= SCHED_WEIGHT_MIN && weight <= SCHED_WEIGHT_MAX &&
-           cap <= 100u * S.nr_cpus;
-}
-
-static int credit_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+static int credit_dom_init(struct sched_dom *d)
 {
     unsigned long irq;
 
-    if (!params_valid(weight, cap) || (flags & ~SCHED_DOM_F_DOM0) != 0)
-        return -KILN_EINVAL;
-    d->weight = weight;
-    d->cap = cap;
-    d->flags = flags;
-    d->nr_active = 0;
-    list_init(&d->vcpus);
     irq = spin_lock_irqsave(&S.acct_lock);
     list_add_tail(&d->elem, &S.doms);
     spin_unlock_irqrestore(&S.acct_lock, irq);
@@ -563,8 +550,6 @@ static int credit_set_params(struct sched_dom *d, u32 weight, u32 cap)
     struct sched_vcpu *v;
     unsigned long irq;
 
-    if (!params_valid(weight, cap))
-        return -KILN_EINVAL;
     irq = spin_lock_irqsave(&S.acct_lock);
     d->weight = weight;
     d->cap = cap;

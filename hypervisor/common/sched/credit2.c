@@ -405,24 +405,11 @@ static int c2_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsign
     return 0;
 }
 
-static bool c2_params_valid(u32 weight, u32 cap)
-{
-    return weight >= SCHED_WEIGHT_MIN && weight <= SCHED_WEIGHT_MAX &&
-           cap <= 100u * C2.nr_cpus;
-}
-
-static int c2_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
+static int c2_dom_init(struct sched_dom *d)
 {
     unsigned long irq;
 
-    if (!c2_params_valid(weight, cap) || (flags & ~SCHED_DOM_F_DOM0) != 0)
-        return -KILN_EINVAL;
-    d->weight = weight;
-    d->cap = cap;
-    d->flags = flags;
-    d->nr_active = 0;
     d->budget = c2_quota(d);
-    list_init(&d->vcpus);
     irq = spin_lock_irqsave(&C2.lock);
     list_add_tail(&d->elem, &C2.doms);
     c2_update_max_weight();
@@ -435,8 +422,6 @@ static int c2_set_params(struct sched_dom *d, u32 weight, u32 cap)
     struct sched_vcpu *v;
     unsigned long irq;
 
-    if (!c2_params_valid(weight, cap))
-        return -KILN_EINVAL;
     irq = spin_lock_irqsave(&C2.lock);
     d->weight = weight;
     if (cap != d->cap) {

@@ -9,6 +9,7 @@
  */
 #include <kiln/compiler.h>
 #include <kiln/lib.h>
+#include <kiln/list.h>
 #include <kiln/sched.h>
 #include <public/kiln.h>
 
@@ -35,18 +36,42 @@ const char *sched_name(void)
     return ops->name;
 }
 
+/* The CPUs of the last successful sched_init(): a cap is at most 100% of
+ * each of them. */
+static unsigned int sched_cpus;
+
 int sched_init(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu))
 {
-    return ops->init(nr_cpus, flags, kick);
+    int rc = ops->init(nr_cpus, flags, kick);
+    if (rc == 0)
+        sched_cpus = nr_cpus;
+    return rc;
+}
+
+/* The parameters are checked here, once for both schedulers. */
+static bool sched_params_valid(u32 weight, u32 cap)
+{
+    return weight >= SCHED_WEIGHT_MIN && weight <= SCHED_WEIGHT_MAX &&
+           cap <= 100u * sched_cpus;
 }
 
 int sched_dom_init(struct sched_dom *d, u32 weight, u32 cap, u32 flags)
 {
-    return ops->dom_init(d, weight, cap, flags);
+    if (!sched_params_valid(weight, cap) || (flags & ~SCHED_DOM_F_DOM0) != 0)
+        return -KILN_EINVAL;
+    /* The fields every scheduler keeps; the scheduler adds its own. */
+    d->weight = weight;
+    d->cap = cap;
+    d->flags = flags;
+    d->nr_active = 0;
+    list_init(&d->vcpus);
+    return ops->dom_init(d);
 }
 
 int sched_set_params(struct sched_dom *d, u32 weight, u32 cap)
 {
+    if (!sched_params_valid(weight, cap))
+        return -KILN_EINVAL;
     return ops->set_params(d, weight, cap);
 }
 

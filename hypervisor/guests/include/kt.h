@@ -151,6 +151,19 @@ s64 kt_user_vmmcall(u64 nr);
 int kt_rdmsr_safe(u32 msr, u64 *val);
 int kt_wrmsr_safe(u32 msr, u64 val);
 
+/* rdmsr/wrmsr of an MSR the test knows exists (a #GP is then a failure). */
+static inline u64 kt_rdmsr(u32 msr)
+{
+    u32 lo, hi;
+    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((u64)hi << 32) | lo;
+}
+
+static inline void kt_wrmsr(u32 msr, u64 v)
+{
+    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
 /* ---- console and TAP ----------------------------------------------------- */
 
 int kt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
@@ -170,5 +183,14 @@ void *kt_memset(void *d, int c, size_t n);
 s64 kt_write_mem(struct kiln_domctl *op, u32 domid, u64 dest_gpa, const void *src, u32 len);
 void *kt_memcpy(void *d, const void *s, size_t n);
 int kt_strcmp(const char *a, const char *b);
+
+/* The hypervisor's free page count (PHYSINFO; 0 if the call fails). */
+static inline u64 kt_free_pages(void)
+{
+    static struct kiln_sysctl sc __attribute__((aligned(256)));
+    kt_memset(&sc, 0, sizeof(sc));
+    sc.cmd = KILN_SYSCTL_PHYSINFO;
+    return kt_hc_sysctl(&sc) == 0 ? sc.u.physinfo.free_pages : 0;
+}
 
 #endif

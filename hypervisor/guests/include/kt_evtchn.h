@@ -68,4 +68,37 @@ static inline unsigned int kt_evtchn_consume(struct kt_evtchn *e, void (*fn)(u32
     return n;
 }
 
+/* kt_evtchn_wait()'s port and the events seen on it but not yet taken
+ * (a guest waits on one port; events on others are dropped). */
+static u32 kt_evtchn_wait_port;
+static unsigned int kt_evtchn_waiting;
+
+static inline void kt_evtchn_count(u32 port)
+{
+    if (port == kt_evtchn_wait_port)
+        kt_evtchn_waiting++;
+}
+
+/* Waits up to timeout_ns for one event on port, asleep in between: the
+ * upcall (without a vLAPIC, a wake-up) ends the sleep, and the 2 ms
+ * deadline covers an event that lands between the check and the sleep.
+ * Returns whether an event came; each event is taken once. */
+static inline bool kt_evtchn_wait(struct kt_evtchn *e, u32 port, u64 timeout_ns)
+{
+    const u64 tick = 2000000;
+    u64 until = (u64)kt_hc_time() + timeout_ns;
+    kt_evtchn_wait_port = port;
+    for (;;) {
+        kt_evtchn_consume(e, kt_evtchn_count);
+        if (kt_evtchn_waiting) {
+            kt_evtchn_waiting--;
+            return true;
+        }
+        u64 now = (u64)kt_hc_time();
+        if (now >= until)
+            return false;
+        kt_hc_block(now + tick < until ? now + tick : until);
+    }
+}
+
 #endif

@@ -40,20 +40,8 @@
 static volatile unsigned int count[256];
 static volatile bool isr_set_in_handler;
 
-static u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static u64 apic_read(u32 reg) { return rdmsr(X2APIC(reg)); }
-static void apic_write(u32 reg, u64 v) { wrmsr(X2APIC(reg), v); }
+static u64 apic_read(u32 reg) { return kt_rdmsr(X2APIC(reg)); }
+static void apic_write(u32 reg, u64 v) { kt_wrmsr(X2APIC(reg), v); }
 
 static bool in_isr(u8 vec)
 {
@@ -91,10 +79,10 @@ static void test_cpuid(u32 *tsc_khz)
 
 static void test_enable(void)
 {
-    u64 base = rdmsr(MSR_APIC_BASE);
+    u64 base = kt_rdmsr(MSR_APIC_BASE);
     kt_ok((base & ~0xfffull) == 0xfee00000 && (base & BASE_EN) && (base & (1u << 8)),
           "APIC_BASE: 0xfee00000, enabled, BSP (%#lx)", (unsigned long)base);
-    wrmsr(MSR_APIC_BASE, base | BASE_EXTD);
+    kt_wrmsr(MSR_APIC_BASE, base | BASE_EXTD);
     apic_write(APIC_SVR, 0x1ff);
     kt_ok(apic_read(APIC_ID) == 0 && (apic_read(APIC_VERSION) & 0xff) == 0x14,
           "x2APIC mode: ID 0, version %#lx", (unsigned long)apic_read(APIC_VERSION));
@@ -141,12 +129,12 @@ static void test_tsc_deadline(u32 tsc_khz)
     count[VEC_TIMER] = 0;
     apic_write(APIC_LVT_TIMER, VEC_TIMER | LVT_TSC_DEADLINE);
     s64 t0 = kt_hc_time();
-    wrmsr(MSR_TSC_DEADLINE, kt_rdtsc() + (u64)tsc_khz * 3);   /* 3 ms */
+    kt_wrmsr(MSR_TSC_DEADLINE, kt_rdtsc() + (u64)tsc_khz * 3);   /* 3 ms */
     unsigned int n = wait_irqs(VEC_TIMER, 1, 1000000000);
     s64 dt = kt_hc_time() - t0;
     kt_ok(n == 1 && dt >= 2500000, "TSC-deadline timer: one interrupt after %ld us",
           (long)(dt / 1000));
-    kt_ok(rdmsr(MSR_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
+    kt_ok(kt_rdmsr(MSR_TSC_DEADLINE) == 0, "IA32_TSC_DEADLINE reads 0 once it fired");
     apic_write(APIC_LVT_TIMER, VEC_TIMER | LVT_MASKED);
 }
 

@@ -14,22 +14,10 @@
 
 static volatile u64 count[256];
 
-static void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
 static void on_irq(u8 vec)
 {
     count[vec]++;
-    wrmsr(X2APIC(0xb0), 0);     /* EOI */
+    kt_wrmsr(X2APIC(0xb0), 0);     /* EOI */
 }
 
 void kt_main(void)
@@ -39,23 +27,23 @@ void kt_main(void)
     kt_irq_set(0x40, on_irq);
     kt_irq_set(0x50, on_irq);
     kt_irq_set(0x51, on_irq);
-    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 10));
-    wrmsr(X2APIC(0xf0), 0x1ff);                 /* SVR: enabled */
-    wrmsr(X2APIC(0x3e0), 0xb);                  /* divide by 1 */
-    wrmsr(X2APIC(0x320), 0x40 | (1u << 17));    /* periodic, vector 0x40 */
-    wrmsr(X2APIC(0x380), 1);                    /* every nanosecond, it asks */
+    kt_wrmsr(MSR_APIC_BASE, kt_rdmsr(MSR_APIC_BASE) | (1u << 10));
+    kt_wrmsr(X2APIC(0xf0), 0x1ff);                 /* SVR: enabled */
+    kt_wrmsr(X2APIC(0x3e0), 0xb);                  /* divide by 1 */
+    kt_wrmsr(X2APIC(0x320), 0x40 | (1u << 17));    /* periodic, vector 0x40 */
+    kt_wrmsr(X2APIC(0x380), 1);                    /* every nanosecond, it asks */
     __asm__ __volatile__("sti" ::: "memory");
     s64 t0 = kt_hc_time(), dt;
     u64 sent = 0;
     do {
         for (int i = 0; i < 100; i++, sent += 2) {
-            wrmsr(X2APIC(0x3f0), 0x50);                     /* SELF IPI */
-            wrmsr(X2APIC(0x300), 0x51 | (2u << 18));        /* ICR, all incl. self */
+            kt_wrmsr(X2APIC(0x3f0), 0x50);                     /* SELF IPI */
+            kt_wrmsr(X2APIC(0x300), 0x51 | (2u << 18));        /* ICR, all incl. self */
         }
         dt = kt_hc_time() - t0;
     } while (dt < RUN_NS);
     __asm__ __volatile__("cli" ::: "memory");
-    wrmsr(X2APIC(0x380), 0);
+    kt_wrmsr(X2APIC(0x380), 0);
     u64 ticks = count[0x40], max_ticks = (u64)dt / 200000 + 2;
     kt_ok(ticks > 0 && ticks <= max_ticks, "a 1 ns periodic timer gave %lu interrupts in %ld ms "
           "(at most %lu: one per 200 us)", (unsigned long)ticks, (long)(dt / 1000000),

@@ -41,18 +41,6 @@ static const struct {
     { MSR_SYSENTER_EIP, 0xffff8000cafe4000ull },
 };
 
-static inline void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
-static inline u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
 /* Loads %fs:0, %gs:0 and, with SWAPGS, the KernelGSBase block's word. */
 static void read_segments(u64 *fs, u64 *gs, u64 *kgs)
 {
@@ -102,11 +90,11 @@ static const char *check(u64 iter)
         return "GS base";
     if (kgs != kgs_blk)
         return "KernelGSBase";
-    if (rdmsr(MSR_FS_BASE) != (u64)(uintptr_t)&fs_blk || rdmsr(MSR_GS_BASE) != (u64)(uintptr_t)&gs_blk ||
-        rdmsr(MSR_KERNEL_GS_BASE) != (u64)(uintptr_t)&kgs_blk)
+    if (kt_rdmsr(MSR_FS_BASE) != (u64)(uintptr_t)&fs_blk || kt_rdmsr(MSR_GS_BASE) != (u64)(uintptr_t)&gs_blk ||
+        kt_rdmsr(MSR_KERNEL_GS_BASE) != (u64)(uintptr_t)&kgs_blk)
         return "RDMSR of a segment base";
     for (unsigned int i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
-        if (rdmsr(msrs[i].msr) != msrs[i].val)
+        if (kt_rdmsr(msrs[i].msr) != msrs[i].val)
             return "a SYSCALL/SYSENTER MSR";
     if (gprs_across_exit(0x5eed000000000000ull + iter * 4))
         return "R12-R15";
@@ -116,11 +104,11 @@ static const char *check(u64 iter)
 void kt_main(void)
 {
     kt_plan(2);
-    wrmsr(MSR_FS_BASE, (u64)(uintptr_t)&fs_blk);
-    wrmsr(MSR_GS_BASE, (u64)(uintptr_t)&gs_blk);
-    wrmsr(MSR_KERNEL_GS_BASE, (u64)(uintptr_t)&kgs_blk);
+    kt_wrmsr(MSR_FS_BASE, (u64)(uintptr_t)&fs_blk);
+    kt_wrmsr(MSR_GS_BASE, (u64)(uintptr_t)&gs_blk);
+    kt_wrmsr(MSR_KERNEL_GS_BASE, (u64)(uintptr_t)&kgs_blk);
     for (unsigned int i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++)
-        wrmsr(msrs[i].msr, msrs[i].val);
+        kt_wrmsr(msrs[i].msr, msrs[i].val);
 
     const char *bad = NULL;
     u64 iter = 0;

@@ -18,16 +18,8 @@ extern const u8 density_payload[], density_payload_end[];
 
 static u8 buf[4096] __attribute__((aligned(4096)));
 static struct kiln_domctl op __attribute__((aligned(256)));
-static struct kiln_sysctl sc __attribute__((aligned(256)));
 static u32 ids[DENSITY_GUESTS];
 static u64 ran[DENSITY_GUESTS];
-
-static u64 free_pages(void)
-{
-    kt_memset(&sc, 0, sizeof(sc));
-    sc.cmd = KILN_SYSCTL_PHYSINFO;
-    return kt_hc_sysctl(&sc) == 0 ? sc.u.physinfo.free_pages : 0;
-}
 
 static s64 domctl(u32 cmd, u32 domid)
 {
@@ -87,7 +79,7 @@ void kt_main(void)
     static u64 zero[DENSITY_GUESTS];
 
     kt_plan(5);
-    u64 start = free_pages();
+    u64 start = kt_free_pages();
     s64 t0 = kt_hc_time();
     int n = 0;
     for (; n < DENSITY_GUESTS; n++) {
@@ -103,7 +95,7 @@ void kt_main(void)
             n = i;
     }
     s64 dt = kt_hc_time() - t0;
-    u64 used = start - free_pages();
+    u64 used = start - kt_free_pages();
     u64 hv_kib = n ? (used * 4 - (u64)n * CHILD_KIB) / (u64)n : 0;
     kt_ok(n == DENSITY_GUESTS, "%d of %d guests of %d KiB created and started in %ld ms "
           "(%ld guests/s), %lu KiB of hypervisor memory per guest", n, DENSITY_GUESTS,
@@ -136,7 +128,7 @@ void kt_main(void)
             kt_hc_block((u64)kt_hc_time() + 1000000);
     }
     kt_ok(destroyed == n, "%d of %d guests destroyed", destroyed, n);
-    u64 end = free_pages();
+    u64 end = kt_free_pages();
     kt_ok(end == start, "free pages after destroying all: %lu (started with %lu)",
           (unsigned long)end, (unsigned long)start);
 }

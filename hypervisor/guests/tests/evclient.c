@@ -18,32 +18,6 @@
 
 static struct kt_evtchn ev;
 static struct kiln_evtchn_op op __attribute__((aligned(64)));
-static unsigned int got;
-
-static void on_event(u32 port)
-{
-    if (port == 1)
-        got++;
-}
-
-/* Waits for an event on port 1, asleep in between: the upcall (no vLAPIC
- * yet: a wake-up) ends the sleep; the short deadline covers an event that
- * lands between the check and the sleep. */
-static bool wait_event(u64 timeout_ns)
-{
-    u64 until = (u64)kt_hc_time() + timeout_ns;
-    for (;;) {
-        kt_evtchn_consume(&ev, on_event);
-        if (got) {
-            got--;
-            return true;
-        }
-        u64 now = (u64)kt_hc_time();
-        if (now >= until)
-            return false;
-        kt_hc_block(now + 2 * MS < until ? now + 2 * MS : until);
-    }
-}
 
 static s64 status(u32 port)
 {
@@ -74,11 +48,11 @@ void kt_main(void)
     s64 st = status(1);
     kt_ok(st == KILN_EVTCHN_STATE_INTERDOMAIN && op.remote_dom == SERVER,
           "port 1 connected to d%u port %u", op.remote_dom, op.remote_port);
-    kt_ok(wait_event(20000 * MS), "d1 says its I/O server is ready");
+    kt_ok(kt_evtchn_wait(&ev, 1, 20000 * MS), "d1 says its I/O server is ready");
 
     u64 t0 = (u64)kt_hc_time();
     unsigned int n = 0;
-    while (n < PINGS && send(1) == 0 && wait_event(2000 * MS))
+    while (n < PINGS && send(1) == 0 && kt_evtchn_wait(&ev, 1, 2000 * MS))
         n++;
     u64 t1 = (u64)kt_hc_time();
     kt_ok(n == PINGS, "%u of %u event channel round trips with d1", n, PINGS);

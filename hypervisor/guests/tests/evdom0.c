@@ -17,29 +17,6 @@
 
 static struct kt_evtchn ev;
 static struct kiln_evtchn_op op __attribute__((aligned(64)));
-static unsigned int got;
-
-static void on_event(u32 port)
-{
-    if (port == 1)
-        got++;
-}
-
-static bool wait_event(u64 timeout_ns)
-{
-    u64 until = (u64)kt_hc_time() + timeout_ns;
-    for (;;) {
-        kt_evtchn_consume(&ev, on_event);
-        if (got) {
-            got--;
-            return true;
-        }
-        u64 now = (u64)kt_hc_time();
-        if (now >= until)
-            return false;
-        kt_hc_block(now + 2 * MS < until ? now + 2 * MS : until);
-    }
-}
 
 static s64 send(void)
 {
@@ -58,9 +35,9 @@ void kt_main(void)
     s64 rc = kt_evtchn_op(KILN_EVTCHNOP_STATUS, &op);
     kt_ok(rc == 0 && op.state == KILN_EVTCHN_STATE_INTERDOMAIN && op.remote_dom == 0,
           "port 1 connected to dom0 (port %u)", op.remote_port);
-    kt_ok(wait_event(30000 * MS), "dom0's process says it is ready");
+    kt_ok(kt_evtchn_wait(&ev, 1, 30000 * MS), "dom0's process says it is ready");
     unsigned int n = 0;
-    while (n < PINGS && send() == 0 && wait_event(5000 * MS))
+    while (n < PINGS && send() == 0 && kt_evtchn_wait(&ev, 1, 5000 * MS))
         n++;
     kt_ok(n == PINGS, "%u of %u round trips with a dom0 process", n, PINGS);
 

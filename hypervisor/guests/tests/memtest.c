@@ -16,14 +16,6 @@ extern const u8 payload_finish[], payload_finish_end[], payload_spin[], payload_
 
 static u8 buf[4096] __attribute__((aligned(4096)));
 static struct kiln_domctl op __attribute__((aligned(256)));
-static struct kiln_sysctl sc __attribute__((aligned(256)));
-
-static u64 free_pages(void)
-{
-    kt_memset(&sc, 0, sizeof(sc));
-    sc.cmd = KILN_SYSCTL_PHYSINFO;
-    return kt_hc_sysctl(&sc) == 0 ? sc.u.physinfo.free_pages : 0;
-}
 
 static s64 domctl(u32 cmd, u32 domid)
 {
@@ -54,7 +46,7 @@ static const char *cycle(int i, bool finish, u64 start)
     if (domctl(KILN_DOMCTL_CREATE, 0))
         return "create failed";
     u32 child = op.domid;
-    if (free_pages() > start - CHILD_KIB / 4)
+    if (kt_free_pages() > start - CHILD_KIB / 4)
         return "create did not take the child's RAM from the free pages";
 
     const u8 *p = finish ? payload_finish : payload_spin;
@@ -94,20 +86,20 @@ static const char *cycle(int i, bool finish, u64 start)
 void kt_main(void)
 {
     kt_plan(4);
-    u64 start = free_pages();
+    u64 start = kt_free_pages();
     kt_ok(start > 0, "physinfo reports %lu free pages", (unsigned long)start);
 
     const char *err = NULL;
     int done = 0, leaks = 0;
     for (; done < CYCLES && !err; done++) {
         err = cycle(done, done % 2 == 0, start);
-        if (!err && free_pages() != start)
+        if (!err && kt_free_pages() != start)
             leaks++;
     }
     kt_ok(!err, "%d create/load/run/destroy cycles%s%s", done, err ? ": " : "", err ? err : "");
     kt_ok(leaks == 0, "free pages back to the start value after every cycle (%d cycles differed)",
           leaks);
-    u64 end = free_pages();
+    u64 end = kt_free_pages();
     kt_ok(end == start, "free pages after %d cycles: %lu (started with %lu)", done,
           (unsigned long)end, (unsigned long)start);
 }

@@ -18,21 +18,9 @@
 
 static volatile unsigned int nmis, depth, max_depth, seen_in_handler;
 
-static u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
-static void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
 static void self_nmi(void)
 {
-    wrmsr(X2APIC_ICR, ICR_SELF | ICR_NMI);
+    kt_wrmsr(X2APIC_ICR, ICR_SELF | ICR_NMI);
 }
 
 /* Spins until nmis reaches want (or WAIT_SPINS passed). */
@@ -62,8 +50,8 @@ void kt_main(void)
     kt_plan(4);
     kt_idt_install();
     kt_irq_set(2, on_nmi);
-    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EXTD);
-    wrmsr(X2APIC_SVR, 0x1ff);
+    kt_wrmsr(MSR_APIC_BASE, kt_rdmsr(MSR_APIC_BASE) | BASE_EXTD);
+    kt_wrmsr(X2APIC_SVR, 0x1ff);
 
     __asm__ __volatile__("cli" ::: "memory");
     self_nmi();

@@ -33,18 +33,6 @@ static const u8 trampoline[] = {
     0xeb, 0xfd,
 };
 
-static void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
 static volatile u16 *const count = (volatile u16 *)COUNT;
 static volatile u32 *const seen = (volatile u32 *)SEEN;
 
@@ -65,32 +53,32 @@ void kt_main(void)
     kt_memcpy((void *)TRAMPOLINE, trampoline, sizeof(trampoline));
     *count = 0;
     *seen = 0;
-    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 10));   /* x2APIC */
+    kt_wrmsr(MSR_APIC_BASE, kt_rdmsr(MSR_APIC_BASE) | (1u << 10));   /* x2APIC */
 
     kt_sleep_ns(20000000);
     kt_ok(*count == 0, "APs do not run before INIT-SIPI");
 
-    wrmsr(X2APIC_ICR, ICR_INIT | ICR_ASSERT | ICR_LEVEL | ICR_ALL_BUT_SELF);
-    wrmsr(X2APIC_ICR, ICR_INIT | ICR_LEVEL | ICR_ALL_BUT_SELF);   /* de-assert */
+    kt_wrmsr(X2APIC_ICR, ICR_INIT | ICR_ASSERT | ICR_LEVEL | ICR_ALL_BUT_SELF);
+    kt_wrmsr(X2APIC_ICR, ICR_INIT | ICR_LEVEL | ICR_ALL_BUT_SELF);   /* de-assert */
     kt_sleep_ns(10000000);
     kt_ok(*count == 0, "INIT alone starts nothing");
-    wrmsr(X2APIC_ICR, ICR_SIPI | (TRAMPOLINE >> 12) | ICR_ALL_BUT_SELF);
+    kt_wrmsr(X2APIC_ICR, ICR_SIPI | (TRAMPOLINE >> 12) | ICR_ALL_BUT_SELF);
     kt_sleep_ns(1000000);
-    wrmsr(X2APIC_ICR, ICR_SIPI | (TRAMPOLINE >> 12) | ICR_ALL_BUT_SELF);
+    kt_wrmsr(X2APIC_ICR, ICR_SIPI | (TRAMPOLINE >> 12) | ICR_ALL_BUT_SELF);
     bool started = wait_for(3, 0xe);
     u32 who = *seen;
     kt_ok(started, "INIT-SIPI-SIPI starts APs 1-3 in real mode at 0x8000 (seen %#x)", who);
     kt_sleep_ns(20000000);
     kt_ok(*count == 3, "each AP started once: the second SIPI is ignored (%u starts)", *count);
 
-    wrmsr(X2APIC_ICR, (3ull << 32) | ICR_SIPI | (TRAMPOLINE >> 12));
+    kt_wrmsr(X2APIC_ICR, (3ull << 32) | ICR_SIPI | (TRAMPOLINE >> 12));
     kt_sleep_ns(20000000);
     kt_ok(*count == 3, "a SIPI to a running AP is ignored");
 
     *seen = 0;
-    wrmsr(X2APIC_ICR, (2ull << 32) | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+    kt_wrmsr(X2APIC_ICR, (2ull << 32) | ICR_INIT | ICR_ASSERT | ICR_LEVEL);
     kt_sleep_ns(10000000);
-    wrmsr(X2APIC_ICR, (2ull << 32) | ICR_SIPI | (TRAMPOLINE >> 12));
+    kt_wrmsr(X2APIC_ICR, (2ull << 32) | ICR_SIPI | (TRAMPOLINE >> 12));
     bool restarted = wait_for(4, 0x4);
     who = *seen;
     kt_ok(restarted && who == 0x4, "INIT-SIPI to AP 2 alone restarts it (seen %#x)", who);

@@ -25,18 +25,6 @@
 
 static volatile unsigned int soft_hits, ipi_hits;
 
-static void wrmsr(u32 msr, u64 v)
-{
-    __asm__ __volatile__("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
-static u64 rdmsr(u32 msr)
-{
-    u32 lo, hi;
-    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((u64)hi << 32) | lo;
-}
-
 static void on_soft(u8 vector)
 {
     (void)vector;
@@ -47,7 +35,7 @@ static void on_ipi(u8 vector)
 {
     (void)vector;
     ipi_hits++;
-    wrmsr(X2APIC_EOI, 0);
+    kt_wrmsr(X2APIC_EOI, 0);
 }
 
 static void test_soft(void)
@@ -86,8 +74,8 @@ static void test_ud(void)
 static void test_ipi(void)
 {
     u32 npf = kt_stat(KT_STAT_NPF);
-    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | BASE_EXTD);
-    wrmsr(X2APIC_SVR, 0x1ff);
+    kt_wrmsr(MSR_APIC_BASE, kt_rdmsr(MSR_APIC_BASE) | BASE_EXTD);
+    kt_wrmsr(X2APIC_SVR, 0x1ff);
     /* The IPI is pending when STI opens the window on the new stack. */
     __asm__ __volatile__("movq %%rsp, %%rbx\n\t"
                          "movq %0, %%rsp\n\t"

@@ -26,5 +26,10 @@ s64 hypercall_sysctl(struct vcpu *v, struct kiln_sysctl *op);
 s64 domctl_migrate(struct vcpu *v, struct kiln_domctl *op);
 /* domctl_pc_boot.c: KILN_DOMCTL_PC_BOOT on target t (domlist_lock held). */
 s64 domctl_pc_boot(struct vcpu *v, const struct kiln_domctl_pc_boot *b, struct domain *t);
+/* hypercall_op.c: copies the size-byte structure at the caller's gpa into
+ * *op (it must not cross a page: else -KILN_EINVAL), runs locked(v, cmd, op)
+ * with domlist_lock held, and copies *op back if that returned >= 0. */
+s64 hypercall_struct_op(struct vcpu *v, u64 cmd, u64 gpa, void *op, size_t size,
+                        s64 (*locked)(struct vcpu *v, u64 cmd, void *op));
 
 #endif

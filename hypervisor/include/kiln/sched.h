@@ -140,7 +140,9 @@ struct sched_decision {
 struct sched_ops {
     const char *name;       /* as given to sched= on the command line */
     int (*init)(unsigned int nr_cpus, unsigned int flags, void (*kick)(unsigned int cpu));
-    int (*dom_init)(struct sched_dom *d, u32 weight, u32 cap, u32 flags);
+    /* weight, cap, flags, nr_active and vcpus already set by ops.c */
+    int (*dom_init)(struct sched_dom *d);
+    /* weight and cap already checked by ops.c */
     int (*set_params)(struct sched_dom *d, u32 weight, u32 cap);
     int (*dom_destroy)(struct sched_dom *d);
     int (*vcpu_init)(struct sched_vcpu *v, struct sched_dom *d, u32 id);

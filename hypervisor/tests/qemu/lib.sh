@@ -29,6 +29,21 @@ tap_ok()   { echo "ok - $1"; }
 tap_fail() { echo "not ok - $1"; [ $# -gt 1 ] && echo "# $2"; return 0; }
 tap_skip() { echo "ok - $1 # SKIP $2"; }
 
+# tap_keys OUTPUT: the verdicts of a program that prints "PASS KEY" or
+# "FAIL KEY: why" per check: one TAP line per caller's KEYS[i] (NAMES[i]
+# its description), a missing key a failure; other lines as comments.
+tap_keys() {
+    local i
+    grep -v '^PASS' <<<"$1" | sed 's/^/# /'
+    for i in "${!KEYS[@]}"; do
+        if grep -q "^PASS ${KEYS[$i]}\$" <<<"$1"; then
+            tap_ok "${NAMES[$i]}"
+        else
+            tap_fail "${NAMES[$i]}" "$(grep -m1 "^FAIL ${KEYS[$i]}:" <<<"$1" || echo "no result")"
+        fi
+    done
+}
+
 fnv1a() {
     python3 -c 'import sys
 h = 2166136261

@@ -66,6 +66,14 @@ onkiln_stop() {   # ends QEMU if it is still running; never leaves it behind
     ONKILN_PID=
 }
 
+# onkiln_build_prog NAME OUT: builds tests/on-kiln/NAME.c, a program run in
+# dom0, static against libkiln into OUT; the compiler's messages on stderr.
+onkiln_build_prog() {
+    cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ONKILN_TOOLSTACK/include" \
+        -I"$ONKILN_TOOLSTACK/../hypervisor/include/public" -static -s -o "$2" \
+        "$ONKILN_TOOLSTACK/tests/on-kiln/$1.c" "$ONKILN_TOOLSTACK/build/lib/libkiln.a"
+}
+
 # A test-guest config for `kl create` (toolstack/include/kiln_config.h).
 onkiln_cfg() {   # onkiln_cfg NAME: prints the config of NAME.elf, 4 MiB, 1 vCPU
     printf 'name = %s\nkernel = %s.elf\nmemory = 4\nvcpus = 1\n' "$1" "$1"

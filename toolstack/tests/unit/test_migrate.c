@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include "fake_kiln.h"
 #include "kiln_migrate.h"
+#include "mem_sink.h"
 
 #define PAGES 256                  /* a 1 MiB guest */
 
@@ -25,29 +26,6 @@ static struct fake A, B;           /* source and destination hosts */
 static kiln_handle *ha, *hb;
 static uint32_t src;
 static char err[512];
-
-struct mem {
-    uint8_t *buf;
-    size_t len, cap;
-    size_t fail_after;             /* nonzero: writes beyond this many bytes fail */
-};
-
-static int mem_write(void *ctx, const void *buf, size_t len)
-{
-    struct mem *m = ctx;
-
-    if (m->fail_after && m->len + len > m->fail_after)
-        return -EPIPE;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->buf = realloc(m->buf, m->cap);
-        if (!m->buf)
-            return -ENOMEM;
-    }
-    memcpy(m->buf + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
 
 static int setup(void **state)
 {

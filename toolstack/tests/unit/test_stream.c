@@ -16,28 +16,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "kiln_stream.h"
+#include "mem_sink.h"
 
 /* ---- building streams in memory ------------------------------------------- */
-
-struct mem {
-    uint8_t *buf;
-    size_t len, cap;
-};
-
-static int mem_write(void *ctx, const void *buf, size_t len)
-{
-    struct mem *m = ctx;
-
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->buf = realloc(m->buf, m->cap);
-        if (!m->buf)
-            return -ENOMEM;
-    }
-    memcpy(m->buf + m->len, buf, len);
-    m->len += len;
-    return 0;
-}
 
 static uint8_t page_a[4096], page_b[4096], page_zero[4096];
 

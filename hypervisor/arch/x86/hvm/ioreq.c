@@ -24,6 +24,7 @@
 #include <kiln/evtchn.h>
 #include <kiln/hvm.h>
 #include <kiln/hvm_mmio.h>
+#include <kiln/hypercall.h>
 #include <kiln/ioreq.h>
 #include <kiln/lib.h>
 #include <kiln/mm.h>
@@ -299,8 +300,9 @@ static s64 map_range(struct domain *d, const struct kiln_ioreq_op *op)
     return 0;
 }
 
-static s64 op_locked(struct vcpu *v, u64 cmd, struct kiln_ioreq_op *op)
+static s64 op_locked(struct vcpu *v, u64 cmd, void *arg)
 {
+    struct kiln_ioreq_op *op = arg;
     struct domain *self = v->domain;
     struct domain *d = op->dom < KILN_DOMID_SELF ? domain_find((u16)op->dom) : NULL;
     if (!d || d->state == KILN_DOMSTATE_DYING)
@@ -332,16 +334,7 @@ s64 hypercall_ioreq_op(struct vcpu *v, u64 cmd, u64 gpa)
         return -KILN_EPERM;
     if (cmd == KILN_IOREQ_OP_VERSION)
         return KILN_IOREQ_VERSION;
-    if ((gpa & (PAGE_SIZE - 1)) + sizeof(op) > PAGE_SIZE)
-        return -KILN_EINVAL;
-    if (copy_from_guest(v->domain, &op, gpa, sizeof(op)))
-        return -KILN_EFAULT;
-    unsigned long flags = spin_lock_irqsave(&domlist_lock);
-    s64 rc = op_locked(v, cmd, &op);
-    spin_unlock_irqrestore(&domlist_lock, flags);
-    if (rc >= 0 && copy_to_guest(v->domain, gpa, &op, sizeof(op)))
-        return -KILN_EFAULT;
-    return rc;
+    return hypercall_struct_op(v, cmd, gpa, &op, sizeof(op), op_locked);
 }
 
 void ioreq_domain_destroy(struct domain *d)

@@ -42,10 +42,7 @@ if ! onkiln_ready; then
 fi
 onkiln_ready && [ -f "$GUEST" ] || skip_all "toolstack or guest not built"
 prog=$KILN_TMP/evtchn
-if ! cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ONKILN_TOOLSTACK/include" \
-        -I"$KILN_DIR/include/public" -static -s -o "$prog" \
-        "$ONKILN_TOOLSTACK/tests/on-kiln/evtchn.c" "$ONKILN_TOOLSTACK/build/lib/libkiln.a" \
-        2>"$KILN_TMP/cc.log"; then
+if ! onkiln_build_prog evtchn "$prog" 2>"$KILN_TMP/cc.log"; then
     fail_all "cannot build evtchn.c: $(head -3 "$KILN_TMP/cc.log")"
 fi
 
@@ -59,14 +56,7 @@ onkiln_push "$GUEST" /tmp/evdom0.elf && onkiln_cfg evdom0 | onkiln_ssh -s 'cat >
     onkiln_push "$prog" /tmp/evtchn || fail_all "cannot copy the test into dom0"
 
 out=$(onkiln_ssh '/tmp/evtchn /tmp/evdom0.cfg 2>&1')
-echo "$out" | grep -v '^PASS' | sed 's/^/# /'
-for i in "${!KEYS[@]}"; do
-    if grep -q "^PASS ${KEYS[$i]}\$" <<<"$out"; then
-        tap_ok "${NAMES[$i]}"
-    else
-        tap_fail "${NAMES[$i]}" "$(grep -m1 "^FAIL ${KEYS[$i]}:" <<<"$out" || echo "no result")"
-    fi
-done
+tap_keys "$out"
 # The guest is the first domain kl's builder made: d1.
 sleep 1
 oks=$(log | grep -Ec '\(d1\) ok [0-9]+ ')

@@ -49,10 +49,7 @@ if ! onkiln_ready || [ ! -f "$GUEST" ]; then
 fi
 onkiln_ready && [ -f "$GUEST" ] || skip_all "toolstack not built"
 prog=$KILN_TMP/foreign
-if ! cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$ONKILN_TOOLSTACK/include" \
-        -I"$KILN_DIR/include/public" -static -s -o "$prog" \
-        "$ONKILN_TOOLSTACK/tests/on-kiln/foreign.c" "$ONKILN_TOOLSTACK/build/lib/libkiln.a" \
-        2>"$KILN_TMP/cc.log"; then
+if ! onkiln_build_prog foreign "$prog" 2>"$KILN_TMP/cc.log"; then
     fail_all "cannot build foreign.c: $(head -3 "$KILN_TMP/cc.log")"
 fi
 
@@ -66,14 +63,7 @@ onkiln_push "$GUEST" /tmp/foreign64.elf && onkiln_cfg foreign64 | onkiln_ssh -s 
     onkiln_push "$prog" /tmp/foreign || fail_all "cannot copy the test into dom0"
 
 out=$(onkiln_ssh '/tmp/foreign /tmp/foreign64.cfg 2>&1')
-echo "$out" | grep -v '^PASS' | sed 's/^/# /'
-for i in "${!KEYS[@]}"; do
-    if grep -q "^PASS ${KEYS[$i]}\$" <<<"$out"; then
-        tap_ok "${NAMES[$i]}"
-    else
-        tap_fail "${NAMES[$i]}" "$(grep -m1 "^FAIL ${KEYS[$i]}:" <<<"$out" || echo "no result")"
-    fi
-done
+tap_keys "$out"
 if log | grep -Eq '\(kiln\) d[0-9]+: 5 page\(s\) mapped by dom0 unmapped before freeing'; then
     tap_ok "${EXTRA[0]}"
 else
